@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from connectors.domain import Facet
+from connectors.domain import AssetKind, Facet
 from gateway.errors import AgencyError
 
 if TYPE_CHECKING:
@@ -32,6 +32,9 @@ class FacetSpec:
     """How a connector serves one facet."""
 
     max_batch: int  # keys per upstream request; 1 for single-key APIs
+    # For Facet.ASSETS: which asset kinds this connector returns, so that
+    # ``assets(kinds: [...])`` calls only the agencies that can answer.
+    kinds: frozenset[AssetKind] = frozenset()
 
 
 @runtime_checkable

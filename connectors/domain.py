@@ -159,7 +159,7 @@ class Vehicle:
 class EquityStake:
     """股权: a shareholding registered at market regulation."""
 
-    id: str  # "<company code>:<holder id>"
+    id: str  # the company's credit code: one stake per holder and company
     company: CompanyInfo
     share_ratio: Decimal  # 0..1
     subscribed_capital: Decimal | None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
 
 from gateway.errors import AgencyBadResponse, AgencyError, AgencyTimeout, AgencyUnavailable
 
@@ -129,7 +130,7 @@ class AgencyHttp:
                 data = await resp.content.read(limit + 1)
                 if len(data) > limit:
                     raise AgencyBadResponse(self.agency, f"body over {limit} bytes")
-                return HttpReply(resp.status, dict(resp.headers), data)
+                return HttpReply(resp.status, CIMultiDict(resp.headers), data)
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise AgencyTimeout(self.agency, "no answer within the timeout") from exc
         except aiohttp.ClientPayloadError as exc:
@@ -137,7 +138,9 @@ class AgencyHttp:
         except aiohttp.ClientResponseError as exc:
             raise AgencyBadResponse(self.agency, f"malformed response ({exc.status})") from exc
         except aiohttp.ClientError as exc:
-            raise AgencyUnavailable(self.agency, f"connection failed ({type(exc).__name__})") from exc
+            raise AgencyUnavailable(
+                self.agency, f"connection failed ({type(exc).__name__})"
+            ) from exc
 
 
 class HttpClient:

@@ -1,0 +1,185 @@
+"""Public security (公安): identity (户籍), vehicles and exit bans.
+
+JSON batches of up to 100 ids, each request signed with HMAC-SHA256 over method, path,
+timestamp and the body's SHA-256 (``mocks/API.md``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from connectors.base import FacetSpec, Result
+from connectors.batching import fetch_batched
+from connectors.domain import AssetKind, Control, ExitBan, Facet, Identity, Vehicle
+from connectors.parsing import (
+    Record,
+    control_kind,
+    error_for_status,
+    json_body,
+    json_error_code,
+    parse_options,
+)
+from gateway.errors import AgencyError
+
+if TYPE_CHECKING:
+    from connectors.http import AgencyHttp, HttpReply
+
+__all__ = ["PublicSecurityConnector", "PublicSecurityOptions", "sign"]
+
+AGENCY = "public_security"
+
+
+class PublicSecurityOptions(BaseModel):
+    """Credentials the agency issued to this court."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    client_id: str = Field(min_length=1, description="Sent as X-PS-Client.")
+    secret: SecretStr = Field(description="HMAC key for X-PS-Signature; never logged.")
+
+
+def sign(secret: bytes, method: str, path: str, timestamp: int, body: bytes) -> str:
+    """Lowercase hex HMAC-SHA256 of ``METHOD\\npath\\ntimestamp\\nsha256(body)``."""
+    digest = hashlib.sha256(body).hexdigest()
+    message = f"{method.upper()}\n{path}\n{timestamp}\n{digest}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _identity(key: str, item: Record) -> Identity | None:
+    if not item.boolean("found"):
+        return None
+    person = item.record("person")
+    return Identity(
+        id=key,
+        name=person.text("name"),
+        sex=person.text("sex"),
+        birth_date=person.date("birthDate"),
+        address=person.text("address"),
+        status=person.text("status"),
+    )
+
+
+def _controls(holder: Record, key: str) -> tuple[Control, ...]:
+    controls = []
+    for seizure in holder.records(key, optional=True):
+        queue = seizure.integer("queuePosition", minimum=0)
+        controls.append(
+            Control(
+                court=seizure.text("court"),
+                case_number=seizure.text("caseNumber"),
+                kind=control_kind(queue),
+                since=seizure.date("since"),
+                until=seizure.opt_date("until"),
+                queue_position=queue,
+            )
+        )
+    return tuple(controls)
+
+
+def _vehicles(key: str, item: Record) -> tuple[Vehicle, ...]:
+    return tuple(
+        Vehicle(
+            id=v.text("vin"),
+            plate_number=v.text("plate"),
+            vin=v.text("vin"),
+            model=v.opt_text("model"),
+            registered_on=v.opt_date("registeredOn"),
+            status=v.text("status"),
+            controls=_controls(v, "seizures"),
+            estimated_value=v.opt_decimal("estimatedValue"),
+        )
+        for v in item.records("vehicles")
+    )
+
+
+def _exit_bans(key: str, item: Record) -> tuple[ExitBan, ...]:
+    return tuple(
+        ExitBan(
+            id=b.text("banId"),
+            court=b.text("court"),
+            case_number=b.text("caseNumber"),
+            since=b.date("since"),
+            until=b.opt_date("until"),
+            status=b.text("status"),
+        )
+        for b in item.records("bans")
+    )
+
+
+# facet -> (path, the field naming the key in each result, parser of one result)
+_ROUTES: dict[Facet, tuple[str, str, Callable[[str, Record], object]]] = {
+    Facet.IDENTITY: ("/ps/v1/persons/query", "id", _identity),
+    Facet.ASSETS: ("/ps/v1/vehicles/query", "ownerId", _vehicles),
+    Facet.EXIT_BANS: ("/ps/v1/exit-bans/query", "id", _exit_bans),
+}
+
+
+def parse_results(
+    body: object, id_field: str, parse: Callable[[str, Record], object]
+) -> dict[str, Result]:
+    """``{"results": [...]}`` as key -> value; a bad result spoils its own key only."""
+    results = Record(AGENCY, body, "").records("results")
+    out: dict[str, Result] = {}
+    for item in results:
+        key = item.raw(id_field)
+        if not isinstance(key, str):
+            continue  # not attributable: its key reads as missing (a bad response) later
+        try:
+            out[key] = parse(key, item)
+        except AgencyError as exc:
+            out[key] = exc
+    return out
+
+
+class PublicSecurityConnector:
+    """Identity, vehicles (as assets) and exit bans of debtors at public security."""
+
+    agency: ClassVar[str] = AGENCY
+    facets: ClassVar[Mapping[Facet, FacetSpec]] = {
+        Facet.IDENTITY: FacetSpec(max_batch=100),
+        Facet.ASSETS: FacetSpec(max_batch=100, kinds=frozenset({AssetKind.VEHICLE})),
+        Facet.EXIT_BANS: FacetSpec(max_batch=100),
+    }
+
+    def __init__(self, options: Mapping[str, Any], http: AgencyHttp) -> None:
+        self.options = parse_options(PublicSecurityOptions, options, connector=AGENCY)
+        self._http = http
+
+    async def fetch(self, facet: Facet, keys: Sequence[str]) -> Sequence[Result]:
+        """One result per key: ``Identity | None``, ``tuple[Vehicle, ...]`` or bans."""
+        if facet not in _ROUTES:
+            raise ValueError(f"{AGENCY} does not serve {facet}")
+        path, id_field, parse = _ROUTES[facet]
+
+        async def chunk(ids: tuple[str, ...]) -> Mapping[str, Result]:
+            reply = await self._post(path, orjson.dumps({"ids": list(ids)}))
+            error = error_for_status(reply, AGENCY, json_error_code(reply))
+            if error is not None:
+                raise error
+            return parse_results(json_body(reply, AGENCY), id_field, parse)
+
+        return await fetch_batched(AGENCY, keys, self.facets[facet].max_batch, chunk)
+
+    async def _post(self, path: str, body: bytes) -> HttpReply:
+        # Sign the path the server will see, base URL prefix included.
+        signed_path = urlsplit(self._http.url(path)).path
+        timestamp = int(time.time())
+        secret = self.options.secret.get_secret_value().encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-PS-Client": self.options.client_id,
+            "X-PS-Timestamp": str(timestamp),
+            "X-PS-Signature": sign(secret, "POST", signed_path, timestamp, body),
+        }
+        return await self._http.request("POST", path, body=body, headers=headers)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the HTTP session is shared and closed by its owner."""

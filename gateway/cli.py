@@ -1,0 +1,150 @@
+"""The ``liandong`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
+    from gateway.settings import load_settings
+
+    config = getattr(args, "config", None)
+    if getattr(args, "profile", None):
+        overrides["profile"] = args.profile
+    return load_settings(Path(config) if config else None, **overrides)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    settings = _settings(args, port=args.port)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_demo(settings, seed=args.seed, people=args.people))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings(args)  # fail here, naming the key, rather than in every worker
+    if args.config:
+        os.environ["LIANDONG_CONFIG"] = str(Path(args.config).resolve())
+    if args.profile:
+        os.environ["LIANDONG_PROFILE"] = args.profile
+    uvicorn.run(
+        "gateway.asgi:app_factory",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port if args.port is not None else settings.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def _cmd_mocks_serve(args: argparse.Namespace) -> int:
+    from mocks.runner import serve
+    from mocks.world import World
+
+    names = ("public_security", "civil_affairs", "land_registry", "market_regulation")
+    ports = {name: args.base_port + i if args.base_port else 0 for i, name in enumerate(names)}
+    world = World(seed=args.seed, people=args.people)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(world, "127.0.0.1", ports))
+    return 0
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from gateway.demo import DEMO_OFFICER, DemoWorld, demo_token
+
+    settings = _settings(args)
+    court = args.court or DemoWorld.make().court
+    roles = tuple(args.role or ["officer"])
+    print(
+        demo_token(
+            settings,
+            court,
+            officer=args.officer or DEMO_OFFICER,
+            roles=roles,
+            scopes=tuple(args.scope or ()),
+        )
+    )
+    return 0
+
+
+def _cmd_schema_print(args: argparse.Namespace) -> int:
+    from schema import build_schema
+
+    print(build_schema().as_str())
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="liandong", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="mock agencies + gateway on SQLite, with a dev token")
+    demo.add_argument("--config", help="TOML settings file")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--people", type=int, default=1000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=_cmd_demo)
+
+    serve = sub.add_parser("serve", help="run the gateway")
+    serve.add_argument("--config", help="TOML settings file")
+    serve.add_argument("--profile", choices=["dev", "prod"])
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_cmd_serve)
+
+    mocks = sub.add_parser("mocks", help="the mock agencies")
+    mocks_sub = mocks.add_subparsers(dest="mocks_command", required=True)
+    mserve = mocks_sub.add_parser("serve", help="serve the four mock agencies on 127.0.0.1")
+    mserve.add_argument("--people", type=int, default=1000)
+    mserve.add_argument("--seed", type=int, default=7)
+    mserve.add_argument(
+        "--base-port", type=int, default=8101, help="first of four consecutive ports (0: ephemeral)"
+    )
+    mserve.set_defaults(func=_cmd_mocks_serve)
+
+    token = sub.add_parser("token", help="print a dev JWT signed with the local secret")
+    token.add_argument("--config", help="TOML settings file")
+    token.add_argument("--officer", help="subject / officer id (default: the demo officer)")
+    token.add_argument("--role", action="append", help="role (repeatable; default officer)")
+    token.add_argument("--scope", action="append", help="scope such as unmask (repeatable)")
+    token.add_argument("--court", help="court name (default: the demo court)")
+    token.set_defaults(func=_cmd_token)
+
+    schema = sub.add_parser("schema", help="the GraphQL schema")
+    schema_sub = schema.add_subparsers(dest="schema_command", required=True)
+    sprint = schema_sub.add_parser("print", help="print the SDL")
+    sprint.set_defaults(func=_cmd_schema_print)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``liandong`` console script."""
+    from gateway.settings import SettingsError
+
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except SettingsError as err:
+        print(f"liandong: {err}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

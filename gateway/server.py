@@ -1,0 +1,55 @@
+"""Running the ASGI app under uvicorn, in this process and this event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from contextlib import suppress
+
+import uvicorn
+from starlette.applications import Starlette
+
+__all__ = ["RunningServer", "bind", "start_server"]
+
+
+def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening socket; port 0 takes a free one (read it back from ``getsockname``)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+class RunningServer:
+    """A uvicorn server serving ``app`` on a pre-bound socket until ``stop``."""
+
+    def __init__(self, app: Starlette, sock: socket.socket) -> None:
+        self.sock = sock
+        host, port = sock.getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> RunningServer:
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
+        while not self.server.started:
+            if self.task.done():
+                await self.task  # re-raises why it failed to start
+                raise RuntimeError("server stopped during start-up")
+            await asyncio.sleep(0.01)
+        return self
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            with suppress(asyncio.CancelledError):
+                await self.task
+        self.sock.close()
+
+
+async def start_server(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Bind, start and wait until the server accepts connections."""
+    return await RunningServer(app, bind(host, port)).start()

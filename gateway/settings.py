@@ -1,0 +1,306 @@
+"""Typed settings: an optional TOML file, then ``LIANDONG_*`` environment variables.
+
+Precedence, highest first: keyword overrides given to ``load_settings``, environment
+variables (nested with ``__``: ``LIANDONG_AUTH__ISSUER``), the TOML file, the defaults.
+Every model forbids unknown keys, so a typo fails start-up with ``SettingsError`` naming
+the key instead of being silently ignored. Secrets are ``SecretStr`` and print as ``**********``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import secrets
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from connectors.http import HttpSettings
+
+__all__ = [
+    "AGENCY_NAMES",
+    "AgencySettings",
+    "AuthSettings",
+    "CacheSettings",
+    "LimitSettings",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+]
+
+ENV_PREFIX = "LIANDONG_"
+CONFIG_ENV = "LIANDONG_CONFIG"  # path of the TOML file when none is passed explicitly
+AGENCY_NAMES = ("public_security", "civil_affairs", "land_registry", "market_regulation")
+
+Algorithm = Literal["HS256", "HS384", "HS512", "RS256", "RS384", "RS512"]
+
+DEFAULT_TTL_S: dict[str, float] = {
+    "identity": 3600,
+    "organization": 3600,
+    "marriage": 3600,
+    "company_roles": 1800,
+    "assets": 600,
+    "exit_bans": 300,
+}
+
+DEFAULT_AGENCIES: dict[str, dict[str, Any]] = {
+    "public_security": {
+        "base_url": "http://127.0.0.1:8101",
+        "options": {"client_id": "court-3203", "secret": "liandong-demo-ps-secret"},
+    },
+    "civil_affairs": {"base_url": "http://127.0.0.1:8102", "max_concurrency": 4},
+    "land_registry": {"base_url": "http://127.0.0.1:8103"},
+    "market_regulation": {"base_url": "http://127.0.0.1:8104"},
+}
+
+# The TOML file of the load in progress; a class attribute would leak between loads.
+_config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
+    "liandong_config_file", default=None
+)
+
+
+class SettingsError(ValueError):
+    """Settings could not be loaded; ``keys`` names every offending key (dotted)."""
+
+    def __init__(self, message: str, keys: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.keys = keys or []
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _default_algorithms() -> list[Algorithm]:
+    return ["HS256"]
+
+
+class AuthSettings(_Model):
+    """JWT verification: HS* with a shared secret and/or RS* with keys from a JWKS."""
+
+    issuer: str = "liandong"
+    audience: str = "liandong-gateway"
+    algorithms: list[Algorithm] = Field(default_factory=_default_algorithms, min_length=1)
+    # RFC 7518 3.2: an HMAC key at least as long as the hash (PyJWT warns below that).
+    secret: SecretStr | None = Field(default=None, min_length=32)
+    secret_file: Path | None = None  # filled in as data_dir/jwt-secret by Settings
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    leeway_s: float = Field(default=30, ge=0)
+    token_ttl_s: int = Field(default=8 * 3600, gt=0)
+
+
+class CacheSettings(_Model):
+    """The read cache in front of the connectors; TTLs per facet, in seconds."""
+
+    enabled: bool = True
+    max_entries: int = Field(default=50_000, ge=0)
+    ttl_s: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_TTL_S))
+    stale_ttl_s: float = Field(default=86400, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_ttls(cls, data: Any) -> Any:
+        # Setting one facet's TTL must not drop the defaults of the others.
+        if isinstance(data, dict) and isinstance(data.get("ttl_s"), dict):
+            data = {**data, "ttl_s": {**DEFAULT_TTL_S, **data["ttl_s"]}}
+        return data
+
+
+class LimitSettings(_Model):
+    """Query cost limits, always enforced."""
+
+    max_depth: int = Field(default=12, gt=0)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=3000, gt=0)
+    max_ids: int = Field(default=500, gt=0)
+    rate_per_minute: int = Field(default=600, gt=0)
+
+
+class AgencySettings(_Model):
+    """One agency: which connector serves it, where it lives, and its transport limits."""
+
+    connector: str | None = None  # entry-point name; Settings fills in the agency's key
+    enabled: bool = True
+    base_url: str
+    connect_timeout: float = Field(default=2.0, gt=0)
+    read_timeout: float = Field(default=5.0, gt=0)
+    total_timeout: float = Field(default=8.0, gt=0)
+    max_concurrency: int = Field(default=8, gt=0)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    # Options hold connector credentials: kept out of repr, hence out of logs.
+    options: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    def http(self) -> HttpSettings:
+        """The transport settings ``connectors.http`` takes."""
+        return HttpSettings(
+            base_url=self.base_url,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            total_timeout=self.total_timeout,
+            max_concurrency=self.max_concurrency,
+            max_body_bytes=self.max_body_bytes,
+        )
+
+
+def _default_agencies() -> dict[str, AgencySettings]:
+    return {name: AgencySettings.model_validate(v) for name, v in DEFAULT_AGENCIES.items()}
+
+
+class Settings(BaseSettings):
+    """All gateway settings; build with ``load_settings``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    profile: Literal["dev", "prod"] = "dev"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    data_dir: Path = Path(".liandong")
+    database_url: str = Field(default="", repr=False)  # may hold a password; empty: SQLite
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    agencies: dict[str, AgencySettings] = Field(default_factory=_default_agencies)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_agencies(cls, data: Any) -> Any:
+        # LIANDONG_AGENCIES__LAND_REGISTRY__BASE_URL must change one value, not replace
+        # the whole table (and with it the other three agencies).
+        if isinstance(data, dict) and isinstance(data.get("agencies"), dict):
+            data = {**data, "agencies": _deep_merge(DEFAULT_AGENCIES, data["agencies"])}
+        return data
+
+    @model_validator(mode="after")
+    def _fill_derived(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'liandong.db'}"
+        if self.auth.secret_file is None:
+            self.auth = self.auth.model_copy(update={"secret_file": self.data_dir / "jwt-secret"})
+        for name, agency in self.agencies.items():
+            if agency.connector is None:
+                self.agencies[name] = agency.model_copy(update={"connector": name})
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file.get()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def jwt_secret(self) -> bytes:
+        """The HMAC secret: configured, else read from ``secret_file``, else generated there.
+
+        The generated secret is 32 random bytes written as 64 hex characters (so the file
+        survives editors and ``cat``), created atomically with mode 0600: several processes
+        starting at once all end up with the one secret that won the race.
+        """
+        if self.auth.secret is not None:
+            return self.auth.secret.get_secret_value().encode()
+        path = self.auth.secret_file or self.data_dir / "jwt-secret"
+        try:
+            return _read_secret(path)
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".jwt-secret-")  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32).hex().encode() + b"\n")
+                f.flush()
+                os.fsync(f.fileno())
+            with contextlib.suppress(FileExistsError):  # another process got there first
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+        return _read_secret(path)
+
+
+def _deep_merge(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in given.items():
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            merged[key] = _deep_merge(old, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_secret(path: Path) -> bytes:
+    value = path.read_bytes().strip()
+    if not value:
+        raise SettingsError(f"auth.secret_file: {path} is empty", ["auth.secret_file"])
+    return value
+
+
+def _unknown_env_keys() -> list[str]:
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    bad = []
+    for var in os.environ:
+        upper = var.upper()
+        if not upper.startswith(ENV_PREFIX) or upper == CONFIG_ENV:
+            continue
+        if upper.split("__", 1)[0] not in known:
+            bad.append(var)
+    return sorted(bad)
+
+
+def _error_message(exc: ValidationError) -> tuple[str, list[str]]:
+    lines, keys = [], []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"]) or "<root>"
+        keys.append(key)
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{key}: unknown setting")
+        else:
+            lines.append(f"{key}: {err['msg']}")
+    return "invalid settings: " + "; ".join(lines), keys
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Load settings from ``config_file`` (or ``$LIANDONG_CONFIG``), the environment and
+    ``overrides``; raise ``SettingsError`` naming the offending key on any problem."""
+    if config_file is None and os.environ.get(CONFIG_ENV):
+        config_file = Path(os.environ[CONFIG_ENV])
+    if config_file is not None:
+        if not config_file.is_file():
+            raise SettingsError(f"config file not found: {config_file}", ["config_file"])
+        try:
+            tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{config_file}: not valid TOML ({exc})", ["config_file"]) from exc
+    unknown = _unknown_env_keys()
+    if unknown:
+        raise SettingsError(f"unknown environment setting(s): {', '.join(unknown)}", unknown)
+    token = _config_file.set(config_file)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        message, keys = _error_message(exc)
+        raise SettingsError(message, keys) from None
+    finally:
+        _config_file.reset(token)

@@ -1,0 +1,326 @@
+"""The gateway's own state: cases and restrictions, through SQLAlchemy 2 Core (async).
+
+Portable Core only: the embedded default is SQLite (aiosqlite), scale-out is PostgreSQL
+(asyncpg) with the same statements. Tables live in ``gateway.store_schema``; they are
+created with ``create_all`` until Alembic migrations arrive.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, event, insert, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from connectors.domain import DebtorKind
+from gateway.errors import InvalidInput
+from gateway.store_schema import (
+    CENT,
+    RestrictionKind,
+    RestrictionStatus,
+    case_debtors,
+    case_officers,
+    cases,
+    metadata,
+    restrictions,
+)
+from gateway.validation import parse_case_number
+
+__all__ = [
+    "CaseIn",
+    "CaseRow",
+    "RestrictionIn",
+    "RestrictionKind",
+    "RestrictionRow",
+    "RestrictionStatus",
+    "Store",
+]
+
+_CHUNK = 500  # keys per IN (...): well under SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass(slots=True)
+class CaseIn:
+    """A case as a court system registers it."""
+
+    number: str
+    court: str
+    applicant: str
+    amount_due: Decimal
+    debtor_ids: list[tuple[str, DebtorKind]]
+    officers: list[str] = field(default_factory=list)
+    judges: list[str] = field(default_factory=list)
+    filed_on: date | None = None
+    status: str = "ACTIVE"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """A stored case with its parties and staff."""
+
+    number: str
+    court: str
+    court_code: str
+    applicant: str
+    amount_due: Decimal
+    status: str
+    filed_on: date | None
+    created_at: datetime
+    debtor_ids: tuple[tuple[str, DebtorKind], ...]
+    officer_ids: tuple[str, ...]
+    judge_ids: tuple[str, ...]
+
+    def has_debtor(self, debtor_id: str) -> bool:
+        """True if ``debtor_id`` is a party to this case."""
+        return any(d == debtor_id for d, _ in self.debtor_ids)
+
+    def is_assigned(self, officer_id: str) -> bool:
+        """True if ``officer_id`` is an officer or judge of this case."""
+        return officer_id in self.officer_ids or officer_id in self.judge_ids
+
+
+@dataclass(slots=True)
+class RestrictionIn:
+    """A restriction to record against a debtor."""
+
+    debtor_id: str
+    kind: RestrictionKind
+    case_number: str
+    court: str
+    since: date
+    ground: str | None = None
+    until: date | None = None
+    status: RestrictionStatus = RestrictionStatus.ACTIVE
+    lift_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RestrictionRow:
+    """A stored restriction."""
+
+    id: str
+    debtor_id: str
+    kind: RestrictionKind
+    case_number: str
+    court: str
+    ground: str | None
+    since: date
+    until: date | None
+    status: RestrictionStatus
+    lift_reason: str | None
+    created_at: datetime
+
+
+def _chunks(keys: Sequence[str]) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), _CHUNK):
+        yield unique[start : start + _CHUNK]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the writer; SQLite ignores foreign keys unless asked.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+class Store:
+    """Cases and restrictions; build with ``await Store.open(url)``, end with ``close()``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    async def open(cls, url: str) -> Store:
+        """Connect, create missing tables, and return the store."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine)
+
+    async def close(self) -> None:
+        """Release every pooled connection."""
+        await self.engine.dispose()
+
+    async def ping(self) -> bool:
+        """True if the database answers a trivial query (for ``/readyz``)."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError):
+            return False
+        return True
+
+    async def upsert_case(self, case: CaseIn) -> None:
+        """Create or replace a case, its debtors and its staff, in one transaction."""
+        parsed = parse_case_number(case.number, "number")
+        number = str(parsed)
+        amount = Decimal(case.amount_due)
+        if not amount.is_finite() or amount < 0 or amount.quantize(CENT) != amount:
+            raise InvalidInput("amountDue", "must be a non-negative amount with two decimals")
+        values = {
+            "court": case.court,
+            "court_code": parsed.court_code,
+            "applicant": case.applicant,
+            "amount_due": amount,
+            "status": case.status,
+            "filed_on": case.filed_on,
+        }
+        staff = {(o, "officer") for o in case.officers} | {(j, "judge") for j in case.judges}
+        parties = dict(case.debtor_ids)  # one kind per id; the last one given wins
+        async with self.engine.begin() as conn:
+            # Update-then-insert is plain portable Core; the transaction makes it atomic
+            # per case (a concurrent first insert surfaces as an IntegrityError).
+            result = await conn.execute(update(cases).where(cases.c.number == number), values)
+            if result.rowcount == 0:
+                now = datetime.now(UTC)
+                await conn.execute(insert(cases), {"number": number, "created_at": now, **values})
+            await conn.execute(delete(case_debtors).where(case_debtors.c.case_number == number))
+            await conn.execute(delete(case_officers).where(case_officers.c.case_number == number))
+            if parties:
+                rows = [
+                    {"case_number": number, "debtor_id": d, "kind": str(k)}
+                    for d, k in parties.items()
+                ]
+                await conn.execute(insert(case_debtors), rows)
+            if staff:
+                rows = [{"case_number": number, "officer_id": o, "role": r} for o, r in staff]
+                await conn.execute(insert(case_officers), rows)
+
+    async def get_case(self, number: str) -> CaseRow | None:
+        """The case with this number (any accepted spelling), or None."""
+        return (await self.get_cases([number])).get(number)
+
+    async def get_cases(self, numbers: Sequence[str]) -> dict[str, CaseRow]:
+        """Cases by number, keyed by the numbers as given; unknown numbers are absent."""
+        wanted: dict[str, list[str]] = {}
+        for given in numbers:
+            try:
+                wanted.setdefault(str(parse_case_number(given)), []).append(given)
+            except InvalidInput:
+                continue  # a malformed number cannot name a stored case
+        found: dict[str, CaseRow] = {}
+        async with self.engine.connect() as conn:
+            for chunk in _chunks(list(wanted)):
+                for row in await self._load_cases(conn, chunk):
+                    for given in wanted[row.number]:
+                        found[given] = row
+        return found
+
+    async def _load_cases(self, conn: AsyncConnection, numbers: list[str]) -> list[CaseRow]:
+        head = await conn.execute(select(cases).where(cases.c.number.in_(numbers)))
+        parties = await conn.execute(
+            select(case_debtors)
+            .where(case_debtors.c.case_number.in_(numbers))
+            .order_by(case_debtors.c.debtor_id)
+        )
+        staff = await conn.execute(
+            select(case_officers)
+            .where(case_officers.c.case_number.in_(numbers))
+            .order_by(case_officers.c.officer_id)
+        )
+        debtors: dict[str, list[tuple[str, DebtorKind]]] = {}
+        for p in parties:
+            debtors.setdefault(p.case_number, []).append((p.debtor_id, DebtorKind(p.kind)))
+        people: dict[tuple[str, str], list[str]] = {}
+        for s in staff:
+            people.setdefault((s.case_number, s.role), []).append(s.officer_id)
+        return [
+            CaseRow(
+                number=r.number,
+                court=r.court,
+                court_code=r.court_code,
+                applicant=r.applicant,
+                amount_due=r.amount_due,
+                status=r.status,
+                filed_on=r.filed_on,
+                created_at=r.created_at,
+                debtor_ids=tuple(debtors.get(r.number, ())),
+                officer_ids=tuple(people.get((r.number, "officer"), ())),
+                judge_ids=tuple(people.get((r.number, "judge"), ())),
+            )
+            for r in head
+        ]
+
+    async def cases_of_debtor(self, debtor_id: str) -> list[str]:
+        """Numbers of the cases ``debtor_id`` is a party to, sorted."""
+        async with self.engine.connect() as conn:
+            result = await conn.execute(
+                select(case_debtors.c.case_number)
+                .where(case_debtors.c.debtor_id == debtor_id)
+                .order_by(case_debtors.c.case_number)
+            )
+            return list(result.scalars())
+
+    async def add_restriction(self, restriction: RestrictionIn) -> RestrictionRow:
+        """Record a restriction and return it with its new id."""
+        row = RestrictionRow(
+            id=str(uuid.uuid4()),
+            debtor_id=restriction.debtor_id,
+            kind=RestrictionKind(restriction.kind),
+            case_number=restriction.case_number,
+            court=restriction.court,
+            ground=restriction.ground,
+            since=restriction.since,
+            until=restriction.until,
+            status=RestrictionStatus(restriction.status),
+            lift_reason=restriction.lift_reason,
+            created_at=datetime.now(UTC),
+        )
+        values = {name: getattr(row, name) for name in RestrictionRow.__slots__}
+        values["kind"], values["status"] = str(row.kind), str(row.status)
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(restrictions), values)
+        return row
+
+    async def restrictions_of(self, debtor_ids: Sequence[str]) -> dict[str, list[RestrictionRow]]:
+        """Restrictions per debtor in one batch; every id asked for is a key (maybe ``[]``)."""
+        found: dict[str, list[RestrictionRow]] = {d: [] for d in debtor_ids}
+        async with self.engine.connect() as conn:
+            for chunk in _chunks(debtor_ids):
+                result = await conn.execute(
+                    select(restrictions)
+                    .where(restrictions.c.debtor_id.in_(chunk))
+                    .order_by(restrictions.c.since, restrictions.c.created_at, restrictions.c.id)
+                )
+                for r in result:
+                    found[r.debtor_id].append(_restriction(r._mapping))
+        return found
+
+
+def _restriction(m: Any) -> RestrictionRow:
+    return RestrictionRow(
+        id=m["id"],
+        debtor_id=m["debtor_id"],
+        kind=RestrictionKind(m["kind"]),
+        case_number=m["case_number"],
+        court=m["court"],
+        ground=m["ground"],
+        since=m["since"],
+        until=m["until"],
+        status=RestrictionStatus(m["status"]),
+        lift_reason=m["lift_reason"],
+        created_at=m["created_at"],
+    )

@@ -1,0 +1,175 @@
+"""Argument validation: every check raises ``InvalidInput(field, message)``, nothing else.
+
+Identifiers are checked with python-stdnum (GB 11643 resident ids, GB 32100 credit codes),
+never by hand; case numbers (案号) follow the 2016 Supreme People's Court numbering rules.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+
+from connectors.domain import DebtorKind
+from gateway.errors import InvalidInput
+
+__all__ = [
+    "PROVINCES",
+    "CaseNumber",
+    "case_number",
+    "credit_code",
+    "debtor_id",
+    "id_list",
+    "parse_case_number",
+    "resident_id",
+]
+
+# Court-code prefixes: the 31 provincial divisions (内 is Inner Mongolia, 黔 Guizhou) and
+# 兵 for the Xinjiang Production and Construction Corps courts.
+PROVINCES = frozenset("京津冀晋内辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川黔云藏陕甘青宁新兵")
+_SUPREME = "最高法"
+_CJK = "\u4e00-\u9fff"
+
+_CASE_RE = re.compile(
+    rf"""
+    [(〔\[] (?P<year>\d{{4}}) [)〕\]]
+    (?P<province>{_SUPREME}|[{"".join(sorted(PROVINCES))}])
+    (?P<court>\d{{0,4}})
+    (?P<kind>[{_CJK}]{{0,2}}执[{_CJK}]{{0,3}}?)
+    (?P<seq>[1-9]\d{{0,7}})
+    号
+    """,
+    re.VERBOSE,
+)
+_ID_MESSAGE = "must be an 18-character resident ID number or unified social credit code"
+
+
+def _text(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be a string")
+    return value
+
+
+def _ascii_compact(value: str, field: str) -> str:
+    # stdnum's int() parsing accepts non-ASCII digits; only ASCII belongs in an id.
+    compact = value.strip().replace(" ", "").replace("-", "").upper()
+    if not compact.isascii():
+        raise InvalidInput(field, _ID_MESSAGE)
+    return compact
+
+
+def resident_id(value: str, field: str = "id") -> str:
+    """A valid 18-digit resident ID number (居民身份证号), compacted and upper-case."""
+    number = _ascii_compact(_text(value, field), field)
+    if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
+        raise InvalidInput(field, "a resident ID number has 17 digits and a check digit (0-9 or X)")
+    try:
+        ric.validate(number)
+    except InvalidChecksum:
+        raise InvalidInput(field, "resident ID number has a wrong check digit") from None
+    except InvalidComponent:
+        try:
+            ric.get_birth_date(number)
+        except ValidationError:
+            raise InvalidInput(field, "resident ID number has an invalid birth date") from None
+        raise InvalidInput(field, "resident ID number has an unknown region code") from None
+    except ValidationError:
+        raise InvalidInput(field, "a resident ID number has 17 digits and a check digit") from None
+    if ric.get_birth_date(number) > date.today():
+        raise InvalidInput(field, "resident ID number has a birth date in the future")
+    return number
+
+
+def credit_code(value: str, field: str = "id") -> str:
+    """A valid unified social credit code (统一社会信用代码), compacted and upper-case."""
+    code = _ascii_compact(_text(value, field), field)
+    try:
+        return str(uscc.validate(code))
+    except InvalidLength:
+        raise InvalidInput(field, "a unified social credit code has 18 characters") from None
+    except InvalidChecksum:
+        raise InvalidInput(
+            field, "unified social credit code has a wrong check character"
+        ) from None
+    except ValidationError:
+        raise InvalidInput(
+            field, "unified social credit code has characters outside its alphabet"
+        ) from None
+
+
+def debtor_id(value: str, field: str = "id") -> tuple[str, DebtorKind]:
+    """A debtor's id and its kind: a resident ID (PERSON) or a credit code (ORGANIZATION)."""
+    number = _ascii_compact(_text(value, field), field)
+    if len(number) != 18:
+        raise InvalidInput(field, _ID_MESSAGE)
+    # Many credit codes are 17 digits and a check character too, so shape alone cannot
+    # tell the kinds apart: try the person first, then the organization.
+    try:
+        return resident_id(number, field), DebtorKind.PERSON
+    except InvalidInput as person_error:
+        try:
+            return credit_code(number, field), DebtorKind.ORGANIZATION
+        except InvalidInput as org_error:
+            looks_personal = number[:17].isdigit() and number[17] in "0123456789X"
+            raise (person_error if looks_personal else org_error) from None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseNumber:
+    """A parsed case number (案号), e.g. （2024）苏0312执1234号."""
+
+    year: int
+    province: str  # 苏, or 最高法 for the Supreme People's Court
+    court: str  # the court's digits within the province, "" for a higher people's court
+    kind: str  # case type: 执, 执恢, 执保, 执异, 执复, 执监, 执协, ...
+    seq: int
+
+    @property
+    def court_code(self) -> str:
+        """The court's code as it appears in the number, e.g. 苏0312."""
+        return self.province + self.court
+
+    def __str__(self) -> str:
+        return f"（{self.year}）{self.province}{self.court}{self.kind}{self.seq}号"
+
+
+def parse_case_number(value: str, field: str = "caseNumber") -> CaseNumber:
+    """Parse a case number; ASCII brackets, full-width digits and outer spaces are fine."""
+    text = unicodedata.normalize("NFKC", _text(value, field)).strip()
+    match = _CASE_RE.fullmatch(text)
+    if match is None:
+        raise InvalidInput(field, "not an enforcement case number like （2024）苏0312执1234号")
+    year = int(match["year"])
+    if not 1990 <= year <= 2100:
+        raise InvalidInput(field, f"case year {year} is outside 1990-2100")
+    if match["province"] == _SUPREME and match["court"]:
+        raise InvalidInput(field, "the Supreme People's Court has no court digits")
+    return CaseNumber(year, match["province"], match["court"], match["kind"], int(match["seq"]))
+
+
+def case_number(value: str, field: str = "caseNumber") -> str:
+    """A case number normalised to full-width brackets: （2024）苏0312执1234号."""
+    return str(parse_case_number(value, field))
+
+
+def id_list(
+    values: Iterable[str] | None, field: str = "ids", max_items: int = 500
+) -> list[tuple[str, DebtorKind]]:
+    """Validate a list of debtor ids; duplicates are dropped, first occurrence kept."""
+    if values is None or isinstance(values, str):
+        raise InvalidInput(field, "must be a list of ids")
+    items = list(values)
+    if not items:
+        raise InvalidInput(field, "must not be empty")
+    if len(items) > max_items:
+        raise InvalidInput(field, f"at most {max_items} ids per request, got {len(items)}")
+    seen: dict[str, tuple[str, DebtorKind]] = {}
+    for index, value in enumerate(items):
+        number, kind = debtor_id(value, f"{field}[{index}]")
+        seen.setdefault(number, (number, kind))
+    return list(seen.values())

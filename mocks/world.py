@@ -1,0 +1,538 @@
+"""The deterministic synthetic world that the four mock agencies serve.
+
+``World(seed, people)`` builds a cheap skeleton eagerly: resident ids, marriages, how many
+properties, vehicles and exit bans each person has, company memberships. Each record's
+details are generated on first access from an RNG keyed by ``(seed, kind, index)`` and
+memoised. So the same ``(seed, people)`` gives the same data in any process and in any
+access order, a 100,000-person world starts in about a second, and changes made through
+the mocks' control endpoints (a seizure appended to a record, ``add_property``) stick for
+the lifetime of the ``World``.
+
+Certificate numbers and VINs carry their record's index through an invertible affine
+scramble, so ``property(cert)`` and ``vehicle(vin)`` need no index over all assets.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TypeVar
+
+from mocks import world_pools as wp
+from mocks.records import (
+    CaseRecord,
+    CompanyRecord,
+    ControlRecord,
+    ExitBanRecord,
+    MarriageRecord,
+    MortgageRecord,
+    PersonRecord,
+    PropertyRecord,
+    RoleRecord,
+    VehicleRecord,
+)
+from mocks.world_skeleton import (
+    CERT_SPACE,
+    DIVORCED,
+    MARRIED,
+    MULT,
+    PERSON_STATUSES,
+    SHOWCASE,
+    SINGLE,
+    VIN_SPACE,
+    YEAR,
+    Skeleton,
+    day,
+    plus_years,
+    weighted_region,
+)
+
+__all__ = ["AS_OF", "World"]
+
+AS_OF = wp.AS_OF
+
+_CENT = Decimal("0.01")
+_RATIO = Decimal("0.0001")
+_CERT_SERIAL = re.compile(r"第(\d{7})号$")
+_R = TypeVar("_R")
+_CAPITALS = (100_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000, 50_000_000)
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(f"{value:.2f}")
+
+
+class World(Skeleton):
+    """A synthetic population with marriages, real estate, vehicles, companies and bans.
+
+    Lookups return the memoised records themselves: mutating one (appending a seizure)
+    changes what every later lookup sees.
+    """
+
+    def __init__(self, seed: int = 7, people: int = 1000) -> None:
+        super().__init__(seed, people)
+        self._pools = wp.pools()
+        self._person_memo: dict[int, PersonRecord] = {}
+        self._marriage_memo: dict[int, MarriageRecord] = {}
+        self._company_memo: dict[int, CompanyRecord] = {}
+        self._roles_memo: dict[int, list[RoleRecord]] = {}
+        self._property_memo: dict[int, PropertyRecord] = {}
+        self._vehicle_memo: dict[int, VehicleRecord] = {}
+        self._ban_memo: dict[int, list[ExitBanRecord]] = {}
+        self._added_properties: dict[str, PropertyRecord] = {}
+        self._added_vehicles: dict[str, VehicleRecord] = {}
+        self._added_property_owners: dict[str, list[str]] = {}
+        self._added_vehicle_owners: dict[str, list[str]] = {}
+
+    # -- details, generated on first access -------------------------------------------------
+
+    def _rng(self, kind: str, index: int) -> random.Random:
+        return random.Random(f"{self.seed}:{kind}:{index}")
+
+    def _address(self, rng: random.Random, region: wp.Region, use: str) -> str:
+        street = f"{region.place}{rng.choice(self._pools.streets)}{rng.randint(1, 399)}号"
+        estate = rng.choice(self._pools.estates)
+        if use == "住宅":
+            room = f"{rng.randint(1, 30)}{rng.randint(1, 4):02d}"
+            return f"{street}{estate}{rng.randint(1, 40)}栋{rng.randint(1, 4)}单元{room}室"
+        if use == "工业":
+            return f"{street}{region.city_short}工业园{rng.randint(1, 20)}号厂房"
+        return f"{street}{estate}{rng.randint(1, 30)}层{rng.randint(1, 40):02d}号"
+
+    def _control(
+        self, rng: random.Random, first: date, years: int, queue: int = 0, avoid: str = ""
+    ) -> ControlRecord:
+        court = rng.choice(wp.COURTS)
+        while court.code == avoid:
+            court = rng.choice(wp.COURTS)
+        since = day(rng, first, AS_OF - timedelta(days=5))
+        number = wp.case_number(court, since.year - (rng.random() < 0.3), rng.randint(1, 4000))
+        return ControlRecord(court.name, number, since, plus_years(since, years), queue)
+
+    def _person_at(self, i: int) -> PersonRecord:
+        if (rec := self._person_memo.get(i)) is None:
+            rng = self._rng("person", i)
+            pool = self._pools.male_names if self._male[i] else self._pools.female_names
+            address = self._address(rng, wp.REGIONS[self._region[i]], "住宅")
+            rec = PersonRecord(
+                id=self._ids[i],
+                name=rng.choice(pool),
+                sex="M" if self._male[i] else "F",
+                birth_date=date.fromordinal(self._birth[i]),
+                address=address,
+                status=PERSON_STATUSES[self._status[i]],
+            )
+            self._person_memo[i] = rec
+        return rec
+
+    def _marriage_at(self, i: int) -> MarriageRecord:
+        if (rec := self._marriage_memo.get(i)) is not None:
+            return rec
+        status, pid = self._marital[i], self._ids[i]
+        if status == SINGLE:
+            rec = MarriageRecord(pid, "SINGLE", None, None, None, None)
+        elif status == MARRIED:
+            s = self._spouse[i]
+            first = min(i, s)  # both sides draw from the couple's one RNG
+            rng = self._rng("marriage", first)
+            man, woman = (i, s) if self._male[i] else (s, i)
+            earliest = max(self._birth[man] + 22 * YEAR, self._birth[woman] + 20 * YEAR)
+            start = date.fromordinal(int(earliest) + 1)
+            registered = day(rng, start, min(plus_years(start, 12), AS_OF))
+            office = wp.REGIONS[self._region[first]].marriage_office
+            name = self._person_at(s).name
+            rec = MarriageRecord(pid, "MARRIED", self._ids[s], name, registered, office)
+        else:
+            # The former or late spouse is not in the world: a name, no id.
+            rng = self._rng("marriage", i)
+            pool = self._pools.female_names if self._male[i] else self._pools.male_names
+            start = date.fromordinal(self._birth[i] + int(23 * YEAR))
+            registered = day(rng, start, AS_OF - timedelta(days=30))
+            office = wp.REGIONS[self._region[i]].marriage_office
+            label = "DIVORCED" if status == DIVORCED else "WIDOWED"
+            rec = MarriageRecord(pid, label, None, rng.choice(pool), registered, office)
+        self._marriage_memo[i] = rec
+        return rec
+
+    def _owner_of(self, k: int, starts: array[int], cstarts: array[int]) -> tuple[int, int]:
+        """(person index, -1) or (-1, company index) owning generated asset ``k``."""
+        if k < starts[-1]:
+            return bisect_right(starts, k, 0, self.people) - 1, -1
+        return -1, bisect_right(cstarts, k, 0, len(self._codes)) - 1
+
+    def _property_at(self, k: int) -> PropertyRecord:
+        if (rec := self._property_memo.get(k)) is not None:
+            return rec
+        rng = self._rng("property", k)
+        person, company = self._owner_of(k, self._props, self._cprops)
+        home = self._region[person] if person >= 0 else self._company_region[company]
+        region = wp.REGIONS[home if rng.random() < 0.8 else weighted_region(rng)]
+        showcase = person == SHOWCASE and k == self._props[SHOWCASE]
+        if person >= 0:
+            use = rng.choices(("住宅", "商业", "办公"), weights=(85, 10, 5))[0]
+        else:
+            use = rng.choices(("办公", "商业", "工业"), weights=(40, 30, 30))[0]
+        use = "住宅" if showcase else use
+        low, high, factor = {
+            "住宅": (55, 180, 1.0),
+            "商业": (30, 300, 1.3),
+            "办公": (60, 500, 0.9),
+            "工业": (500, 5000, 0.08),
+        }[use]
+        area = rng.uniform(low, high)
+        value = area * region.price_sqm * factor * rng.uniform(0.8, 1.2)
+        if use == "住宅":
+            value = min(max(value, 500_000.0), 5_000_000.0)
+        bought = day(rng, date(2005, 1, 1), AS_OF - timedelta(days=60))
+        place = region.city if region.city != region.province else region.district
+        serial = (k * MULT + self._cert_offset) % CERT_SPACE
+        owners = [self._ids[person] if person >= 0 else self._codes[company]]
+        spouse = self._spouse[person] if person >= 0 else -1
+        if spouse >= 0 and (rng.random() < 0.5 or showcase):
+            owners.append(self._ids[spouse])
+        rec = PropertyRecord(
+            certificate_no=f"{region.abbr}({bought.year}){place}不动产权第{serial:07d}号",
+            owner_ids=owners,
+            address=self._address(rng, region, use),
+            area_sqm=None if rng.random() < 0.02 else _money(area),
+            use=None if rng.random() < 0.01 else use,
+            assessed_value=None if rng.random() < 0.05 else _money(round(value, -2)),
+        )
+        if rng.random() < 0.3 or showcase:
+            rec.mortgages.append(self._mortgage(rng, region, value, bought))
+            if rng.random() < 0.08:
+                rec.mortgages.append(self._mortgage(rng, region, value * 0.3, bought))
+        if rng.random() < 0.08 or showcase:
+            # A showcase seizure by the demo case's own court would not be "another court".
+            avoid = wp.REGIONS[self._region[SHOWCASE]].court.code if showcase else ""
+            first = AS_OF - timedelta(days=3 * 365 - 30)  # still in force at AS_OF
+            rec.seizures.append(self._control(rng, first, 3, avoid=avoid))
+            queued = 1 if showcase else rng.choice((0, 0, 1, 2))
+            for position in range(1, queued + 1):
+                since = rec.seizures[-1].since
+                rec.seizures.append(self._control(rng, since, 3, position, avoid))
+        self._property_memo[k] = rec
+        return rec
+
+    def _mortgage(
+        self, rng: random.Random, region: wp.Region, value: float, after: date
+    ) -> MortgageRecord:
+        if rng.random() < 0.15:
+            creditor = f"{region.city}住房公积金管理中心"
+        else:
+            creditor = f"{rng.choice(wp.BANKS)}{region.city_short}分行"
+        amount = _money(round(value * rng.uniform(0.3, 0.7), -3))
+        registered = day(rng, after, min(after + timedelta(days=400), AS_OF))
+        return MortgageRecord(creditor, amount, registered)
+
+    def _vehicle_at(self, k: int) -> VehicleRecord:
+        if (rec := self._vehicle_memo.get(k)) is not None:
+            return rec
+        rng = self._rng("vehicle", k)
+        person, company = self._owner_of(k, self._vehs, self._cvehs)
+        home = self._region[person] if person >= 0 else self._company_region[company]
+        region = wp.REGIONS[home if rng.random() < 0.85 else weighted_region(rng)]
+        models = [m for m in wp.VEHICLE_MODELS if person < 0 or not m.commercial]
+        model = rng.choice(models)
+        registered = day(rng, date(2010, 1, 1), AS_OF - timedelta(days=30))
+        s = (k * MULT + self._vin_offset) % VIN_SPACE
+        head = model.wmi + "".join(rng.choice(wp.VIN_CHARS) for _ in range(5))
+        plant, number = divmod(s, 10**6)
+        tail = f"{wp.vin_year_code(registered.year)}{wp.VIN_CHARS[plant]}{number:06d}"
+        plate = f"{(k * MULT + self._plate_offset) % 10**5:05d}"
+        if k >= 10**5:  # beyond 100,000 plates a letter keeps them distinct
+            plate = "ABCDEFGHJKLMNPQRSTUVWXYZ"[(k // 10**5 - 1) % 24] + plate[1:]
+        age = AS_OF.year - registered.year
+        showcase = person == SHOWCASE and k == self._vehs[SHOWCASE]
+        scrapped = age > 10 and rng.random() < 0.25 and not showcase
+        value = model.price * 0.85**age * rng.uniform(0.9, 1.1)
+        value = min(max(value, 30_000.0), 500_000.0)
+        rec = VehicleRecord(
+            owner_id=self._ids[person] if person >= 0 else self._codes[company],
+            plate=f"{region.abbr}{rng.choice(region.plate_letters)}{plate}",
+            vin=head + wp.vin_check_digit(f"{head}0{tail}") + tail,
+            model=model.name,
+            registered_on=registered,
+            status="SCRAPPED" if scrapped else "NORMAL",
+            estimated_value=None if scrapped or rng.random() < 0.03 else _money(round(value, -2)),
+        )
+        if not scrapped and not showcase and rng.random() < 0.06:
+            rec.seizures.append(self._control(rng, AS_OF - timedelta(days=2 * 365 - 30), 2))
+            rec.status = "SEIZED"
+        self._vehicle_memo[k] = rec
+        return rec
+
+    def _company_at(self, c: int) -> CompanyRecord:
+        if (rec := self._company_memo.get(c)) is None:
+            rng = self._rng("company", c)
+            region = wp.REGIONS[self._company_region[c]]
+            trade = rng.choice(self._pools.trade_names)
+            name = f"{region.city_short}{trade}{rng.choice(self._pools.industries)}有限公司"
+            status = rng.choices(("ACTIVE", "REVOKED", "DEREGISTERED"), weights=(90, 6, 4))[0]
+            legal = self._members[c][0]
+            rec = CompanyRecord(
+                code=self._codes[c],
+                name=name,
+                status="ACTIVE" if c == 0 else status,
+                legal_representative_id=self._ids[legal],
+                legal_representative=self._person_at(legal).name,
+                registered_capital=_money(rng.choice(_CAPITALS)),
+                address=self._address(rng, region, "办公"),
+                established_on=day(rng, date(2000, 1, 1), AS_OF - timedelta(days=90)),
+            )
+            self._company_memo[c] = rec
+        return rec
+
+    def _roles_at(self, c: int) -> list[RoleRecord]:
+        if (roles := self._roles_memo.get(c)) is not None:
+            return roles
+        rng = self._rng("roles", c)
+        legal, holders, execs = self._members[c]
+        company = self._company_at(c)
+        code, capital = company.code, company.registered_capital
+        weights = [rng.uniform(1.0, 10.0) for _ in holders]
+        ratios = [Decimal(w / sum(weights)).quantize(_RATIO) for w in weights]
+        ratios[0] += Decimal(1) - sum(ratios)  # rounding remainder: the sum is exactly 1
+        roles = [RoleRecord(self._ids[legal], code, "LEGAL_REPRESENTATIVE")]
+        for holder, ratio in zip(holders, ratios, strict=True):
+            subscribed = (capital * ratio).quantize(_CENT)
+            worth = 0.2 if company.status != "ACTIVE" else rng.uniform(0.4, 3.0)
+            stake = RoleRecord(
+                person_id=self._ids[holder],
+                company_code=code,
+                role="SHAREHOLDER",
+                share_ratio=ratio,
+                subscribed_capital=subscribed,
+                estimated_value=_money(float(subscribed) * worth),
+            )
+            if rng.random() < 0.06:
+                first = AS_OF - timedelta(days=3 * 365 - 30)
+                stake.freezes.append(self._control(rng, first, 3))
+            roles.append(stake)
+        roles += [RoleRecord(self._ids[e], code, "EXECUTIVE") for e in execs]
+        roles.sort(key=lambda r: (r.person_id, r.role))
+        self._roles_memo[c] = roles
+        return roles
+
+    def _bans_at(self, i: int) -> list[ExitBanRecord]:
+        if (bans := self._ban_memo.get(i)) is not None:
+            return bans
+        bans = []
+        if i in self._bans:
+            first, count = self._bans[i]
+            rng = self._rng("bans", i)
+            for j in range(count):
+                court = wp.REGIONS[self._region[i]].court
+                court = court if rng.random() < 0.6 else rng.choice(wp.COURTS)
+                since = day(rng, date(2019, 1, 1), AS_OF - timedelta(days=7))
+                number = wp.case_number(court, since.year, rng.randint(1, 4000))
+                lifted = rng.random() < 0.3 and not (i == SHOWCASE and j == 0)
+                until: date | None = None
+                if lifted:
+                    until = day(rng, since + timedelta(days=30), AS_OF)
+                elif rng.random() < 0.2:
+                    until = day(rng, AS_OF + timedelta(days=30), AS_OF + timedelta(days=730))
+                status = "LIFTED" if lifted else "ACTIVE"
+                ban = ExitBanRecord(
+                    f"EB{first + j:08d}", self._ids[i], court.name, number, since, until, status
+                )
+                bans.append(ban)
+        self._ban_memo[i] = bans
+        return bans
+
+    # -- public lookups -----------------------------------------------------------------------
+
+    def person_ids(self) -> Sequence[str]:
+        """All resident ids, in index order (index 0 is the showcase)."""
+        return self._ids
+
+    def company_codes(self) -> Sequence[str]:
+        """All unified social credit codes, in index order."""
+        return self._codes
+
+    def person(self, pid: str) -> PersonRecord | None:
+        """The household registration (户籍) record, or None for an unknown id."""
+        i = self._index.get(pid)
+        return None if i is None else self._person_at(i)
+
+    def company(self, code: str) -> CompanyRecord | None:
+        """The company registered under ``code``, or None."""
+        c = self._company_index.get(code)
+        return None if c is None else self._company_at(c)
+
+    def marriage(self, pid: str) -> MarriageRecord | None:
+        """The marriage registration; SINGLE for the unmarried, None only for unknown ids.
+
+        DIVORCED carries the divorce's date and office, WIDOWED the marriage's; the former
+        or late spouse is named but has no id.
+        """
+        i = self._index.get(pid)
+        return None if i is None else self._marriage_at(i)
+
+    def roles_of(self, pid: str) -> list[RoleRecord]:
+        """Legal representative, shareholder and executive roles, by (company code, role)."""
+        i = self._index.get(pid)
+        if i is None:
+            return []
+        roles = [r for c in self._roles_by_person.get(i, ()) for r in self._roles_at(c)]
+        return sorted(
+            (r for r in roles if r.person_id == pid), key=lambda r: (r.company_code, r.role)
+        )
+
+    def properties_of(self, owner_id: str) -> list[PropertyRecord]:
+        """Real estate of a resident or organisation, including co-owned property."""
+        indices: list[int] = []
+        if (i := self._index.get(owner_id)) is not None:
+            indices += range(self._props[i], self._props[i + 1])
+            if (s := self._spouse[i]) >= 0:  # the spouse's flats may list ``owner_id`` too
+                indices += range(self._props[s], self._props[s + 1])
+        elif (c := self._company_index.get(owner_id)) is not None:
+            indices += range(self._cprops[c], self._cprops[c + 1])
+        found = [self._property_at(k) for k in indices]
+        found += [
+            self._added_properties[cert] for cert in self._added_property_owners.get(owner_id, ())
+        ]
+        return _dedupe_owned(found, owner_id, lambda r: r.certificate_no, lambda r: r.owner_ids)
+
+    def property(self, certificate_no: str) -> PropertyRecord | None:
+        """The property registered under ``certificate_no``, or None."""
+        if (rec := self._added_properties.get(certificate_no)) is not None:
+            return rec
+        k = self._generated_property(certificate_no)
+        return None if k is None else self._property_at(k)
+
+    def vehicles_of(self, owner_id: str) -> list[VehicleRecord]:
+        """Motor vehicles registered to a resident or organisation."""
+        indices: range = range(0)
+        if (i := self._index.get(owner_id)) is not None:
+            indices = range(self._vehs[i], self._vehs[i + 1])
+        elif (c := self._company_index.get(owner_id)) is not None:
+            indices = range(self._cvehs[c], self._cvehs[c + 1])
+        found = [self._vehicle_at(k) for k in indices]
+        found += [self._added_vehicles[vin] for vin in self._added_vehicle_owners.get(owner_id, ())]
+        return _dedupe_owned(found, owner_id, lambda r: r.vin, lambda r: [r.owner_id])
+
+    def vehicle(self, vin: str) -> VehicleRecord | None:
+        """The vehicle with this VIN, or None."""
+        if (rec := self._added_vehicles.get(vin)) is not None:
+            return rec
+        k = self._generated_vehicle(vin)
+        return None if k is None else self._vehicle_at(k)
+
+    def exit_bans_of(self, pid: str) -> list[ExitBanRecord]:
+        """Exit bans (限制出境) on a resident, active and lifted."""
+        i = self._index.get(pid)
+        return [] if i is None else list(self._bans_at(i))
+
+    def showcase_id(self) -> str:
+        """A married resident with mortgaged and seized real estate, a vehicle, a
+        shareholding and an active exit ban: the demo's example debtor."""
+        return self._ids[SHOWCASE]
+
+    def cases(self, count: int = 50) -> list[CaseRecord]:
+        """Deterministic enforcement cases against residents and companies of the world.
+
+        The first case's first debtor is ``showcase_id()``, in the showcase's home court.
+        """
+        rng = random.Random(f"{self.seed}:cases")
+        numbers: set[str] = set()
+        out: list[CaseRecord] = []
+        for j in range(count):
+            if j == 0 or rng.random() >= 0.15:
+                i = SHOWCASE if j == 0 else self._pick(rng, set())
+                debtors = [self._ids[i]]
+                if j > 0 and self._spouse[i] >= 0 and rng.random() < 0.3:
+                    debtors.append(self._ids[self._spouse[i]])  # a joint marital debt
+                court = wp.REGIONS[self._region[i]].court
+            else:
+                c = rng.randrange(len(self._codes))
+                debtors = [self._codes[c]]
+                if rng.random() < 0.5:
+                    debtors.append(self._ids[self._members[c][0]])  # personal guarantee
+                court = wp.REGIONS[self._company_region[c]].court
+            year = rng.randint(AS_OF.year - 3, AS_OF.year)
+            filed = day(rng, date(year, 1, 1), min(date(year, 12, 31), AS_OF))
+            number = wp.case_number(court, year, rng.randint(1, 9999))
+            while number in numbers:
+                number = wp.case_number(court, year, rng.randint(1, 9999))
+            numbers.add(number)
+            amount = _money(math.exp(rng.uniform(math.log(20_000), math.log(5_000_000))))
+            out.append(
+                CaseRecord(number, court.name, self._applicant(rng, court), amount, debtors, filed)
+            )
+        return out
+
+    def _applicant(self, rng: random.Random, court: wp.Court) -> str:
+        x = rng.random()
+        if x < 0.4:
+            city = next(r for r in wp.REGIONS if r.court.code[:3] == court.code[:3])
+            return f"{rng.choice(wp.BANKS)}股份有限公司{city.city_short}分行"
+        if x < 0.7:
+            return self._company_at(rng.randrange(len(self._codes))).name
+        return rng.choice(self._pools.male_names + self._pools.female_names)
+
+    # -- mutation hooks -----------------------------------------------------------------------
+
+    def add_property(self, record: PropertyRecord) -> None:
+        """Register ``record``, replacing any property with the same certificate number."""
+        cert = record.certificate_no
+        if (k := self._generated_property(cert)) is not None:
+            self._property_memo[k] = record
+        self._added_properties[cert] = record
+        for owner in record.owner_ids:
+            certs = self._added_property_owners.setdefault(owner, [])
+            if cert not in certs:
+                certs.append(cert)
+
+    def add_vehicle(self, record: VehicleRecord) -> None:
+        """Register ``record``, replacing any vehicle with the same VIN."""
+        if (k := self._generated_vehicle(record.vin)) is not None:
+            self._vehicle_memo[k] = record
+        self._added_vehicles[record.vin] = record
+        vins = self._added_vehicle_owners.setdefault(record.owner_id, [])
+        if record.vin not in vins:
+            vins.append(record.vin)
+
+    def _generated_property(self, cert: str) -> int | None:
+        match = _CERT_SERIAL.search(cert)
+        if match is None:
+            return None
+        k = _unscramble(int(match.group(1)), self._cert_offset, CERT_SPACE)
+        if k >= self._cprops[-1] or self._property_at(k).certificate_no != cert:
+            return None
+        return k
+
+    def _generated_vehicle(self, vin: str) -> int | None:
+        if len(vin) != 17 or vin[10] not in wp.VIN_CHARS or not vin[11:].isdigit():
+            return None
+        s = wp.VIN_CHARS.index(vin[10]) * 10**6 + int(vin[11:])
+        k = _unscramble(s, self._vin_offset, VIN_SPACE)
+        if k >= self._cvehs[-1] or self._vehicle_at(k).vin != vin:
+            return None
+        return k
+
+
+def _unscramble(value: int, offset: int, space: int) -> int:
+    return ((value - offset) * pow(MULT, -1, space)) % space
+
+
+def _dedupe_owned(
+    found: list[_R], owner: str, key: Callable[[_R], str], owners: Callable[[_R], list[str]]
+) -> list[_R]:
+    """``found`` without duplicates or records that no longer list ``owner``.
+
+    A replaced or re-registered record may have dropped the owner its index slot had.
+    """
+    seen: set[str] = set()
+    out: list[_R] = []
+    for rec in found:
+        if key(rec) not in seen and owner in owners(rec):
+            seen.add(key(rec))
+            out.append(rec)
+    return out

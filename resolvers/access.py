@@ -1,0 +1,56 @@
+"""Case-bound authorization: the legal basis of every look-up is a case.
+
+A principal may look at a case if they are an officer assigned to it, a judge assigned to it
+or sitting at its court, or the court's own system; they may look at a debtor only through a
+case the debtor is a party to. Unknown cases and cases one may not see get the same answer,
+so that case numbers cannot be probed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from connectors.domain import DebtorKind
+from gateway import validation
+from gateway.errors import Forbidden
+from gateway.store import CaseRow
+from resolvers.context import RequestContext
+
+__all__ = ["authorized_case", "authorized_debtors", "may_see_case"]
+
+
+def may_see_case(ctx: RequestContext, case: CaseRow) -> bool:
+    p = ctx.principal
+    if "officer" in p.roles and p.officer_id in case.officer_ids:
+        return True
+    if "judge" in p.roles and (p.officer_id in case.judge_ids or p.court == case.court):
+        return True
+    return "court_system" in p.roles and p.court == case.court
+
+
+async def authorized_case(ctx: RequestContext, number: str, field: str = "caseNumber") -> CaseRow:
+    """The case, if the principal may act on it; ``Forbidden`` otherwise."""
+    normalised = validation.case_number(number, field)
+    cached = ctx.cases.get(normalised)
+    if cached is not None:
+        return cached
+    case = await ctx.store.get_case(normalised)
+    if case is None or not may_see_case(ctx, case):
+        raise Forbidden(f"no access to case {normalised}", field=field)
+    ctx.cases[normalised] = case
+    return case
+
+
+async def authorized_debtors(
+    ctx: RequestContext, ids: Sequence[tuple[str, DebtorKind]], case_number: str
+) -> tuple[CaseRow, list[tuple[str, DebtorKind]]]:
+    """The case and the requested debtors, all of whom must be parties to it."""
+    case = await authorized_case(ctx, case_number)
+    parties = {debtor_id for debtor_id, _kind in case.debtor_ids}
+    outsiders = [debtor_id for debtor_id, _kind in ids if debtor_id not in parties]
+    if outsiders:
+        raise Forbidden(
+            f"{len(outsiders)} of the requested debtors are not parties to case {case.number}",
+            field="ids",
+        )
+    return case, list(ids)

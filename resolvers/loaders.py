@@ -1,0 +1,149 @@
+"""Per-request DataLoaders: batch and de-duplicate keys, ask the cache, fetch only misses.
+
+One ``FactLoader`` per (agency, facet) is made lazily within a request, so every
+``load(id)`` made while the executor resolves one level of the query lands in the same
+batch. Loaders are built inside the running loop (aiodataloader binds it at construction)
+and never outlive their request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from aiodataloader import DataLoader
+
+from connectors.base import Connector
+from connectors.domain import Facet, Fetched
+from gateway.errors import AgencyBadResponse, AgencyError
+from resolvers.cache import FactCache
+
+if TYPE_CHECKING:
+    from gateway.store import Store
+
+__all__ = ["AgencyCall", "FactLoader", "Loaders", "StoreLoader"]
+
+Outcome = Fetched | AgencyError
+
+
+@dataclass(slots=True)
+class AgencyCall:
+    """One upstream batch made for this request (for the audit record and tests)."""
+
+    agency: str
+    facet: str
+    keys: int
+    errors: int
+    ms: float
+
+
+class FactLoader(DataLoader[str, "Outcome"]):
+    """Loads one facet from one connector, through the cache."""
+
+    def __init__(
+        self, connector: Connector, facet: Facet, cache: FactCache, calls: list[AgencyCall]
+    ) -> None:
+        super().__init__()
+        self.connector = connector
+        self.facet = facet
+        # Not ``self.cache``: DataLoader uses that name for its own per-request memo switch.
+        self.facts = cache
+        self.calls = calls
+
+    async def load_fact(self, key: str) -> Fetched:
+        """Load ``key``; raises the key's ``AgencyError`` if the agency failed it."""
+        return cast(Fetched, await self.load(key))
+
+    async def batch_load_fn(self, keys: list[str]) -> list[Outcome]:
+        agency = self.connector.agency
+        out: list[Outcome | None] = [None] * len(keys)
+        misses: list[int] = []
+        for i, key in enumerate(keys):
+            hit = self.facts.get((agency, self.facet, key))
+            if hit is None:
+                misses.append(i)
+            else:
+                out[i] = hit
+        if misses:
+            started = time.perf_counter()
+            values = await self.connector.fetch(self.facet, [keys[i] for i in misses])
+            fetched_at = datetime.now(UTC)
+            if len(values) != len(misses):
+                bad = AgencyBadResponse(agency, "connector returned the wrong number of results")
+                values = [bad] * len(misses)
+            errors = 0
+            for i, value in zip(misses, values, strict=True):
+                if isinstance(value, AgencyError):
+                    errors += 1
+                    out[i] = value
+                    continue
+                fact = Fetched(value=value, agency=agency, fetched_at=fetched_at)
+                self.facts.put((agency, self.facet, keys[i]), fact)
+                out[i] = fact
+            self.calls.append(
+                AgencyCall(
+                    agency=agency,
+                    facet=self.facet.value,
+                    keys=len(misses),
+                    errors=errors,
+                    ms=(time.perf_counter() - started) * 1000,
+                )
+            )
+        return cast(list[Outcome], out)
+
+
+class StoreLoader(DataLoader[str, Sequence[Any]]):
+    """Batches look-ups in our own store by debtor id: one query per request level."""
+
+    def __init__(
+        self, fetch: Callable[[Sequence[str]], Awaitable[Mapping[str, Sequence[Any]]]]
+    ) -> None:
+        super().__init__()
+        self._fetch = fetch
+
+    async def batch_load_fn(self, keys: list[str]) -> list[Sequence[Any]]:
+        found = await self._fetch(keys)
+        return [found.get(key, ()) for key in keys]
+
+
+@dataclass(slots=True)
+class Loaders:
+    """The DataLoaders of one request, made on first use."""
+
+    connectors: Mapping[str, Connector]
+    cache: FactCache
+    store: Store
+    calls: list[AgencyCall] = field(default_factory=list)
+    _facts: dict[tuple[str, Facet], FactLoader] = field(default_factory=dict)
+    _restrictions: StoreLoader | None = None
+
+    @property
+    def restrictions(self) -> StoreLoader:
+        """The court's own restrictions of each debtor, from the store, batched."""
+        if self._restrictions is None:
+            self._restrictions = StoreLoader(self.store.restrictions_of)
+        return self._restrictions
+
+    def providers(self, facet: Facet) -> list[str]:
+        """Agencies whose connector serves ``facet``, in registration order."""
+        return [name for name, c in self.connectors.items() if facet in c.facets]
+
+    def fact(self, agency: str, facet: Facet) -> FactLoader:
+        loader = self._facts.get((agency, facet))
+        if loader is None:
+            loader = FactLoader(self.connectors[agency], facet, self.cache, self.calls)
+            self._facts[(agency, facet)] = loader
+        return loader
+
+    async def first(self, facet: Facet, key: str) -> Fetched | None:
+        """Load a single-valued facet from the first agency that serves it."""
+        agencies = self.providers(facet)
+        if not agencies:
+            return None
+        return await self.fact(agencies[0], facet).load_fact(key)
+
+    def agencies_called(self) -> Sequence[str]:
+        return sorted({c.agency for c in self.calls})

@@ -1,0 +1,93 @@
+"""The ``Asset`` interface and its kinds: real estate, vehicles, equity stakes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from connectors import domain as d
+from schema.scalars import Money
+from schema.types import Company, Control, Mortgage, Provenance
+
+__all__ = ["Asset", "AssetKind", "EquityStake", "RealEstate", "Vehicle", "asset_from_domain"]
+
+AssetKind = d.AssetKind
+strawberry.enum(d.AssetKind, description="Kinds of asset an agency registers.")
+
+
+@strawberry.interface(description="Something of value registered to a debtor at an agency.")
+class Asset:
+    id: strawberry.ID
+    kind: AssetKind
+    estimated_value: Money | None
+    controls: list[Control]
+    provenance: Provenance
+
+
+@strawberry.type(description="不动产: registered at the land registry.")
+class RealEstate(Asset):
+    certificate_number: str
+    address: str
+    area_sqm: float | None
+    use: str | None
+    co_owners: list[str]
+    mortgages: list[Mortgage]
+
+
+@strawberry.type(description="机动车: registered at public security.")
+class Vehicle(Asset):
+    plate_number: str
+    vin: str
+    model: str | None
+    registered_on: date | None
+    status: str
+
+
+@strawberry.type(description="股权: a shareholding registered at market regulation.")
+class EquityStake(Asset):
+    company: Company
+    share_ratio: str
+    subscribed_capital: Money | None
+
+
+def asset_from_domain(value: d.Asset, prov: Provenance) -> Asset:
+    """Turn a connector's asset record into its GraphQL type."""
+    controls = [Control.from_domain(c) for c in value.controls]
+    if isinstance(value, d.RealEstate):
+        return RealEstate(
+            id=strawberry.ID(value.id),
+            kind=value.kind,
+            estimated_value=value.estimated_value,
+            controls=controls,
+            provenance=prov,
+            certificate_number=value.certificate_number,
+            address=value.address,
+            area_sqm=value.area_sqm,
+            use=value.use,
+            co_owners=list(value.co_owners),
+            mortgages=[Mortgage.from_domain(m) for m in value.mortgages],
+        )
+    if isinstance(value, d.Vehicle):
+        return Vehicle(
+            id=strawberry.ID(value.id),
+            kind=value.kind,
+            estimated_value=value.estimated_value,
+            controls=controls,
+            provenance=prov,
+            plate_number=value.plate_number,
+            vin=value.vin,
+            model=value.model,
+            registered_on=value.registered_on,
+            status=value.status,
+        )
+    return EquityStake(
+        id=strawberry.ID(value.id),
+        kind=value.kind,
+        estimated_value=value.estimated_value,
+        controls=controls,
+        provenance=prov,
+        company=Company.from_domain(value.company),
+        share_ratio=str(value.share_ratio),
+        subscribed_capital=value.subscribed_capital,
+    )

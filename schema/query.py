@@ -1,0 +1,44 @@
+"""The ``Query`` root: cases and debtors, always through a case number."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from gateway import validation
+from resolvers.access import authorized_case, authorized_debtors
+from resolvers.context import RequestContext
+from schema.case import Case
+from schema.debtor import Debtor
+
+__all__ = ["Query"]
+
+
+def _ctx(info: Info[RequestContext, None]) -> RequestContext:
+    return info.context
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One case, if you are on it (or a judge of its court).")
+    async def case(self, info: Info[RequestContext, None], number: str) -> Case | None:
+        row = await authorized_case(_ctx(info), number, field="number")
+        return Case.from_row(row)
+
+    @strawberry.field(description="One debtor, through a case the debtor is a party to.")
+    async def debtor(
+        self, info: Info[RequestContext, None], id: strawberry.ID, case_number: str
+    ) -> Debtor | None:
+        ctx = _ctx(info)
+        parsed = validation.debtor_id(str(id), "id")
+        case, _ = await authorized_debtors(ctx, [parsed], case_number)
+        return Debtor(key=parsed[0], debtor_kind=parsed[1], case_number=case.number)
+
+    @strawberry.field(description="Many debtors of one case at once; batched per agency.")
+    async def debtors(
+        self, info: Info[RequestContext, None], ids: list[strawberry.ID], case_number: str
+    ) -> list[Debtor | None]:
+        ctx = _ctx(info)
+        parsed = validation.id_list([str(i) for i in ids], "ids", ctx.max_ids)
+        case, wanted = await authorized_debtors(ctx, parsed, case_number)
+        return [Debtor(key=k, debtor_kind=kind, case_number=case.number) for k, kind in wanted]

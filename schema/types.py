@@ -1,0 +1,230 @@
+"""Object types for agency facts: identity, organization, companies, controls, restrictions.
+
+Each is built from a connector's domain record with ``from_domain``; personal numbers are
+masked there unless the request may unmask them.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import strawberry
+
+from connectors import domain as d
+from gateway.masking import mask_id
+from gateway.store import RestrictionRow
+from schema.scalars import Money
+
+__all__ = [
+    "Agency",
+    "Company",
+    "CompanyRole",
+    "Control",
+    "ControlKind",
+    "DebtorKind",
+    "Identity",
+    "Mortgage",
+    "Organization",
+    "Provenance",
+    "Restriction",
+    "RestrictionKind",
+]
+
+# The domain enums are the GraphQL enums: registered in place, used by their own names.
+DebtorKind = d.DebtorKind
+ControlKind = d.ControlKind
+strawberry.enum(d.DebtorKind, description="A natural person or an organization.")
+strawberry.enum(d.ControlKind, description="How an asset is held by a court.")
+
+
+@strawberry.enum(description="The agencies linked to the court.")
+class Agency(enum.Enum):
+    PUBLIC_SECURITY = "public_security"
+    CIVIL_AFFAIRS = "civil_affairs"
+    LAND_REGISTRY = "land_registry"
+    MARKET_REGULATION = "market_regulation"
+
+
+@strawberry.enum(description="Measures that restrict a debtor.")
+class RestrictionKind(enum.Enum):
+    EXIT_BAN = "EXIT_BAN"
+    HIGH_CONSUMPTION_BAN = "HIGH_CONSUMPTION_BAN"
+    DISHONEST_LIST = "DISHONEST_LIST"
+
+
+def agency_of(name: str) -> Agency:
+    return Agency(name)
+
+
+@strawberry.type(description="Where a fact came from and how fresh it is.")
+class Provenance:
+    agency: Agency
+    fetched_at: datetime
+    cached: bool
+    stale: bool
+
+    @staticmethod
+    def of(fact: d.Fetched) -> Provenance:
+        return Provenance(
+            agency=agency_of(fact.agency),
+            fetched_at=fact.fetched_at,
+            cached=fact.cached,
+            stale=fact.stale,
+        )
+
+
+@strawberry.type(description="户籍: a person's registration at public security.")
+class Identity:
+    id_number: str
+    name: str
+    sex: str
+    birth_date: date
+    address: str
+    status: str
+    provenance: Provenance
+
+    @staticmethod
+    def from_domain(value: d.Identity, prov: Provenance, unmask: bool) -> Identity:
+        return Identity(
+            id_number=value.id if unmask else mask_id(value.id),
+            name=value.name,
+            sex=value.sex,
+            birth_date=value.birth_date,
+            address=value.address,
+            status=value.status,
+            provenance=prov,
+        )
+
+
+@strawberry.type(description="A registered company (market regulation).")
+class Company:
+    code: str
+    name: str
+    status: str
+    legal_representative: str
+    registered_capital: Money | None
+    address: str
+    established_on: date | None
+
+    @staticmethod
+    def from_domain(value: d.CompanyInfo) -> Company:
+        return Company(
+            code=value.code,
+            name=value.name,
+            status=value.status,
+            legal_representative=value.legal_representative,
+            registered_capital=value.registered_capital,
+            address=value.address,
+            established_on=value.established_on,
+        )
+
+
+@strawberry.type(description="An organization debtor's registration at market regulation.")
+class Organization(Company):
+    provenance: Provenance
+
+    @staticmethod
+    def from_fact(value: d.CompanyInfo, prov: Provenance) -> Organization:
+        base = Company.from_domain(value)
+        return Organization(**{**base.__dict__, "provenance": prov})
+
+
+@strawberry.type(description="A person's role in a company.")
+class CompanyRole:
+    company: Company
+    role: str
+    share_ratio: str | None
+    provenance: Provenance
+
+    @staticmethod
+    def from_domain(value: d.CompanyRole, prov: Provenance) -> CompanyRole:
+        ratio = value.share_ratio
+        return CompanyRole(
+            company=Company.from_domain(value.company),
+            role=value.role,
+            share_ratio=None if ratio is None else str(ratio),
+            provenance=prov,
+        )
+
+
+@strawberry.type(description="A freeze or seizure on an asset, by any court.")
+class Control:
+    court: str
+    case_number: str
+    kind: ControlKind
+    since: date
+    until: date | None
+    queue_position: int = strawberry.field(
+        description="0 for an effective control; n >= 1 for the n-th queued seizure (轮候)."
+    )
+
+    @staticmethod
+    def from_domain(value: d.Control) -> Control:
+        return Control(
+            court=value.court,
+            case_number=value.case_number,
+            kind=value.kind,
+            since=value.since,
+            until=value.until,
+            queue_position=value.queue_position,
+        )
+
+
+@strawberry.type(description="A mortgage registered on real estate.")
+class Mortgage:
+    creditor: str
+    amount: Money
+    registered_on: date
+
+    @staticmethod
+    def from_domain(value: d.Mortgage) -> Mortgage:
+        return Mortgage(
+            creditor=value.creditor, amount=value.amount, registered_on=value.registered_on
+        )
+
+
+@strawberry.type(description="A measure restricting a debtor: exit ban, consumption ban, list.")
+class Restriction:
+    id: strawberry.ID
+    kind: RestrictionKind
+    case_number: str
+    court: str
+    ground: str | None
+    since: date
+    until: date | None
+    status: str
+    lift_reason: str | None
+    provenance: Provenance | None = strawberry.field(
+        description="Set when the fact comes from an agency; null for the court's own record."
+    )
+
+    @staticmethod
+    def from_exit_ban(value: d.ExitBan, prov: Provenance) -> Restriction:
+        return Restriction(
+            id=strawberry.ID(value.id),
+            kind=RestrictionKind.EXIT_BAN,
+            case_number=value.case_number,
+            court=value.court,
+            ground=None,
+            since=value.since,
+            until=value.until,
+            status=value.status,
+            lift_reason=None,
+            provenance=prov,
+        )
+
+    @staticmethod
+    def from_row(row: RestrictionRow) -> Restriction:
+        return Restriction(
+            id=strawberry.ID(row.id),
+            kind=RestrictionKind(row.kind.value),
+            case_number=row.case_number,
+            court=row.court,
+            ground=row.ground,
+            since=row.since,
+            until=row.until,
+            status=row.status.value,
+            lift_reason=row.lift_reason,
+            provenance=None,
+        )

@@ -1,0 +1,54 @@
+"""Fixtures shared by the integration suites: the world, the mocks, a gateway over them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from gateway.demo import seed_cases
+from gateway.store import Store
+from mocks.records import CaseRecord
+from mocks.runner import RunningMocks, start_mocks
+from mocks.world import World
+from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway
+
+SEED = 7
+PEOPLE = 1000
+
+
+@pytest.fixture(scope="session")
+def world() -> World:
+    return World(seed=SEED, people=PEOPLE)
+
+
+@pytest.fixture(scope="session")
+def cases(world: World) -> list[CaseRecord]:
+    return world.cases(20)
+
+
+@pytest.fixture
+async def mocks(world: World) -> AsyncIterator[RunningMocks]:
+    running = await start_mocks(world)
+    try:
+        yield running
+    finally:
+        await running.aclose()
+
+
+@pytest.fixture
+async def gateway(
+    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
+) -> AsyncIterator[Gateway]:
+    settings = gateway_settings(tmp_path, mocks)
+    store = await Store.open(settings.database_url)
+    try:
+        await seed_cases(store, cases, [OFFICER], [JUDGE])
+    finally:
+        await store.close()
+    gw = await start_gateway(settings, mocks, court=cases[0].court)
+    try:
+        yield gw
+    finally:
+        await stop_gateway(gw)

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from connectors.domain import DebtorKind
+from gateway.errors import InvalidInput
+from gateway.store import (
+    CaseIn,
+    RestrictionIn,
+    RestrictionKind,
+    RestrictionStatus,
+    Store,
+)
+from gateway.store_schema import case_debtors
+
+NUMBER = "（2024）苏0312执1234号"
+PERSON = "11010119900307803X"
+SPOUSE = "360426199101010071"
+ORG = "91110000600037341L"
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'liandong.db'}")
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+def case(**kw: object) -> CaseIn:
+    values: dict[str, object] = {
+        "number": "(2024)苏0312执1234号",
+        "court": "徐州市泉山区人民法院",
+        "applicant": "江苏银行股份有限公司徐州分行",
+        "amount_due": Decimal("12345678901234.56"),
+        "debtor_ids": [(PERSON, DebtorKind.PERSON), (ORG, DebtorKind.ORGANIZATION)],
+        "officers": ["E-1", "E-2"],
+        "judges": ["J-1"],
+        "filed_on": date(2024, 3, 1),
+    }
+    values.update(kw)
+    return CaseIn(**values)  # type: ignore[arg-type]
+
+
+async def test_open_creates_file_with_wal_and_foreign_keys(store: Store, tmp_path: Path) -> None:
+    assert (tmp_path / "sub" / "liandong.db").exists()
+    assert await store.ping()
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    with pytest.raises(IntegrityError):
+        async with store.engine.begin() as conn:
+            await conn.execute(
+                insert(case_debtors),
+                {"case_number": "（2024）苏0312执9号", "debtor_id": PERSON, "kind": "PERSON"},
+            )
+
+
+async def test_upsert_and_get(store: Store) -> None:
+    await store.upsert_case(case())
+    row = await store.get_case(NUMBER)
+    assert row is not None
+    assert row.number == NUMBER  # normalised to full-width brackets
+    assert row.court_code == "苏0312"
+    assert row.amount_due == Decimal("12345678901234.56")  # exact, never a float
+    assert isinstance(row.amount_due, Decimal)
+    assert row.filed_on == date(2024, 3, 1)
+    assert row.status == "ACTIVE"
+    assert row.created_at.tzinfo is not None
+    assert set(row.debtor_ids) == {(PERSON, DebtorKind.PERSON), (ORG, DebtorKind.ORGANIZATION)}
+    assert row.officer_ids == ("E-1", "E-2")
+    assert row.judge_ids == ("J-1",)
+    assert row.has_debtor(PERSON) and not row.has_debtor(SPOUSE)
+    assert row.is_assigned("J-1") and row.is_assigned("E-2") and not row.is_assigned("E-3")
+    # any accepted spelling finds it
+    assert await store.get_case("(2024)苏0312执1234号") == row
+    assert await store.get_case("（2024）苏0312执9号") is None
+    assert await store.get_case("not a case") is None
+
+
+async def test_upsert_replaces_parties_and_keeps_created_at(store: Store) -> None:
+    await store.upsert_case(case())
+    first = await store.get_case(NUMBER)
+    await store.upsert_case(
+        case(
+            amount_due=Decimal("0.10"),
+            debtor_ids=[(SPOUSE, DebtorKind.PERSON)],
+            officers=["E-3"],
+            judges=[],
+            status="CLOSED",
+        )
+    )
+    row = await store.get_case(NUMBER)
+    assert first is not None and row is not None
+    assert row.created_at == first.created_at
+    assert row.amount_due == Decimal("0.10")
+    assert row.debtor_ids == ((SPOUSE, DebtorKind.PERSON),)
+    assert (row.officer_ids, row.judge_ids, row.status) == (("E-3",), (), "CLOSED")
+    assert await store.cases_of_debtor(PERSON) == []
+
+
+@pytest.mark.parametrize("amount", ["1.005", "-1.00", "NaN"])
+async def test_amount_must_be_exact_cents(store: Store, amount: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        await store.upsert_case(case(amount_due=Decimal(amount)))
+    assert info.value.field == "amountDue"
+
+
+async def test_bad_case_number_rejected(store: Store) -> None:
+    with pytest.raises(InvalidInput):
+        await store.upsert_case(case(number="（2024）苏0312民1号"))
+
+
+async def test_get_cases_batch(store: Store) -> None:
+    numbers = [f"（2024）苏0312执{i}号" for i in range(1, 8)]
+    for n in numbers:
+        await store.upsert_case(case(number=n, debtor_ids=[(PERSON, DebtorKind.PERSON)]))
+    asked = [*numbers[:3], "(2024)苏0312执4号", "（2024）苏0312执99号", "junk"]
+    got = await store.get_cases(asked)
+    assert set(got) == {*numbers[:3], "(2024)苏0312执4号"}
+    assert got["(2024)苏0312执4号"].number == numbers[3]
+    assert await store.cases_of_debtor(PERSON) == sorted(numbers)
+    assert await store.get_cases([]) == {}
+
+
+async def test_restrictions(store: Store) -> None:
+    ban = await store.add_restriction(
+        RestrictionIn(
+            debtor_id=PERSON,
+            kind=RestrictionKind.EXIT_BAN,
+            case_number=NUMBER,
+            court="徐州市泉山区人民法院",
+            since=date(2024, 4, 1),
+            ground="拒不履行",
+        )
+    )
+    older = await store.add_restriction(
+        RestrictionIn(
+            debtor_id=PERSON,
+            kind=RestrictionKind.DISHONEST_LIST,
+            case_number="（2021）京0105执7号",  # another court's case: no foreign key
+            court="北京市朝阳区人民法院",
+            since=date(2021, 1, 5),
+            until=date(2023, 1, 5),
+            status=RestrictionStatus.LIFTED,
+            lift_reason="履行完毕",
+        )
+    )
+    await store.add_restriction(
+        RestrictionIn(
+            debtor_id=ORG,
+            kind=RestrictionKind.HIGH_CONSUMPTION_BAN,
+            case_number=NUMBER,
+            court="徐州市泉山区人民法院",
+            since=date(2024, 4, 2),
+        )
+    )
+    assert len(ban.id) == 36 and ban.status is RestrictionStatus.ACTIVE
+    got = await store.restrictions_of([PERSON, SPOUSE, PERSON])
+    assert list(got) == [PERSON, SPOUSE]
+    assert got[SPOUSE] == []
+    assert got[PERSON] == [older, ban]  # oldest first, round-tripped exactly
+    assert got[PERSON][0].kind is RestrictionKind.DISHONEST_LIST
+    many = await store.restrictions_of([f"{i:018d}" for i in range(1200)] + [ORG])
+    assert len(many) == 1201 and len(many[ORG]) == 1
+
+
+async def test_ping_fails_for_unreachable_database(tmp_path: Path) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'x.db'}")
+    store = Store(engine)
+    assert not await store.ping()
+    await store.close()
