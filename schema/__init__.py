@@ -18,13 +18,19 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.extensions import PartialErrors, is_unexpected
-from schema.query import Query
+from schema.query import LookupQuery
 from schema.scalars import SCALARS
 
-__all__ = ["SchemaOptions", "build_schema"]
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "SchemaOptions", "build_schema"]
+
+# Each area of the API contributes its own root type; they are merged into the roots here.
+QUERIES: tuple[type, ...] = (LookupQuery,)
+MUTATIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +68,9 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
             lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Internal error.")
         )
     return strawberry.Schema(
-        query=Query,
+        query=merge_types("Query", QUERIES),
+        mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
+        subscription=merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None,
         types=[RealEstate, Vehicle, EquityStake],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),

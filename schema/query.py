@@ -1,4 +1,4 @@
-"""The ``Query`` root: cases and debtors, always through a case number."""
+"""Look-up root fields: cases and debtors, always through a case number."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from resolvers.context import RequestContext
 from schema.case import Case
 from schema.debtor import Debtor
 
-__all__ = ["Query"]
+__all__ = ["LookupQuery"]
 
 
 def _ctx(info: Info[RequestContext, None]) -> RequestContext:
@@ -19,7 +19,7 @@ def _ctx(info: Info[RequestContext, None]) -> RequestContext:
 
 
 @strawberry.type
-class Query:
+class LookupQuery:
     @strawberry.field(description="One case, if you are on it (or a judge of its court).")
     async def case(self, info: Info[RequestContext, None], number: str) -> Case | None:
         row = await authorized_case(_ctx(info), number, field="number")
