@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/liandong demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not load"
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .
@@ -27,6 +27,7 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m pytest -q -m load
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

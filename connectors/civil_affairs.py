@@ -1,19 +1,18 @@
 """Civil affairs (民政): marriage registration (婚姻登记).
 
 One id per ``GET``, behind a token-bucket rate limit that answers ``429`` with
-``Retry-After`` (``mocks/API.md``). A 429 is waited out once when the wait fits in the fetch's
-time budget; otherwise the key fails with ``AGENCY_REJECTED`` carrying ``retryAfter``.
+``Retry-After`` (``mocks/API.md``). The shared client (``connectors/http.py``) waits a 429 out
+when its ``Retry-After`` fits before the request's deadline and retries; otherwise the key
+fails with ``AGENCY_REJECTED`` carrying ``retryAfter``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from connectors.base import FacetSpec, Result
 from connectors.batching import fetch_batched
@@ -24,11 +23,10 @@ from connectors.parsing import (
     json_body,
     json_error_code,
     parse_options,
-    retry_after,
 )
 
 if TYPE_CHECKING:
-    from connectors.http import AgencyHttp, HttpReply
+    from connectors.http import AgencyHttp
 
 __all__ = ["CivilAffairsConnector", "CivilAffairsOptions"]
 
@@ -36,17 +34,10 @@ AGENCY = "civil_affairs"
 
 
 class CivilAffairsOptions(BaseModel):
-    """How long a look-up may wait for the agency's rate limit."""
+    """Civil affairs takes no options: waiting out its rate limit is bounded by the
+    request's deadline and the agency's retry settings. Unknown options still fail."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-    time_budget: float = Field(
-        default=5.0,
-        gt=0,
-        le=60,
-        description="Seconds one fetch may spend; a Retry-After longer than what is left "
-        "is not waited out.",
-    )
 
 
 def parse_marriage(key: str, body: object) -> Marriage:
@@ -76,12 +67,11 @@ class CivilAffairsConnector:
         """One result per key: ``Marriage``, or ``None`` when the agency has no record."""
         if facet not in self.facets:
             raise ValueError(f"{AGENCY} does not serve {facet}")
-        deadline = time.monotonic() + self.options.time_budget
 
         async def one(ids: tuple[str, ...]) -> Mapping[str, Result]:
             (key,) = ids
             # Keys are plain ids (fetch_batched checks), quoted anyway: this is a URL path.
-            reply = await self._get_within(f"/ca/v2/marriage/{quote(key, safe='')}", deadline)
+            reply = await self._http.request("GET", f"/ca/v2/marriage/{quote(key, safe='')}")
             code = json_error_code(reply)
             # Only the agency's own "not_found" means no record: a bare 404 from a proxy or a
             # wrong base URL must not read as "never married" for every debtor.
@@ -93,21 +83,6 @@ class CivilAffairsConnector:
             return {key: parse_marriage(key, json_body(reply, AGENCY))}
 
         return await fetch_batched(AGENCY, keys, 1, one)
-
-    async def _get_within(self, path: str, deadline: float) -> HttpReply:
-        """GET, waiting out one 429 if its Retry-After ends before ``deadline``.
-
-        The only retry here; a general retry and circuit-breaker layer belongs in the
-        shared HTTP client, and this should move there with it.
-        """
-        reply = await self._http.request("GET", path)
-        if reply.status != 429:
-            return reply
-        wait = retry_after(reply)
-        if wait is None or time.monotonic() + wait > deadline:
-            return reply  # the caller turns it into AGENCY_REJECTED with retryAfter
-        await asyncio.sleep(wait)
-        return await self._http.request("GET", path)
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP session is shared and closed by its owner."""

@@ -1,29 +1,57 @@
 """The shared HTTP client: one aiohttp session, one ``AgencyHttp`` per agency.
 
-Every agency call goes through ``AgencyHttp.request``: it applies the agency's timeouts and
-concurrency cap (bulkhead), caps the body size, records service figures, and translates
-aiohttp's exceptions into our ``AgencyError`` tree in exactly one place.
+Every agency call goes through ``AgencyHttp.request``, which is where an agency's failures
+are contained:
+
+- **deadline**: the request's deadline (``connectors.deadline``) bounds everything below;
+- **circuit breaker** (``connectors.breaker``): an agency that keeps failing is not called
+  until its cool-down has passed, then probed by one call;
+- **bulkhead**: at most ``max_concurrency`` calls in flight per agency; waiting for a slot
+  counts against the deadline;
+- **timeouts**: connect, read and total, the total shortened to what the deadline leaves;
+- **retries** (``connectors.retry``): reads, and writes carrying an idempotency key only,
+  with jittered exponential back-off or the agency's ``Retry-After``;
+- **size cap**: a body over ``max_body_bytes`` (after decompression) is refused;
+- **one translation** of aiohttp's exceptions into our ``AgencyError`` tree;
+- **service figures** (``connectors.service_stats``) per attempt actually sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import random
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from multidict import CIMultiDict
 
-from gateway.errors import AgencyBadResponse, AgencyError, AgencyTimeout, AgencyUnavailable
+from connectors import deadline
+from connectors.breaker import BreakerSettings, CircuitBreaker, CircuitState
+from connectors.parsing import retry_after
+from connectors.retry import IDEMPOTENCY_HEADER, RETRY_STATUSES, RetryPolicy, is_retryable_call
+from connectors.service_stats import AgencyHealth, AgencyStats
+from gateway.errors import (
+    AgencyBadResponse,
+    AgencyError,
+    AgencyRejected,
+    AgencyTimeout,
+    AgencyUnavailable,
+    CircuitOpen,
+)
 
 __all__ = ["AgencyHttp", "AgencyStats", "HttpClient", "HttpReply", "HttpSettings"]
+
+log = logging.getLogger("liandong.agency")
 
 
 @dataclass(frozen=True, slots=True)
 class HttpSettings:
-    """Transport settings for one agency."""
+    """Transport and resilience settings for one agency."""
 
     base_url: str
     connect_timeout: float = 2.0
@@ -31,10 +59,31 @@ class HttpSettings:
     total_timeout: float = 8.0
     max_concurrency: int = 8
     max_body_bytes: int = 8 * 1024 * 1024
+    max_retries: int = 2
+    backoff_base_s: float = 0.1
+    backoff_max_s: float = 2.0
+    retry_after_max_s: float = 10.0
+    breaker_threshold: int = 5
+    breaker_cooldown_s: float = 30.0
+
+    def retry_policy(self) -> RetryPolicy:
+        """The retry part of these settings."""
+        return RetryPolicy(
+            max_retries=self.max_retries,
+            backoff_base_s=self.backoff_base_s,
+            backoff_max_s=self.backoff_max_s,
+            retry_after_max_s=self.retry_after_max_s,
+        )
+
+    def breaker_settings(self) -> BreakerSettings:
+        """The circuit-breaker part of these settings."""
+        return BreakerSettings(threshold=self.breaker_threshold, cooldown_s=self.breaker_cooldown_s)
 
 
 @dataclass(frozen=True, slots=True)
 class HttpReply:
+    """An agency's answer: status, headers (case-insensitive) and the whole body."""
+
     status: int
     headers: Mapping[str, str]
     body: bytes
@@ -44,20 +93,28 @@ class HttpReply:
         return self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
 
 
-@dataclass(slots=True)
-class AgencyStats:
-    """Running service figures for one agency (exported to GraphQL and Prometheus)."""
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One call as given to ``request``, sent again as is by each retry."""
 
-    requests: int = 0
-    errors: int = 0
-    timeouts: int = 0
-    in_flight: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
+    method: str
+    path: str
+    body: bytes | None
+    headers: Mapping[str, str]
+    params: Mapping[str, str]
 
-    def record(self, ms: float) -> None:
-        self.latencies_ms.append(ms)
-        if len(self.latencies_ms) > 2048:  # a window, not a history: memory stays flat
-            del self.latencies_ms[:1024]
+
+class _NotSent(AgencyTimeout):
+    """The deadline left no time to send (or to get a slot): nothing went out."""
+
+
+def _status_error_code(status: int) -> str | None:
+    """The error code an attempt's status earns in the service figures (None: answered)."""
+    if status >= 500:
+        return AgencyUnavailable.code
+    if status == 429:
+        return AgencyRejected.code
+    return None
 
 
 class AgencyHttp:
@@ -68,15 +125,23 @@ class AgencyHttp:
         self.settings = settings
         self._client = client
         self._slots = asyncio.Semaphore(settings.max_concurrency)
-        self._timeout = aiohttp.ClientTimeout(
-            total=settings.total_timeout,
-            sock_connect=settings.connect_timeout,
-            sock_read=settings.read_timeout,
-        )
+        self.policy = settings.retry_policy()
+        self.breaker = CircuitBreaker(agency, settings.breaker_settings())
         self.stats = AgencyStats()
+        self._rng = random.Random()
 
     def url(self, path: str) -> str:
+        """The absolute URL of ``path`` at this agency."""
         return self.settings.base_url.rstrip("/") + path
+
+    @property
+    def circuit_state(self) -> CircuitState:
+        """The agency's circuit breaker state now."""
+        return self.breaker.state
+
+    def health(self) -> AgencyHealth:
+        """UP, DEGRADED, DOWN (circuit open) or UNKNOWN (nothing sent yet)."""
+        return self.stats.health(self.breaker.state.value)
 
     async def request(
         self,
@@ -86,51 +151,149 @@ class AgencyHttp:
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
+        read: bool | None = None,
+        idempotency_key: str | None = None,
     ) -> HttpReply:
-        """Send one request; return the reply whatever its status, or raise ``AgencyError``."""
-        async with self._slots:
-            self.stats.requests += 1
-            self.stats.in_flight += 1
-            started = time.perf_counter()
-            try:
-                return await self._send(method, path, body, headers, params)
-            except AgencyTimeout:
-                self.stats.timeouts += 1
-                self.stats.errors += 1
-                raise
-            except AgencyError:
-                self.stats.errors += 1
-                raise
-            finally:
-                self.stats.in_flight -= 1
-                self.stats.record((time.perf_counter() - started) * 1000)
+        """Send one call; return the last reply whatever its status, or raise ``AgencyError``.
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None,
-        headers: Mapping[str, str] | None,
-        params: Mapping[str, str] | None,
-    ) -> HttpReply:
+        ``read``: whether the call only reads (default: ``GET``/``HEAD``/``OPTIONS`` do), so
+        that it may be retried. ``idempotency_key`` is sent as ``Idempotency-Key`` and makes
+        a write retryable; a write without one is sent at most once.
+        """
+        sent_headers = dict(headers or {})
+        if idempotency_key:
+            sent_headers[IDEMPOTENCY_HEADER] = idempotency_key
+        retryable = is_retryable_call(
+            method, sent_headers, read=read, idempotency_key=idempotency_key
+        )
+        call = _Call(method, path, body, sent_headers, dict(params or {}))
+        last: HttpReply | AgencyError | None = None
+        retry = 0
+        while True:
+            try:
+                reply = await self._attempt(call, retry)
+            except (CircuitOpen, _NotSent):
+                # Nothing went out (the circuit opened, or time ran out, under our retries):
+                # what the agency last said stands.
+                if isinstance(last, HttpReply):
+                    return last
+                if last is not None:
+                    raise last from None
+                raise
+            except (AgencyTimeout, AgencyUnavailable) as exc:
+                if not retryable:
+                    raise
+                last = exc
+                delay = self.policy.wait(retry + 1, None, deadline.remaining(), self._rng)
+                if delay is None:
+                    raise
+            else:
+                if not retryable or reply.status not in RETRY_STATUSES:
+                    return reply
+                last = reply
+                wait_for = retry_after(reply)
+                delay = self.policy.wait(retry + 1, wait_for, deadline.remaining(), self._rng)
+                if delay is None:
+                    return reply
+            retry += 1
+            log.debug("retrying %s %s in %.3fs (retry %d)", self.agency, method, delay, retry)
+            await asyncio.sleep(delay)
+
+    async def _attempt(self, call: _Call, retry: int) -> HttpReply:
+        budget = deadline.remaining()
+        if budget is not None and budget <= 0:
+            self.stats.shed += 1
+            raise _NotSent(self.agency, "the request's deadline passed before sending")
+        try:
+            probe = self.breaker.acquire()
+        except CircuitOpen:
+            self.stats.short_circuited += 1
+            raise
+        try:
+            async with self._slot(budget):
+                return await self._counted(call, retry > 0)
+        finally:
+            if probe:
+                # A probe that ended without an outcome (shed, cancelled) gives its turn
+                # back; after success or failure this changes nothing.
+                self.breaker.release()
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, budget: float | None) -> AsyncIterator[None]:
+        """The bulkhead: one of ``max_concurrency`` slots, waited for within the deadline."""
+        try:
+            async with asyncio.timeout(budget):
+                await self._slots.acquire()
+        except TimeoutError:
+            self.stats.shed += 1
+            raise _NotSent(self.agency, "no free connection slot before the deadline") from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    async def _counted(self, call: _Call, is_retry: bool) -> HttpReply:
+        """One attempt on the wire, with its figures and its verdict for the breaker."""
+        stats = self.stats
+        stats.requests += 1
+        stats.retries += is_retry
+        stats.in_flight += 1
+        started = time.perf_counter()
+        try:
+            reply = await self._send(call)
+        except AgencyError as exc:
+            stats.outcome(exc.code, timeout=isinstance(exc, AgencyTimeout))
+            if isinstance(exc, AgencyTimeout | AgencyUnavailable):
+                self.breaker.failure()
+            else:
+                self.breaker.success()  # it answered, badly: up, but not to be trusted
+            raise
+        finally:
+            stats.in_flight -= 1
+            stats.record((time.perf_counter() - started) * 1000)
+        stats.outcome(_status_error_code(reply.status))
+        if reply.status >= 500:
+            self.breaker.failure()
+        else:
+            self.breaker.success()
+        return reply
+
+    def _timeout(self) -> aiohttp.ClientTimeout:
+        total = self.settings.total_timeout
+        left = deadline.remaining()
+        if left is not None:
+            total = max(0.001, min(total, left))
+        return aiohttp.ClientTimeout(
+            total=total,
+            sock_connect=self.settings.connect_timeout,
+            sock_read=self.settings.read_timeout,
+        )
+
+    async def _send(self, call: _Call) -> HttpReply:
         session = self._client.session()
+        limit = self.settings.max_body_bytes
         try:
             async with session.request(
-                method,
-                self.url(path),
-                data=body,
-                headers=dict(headers or {}),
-                params=dict(params or {}),
-                timeout=self._timeout,
+                call.method,
+                self.url(call.path),
+                data=call.body,
+                headers=dict(call.headers),
+                params=dict(call.params),
+                timeout=self._timeout(),
                 allow_redirects=False,
             ) as resp:
-                limit = self.settings.max_body_bytes
                 if resp.content_length is not None and resp.content_length > limit:
                     raise AgencyBadResponse(self.agency, f"body over {limit} bytes")
-                data = await resp.content.read(limit + 1)
-                if len(data) > limit:
-                    raise AgencyBadResponse(self.agency, f"body over {limit} bytes")
-                return HttpReply(resp.status, CIMultiDict(resp.headers), data)
+                # Chunk by chunk: read(n) returns what is buffered, not the whole body, and
+                # a compressed body must be capped after decompression.
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.content.iter_any():
+                    size += len(chunk)
+                    if size > limit:
+                        raise AgencyBadResponse(self.agency, f"body over {limit} bytes")
+                    chunks.append(chunk)
+                return HttpReply(resp.status, CIMultiDict(resp.headers), b"".join(chunks))
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise AgencyTimeout(self.agency, "no answer within the timeout") from exc
         except aiohttp.ClientPayloadError as exc:

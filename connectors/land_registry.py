@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from connectors.base import FacetSpec, Result
 from connectors.batching import fetch_batched
 from connectors.domain import AssetKind, Control, Facet, Mortgage, RealEstate
+from connectors.lr_control import LandRegistryControl
 from connectors.parsing import Record, control_kind, error_for_status, header, parse_options
 from gateway.errors import AgencyBadResponse, AgencyError
 
@@ -120,7 +121,7 @@ def _error_code(reply: HttpReply) -> str | None:
         return None
 
 
-class LandRegistryConnector:
+class LandRegistryConnector(LandRegistryControl):
     """Real estate held by debtors, with mortgages and existing (queued) seizures."""
 
     agency: ClassVar[str] = AGENCY
@@ -142,7 +143,7 @@ class LandRegistryConnector:
         owners = "".join(f'<Owner idNumber="{html.escape(i, quote=True)}"/>' for i in ids)
         body = f"<RealEstateQuery>{owners}</RealEstateQuery>".encode()
         reply = await self._http.request(
-            "POST", "/lr/query", body=body, headers={"Content-Type": "application/xml"}
+            "POST", "/lr/query", body=body, headers={"Content-Type": "application/xml"}, read=True
         )
         error = error_for_status(reply, AGENCY, _error_code(reply) if reply.status >= 400 else None)
         if error is not None:

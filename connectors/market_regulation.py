@@ -26,6 +26,7 @@ from connectors.domain import (
     EquityStake,
     Facet,
 )
+from connectors.mr_control import MarketRegulationControl
 from connectors.parsing import Record, error_for_status, json_body, parse_options
 from gateway.errors import AgencyBadResponse, AgencyError, AgencyRejected, AgencyUnavailable
 
@@ -125,7 +126,7 @@ def parse_roles(
     return out
 
 
-class MarketRegulationConnector:
+class MarketRegulationConnector(MarketRegulationControl):
     """Company roles, equity stakes (as assets) and company records at market regulation."""
 
     agency: ClassVar[str] = AGENCY
@@ -181,7 +182,11 @@ class MarketRegulationConnector:
 
     async def _post(self, path: str, payload: object) -> Record:
         reply = await self._http.request(
-            "POST", path, body=orjson.dumps(payload), headers={"Content-Type": "application/json"}
+            "POST",
+            path,
+            body=orjson.dumps(payload),
+            headers={"Content-Type": "application/json"},
+            read=True,  # /roles and /companies are queries: safe to retry
         )
         if not 200 <= reply.status < 300:
             # Only faults answer with an HTTP error; keep the envelope's code if it has one.

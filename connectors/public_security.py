@@ -27,6 +27,7 @@ from connectors.parsing import (
     json_error_code,
     parse_options,
 )
+from connectors.ps_control import PublicSecurityControl
 from gateway.errors import AgencyError
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def parse_results(
     return out
 
 
-class PublicSecurityConnector:
+class PublicSecurityConnector(PublicSecurityControl):
     """Identity, vehicles (as assets) and exit bans of debtors at public security."""
 
     agency: ClassVar[str] = AGENCY
@@ -179,7 +180,8 @@ class PublicSecurityConnector:
             "X-PS-Timestamp": str(timestamp),
             "X-PS-Signature": sign(secret, "POST", signed_path, timestamp, body),
         }
-        return await self._http.request("POST", path, body=body, headers=headers)
+        # A query, though a POST: safe to retry.
+        return await self._http.request("POST", path, body=body, headers=headers, read=True)
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP session is shared and closed by its owner."""

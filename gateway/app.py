@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import uuid
+import contextvars
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,9 +15,22 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
+from connectors.deadline import deadline_after
+from gateway.audit_pipeline import (
+    CONTEXT_KEY,
+    PRINCIPAL_KEY,
+    REQUEST_ID_KEY,
+    AuditPipeline,
+    request_id_of,
+)
 from gateway.auth import Principal, bearer_token
 from gateway.errors import LiandongError, Unauthenticated
+from gateway.health import health_routes
+from gateway.metrics import metrics_route
+from gateway.screen_route import ScreenEndpoint
 from gateway.services import Services
 from gateway.settings import Settings
 from resolvers.context import RequestContext
@@ -25,6 +38,10 @@ from resolvers.loaders import Loaders
 from schema import SchemaOptions, build_schema
 
 __all__ = ["ANONYMOUS", "GatewayGraphQL", "create_app"]
+
+_TEXT_FRAMES: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "liandong_ws_text_frames", default=False
+)
 
 ANONYMOUS = Principal(
     subject="", officer_id="", court="", roles=frozenset(), scopes=frozenset(), name="anonymous"
@@ -48,28 +65,28 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 max_tokens=settings.limits.max_tokens,
                 introspection=dev,
                 mask_errors=not dev,
+                federation=settings.federation,
             )
         )
         super().__init__(schema, graphql_ide="graphiql" if dev else None, **kwargs)
         self.services = services
+        self.audited = AuditPipeline(services, self.run)
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> bytes | str:
+        encoded = orjson.dumps(data)
+        # graphql-transport-ws clients (browsers' graphql-ws) expect text frames; strawberry
+        # sends bytes as binary frames, so websockets get str.
+        return encoded.decode() if _TEXT_FRAMES.get() else encoded
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self._wants_ide(scope):
-            request = Request(scope, receive)
-            try:
-                principal = self.services.verifier.verify(
-                    bearer_token(request.headers.get("authorization"))
-                )
-            except Unauthenticated as err:
-                response = JSONResponse(
-                    error_body(err), status_code=401, headers={"WWW-Authenticate": "Bearer"}
-                )
-                await response(scope, receive, send)
-                return
-            scope.setdefault("state", {})["principal"] = principal
+            # Authentication, rate limit and the audit record: gateway/audit_pipeline.py.
+            # Every agency call this request makes inherits the deadline (connectors/deadline).
+            with deadline_after(self.services.settings.limits.deadline_s):
+                await self.audited(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            _TEXT_FRAMES.set(True)  # this connection's tasks inherit it; HTTP never sees it
         await super().__call__(scope, receive, send)
 
     def _wants_ide(self, scope: Scope) -> bool:
@@ -84,22 +101,48 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
     ) -> RequestContext:
         # The GraphiQL page and websocket handshakes reach here unauthenticated; they get a
         # principal with no roles, which no resolver lets through.
-        principal: Principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
+        state = request.scope.setdefault("state", {})
+        principal: Principal = state.get(PRINCIPAL_KEY, ANONYMOUS)
         services = self.services
-        return RequestContext(
+        request_id = state.get(REQUEST_ID_KEY) or request_id_of(request.headers)
+        # Kept in the scope so that the audit pipeline can read what the request touched.
+        state[CONTEXT_KEY] = context = RequestContext(
             principal=principal,
-            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+            request_id=request_id,
             loaders=Loaders(
-                connectors=services.connectors, cache=services.cache, store=services.store
+                connectors=services.connectors,
+                cache=services.cache,
+                store=services.store,
+                request_id=request_id,
             ),
+            http=services.http,
             store=services.store,
             unmask=principal.can_unmask(),
             max_ids=services.settings.limits.max_ids,
+            audit_search=services.audit_search,
+            assistance=services.assistance,
         )
+        return context
 
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        """Authenticate a websocket from its connection_init payload's ``Authorization``.
 
-async def healthz(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+        A browser cannot set headers on a websocket, so graphql-transport-ws clients send
+        ``{"Authorization": "Bearer <jwt>"}`` as the payload; without a valid token the
+        connection is closed with 4403 before any operation runs.
+        """
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            principal = await self.services.verifier.averify(
+                bearer_token(header if isinstance(header, str) else None)
+            )
+        except Unauthenticated:
+            raise ConnectionRejectionError from None
+        context.principal = principal
+        context.unmask = principal.can_unmask()
+        unset: UnsetType = UNSET
+        return unset
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
@@ -118,19 +161,14 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
             if services is None:
                 await started.aclose()
 
-    async def readyz(_request: Request) -> Response:
-        started: Services | None = holder.get("services")
-        ok = started is not None and await started.store.ping()
-        status = {"status": "ok" if ok else "unavailable"}
-        return JSONResponse(status, status_code=200 if ok else 503)
-
     graphql = _Deferred(holder)
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
+            *health_routes(lambda: holder.get("services")),
+            metrics_route(lambda: holder.get("services")),
+            Route("/v1/screen", ScreenEndpoint(lambda: holder.get("services")), methods=["POST"]),
         ],
         lifespan=lifespan,
     )

@@ -82,10 +82,20 @@ def _cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_schema_print(args: argparse.Namespace) -> int:
-    from schema import build_schema
+def _cmd_lookup(args: argparse.Namespace) -> int:
+    from gateway.lookup_command import run_command
 
-    print(build_schema().as_str())
+    return run_command(args)
+
+
+def _cmd_schema_print(args: argparse.Namespace) -> int:
+    from schema import SchemaOptions, build_schema
+    from schema.federation import public_sdl, subgraph_sdl
+
+    if args.federation:
+        sys.stdout.write(subgraph_sdl(build_schema(SchemaOptions(federation=True))))
+    else:
+        sys.stdout.write(public_sdl(build_schema()))
     return 0
 
 
@@ -126,10 +136,23 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--court", help="court name (default: the demo court)")
     token.set_defaults(func=_cmd_token)
 
+    from gateway.lookup_command import add_arguments as add_lookup_arguments
+
+    lookup = sub.add_parser("lookup", help="bulk look-ups of a case's debtors into JSON lines")
+    add_lookup_arguments(lookup)
+    lookup.set_defaults(func=_cmd_lookup)
+
     schema = sub.add_parser("schema", help="the GraphQL schema")
     schema_sub = schema.add_subparsers(dest="schema_command", required=True)
     sprint = schema_sub.add_parser("print", help="print the SDL")
+    sprint.add_argument(
+        "--federation", action="store_true", help="the Federation v2 subgraph SDL (@link, @key)"
+    )
     sprint.set_defaults(func=_cmd_schema_print)
+
+    from gateway.cli_audit import add_audit_commands
+
+    add_audit_commands(sub)
     return parser
 
 

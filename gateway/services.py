@@ -7,10 +7,18 @@ from dataclasses import dataclass, field
 from connectors import registry
 from connectors.base import Connector
 from connectors.http import HttpClient
+from gateway.assistance_runtime import AssistanceRuntime
+from gateway.audit import AuditLog
+from gateway.audit_query import AuditSearch
+from gateway.audit_store import SqlAuditLog, open_audit_log
 from gateway.auth import TokenVerifier
+from gateway.clock import Clock
+from gateway.ratelimit import RateLimiter, TokenBucketLimiter
+from gateway.screening import ScreeningIndex
 from gateway.settings import Settings
 from gateway.store import Store
 from resolvers.cache import FactCache
+from resolvers.cache_redis import TieredFactCache
 
 __all__ = ["Services"]
 
@@ -26,9 +34,20 @@ class Services:
     cache: FactCache
     verifier: TokenVerifier
     closed: bool = field(default=False)
+    # The audit log (durable before append returns; see gateway/audit_store.py), its reader
+    # for auditors (None when the log is disabled), and the per-principal rate limiter.
+    audit: AuditLog = field(kw_only=True)
+    audit_search: AuditSearch | None = field(default=None, kw_only=True)
+    ratelimiter: RateLimiter = field(kw_only=True)
+    # The listed debtors, kept current by the store (see gateway/screening.py).
+    screening: ScreeningIndex = field(default_factory=ScreeningIndex)
+    # Assistance requests: their store, event bus, service and lifecycle worker.
+    assistance: AssistanceRuntime | None = field(default=None, kw_only=True)
 
     @classmethod
-    async def start(cls, settings: Settings, *, store: Store | None = None) -> Services:
+    async def start(
+        cls, settings: Settings, *, store: Store | None = None, clock: Clock | None = None
+    ) -> Services:
         """Open the store and build every enabled connector; unknown connectors fail here."""
         http = HttpClient()
         connectors: dict[str, Connector] = {}
@@ -43,15 +62,56 @@ class Services:
             max_entries=settings.cache.max_entries,
             ttl_s=settings.cache.ttl_s,
             enabled=settings.cache.enabled,
+            stale_ttl_s=settings.cache.stale_ttl_s,
         )
+        if settings.cache.redis_url:  # several instances: Redis behind the local cache
+            tiered = TieredFactCache(
+                redis_url=settings.cache.redis_url,
+                agencies=list(connectors),
+                timeout_s=settings.cache.redis_timeout_s,
+                max_entries=settings.cache.max_entries,
+                ttl_s=settings.cache.ttl_s,
+                enabled=settings.cache.enabled,
+                stale_ttl_s=settings.cache.stale_ttl_s,
+            )
+            await tiered.start()
+            cache = tiered
         verifier = TokenVerifier(settings.auth, settings.jwt_secret())
-        return cls(settings, opened, http, connectors, cache, verifier)
+        screening = ScreeningIndex()
+        # Listening before loading: a write committed during the load is replayed onto it.
+        opened.add_restriction_listener(screening)
+        await screening.reload(opened)
+        audit = await open_audit_log(settings)
+        search = AuditSearch(audit.engine, audit.key) if isinstance(audit, SqlAuditLog) else None
+        services = cls(
+            settings,
+            opened,
+            http,
+            connectors,
+            cache,
+            verifier,
+            screening=screening,
+            audit=audit,
+            audit_search=search,
+            ratelimiter=TokenBucketLimiter(settings.limits.rate_per_minute),
+        )
+        services.assistance = AssistanceRuntime.build(
+            settings, opened, connectors=connectors, cache=cache, audit=audit, clock=clock
+        )
+        services.assistance.start()
+        return services
 
     async def aclose(self) -> None:
         if self.closed:
             return
         self.closed = True
+        if self.assistance is not None:
+            await self.assistance.aclose()  # first: the worker uses everything below
+        if isinstance(self.cache, TieredFactCache):
+            await self.cache.aclose()
         for connector in self.connectors.values():
             await connector.aclose()
         await self.http.aclose()
         await self.store.close()
+        await self.ratelimiter.aclose()
+        await self.audit.aclose()  # last: commits what requests already queued

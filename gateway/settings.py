@@ -30,6 +30,8 @@ from connectors.http import HttpSettings
 __all__ = [
     "AGENCY_NAMES",
     "AgencySettings",
+    "AssistanceSettings",
+    "AuditSettings",
     "AuthSettings",
     "CacheSettings",
     "LimitSettings",
@@ -107,6 +109,10 @@ class CacheSettings(_Model):
     max_entries: int = Field(default=50_000, ge=0)
     ttl_s: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_TTL_S))
     stale_ttl_s: float = Field(default=86400, ge=0)
+    # A Redis shared by every gateway instance, behind the in-process cache (may hold a
+    # password); unset: in-process only. See resolvers/cache_redis.py.
+    redis_url: str | None = Field(default=None, repr=False)
+    redis_timeout_s: float = Field(default=0.5, gt=0)  # a slow Redis counts as a miss
 
     @model_validator(mode="before")
     @classmethod
@@ -125,6 +131,45 @@ class LimitSettings(_Model):
     max_tokens: int = Field(default=3000, gt=0)
     max_ids: int = Field(default=500, gt=0)
     rate_per_minute: int = Field(default=600, gt=0)
+    # How long one request may wait on agencies, retries and back-off included; past it the
+    # agencies still out fail with AGENCY_TIMEOUT and the rest of the answer goes out.
+    deadline_s: float = Field(default=10.0, gt=0, le=300)
+
+
+class AuditSettings(_Model):
+    """The audit log: where it lives, how commits are grouped, the key for debtor look-ups.
+
+    ``enabled = false`` exists only so that benchmarks can measure what the log costs. It
+    must never be used in production: nothing is recorded, and the gateway says so loudly
+    at start-up.
+    """
+
+    enabled: bool = True
+    database_url: str = Field(default="", repr=False)  # empty: SQLite at data_dir/audit.db
+    max_batch: int = Field(default=256, gt=0)  # records per group commit, at most
+    # HMAC key under which debtor ids are indexed (the log never holds them in the clear).
+    # Every gateway writing to one log must share it: set it, or share key_file.
+    key: SecretStr | None = Field(default=None, min_length=32)
+    key_file: Path | None = None  # filled in as data_dir/audit-key by Settings
+
+
+def _default_deadlines() -> dict[str, float]:
+    # How long an agency has to carry out an order before it is overdue (联而不动).
+    return {"public_security": 86400.0, "land_registry": 3 * 86400.0, "market_regulation": 86400.0}
+
+
+class AssistanceSettings(_Model):
+    """Assistance requests: the lifecycle worker that submits, polls and tracks deadlines."""
+
+    worker_enabled: bool = True
+    poll_interval_s: float = Field(default=1.0, gt=0)  # how often the store is scanned
+    ticket_poll_s: float = Field(default=2.0, gt=0)  # between polls of an agency's ticket
+    lease_s: float = Field(default=30.0, gt=0)  # a claimed request is another's after this
+    max_attempts: int = Field(default=10, ge=1)  # sends whose outcome stayed unknown
+    retry_base_s: float = Field(default=1.0, ge=0)
+    retry_max_s: float = Field(default=300.0, ge=0)
+    batch: int = Field(default=20, gt=0)  # requests taken per scan
+    deadline_s: dict[str, float] = Field(default_factory=_default_deadlines)
 
 
 class AgencySettings(_Model):
@@ -138,6 +183,16 @@ class AgencySettings(_Model):
     total_timeout: float = Field(default=8.0, gt=0)
     max_concurrency: int = Field(default=8, gt=0)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    # Resilience (connectors/retry.py, connectors/breaker.py): reads, and writes carrying an
+    # idempotency key, are retried up to max_retries times after jittered exponential
+    # back-off (or the agency's Retry-After, up to retry_after_max_s without a deadline);
+    # breaker_threshold consecutive failures open the circuit for breaker_cooldown_s.
+    max_retries: int = Field(default=2, ge=0, le=10)
+    backoff_base_s: float = Field(default=0.1, ge=0)
+    backoff_max_s: float = Field(default=2.0, ge=0)
+    retry_after_max_s: float = Field(default=10.0, ge=0)
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_cooldown_s: float = Field(default=30.0, ge=0)
     # Options hold connector credentials: kept out of repr, hence out of logs.
     options: dict[str, Any] = Field(default_factory=dict, repr=False)
 
@@ -150,6 +205,12 @@ class AgencySettings(_Model):
             total_timeout=self.total_timeout,
             max_concurrency=self.max_concurrency,
             max_body_bytes=self.max_body_bytes,
+            max_retries=self.max_retries,
+            backoff_base_s=self.backoff_base_s,
+            backoff_max_s=self.backoff_max_s,
+            retry_after_max_s=self.retry_after_max_s,
+            breaker_threshold=self.breaker_threshold,
+            breaker_cooldown_s=self.breaker_cooldown_s,
         )
 
 
@@ -171,9 +232,14 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     data_dir: Path = Path(".liandong")
     database_url: str = Field(default="", repr=False)  # may hold a password; empty: SQLite
+    # Also serve /graphql as a Federation v2 subgraph (_service, _entities); off by default
+    # so that a gateway no router fronts exposes neither (see schema/federation.py).
+    federation: bool = False
     auth: AuthSettings = Field(default_factory=AuthSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    assistance: AssistanceSettings = Field(default_factory=AssistanceSettings)
     agencies: dict[str, AgencySettings] = Field(default_factory=_default_agencies)
 
     @model_validator(mode="before")
@@ -191,6 +257,11 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'liandong.db'}"
         if self.auth.secret_file is None:
             self.auth = self.auth.model_copy(update={"secret_file": self.data_dir / "jwt-secret"})
+        if not self.audit.database_url:
+            url = f"sqlite+aiosqlite:///{self.data_dir / 'audit.db'}"
+            self.audit = self.audit.model_copy(update={"database_url": url})
+        if self.audit.key_file is None:
+            self.audit = self.audit.model_copy(update={"key_file": self.data_dir / "audit-key"})
         for name, agency in self.agencies.items():
             if agency.connector is None:
                 self.agencies[name] = agency.model_copy(update={"connector": name})
@@ -220,23 +291,37 @@ class Settings(BaseSettings):
         """
         if self.auth.secret is not None:
             return self.auth.secret.get_secret_value().encode()
-        path = self.auth.secret_file or self.data_dir / "jwt-secret"
-        try:
-            return _read_secret(path)
-        except FileNotFoundError:
-            pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".jwt-secret-")  # mode 0600
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(secrets.token_bytes(32).hex().encode() + b"\n")
-                f.flush()
-                os.fsync(f.fileno())
-            with contextlib.suppress(FileExistsError):  # another process got there first
-                os.link(tmp, path)
-        finally:
-            os.unlink(tmp)
-        return _read_secret(path)
+        return _load_or_create_secret(
+            self.auth.secret_file or self.data_dir / "jwt-secret", "auth.secret_file"
+        )
+
+    def audit_key(self) -> bytes:
+        """The audit log's HMAC key: configured, else from ``audit.key_file`` (made if absent)."""
+        if self.audit.key is not None:
+            return self.audit.key.get_secret_value().encode()
+        return _load_or_create_secret(
+            self.audit.key_file or self.data_dir / "audit-key", "audit.key_file"
+        )
+
+
+def _load_or_create_secret(path: Path, setting: str) -> bytes:
+    """Read the secret at ``path``, generating it there first if the file does not exist."""
+    try:
+        return _read_secret(path, setting)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32).hex().encode() + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(FileExistsError):  # another process got there first
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+    return _read_secret(path, setting)
 
 
 def _deep_merge(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -250,10 +335,10 @@ def _deep_merge(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _read_secret(path: Path) -> bytes:
+def _read_secret(path: Path, setting: str) -> bytes:
     value = path.read_bytes().strip()
     if not value:
-        raise SettingsError(f"auth.secret_file: {path} is empty", ["auth.secret_file"])
+        raise SettingsError(f"{setting}: {path} is empty", [setting])
     return value
 
 

@@ -21,7 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from connectors.domain import DebtorKind
-from gateway.errors import InvalidInput
+from gateway.errors import InvalidInput, NotFound
+from gateway.store_events import RestrictionListener
 from gateway.store_schema import (
     CENT,
     RestrictionKind,
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 _CHUNK = 500  # keys per IN (...): well under SQLite's and PostgreSQL's parameter limits
+_DDL_LOCK = 0x6C69616E646F6E67  # pg advisory lock key serialising create_all ("liandong")
 
 
 @dataclass(slots=True)
@@ -142,6 +144,26 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._restriction_listeners: list[RestrictionListener] = []
+
+    def add_restriction_listener(self, listener: RestrictionListener) -> None:
+        """Call ``listener`` after every committed restriction write (see store_events)."""
+        self._restriction_listeners.append(listener)
+
+    def remove_restriction_listener(self, listener: RestrictionListener) -> None:
+        """Stop calling ``listener``; unknown listeners are ignored."""
+        if listener in self._restriction_listeners:
+            self._restriction_listeners.remove(listener)
+
+    def restriction_changed(self, row: RestrictionRow) -> None:
+        """Tell the listeners ``row`` is now stored; call right after the commit.
+
+        ``add_restriction`` and ``lift_restriction`` do; any other code that writes the
+        restrictions table must call it with the row's new state once its transaction
+        has committed (never before: a rolled-back write must not reach the listeners).
+        """
+        for listener in tuple(self._restriction_listeners):
+            listener.on_restriction_changed(row)
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -154,6 +176,14 @@ class Store:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         try:
             async with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    # Gateways starting together would race CREATE TABLE into a unique
+                    # violation on pg_type; the transaction-scoped lock takes them in turn.
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DDL_LOCK})
+                elif engine.dialect.name == "sqlite":
+                    # pysqlite runs DDL outside a transaction, so several workers opening one
+                    # file race the same way; take SQLite's write lock up front instead.
+                    await conn.exec_driver_sql("BEGIN IMMEDIATE")
                 await conn.run_sync(metadata.create_all)
         except BaseException:
             await engine.dispose()
@@ -241,11 +271,13 @@ class Store:
             .where(case_officers.c.case_number.in_(numbers))
             .order_by(case_officers.c.officer_id)
         )
+        # Sorted here, not by ORDER BY alone: the database's collation (PostgreSQL's locale)
+        # must not change the order a case lists its parties and staff in.
         debtors: dict[str, list[tuple[str, DebtorKind]]] = {}
-        for p in parties:
+        for p in sorted(parties, key=lambda p: p.debtor_id):
             debtors.setdefault(p.case_number, []).append((p.debtor_id, DebtorKind(p.kind)))
         people: dict[tuple[str, str], list[str]] = {}
-        for s in staff:
+        for s in sorted(staff, key=lambda s: s.officer_id):
             people.setdefault((s.case_number, s.role), []).append(s.officer_id)
         return [
             CaseRow(
@@ -268,11 +300,25 @@ class Store:
         """Numbers of the cases ``debtor_id`` is a party to, sorted."""
         async with self.engine.connect() as conn:
             result = await conn.execute(
-                select(case_debtors.c.case_number)
-                .where(case_debtors.c.debtor_id == debtor_id)
-                .order_by(case_debtors.c.case_number)
+                select(case_debtors.c.case_number).where(case_debtors.c.debtor_id == debtor_id)
             )
-            return list(result.scalars())
+            return sorted(result.scalars())  # code-point order on every backend
+
+    async def cases_of_debtors(self, debtor_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Case numbers per debtor in one batch, sorted; every id asked for is a key."""
+        found: dict[str, list[str]] = {d: [] for d in debtor_ids}
+        async with self.engine.connect() as conn:
+            for chunk in _chunks(debtor_ids):
+                result = await conn.execute(
+                    select(case_debtors.c.debtor_id, case_debtors.c.case_number).where(
+                        case_debtors.c.debtor_id.in_(chunk)
+                    )
+                )
+                for debtor, number in result:
+                    found[debtor].append(number)
+        for numbers in found.values():
+            numbers.sort()
+        return found
 
     async def add_restriction(self, restriction: RestrictionIn) -> RestrictionRow:
         """Record a restriction and return it with its new id."""
@@ -293,6 +339,30 @@ class Store:
         values["kind"], values["status"] = str(row.kind), str(row.status)
         async with self.engine.begin() as conn:
             await conn.execute(insert(restrictions), values)
+        self.restriction_changed(row)
+        return row
+
+    async def lift_restriction(self, restriction_id: str, reason: str) -> RestrictionRow:
+        """Mark a restriction LIFTED with ``reason``; return it as now stored.
+
+        Lifting a lifted restriction changes nothing and returns it as it is. An unknown
+        id raises ``NotFound``.
+        """
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(restrictions)
+                .where(restrictions.c.id == restriction_id)
+                .where(restrictions.c.status == str(RestrictionStatus.ACTIVE)),
+                {"status": str(RestrictionStatus.LIFTED), "lift_reason": reason},
+            )
+            found = await conn.execute(
+                select(restrictions).where(restrictions.c.id == restriction_id)
+            )
+            stored = found.first()
+        if stored is None:
+            raise NotFound(f"no restriction {restriction_id}", field="id")
+        row = _restriction(stored._mapping)
+        self.restriction_changed(row)
         return row
 
     async def restrictions_of(self, debtor_ids: Sequence[str]) -> dict[str, list[RestrictionRow]]:

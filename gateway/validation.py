@@ -80,6 +80,10 @@ def resident_id(value: str, field: str = "id") -> str:
         raise InvalidInput(field, "resident ID number has an unknown region code") from None
     except ValidationError:
         raise InvalidInput(field, "a resident ID number has 17 digits and a check digit") from None
+    except KeyError:
+        # python-stdnum's region table has entries without a county list, on which its
+        # birth-place look-up raises KeyError instead of InvalidComponent.
+        raise InvalidInput(field, "resident ID number has an unknown region code") from None
     if ric.get_birth_date(number) > date.today():
         raise InvalidInput(field, "resident ID number has a birth date in the future")
     return number

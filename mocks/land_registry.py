@@ -17,6 +17,7 @@ from aiohttp import web
 from defusedxml import DefusedXmlException
 
 from mocks.faults import install_faults
+from mocks.lr_controls import install_controls
 from mocks.records import PropertyRecord
 from mocks.stats import install_stats, note_keys
 
@@ -37,6 +38,8 @@ class LandRegistrySettings:
     max_batch: int = 50
     #: Seed of the fault RNG (``error_rate``).
     fault_seed: int = 0
+    #: Polls of a control ticket answered PENDING before the order is carried out.
+    pending_polls: int = 1
 
 
 def _xml(root: ET.Element, status: int = 200) -> web.Response:
@@ -132,4 +135,5 @@ def create_app(world: World, settings: LandRegistrySettings | None = None) -> we
         return _xml(root)
 
     app.router.add_post("/lr/query", query)
+    install_controls(app, world, _xml, _error, cfg.pending_polls)
     return app

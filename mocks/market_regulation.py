@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from mocks.faults import install_faults
+from mocks.mr_controls import install_controls
 from mocks.records import CompanyRecord, ControlRecord, RoleRecord
 from mocks.stats import install_stats, note_keys
 
@@ -174,4 +175,5 @@ def create_app(world: World, settings: MarketRegulationSettings | None = None) -
 
     app.router.add_post("/mr/api/v1/roles", roles)
     app.router.add_post("/mr/api/v1/companies", companies)
+    install_controls(app, world, _envelope)
     return app

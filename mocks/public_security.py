@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from mocks.faults import install_faults
+from mocks.ps_controls import install_controls
 from mocks.records import ControlRecord, ExitBanRecord, PersonRecord, VehicleRecord
 from mocks.signing import DEFAULT_PS_SECRET, verify
 from mocks.stats import install_stats, note_keys
@@ -156,4 +157,12 @@ def create_app(world: World, settings: PublicSecuritySettings | None = None) -> 
     app.router.add_post("/ps/v1/persons/query", persons)
     app.router.add_post("/ps/v1/vehicles/query", vehicles)
     app.router.add_post("/ps/v1/exit-bans/query", exit_bans)
+    install_controls(
+        app,
+        world,
+        lambda request, body: verify(
+            cfg.secret, request.method, request.path, request.headers, body
+        ),
+        _error,
+    )
     return app

@@ -37,16 +37,24 @@ _KEYS = web.RequestKey("liandong_mock_keys", int)
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    """One finished data request: its route, monotonic start and end, and key count."""
+    """One finished data request: its route, monotonic start and end, key count, and the
+    status answered (``None`` when no response went out: dropped or given up on)."""
 
     route: str
     start: float
     end: float
     keys: int
+    status: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Return the entry as ``/_stats`` serves it."""
-        return {"route": self.route, "start": self.start, "end": self.end, "keys": self.keys}
+        return {
+            "route": self.route,
+            "start": self.start,
+            "end": self.end,
+            "keys": self.keys,
+            "status": self.status,
+        }
 
 
 @dataclass
@@ -121,11 +129,20 @@ def install_stats(app: web.Application) -> Stats:
         stats.in_flight += 1
         stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
         start = time.monotonic()
+        status: int | None = None
         try:
-            return await handler(request)
+            response = await handler(request)
+            transport = request.transport
+            if transport is not None and not transport.is_closing():  # else: lost on purpose
+                status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
         finally:
             stats.in_flight -= 1
-            stats.log.append(LogEntry(name, start, time.monotonic(), request.get(_KEYS, 0)))
+            keys = request.get(_KEYS, 0)
+            stats.log.append(LogEntry(name, start, time.monotonic(), keys, status))
 
     async def get_stats(request: web.Request) -> web.Response:
         return web.json_response(stats.as_json())

@@ -490,6 +490,13 @@ class World(Skeleton):
             if cert not in certs:
                 certs.append(cert)
 
+    def add_exit_ban(self, record: ExitBanRecord) -> None:
+        """Record an exit ban on a resident of the world (``ValueError`` for anyone else)."""
+        i = self._index.get(record.person_id)
+        if i is None:
+            raise ValueError("exit bans are recorded against residents of the world")
+        self._bans_at(i).append(record)
+
     def add_vehicle(self, record: VehicleRecord) -> None:
         """Register ``record``, replacing any vehicle with the same VIN."""
         if (k := self._generated_vehicle(record.vin)) is not None:

@@ -31,6 +31,8 @@ def may_see_case(ctx: RequestContext, case: CaseRow) -> bool:
 async def authorized_case(ctx: RequestContext, number: str, field: str = "caseNumber") -> CaseRow:
     """The case, if the principal may act on it; ``Forbidden`` otherwise."""
     normalised = validation.case_number(number, field)
+    if normalised not in ctx.cases_requested:
+        ctx.cases_requested.append(normalised)
     cached = ctx.cases.get(normalised)
     if cached is not None:
         return cached
@@ -45,6 +47,8 @@ async def authorized_debtors(
     ctx: RequestContext, ids: Sequence[tuple[str, DebtorKind]], case_number: str
 ) -> tuple[CaseRow, list[tuple[str, DebtorKind]]]:
     """The case and the requested debtors, all of whom must be parties to it."""
+    # Asking is on the record even when it is refused: who tried to look at whom.
+    ctx.debtors_touched.update(debtor_id for debtor_id, _kind in ids)
     case = await authorized_case(ctx, case_number)
     parties = {debtor_id for debtor_id, _kind in case.debtor_ids}
     outsiders = [debtor_id for debtor_id, _kind in ids if debtor_id not in parties]

@@ -1,16 +1,23 @@
-"""The read cache in front of the connectors: bounded, with a TTL per facet.
+"""The read cache in front of the connectors: bounded, with a TTL per facet, and a stale tail.
 
 Keys are ``(agency, facet, debtor id)``; values are ``Fetched`` (the fact and when it was
 fetched). One ``cachetools.TLRUCache`` holds every facet, so the size bound is global while
-each entry expires after its own facet's TTL. Errors are never cached, and neither are
-control results (they do not pass through here).
+each entry lives for its own facet's TTL plus ``stale_ttl_s``:
+
+- within the TTL an entry is *fresh*: ``get`` serves it (``cached: true``);
+- after the TTL and within ``stale_ttl_s`` more it is *stale*: ``get`` misses, so the
+  agency is asked again, and only if the agency then fails does ``get_stale`` serve it
+  (``stale: true``, with its original ``fetchedAt``). An officer learns the last known fact
+  and how old it is, rather than nothing.
+
+Errors are never cached, and neither are control results (they do not pass through here).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from cachetools import TLRUCache
 
@@ -23,8 +30,14 @@ CacheKey = tuple[str, Facet, str]
 DEFAULT_TTL_S = 600.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    fact: Fetched
+    fresh_until: float  # monotonic seconds
+
+
 class FactCache:
-    """A process-local TTL cache of agency facts."""
+    """A process-local TTL cache of agency facts, keeping expired ones a while as fallback."""
 
     def __init__(
         self,
@@ -32,35 +45,64 @@ class FactCache:
         max_entries: int,
         ttl_s: Mapping[str, float],
         enabled: bool = True,
+        stale_ttl_s: float = 0.0,
     ) -> None:
         self.enabled = enabled
         self.max_entries = max_entries
+        self.stale_ttl_s = max(0.0, stale_ttl_s)
         self._ttl = {Facet(name): float(seconds) for name, seconds in ttl_s.items()}
-        self._entries: TLRUCache[CacheKey, Fetched] = TLRUCache(
+        self._entries: TLRUCache[CacheKey, _Entry] = TLRUCache(
             maxsize=max(1, max_entries), ttu=self._expires_at, timer=time.monotonic
         )
         self.hits = 0
         self.misses = 0
+        self.stale_served = 0
 
-    def _expires_at(self, key: CacheKey, _value: Fetched, now: float) -> float:
-        return now + self._ttl.get(key[1], DEFAULT_TTL_S)
+    def ttl(self, facet: Facet) -> float:
+        """Seconds a fact of ``facet`` stays fresh."""
+        return self._ttl.get(facet, DEFAULT_TTL_S)
+
+    def _expires_at(self, key: CacheKey, _value: _Entry, now: float) -> float:
+        return now + self.ttl(key[1]) + self.stale_ttl_s
 
     def get(self, key: CacheKey) -> Fetched | None:
+        """The fresh fact for ``key``, or ``None`` (absent, or only stale)."""
         if not self.enabled:
             return None
-        found = self._entries.get(key)
-        if found is None:
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() >= entry.fresh_until:
             self.misses += 1
             return None
         self.hits += 1
-        return replace(found, cached=True)
+        return replace(entry.fact, cached=True)
 
-    def put(self, key: CacheKey, value: Fetched) -> None:
+    def get_stale(self, key: CacheKey) -> Fetched | None:
+        """The last fact for ``key`` if it is past its TTL but within the stale window.
+
+        For when the agency just failed; a fresh entry is not returned here (``get`` would
+        have served it).
+        """
+        if not self.enabled:
+            return None
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() < entry.fresh_until:
+            return None
+        self.stale_served += 1
+        return replace(entry.fact, cached=True, stale=True)
+
+    def put(self, key: CacheKey, value: Fetched, *, fresh_for: float | None = None) -> None:
+        """Keep ``value``; fresh for the facet's TTL, or less (``fresh_for`` seconds): a fact
+        copied from a shared cache is only fresh for what is left of its TTL there."""
         if self.enabled:
-            self._entries[key] = value
+            ttl = self.ttl(key[1])
+            fresh_until = time.monotonic() + (ttl if fresh_for is None else min(ttl, fresh_for))
+            self._entries[key] = _Entry(value, fresh_until)
 
     def invalidate(self, debtor_ids: Iterable[str], facets: Iterable[Facet] | None = None) -> int:
-        """Drop entries of these debtors (all facets, or only ``facets``); returns the count."""
+        """Drop entries of these debtors (all facets, or only ``facets``); returns the count.
+
+        Stale copies go too: after a control action, the old assets are not a fallback.
+        """
         ids = set(debtor_ids)
         wanted = set(facets) if facets is not None else None
         doomed = [
@@ -73,6 +115,7 @@ class FactCache:
         return len(doomed)
 
     def clear(self) -> None:
+        """Drop every entry, stale ones included."""
         self._entries.clear()
 
     def __len__(self) -> int:

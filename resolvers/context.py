@@ -10,10 +10,29 @@ from graphql import GraphQLError
 from resolvers.loaders import Loaders
 
 if TYPE_CHECKING:
+    from connectors.http import HttpClient
+    from gateway.assistance_runtime import AssistanceRuntime
+    from gateway.audit_query import AuditSearch
     from gateway.auth import Principal
     from gateway.store import CaseRow, Store
 
-__all__ = ["RequestContext"]
+__all__ = ["OperationFacts", "RequestContext"]
+
+
+@dataclass(slots=True)
+class OperationFacts:
+    """One executed GraphQL operation, as its audit record needs it (see schema/recorder.py).
+
+    ``errors`` holds one summary per error: its ``code`` and, where present, ``agency``,
+    ``field``, ``limit``, ``reason``, and for internal errors the exception's ``type``.
+    """
+
+    query: str | None
+    name: str | None
+    kind: str | None  # "query", "mutation", "subscription"; None when it did not parse
+    variables: dict[str, Any]
+    errors: list[dict[str, Any]]
+    has_data: bool
 
 
 @dataclass(slots=True)
@@ -33,3 +52,15 @@ class RequestContext:
     # Errors of one agency inside a list that other agencies filled: reported beside the data.
     partial_errors: list[GraphQLError] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Case numbers this request named, allowed or not (for the audit record).
+    cases_requested: list[str] = field(default_factory=list)
+    # The operations executed for this request and how they ended (for the audit record).
+    operations: list[OperationFacts] = field(default_factory=list)
+    # The audit log's reader, for the auditor's root fields (None: the log is disabled).
+    audit_search: AuditSearch | None = None
+    # The shared HTTP client, whose per-agency figures ``agencies`` reports.
+    http: HttpClient | None = None
+    # Assistance requests: service, store and event bus (None when not running).
+    assistance: AssistanceRuntime | None = None
+    # The websocket's connection_init payload (strawberry sets it; the token is in it).
+    connection_params: dict[str, Any] | None = None

@@ -4,11 +4,17 @@ One ``FactLoader`` per (agency, facet) is made lazily within a request, so every
 ``load(id)`` made while the executor resolves one level of the query lands in the same
 batch. Loaders are built inside the running loop (aiodataloader binds it at construction)
 and never outlive their request.
+
+When the agency fails a key that the cache still holds past its TTL (within the stale
+window), the stale fact is served instead of the error, marked ``stale`` in its provenance.
+Failures are logged once per batch and error code, with the request id, never with the ids.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +26,7 @@ from connectors.base import Connector
 from connectors.domain import Facet, Fetched
 from gateway.errors import AgencyBadResponse, AgencyError
 from resolvers.cache import FactCache
+from resolvers.cache_redis import TieredFactCache
 
 if TYPE_CHECKING:
     from gateway.store import Store
@@ -27,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["AgencyCall", "FactLoader", "Loaders", "StoreLoader"]
 
 Outcome = Fetched | AgencyError
+
+log = logging.getLogger("liandong.agency")
 
 
 @dataclass(slots=True)
@@ -38,13 +47,19 @@ class AgencyCall:
     keys: int
     errors: int
     ms: float
+    stale: int = 0  # failed keys answered from the stale cache instead
 
 
 class FactLoader(DataLoader[str, "Outcome"]):
     """Loads one facet from one connector, through the cache."""
 
     def __init__(
-        self, connector: Connector, facet: Facet, cache: FactCache, calls: list[AgencyCall]
+        self,
+        connector: Connector,
+        facet: Facet,
+        cache: FactCache,
+        calls: list[AgencyCall],
+        request_id: str = "",
     ) -> None:
         super().__init__()
         self.connector = connector
@@ -52,6 +67,7 @@ class FactLoader(DataLoader[str, "Outcome"]):
         # Not ``self.cache``: DataLoader uses that name for its own per-request memo switch.
         self.facts = cache
         self.calls = calls
+        self.request_id = request_id
 
     async def load_fact(self, key: str) -> Fetched:
         """Load ``key``; raises the key's ``AgencyError`` if the agency failed it."""
@@ -67,6 +83,13 @@ class FactLoader(DataLoader[str, "Outcome"]):
                 misses.append(i)
             else:
                 out[i] = hit
+        # Several instances: what the local cache lacks may be in the shared one.
+        shared = self.facts if isinstance(self.facts, TieredFactCache) else None
+        if misses and shared is not None:
+            recalled = await shared.recall([(agency, self.facet, keys[i]) for i in misses])
+            for i, found in zip(misses, recalled, strict=True):
+                out[i] = found
+            misses = [i for i in misses if out[i] is None]
         if misses:
             started = time.perf_counter()
             values = await self.connector.fetch(self.facet, [keys[i] for i in misses])
@@ -75,10 +98,16 @@ class FactLoader(DataLoader[str, "Outcome"]):
                 bad = AgencyBadResponse(agency, "connector returned the wrong number of results")
                 values = [bad] * len(misses)
             errors = 0
+            stale = 0
+            failed: Counter[tuple[str, str]] = Counter()
             for i, value in zip(misses, values, strict=True):
                 if isinstance(value, AgencyError):
                     errors += 1
-                    out[i] = value
+                    failed[(value.code, value.message)] += 1
+                    fallback = self.facts.get_stale((agency, self.facet, keys[i]))
+                    if fallback is not None:
+                        stale += 1
+                    out[i] = fallback or value
                     continue
                 fact = Fetched(value=value, agency=agency, fetched_at=fetched_at)
                 self.facts.put((agency, self.facet, keys[i]), fact)
@@ -90,9 +119,35 @@ class FactLoader(DataLoader[str, "Outcome"]):
                     keys=len(misses),
                     errors=errors,
                     ms=(time.perf_counter() - started) * 1000,
+                    stale=stale,
                 )
             )
+            self._log_failures(failed, stale)
+            if shared is not None:
+                fresh = [(i, f) for i in misses if isinstance(f := out[i], Fetched) and not f.stale]
+                await shared.share([((agency, self.facet, keys[i]), f) for i, f in fresh])
         return cast(list[Outcome], out)
+
+    def _log_failures(self, failed: Counter[tuple[str, str]], stale: int) -> None:
+        # Messages name fields and statuses, never values (connectors/parsing.py), and the
+        # keys are personal numbers: neither reaches the log.
+        for (code, message), count in failed.items():
+            log.warning(
+                "request %s: %s %s failed for %d key(s): %s %s (%d served stale)",
+                self.request_id or "-",
+                self.connector.agency,
+                self.facet.value,
+                count,
+                code,
+                message,
+                stale,
+                extra={
+                    "request_id": self.request_id,
+                    "agency": self.connector.agency,
+                    "facet": self.facet.value,
+                    "code": code,
+                },
+            )
 
 
 class StoreLoader(DataLoader[str, Sequence[Any]]):
@@ -117,6 +172,7 @@ class Loaders:
     cache: FactCache
     store: Store
     calls: list[AgencyCall] = field(default_factory=list)
+    request_id: str = ""  # for the log lines of failing agencies
     _facts: dict[tuple[str, Facet], FactLoader] = field(default_factory=dict)
     _restrictions: StoreLoader | None = None
 
@@ -134,7 +190,9 @@ class Loaders:
     def fact(self, agency: str, facet: Facet) -> FactLoader:
         loader = self._facts.get((agency, facet))
         if loader is None:
-            loader = FactLoader(self.connectors[agency], facet, self.cache, self.calls)
+            loader = FactLoader(
+                self.connectors[agency], facet, self.cache, self.calls, self.request_id
+            )
             self._facts[(agency, facet)] = loader
         return loader
 

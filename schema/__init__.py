@@ -9,10 +9,8 @@ import strawberry
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
@@ -20,17 +18,25 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.agencies import AgencyQuery
 from schema.assets import EquityStake, RealEstate, Vehicle
+from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
+from schema.audit import AuditQuery
+from schema.error_codes import ErrorCodes, MaskInternal, ParsedInPath
+from schema.error_log import LoggedSchema
 from schema.extensions import PartialErrors, is_unexpected
+from schema.federation import SubgraphSchema, plain_schema
 from schema.query import LookupQuery
+from schema.recorder import OperationRecorder
+from schema.restrictions import RestrictionMutation
 from schema.scalars import SCALARS
 
 __all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "SchemaOptions", "build_schema"]
 
 # Each area of the API contributes its own root type; they are merged into the roots here.
-QUERIES: tuple[type, ...] = (LookupQuery,)
-MUTATIONS: tuple[type, ...] = ()
-SUBSCRIPTIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (LookupQuery, AuditQuery, AgencyQuery, AssistanceQuery)
+MUTATIONS: tuple[type, ...] = (AssistanceMutation, RestrictionMutation)
+SUBSCRIPTIONS: tuple[type, ...] = (AssistanceSubscription,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,8 @@ class SchemaOptions:
     max_tokens: int = 3000
     introspection: bool = True
     mask_errors: bool = False
+    # Also a Federation v2 subgraph (``_service``, ``_entities``); see schema/federation.py.
+    federation: bool = False
 
 
 def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
@@ -55,7 +63,7 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
     ]
     max_tokens = opts.max_tokens
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
-        lambda: ParserCache(maxsize=512),
+        lambda: ParsedInPath(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(rules),
@@ -65,13 +73,19 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     if opts.mask_errors:
         extensions.append(
-            lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Internal error.")
+            lambda: MaskInternal(should_mask_error=is_unexpected, error_message="Internal error.")
         )
-    return strawberry.Schema(
-        query=merge_types("Query", QUERIES),
-        mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
-        subscription=merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None,
-        types=[RealEstate, Vehicle, EquityStake],
-        extensions=extensions,
-        config=StrawberryConfig(scalar_map=SCALARS),
+    # Last in the list, first to run once the operation is over: ErrorCodes codes every
+    # error, then OperationRecorder notes them for the audit record, then masking runs.
+    extensions += [OperationRecorder, ErrorCodes]
+    schema_class = SubgraphSchema if opts.federation else LoggedSchema
+    return plain_schema(
+        lambda: schema_class(
+            query=merge_types("Query", QUERIES),
+            mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
+            subscription=merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None,
+            types=[RealEstate, Vehicle, EquityStake],
+            extensions=extensions,
+            config=StrawberryConfig(scalar_map=SCALARS),
+        )
     )

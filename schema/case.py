@@ -6,15 +6,23 @@ from datetime import date
 from decimal import Decimal
 
 import strawberry
+from strawberry.types import Info
 
+from gateway.overseizure import controlled_value
 from gateway.store import CaseRow
+from resolvers.assistance import runtime
+from resolvers.context import RequestContext
+from resolvers.entities import case_reference
+from schema.assistance_types import AssistanceRequest
 from schema.debtor import Debtor
 from schema.scalars import Money
 
 __all__ = ["Case"]
 
 
-@strawberry.type(description="执行案件: an enforcement case registered by its court.")
+@strawberry.federation.type(
+    keys=["number"], description="执行案件: an enforcement case registered by its court."
+)
 class Case:
     number: str
     court: str
@@ -30,6 +38,25 @@ class Case:
             Debtor(key=debtor_id, debtor_kind=kind, case_number=self.number)
             for debtor_id, kind in self.row.debtor_ids
         ]
+
+    @strawberry.field(description="The case's assistance requests (协助执行), oldest first.")
+    async def assistance_requests(
+        self, info: Info[RequestContext, None]
+    ) -> list[AssistanceRequest]:
+        rows = await runtime(info.context).requests.of_case(self.number)
+        return [AssistanceRequest(row=r) for r in rows]
+
+    @strawberry.field(
+        description="Estimated value under effective control for the case (completed "
+        "seizures and freezes not lifted; queued ones hold nothing yet)."
+    )
+    async def controlled_value(self, info: Info[RequestContext, None]) -> Money:
+        return controlled_value(await runtime(info.context).requests.of_case(self.number))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[RequestContext, None], number: str) -> Case:
+        """A federation entity reference ``{number}``: authorised as ``case(number:)``."""
+        return cls.from_row(await case_reference(info.context, number))
 
     @staticmethod
     def from_row(row: CaseRow) -> Case:

@@ -8,7 +8,7 @@ one batch per agency and facet, not one call per debtor.
 from __future__ import annotations
 
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
@@ -16,8 +16,10 @@ from strawberry.types import Info
 from connectors import domain as d
 from gateway.masking import mask_id
 from resolvers.context import RequestContext
+from resolvers.entities import debtor_reference
 from resolvers.facts import load_all, load_one
 from schema.assets import Asset, AssetKind, asset_from_domain
+from schema.assistance_types import AssistanceRequest
 from schema.types import (
     CompanyRole,
     DebtorKind,
@@ -53,11 +55,33 @@ class Marriage:
         )
 
 
-@strawberry.type(description="被执行人: a judgment debtor, seen through one case.")
+# Federation keys: see resolvers/entities.py for how each one keeps the case-bound rule.
+@strawberry.federation.type(
+    keys=["id caseNumber", "id"], description="被执行人: a judgment debtor, seen through one case."
+)
 class Debtor:
     key: strawberry.Private[str]
     debtor_kind: strawberry.Private[d.DebtorKind]
     case_number: strawberry.Private[str]
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[RequestContext, None], **representation: Any
+    ) -> Debtor:
+        """A federation entity reference: ``{id, caseNumber}`` or ``{id}``."""
+        case_number = representation.get("caseNumber")
+        key, kind, case = await debtor_reference(
+            _ctx(info),
+            str(representation.get("id", "")),
+            None if case_number is None else str(case_number),
+        )
+        return cls(key=key, debtor_kind=kind, case_number=case.number)
+
+    @strawberry.field(
+        name="caseNumber", description="The case this debtor is seen through: the legal basis."
+    )
+    def seen_through(self) -> str:
+        return self.case_number
 
     @strawberry.field(description="Resident ID or unified social credit code (masked for persons).")
     def id(self, info: Info[RequestContext, None]) -> strawberry.ID:
@@ -132,6 +156,16 @@ class Debtor:
                 if wanted is None or value.kind in wanted:
                     out.append(asset_from_domain(value, prov))
         return out
+
+    @strawberry.field(description="Assistance requests about this debtor in this case.")
+    async def assistance_requests(
+        self, info: Info[RequestContext, None]
+    ) -> list[AssistanceRequest]:
+        runtime = _ctx(info).assistance
+        if runtime is None:
+            return []
+        found = await runtime.requests.of_debtors([self.key], self.case_number)
+        return [AssistanceRequest(row=r) for r in found[self.key]]
 
     @strawberry.field(description="Exit bans, consumption bans and dishonest-list entries.")
     async def restrictions(self, info: Info[RequestContext, None]) -> list[Restriction]:

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway import validation
+from gateway.errors import LimitExceeded
 from resolvers.access import authorized_case, authorized_debtors
 from resolvers.context import RequestContext
 from schema.case import Case
@@ -39,6 +40,13 @@ class LookupQuery:
         self, info: Info[RequestContext, None], ids: list[strawberry.ID], case_number: str
     ) -> list[Debtor | None]:
         ctx = _ctx(info)
+        if len(ids) > ctx.max_ids:
+            raise LimitExceeded(
+                f"ids: at most {ctx.max_ids} ids per call, got {len(ids)}",
+                field="ids",
+                limit="ids",
+                max=ctx.max_ids,
+            )
         parsed = validation.id_list([str(i) for i in ids], "ids", ctx.max_ids)
         case, wanted = await authorized_debtors(ctx, parsed, case_number)
         return [Debtor(key=k, debtor_kind=kind, case_number=case.number) for k, kind in wanted]

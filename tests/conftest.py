@@ -14,6 +14,9 @@ from mocks.runner import RunningMocks, start_mocks
 from mocks.world import World
 from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway
 
+# Real PostgreSQL / Redis servers and the per-backend database_url (tests/servers/).
+pytest_plugins = ["tests.servers.fixtures"]
+
 SEED = 7
 PEOPLE = 1000
 
@@ -39,9 +42,10 @@ async def mocks(world: World) -> AsyncIterator[RunningMocks]:
 
 @pytest.fixture
 async def gateway(
-    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
+    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord], database_url: str
 ) -> AsyncIterator[Gateway]:
-    settings = gateway_settings(tmp_path, mocks)
+    # Parametrised through database_url: every test using it runs on SQLite and PostgreSQL.
+    settings = gateway_settings(tmp_path, mocks, database_url=database_url)
     store = await Store.open(settings.database_url)
     try:
         await seed_cases(store, cases, [OFFICER], [JUDGE])

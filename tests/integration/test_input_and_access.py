@@ -60,7 +60,8 @@ async def test_empty_and_oversized_id_lists(gateway: Gateway, cases: list[CaseRe
         DEBTORS, {"ids": [case.debtor_ids[0]] * (limit + 1), "c": case.number}
     )
     err = only_error(big)
-    assert (err["extensions"]["code"], err["extensions"]["field"]) == ("INVALID_INPUT", "ids")
+    assert (err["extensions"]["code"], err["extensions"]["field"]) == ("LIMIT_EXCEEDED", "ids")
+    assert (err["extensions"]["limit"], err["extensions"]["max"]) == ("ids", limit)
     assert str(limit) in err["message"]
     bad = [case.debtor_ids[0], wrong_check_digit(case.debtor_ids[0])]
     _, one_bad = await gateway.post(DEBTORS, {"ids": bad, "c": case.number})

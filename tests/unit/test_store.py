@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import asyncio
+import socket
+import threading
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,7 +31,17 @@ ORG = "91110000600037341L"
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A store on an empty database; parametrised over SQLite and PostgreSQL."""
+    s = await Store.open(database_url)
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
     s = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'liandong.db'}")
     try:
         yield s
@@ -51,12 +64,18 @@ def case(**kw: object) -> CaseIn:
     return CaseIn(**values)  # type: ignore[arg-type]
 
 
-async def test_open_creates_file_with_wal_and_foreign_keys(store: Store, tmp_path: Path) -> None:
+async def test_sqlite_open_creates_file_with_wal_and_foreign_keys(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
     assert (tmp_path / "sub" / "liandong.db").exists()
-    assert await store.ping()
-    async with store.engine.connect() as conn:
+    assert await sqlite_store.ping()
+    async with sqlite_store.engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+async def test_foreign_keys_are_enforced(store: Store) -> None:
+    assert await store.ping()
     with pytest.raises(IntegrityError):
         async with store.engine.begin() as conn:
             await conn.execute(
@@ -179,3 +198,49 @@ async def test_ping_fails_for_unreachable_database(tmp_path: Path) -> None:
     store = Store(engine)
     assert not await store.ping()
     await store.close()
+    # After a failed connect aiosqlite leaves its worker thread one last callback into this
+    # loop; let the thread finish before the loop closes, or it raises in the next test.
+    for _ in range(500):
+        if not any("_connection_worker_thread" in t.name for t in threading.enumerate()):
+            break
+        await asyncio.sleep(0.01)
+
+
+async def test_ping_fails_when_postgresql_is_gone() -> None:
+    with socket.socket() as sock:  # a port nobody listens on once this socket is closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    store = Store(create_async_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x"))
+    assert not await store.ping()
+    await store.close()
+
+
+async def test_money_and_times_round_trip_exactly(store: Store) -> None:
+    # The largest amount NUMERIC(18, 2) holds, and the smallest non-zero one.
+    await store.upsert_case(case(amount_due=Decimal("9999999999999999.99")))
+    await store.upsert_case(case(number="（2024）苏0312执2号", amount_due=Decimal("0.01")))
+    got = await store.get_cases([NUMBER, "（2024）苏0312执2号"])
+    assert got[NUMBER].amount_due == Decimal("9999999999999999.99")
+    assert str(got["（2024）苏0312执2号"].amount_due) == "0.01"
+    created = got[NUMBER].created_at
+    assert created.utcoffset() == timedelta(0)  # aware UTC on both backends
+    assert abs(datetime.now(UTC) - created) < timedelta(minutes=5)
+
+
+async def test_concurrent_opens_create_the_tables_once(database_url: str) -> None:
+    stores = await asyncio.gather(*(Store.open(database_url) for _ in range(4)))
+    try:
+        await stores[0].upsert_case(case())
+        assert all([await s.get_case(NUMBER) is not None for s in stores])
+    finally:
+        for s in stores:
+            await s.close()
+
+
+async def test_cases_of_debtors_batch(store: Store) -> None:
+    await store.upsert_case(case())
+    await store.upsert_case(
+        case(number="（2023）苏0312执9号", debtor_ids=[(ORG, DebtorKind.ORGANIZATION)])
+    )
+    got = await store.cases_of_debtors([PERSON, ORG, SPOUSE])
+    assert got == {PERSON: [NUMBER], ORG: ["（2023）苏0312执9号", NUMBER], SPOUSE: []}

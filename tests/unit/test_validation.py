@@ -240,3 +240,13 @@ def test_mask_text_and_value() -> None:
         "110101********803X": ("x", 1, None),
         "n": 3,
     }
+
+
+def test_region_without_county_is_invalid_input_not_a_crash() -> None:
+    # python-stdnum raises KeyError for this region: it must read as bad input.
+    with pytest.raises(InvalidInput, match="region"):
+        debtor_id("132733200001010001")
+
+
+def test_masking_survives_stdnum_region_gaps() -> None:
+    assert mask_id("132733200001010001") == "132733********0001"

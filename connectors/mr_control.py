@@ -1,0 +1,88 @@
+"""Market regulation's control actions: equity freezes (``mocks/API.md``).
+
+A mixin of ``MarketRegulationConnector``: ``POST /mr/api/v1/equity/controls`` with the
+order's ``Idempotency-Key``, answered at once in the ``{code, msg, data}`` envelope.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import orjson
+
+from connectors.control import ControlAction, ControlOrder, ControlReceipt, ReceiptStatus
+from connectors.parsing import Record, error_for_status, json_body
+from gateway.errors import AgencyBadResponse, AgencyError
+
+if TYPE_CHECKING:
+    from connectors.http import AgencyHttp
+
+__all__ = ["MarketRegulationControl", "order_body"]
+
+AGENCY = "market_regulation"
+PATH = "/mr/api/v1/equity/controls"
+_ACTIONS = {ControlAction.FREEZE_EQUITY: "FREEZE", ControlAction.UNFREEZE_EQUITY: "UNFREEZE"}
+_STATUSES = {
+    "FROZEN": ReceiptStatus.COMPLETED,
+    "UNFROZEN": ReceiptStatus.COMPLETED,
+    "QUEUED": ReceiptStatus.QUEUED,
+}
+
+
+def order_body(order: ControlOrder) -> bytes:
+    """The JSON body of an order; the same order always gives the same bytes."""
+    return orjson.dumps(
+        {
+            "action": _ACTIONS[order.action],
+            "personId": order.debtor_id,
+            "companyCode": order.target,
+            "court": order.court,
+            "caseNumber": order.case_number,
+            "documentNumber": order.document_number,
+            "amount": None if order.amount is None else f"{order.amount:.2f}",
+            "since": order.since.isoformat(),
+            "until": order.until.isoformat() if order.until else None,
+            "renewal": order.renewal,
+        }
+    )
+
+
+class MarketRegulationControl:
+    """Freeze and unfreeze equity stakes."""
+
+    actions: ClassVar[frozenset[ControlAction]] = frozenset(_ACTIONS)
+    _http: AgencyHttp
+
+    async def submit(self, order: ControlOrder, idempotency_key: str) -> ControlReceipt:
+        """Send ``order``; the agency answers with the freeze, or why it refused."""
+        from connectors.market_regulation import unwrap
+
+        reply = await self._http.request(
+            "POST",
+            PATH,
+            body=order_body(order),
+            headers={"Content-Type": "application/json"},
+            idempotency_key=idempotency_key,
+        )
+        if not 200 <= reply.status < 300:
+            try:
+                code = Record(AGENCY, orjson.loads(reply.body), "").integer("code")
+            except (orjson.JSONDecodeError, AgencyError):
+                code = None
+            error = error_for_status(reply, AGENCY, None if code is None else str(code))
+            if error is not None:
+                raise error
+        data = unwrap(json_body(reply, AGENCY))
+        status = _STATUSES.get(data.text("status"))
+        if status is None:
+            raise data.bad("status", "is not a known freeze status")
+        return ControlReceipt(
+            status=status,
+            reference=data.text("freezeId"),
+            queue_position=data.integer("queuePosition", minimum=0),
+            reply=data.text("status"),
+        )
+
+    async def poll(self, ticket: str) -> ControlReceipt:
+        """Market regulation answers at once: a ticket from it is a bad response."""
+        raise AgencyBadResponse(AGENCY, "market regulation issues no tickets")

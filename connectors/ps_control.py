@@ -1,0 +1,98 @@
+"""Public security's control actions: vehicle seizures and exit bans (``mocks/API.md``).
+
+A mixin of ``PublicSecurityConnector``: one signed ``POST /ps/v1/controls`` per order, with
+the order's ``Idempotency-Key``; the agency answers at once, so there are no tickets.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit
+
+import orjson
+
+from connectors.control import ControlAction, ControlOrder, ControlReceipt, ReceiptStatus
+from connectors.parsing import Record, error_for_status, json_body, json_error_code
+from gateway.errors import AgencyBadResponse
+
+if TYPE_CHECKING:
+    from connectors.http import AgencyHttp
+    from connectors.public_security import PublicSecurityOptions
+
+__all__ = ["PublicSecurityControl", "order_body"]
+
+AGENCY = "public_security"
+PATH = "/ps/v1/controls"
+_STATUSES = {
+    "DONE": ReceiptStatus.COMPLETED,
+    "LIFTED": ReceiptStatus.COMPLETED,
+    "QUEUED": ReceiptStatus.QUEUED,
+}
+
+
+def order_body(order: ControlOrder) -> bytes:
+    """The JSON body of an order; the same order always gives the same bytes."""
+    return orjson.dumps(
+        {
+            "action": order.action.value,
+            "target": order.target,
+            "subjectId": order.debtor_id,
+            "court": order.court,
+            "caseNumber": order.case_number,
+            "documentNumber": order.document_number,
+            "since": order.since.isoformat(),
+            "until": order.until.isoformat() if order.until else None,
+            "renewal": order.renewal,
+        }
+    )
+
+
+class PublicSecurityControl:
+    """Seize and release vehicles, ban and allow exit."""
+
+    actions: ClassVar[frozenset[ControlAction]] = frozenset(
+        {
+            ControlAction.SEIZE_VEHICLE,
+            ControlAction.LIFT_VEHICLE_SEIZURE,
+            ControlAction.EXIT_BAN,
+            ControlAction.LIFT_EXIT_BAN,
+        }
+    )
+    _http: AgencyHttp
+    options: PublicSecurityOptions
+
+    async def submit(self, order: ControlOrder, idempotency_key: str) -> ControlReceipt:
+        """Send ``order``; the agency answers with the control, or with why it refused."""
+        from connectors.public_security import sign  # the module that mixes this in
+
+        body = order_body(order)
+        signed_path = urlsplit(self._http.url(PATH)).path
+        timestamp = int(time.time())
+        secret = self.options.secret.get_secret_value().encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-PS-Client": self.options.client_id,
+            "X-PS-Timestamp": str(timestamp),
+            "X-PS-Signature": sign(secret, "POST", signed_path, timestamp, body),
+        }
+        reply = await self._http.request(
+            "POST", PATH, body=body, headers=headers, idempotency_key=idempotency_key
+        )
+        error = error_for_status(reply, AGENCY, json_error_code(reply))
+        if error is not None:
+            raise error
+        answer = Record(AGENCY, json_body(reply, AGENCY), "")
+        status = _STATUSES.get(answer.text("status"))
+        if status is None:
+            raise answer.bad("status", "is not a known control status")
+        return ControlReceipt(
+            status=status,
+            reference=answer.text("controlId"),
+            queue_position=answer.integer("queuePosition", minimum=0),
+            reply=answer.text("status"),
+        )
+
+    async def poll(self, ticket: str) -> ControlReceipt:
+        """Public security answers at once: a ticket from it is a bad response."""
+        raise AgencyBadResponse(AGENCY, "public security issues no tickets")

@@ -1,0 +1,328 @@
+"""Assistance requests (协助执行) as the court's staff make and decide them.
+
+Officers on a case (and the court's own system) make requests; a judge assigned to the
+case or sitting at its court approves or rejects them, and only a judge may override the
+over-seizure guard, in writing. Nothing reaches an agency from here: approval only moves
+the request to APPROVED, and the lifecycle worker sends it.
+
+A request is stored once per idempotency key — the client's, or one derived from the case,
+action, target and document number — so retries and double clicks return the first one.
+The same key with a different order is a ``CONFLICT``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from connectors.control import ControlAction, control_connector
+from gateway.assistance_effects import Actor, AssistanceEffects
+from gateway.assistance_rules import (
+    RequestSpec,
+    TargetFacts,
+    clean_text,
+    derive_key,
+    fingerprint,
+    is_judge_of,
+    may_request,
+    refuse_duplicate,
+)
+from gateway.clock import Clock
+from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound, OverSeizure
+from gateway.legal import PriorControl, check_control_term
+from gateway.overseizure import check_guard, committed_value
+from gateway.store import CaseRow, Store
+from gateway.store_assistance import AssistanceRow, AssistanceStore, NewRequest
+from gateway.store_assistance_schema import AssistanceStatus, EventKind
+
+__all__ = ["AssistanceService"]
+
+
+class AssistanceService:
+    """Making, approving, rejecting and cancelling requests; the worker does the rest."""
+
+    def __init__(
+        self,
+        store: Store,
+        requests: AssistanceStore,
+        *,
+        connectors: dict[str, object],
+        effects: AssistanceEffects,
+        clock: Clock,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = store
+        self.requests = requests
+        self.connectors = connectors
+        self.effects = effects
+        self.clock = clock
+        self.wake = wake
+
+    async def request(
+        self, actor: Actor, case: CaseRow, spec: RequestSpec, target: TargetFacts
+    ) -> tuple[AssistanceRow, bool]:
+        """Store a new request (PENDING_APPROVAL); return it and whether it is new."""
+        if not may_request(actor, case):
+            raise Forbidden(f"no right to request assistance in case {case.number}")
+        override = clean_text(spec.override_reason, "input.overrideReason", required=False)
+        if override and not is_judge_of(actor, case):
+            raise Forbidden("only a judge may override the over-seizure guard", rule="OVERRIDE")
+        if not case.has_debtor(spec.debtor_id):
+            raise Forbidden(
+                f"the debtor is not a party to case {case.number}", field="input.debtorId"
+            )
+        document = clean_text(spec.document_number, "input.documentNumber", required=True)
+        assert document is not None
+        connector = control_connector(spec.action, self.connectors.values())
+        if connector is None:
+            raise InvalidInput("input.action", f"no running agency carries out {spec.action.value}")
+        prior = await self._prior(case, spec)
+        since, until = check_control_term(
+            spec.action, spec.since, spec.until, self.clock.today(), prior, field="input"
+        )
+        amount = await self._amount(case, spec, target)
+        key = (spec.idempotency_key or "").strip() or derive_key(
+            case.number, spec.action.value, spec.target, document
+        )
+        if len(key) > 200:
+            raise InvalidInput("input.idempotencyKey", "at most 200 characters")
+        new = NewRequest(
+            case_number=case.number,
+            court=case.court,
+            debtor_id=spec.debtor_id,
+            agency=connector.agency,
+            action=spec.action.value,
+            target=spec.target,
+            target_value=target.value,
+            amount=amount,
+            document_number=document,
+            since=since,
+            until=until,
+            renewal_of=spec.renewal_of,
+            idempotency_key=key,
+            fingerprint=fingerprint(spec),
+            requested_by=actor.officer_id,
+            override_reason=override,
+        )
+        overridden: list[bool] = []
+
+        def guard(_current: AssistanceRow | None, rows: list[AssistanceRow]) -> None:
+            refuse_duplicate(spec, rows)
+            result = check_guard(
+                spec.action,
+                case.amount_due,
+                rows,
+                override_reason=override,
+                renewal=prior is not None,
+            )
+            overridden.append(result.overridden)
+
+        try:
+            row, created = await self.requests.create(new, self.clock.now(), guard)
+        except OverSeizure as err:
+            await self._refused(actor, case, spec, err)
+            raise
+        if created:
+            await self.effects.record_step(actor, "assistance.request", row)
+            if overridden and overridden[-1]:
+                await self.effects.record_step(
+                    actor, "assistance.override", row, reason=override, stage="request"
+                )
+            await self.effects.publish(row)
+        return row, created
+
+    async def approve(
+        self, actor: Actor, request_id: str, override_reason: str | None = None
+    ) -> AssistanceRow:
+        """PENDING_APPROVAL -> APPROVED, by a judge other than the requester."""
+        row, case = await self._load(request_id)
+        if not is_judge_of(actor, case):
+            raise Forbidden("only a judge of the case's court may approve", rule="JUDGE_APPROVES")
+        if row.requested_by == actor.officer_id:
+            raise Forbidden(
+                "a request is approved by someone other than its maker", rule="FOUR_EYES"
+            )
+        if row.status is not AssistanceStatus.PENDING_APPROVAL:
+            if row.approved_by == actor.officer_id:
+                return row  # a repeated approval: the first one stands
+            raise Conflict(f"the request is {row.status.value}, not pending approval")
+        given = clean_text(override_reason, "overrideReason", required=False)
+        override = given or row.override_reason
+        overridden: list[bool] = []
+
+        def guard(current: AssistanceRow | None, rows: list[AssistanceRow]) -> None:
+            result = check_guard(
+                ControlAction(row.action),
+                case.amount_due,
+                rows,
+                override_reason=override,
+                exclude=row.id,
+                renewal=row.renewal_of is not None,
+            )
+            overridden.append(result.overridden)
+
+        values: dict[str, object] = {"approved_by": actor.officer_id}
+        if given:
+            values["override_reason"] = given
+        try:
+            moved = await self.requests.transition(
+                row.id,
+                [AssistanceStatus.PENDING_APPROVAL],
+                AssistanceStatus.APPROVED,
+                EventKind.APPROVED,
+                actor=actor.officer_id,
+                now=self.clock.now(),
+                values=values,
+                check=guard,
+            )
+        except OverSeizure as err:
+            await self.effects.record_step(
+                actor,
+                "assistance.overseizure_refused",
+                row,
+                outcome="refused",
+                code=err.code,
+                stage="approval",
+                **{k: v for k, v in err.extra.items() if k != "rule"},
+            )
+            raise
+        if moved is None:
+            now = await self.requests.get(row.id)
+            if now is not None and now.approved_by == actor.officer_id:
+                return now  # a concurrent approval by the same judge won: the same outcome
+            raise Conflict("the request changed meanwhile; look again")
+        await self.effects.record_step(
+            actor, "assistance.approve", moved, overrideReason=moved.override_reason
+        )
+        if given and overridden and overridden[-1]:
+            # The approving judge overrode the guard themselves (a request's own override
+            # was recorded when it was made).
+            await self.effects.record_step(
+                actor, "assistance.override", moved, reason=override, stage="approval"
+            )
+        await self.effects.publish(moved)
+        self.wake()
+        return moved
+
+    async def reject(self, actor: Actor, request_id: str, reason: str) -> AssistanceRow:
+        """PENDING_APPROVAL -> REJECTED, by a judge, with a reason."""
+        row, case = await self._load(request_id)
+        if not is_judge_of(actor, case):
+            raise Forbidden("only a judge of the case's court may reject", rule="JUDGE_APPROVES")
+        text = clean_text(reason, "reason", required=True)
+        return await self._end(
+            actor,
+            row,
+            [AssistanceStatus.PENDING_APPROVAL],
+            AssistanceStatus.REJECTED,
+            kind=EventKind.REJECTED,
+            operation="assistance.reject",
+            reason=text,
+        )
+
+    async def cancel(self, actor: Actor, request_id: str, reason: str | None) -> AssistanceRow:
+        """PENDING_APPROVAL or APPROVED -> CANCELLED, before anything is sent."""
+        row, case = await self._load(request_id)
+        if not (may_request(actor, case) or row.requested_by == actor.officer_id):
+            raise Forbidden(f"no right to cancel requests of case {case.number}")
+        text = clean_text(reason, "reason", required=False)
+        return await self._end(
+            actor,
+            row,
+            [AssistanceStatus.PENDING_APPROVAL, AssistanceStatus.APPROVED],
+            AssistanceStatus.CANCELLED,
+            kind=EventKind.CANCELLED,
+            operation="assistance.cancel",
+            reason=text,
+        )
+
+    async def _end(
+        self,
+        actor: Actor,
+        row: AssistanceRow,
+        from_statuses: list[AssistanceStatus],
+        to: AssistanceStatus,
+        *,
+        kind: EventKind,
+        operation: str,
+        reason: str | None,
+    ) -> AssistanceRow:
+        if row.status not in from_statuses:
+            raise Conflict(
+                f"the request is {row.status.value}; it can no longer be {to.value.lower()}"
+            )
+        moved = await self.requests.transition(
+            row.id,
+            from_statuses,
+            to,
+            kind,
+            actor=actor.officer_id,
+            now=self.clock.now(),
+            note=reason,
+            values={"reply": reason} if reason else None,
+        )
+        if moved is None:
+            raise Conflict("the request changed meanwhile (it may already be with the agency)")
+        await self.effects.record_step(actor, operation, moved, reason=reason)
+        await self.effects.publish(moved)
+        return moved
+
+    async def _load(self, request_id: str) -> tuple[AssistanceRow, CaseRow]:
+        row = await self.requests.get(request_id)
+        case = None if row is None else await self.store.get_case(row.case_number)
+        if row is None or case is None:
+            raise NotFound(f"no assistance request {request_id}", field="id")
+        return row, case
+
+    async def _prior(self, case: CaseRow, spec: RequestSpec) -> PriorControl | None:
+        if spec.renewal_of is None:
+            return None
+        prior = await self.requests.get(spec.renewal_of)
+        if (
+            prior is None
+            or prior.case_number != case.number
+            or prior.action != spec.action.value
+            or prior.target != spec.target
+            or prior.status is not AssistanceStatus.COMPLETED
+            or prior.lifted_by is not None
+            or prior.until is None
+        ):
+            raise InvalidInput(
+                "input.renewalOf",
+                "must name a completed, unlifted control of this case on the same target",
+                rule="RENEWAL_OF_CONTROL",
+            )
+        return PriorControl(until=prior.until)
+
+    async def _amount(
+        self, case: CaseRow, spec: RequestSpec, target: TargetFacts
+    ) -> Decimal | None:
+        if spec.amount is None:
+            if spec.action is not ControlAction.FREEZE_EQUITY or target.value is None:
+                return None
+            # Equity is divisible: freeze what the judgment still needs, not the whole stake.
+            remainder = case.amount_due - committed_value(await self.requests.of_case(case.number))
+            return remainder if Decimal(0) < remainder < target.value else None
+        if spec.action is not ControlAction.FREEZE_EQUITY:
+            raise InvalidInput("input.amount", "only an equity freeze takes an amount")
+        if spec.amount <= 0 or (target.value is not None and spec.amount > target.value):
+            raise InvalidInput("input.amount", "must be positive and at most the stake's value")
+        return spec.amount
+
+    async def _refused(
+        self, actor: Actor, case: CaseRow, spec: RequestSpec, err: OverSeizure
+    ) -> None:
+        await self.effects.record(
+            actor,
+            "assistance.overseizure_refused",
+            case_number=case.number,
+            debtor_id=spec.debtor_id,
+            outcome="refused",
+            code=err.code,
+            detail={
+                "action": spec.action.value,
+                "target": spec.target,
+                "stage": "request",
+                **{k: v for k, v in err.extra.items() if k != "rule"},
+            },
+        )

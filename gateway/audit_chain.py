@@ -1,0 +1,147 @@
+"""The audit log's hash chain: a record's canonical encoding, its hash, and checking a run.
+
+Each stored record carries the hash of the one before it::
+
+    hash(n) = sha256( bytes.fromhex(hash(n - 1)) || canonical(record n) )
+    hash(0) = GENESIS (64 zeros)
+
+where ``canonical`` is the record's JSON with every stored field except ``prev_hash`` and
+``hash`` (so including ``seq``), keys sorted, no whitespace, UTF-8, times as ISO 8601 UTC
+with microseconds. Editing a record changes its hash; deleting one leaves a gap in ``seq``
+or a ``prev_hash`` that no longer matches; reordering does both. ``ChainWalker`` checks
+records in ``seq`` order and names the first one that breaks the chain.
+
+A chain proves order and integrity, not completeness at the tail: whoever can rewrite the
+whole database can rewrite the chain. ``audit verify`` prints the head (seq and hash) so it
+can be noted elsewhere and checked later with ``--anchor``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+__all__ = ["GENESIS", "Break", "ChainWalker", "StoredRecord", "canonical", "record_hash", "seal"]
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """One audit record exactly as stored; JSON fields hold plain JSON values only."""
+
+    seq: int
+    time: datetime
+    request_id: str
+    principal: str
+    court: str
+    roles: tuple[str, ...]
+    case_number: str | None
+    cases: tuple[str, ...]
+    operation: str
+    document_hash: str | None
+    variables: Any
+    debtors: tuple[str, ...]  # masked ids
+    debtor_keys: tuple[str, ...]  # HMAC-SHA256 of each id, same order
+    agencies: tuple[Any, ...]  # one JSON object per agency call
+    outcome: str
+    code: str | None
+    http_status: int | None
+    duration_ms: float | None
+    detail: Any
+    prev_hash: str
+    hash: str
+
+    def body(self) -> dict[str, Any]:
+        """The hashed fields (all but ``prev_hash`` and ``hash``) as JSON values."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in ("prev_hash", "hash"):
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = _timestamp(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+
+def _timestamp(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("audit times must be timezone-aware")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(body: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of a record body: sorted keys, compact, UTF-8."""
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+def record_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
+    """The chain hash of a record whose predecessor's hash is ``prev_hash``."""
+    digest = hashlib.sha256(bytes.fromhex(prev_hash))
+    digest.update(canonical(body))
+    return digest.hexdigest()
+
+
+def seal(fields_: Mapping[str, Any], seq: int, prev_hash: str) -> StoredRecord:
+    """The stored record for ``fields_`` (everything but seq and hashes) at ``seq``."""
+    unsealed = StoredRecord(seq=seq, prev_hash=prev_hash, hash="", **fields_)
+    return _with_hash(unsealed, record_hash(prev_hash, unsealed.body()))
+
+
+def _with_hash(record: StoredRecord, value: str) -> StoredRecord:
+    values = {f.name: getattr(record, f.name) for f in fields(record)}
+    values["hash"] = value
+    return StoredRecord(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """Where the chain breaks: the first record that is missing, moved or altered."""
+
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"record {self.seq}: {self.reason}"
+
+
+class ChainWalker:
+    """Checks records fed in ``seq`` order; remembers the last good one."""
+
+    def __init__(self) -> None:
+        self.next_seq = 1
+        self.prev_hash = GENESIS
+        self.checked = 0
+
+    def check(self, record: StoredRecord) -> Break | None:
+        """None if ``record`` continues the chain (and it is taken), else the break."""
+        broken = self.inspect(record)
+        if broken is None:
+            self.accept(record)
+        return broken
+
+    def inspect(self, record: StoredRecord) -> Break | None:
+        """Like ``check``, without taking the record."""
+        if record.seq > self.next_seq:
+            return Break(self.next_seq, f"missing (the next stored record is {record.seq})")
+        if record.seq < self.next_seq:
+            return Break(record.seq, "out of order or duplicated")
+        if record.prev_hash != self.prev_hash:
+            return Break(record.seq, "prev_hash does not match the previous record's hash")
+        if record_hash(record.prev_hash, record.body()) != record.hash:
+            return Break(record.seq, "contents do not match its hash (altered)")
+        return None
+
+    def accept(self, record: StoredRecord) -> None:
+        """Take ``record`` as the chain's new last link (after ``inspect`` found it good)."""
+        self.prev_hash = record.hash
+        self.next_seq += 1
+        self.checked += 1

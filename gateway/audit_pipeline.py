@@ -1,0 +1,293 @@
+"""One audit record per HTTP request to ``/graphql``, durable before the response leaves.
+
+The pipeline wraps the GraphQL view: it names the request (``X-Request-Id``), authenticates,
+refuses to serve while the audit log cannot be written, applies the per-principal rate
+limit, runs the operation, and then appends the request's record — only once ``append``
+has returned (the record is committed) is the response sent. If the record cannot be made
+durable, the response is replaced by a 503 ``AUDIT_UNAVAILABLE`` with no data (fail closed).
+
+Refusals are on the record too: 401 (bad or missing token), 429 (rate limit), 400 (a body
+that is not a GraphQL request), and every FORBIDDEN, LIMIT_EXCEEDED or INVALID_INPUT inside
+a 200. Nothing here runs per field: the record is built from what the request context
+gathered (``debtors_touched``, ``cases_requested``, ``loaders.calls``, ``operations``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from gateway.audit import AgencyCallRecord, AuditEntry
+from gateway.auth import Principal, bearer_token
+from gateway.errors import AuditUnavailable, LiandongError, RateLimited, Unauthenticated
+from gateway.ratelimit import retry_after_header
+from gateway.services import Services
+from resolvers.context import OperationFacts, RequestContext
+
+__all__ = [
+    "CONTEXT_KEY",
+    "PRINCIPAL_KEY",
+    "REQUEST_ID_KEY",
+    "AuditPipeline",
+    "outcome_of",
+    "request_id_of",
+]
+
+logger = logging.getLogger("liandong.audit")
+
+# Keys in the ASGI scope's ``state``, shared with the view's ``get_context``.
+REQUEST_ID_KEY = "request_id"
+PRINCIPAL_KEY = "principal"
+CONTEXT_KEY = "context"
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+# Codes that mean "not served, on purpose"; agency codes mean "served, partly".
+REFUSAL_CODES = frozenset(
+    {
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+        "LIMIT_EXCEEDED",
+        "RATE_LIMITED",
+        "INVALID_INPUT",
+        "NOT_FOUND",
+        "CONFLICT",
+        "OVER_SEIZURE",
+        "BAD_REQUEST",
+        "GRAPHQL_PARSE_FAILED",
+        "GRAPHQL_VALIDATION_FAILED",
+        "AUDIT_UNAVAILABLE",
+    }
+)
+
+
+def _is_agency_code(code: str) -> bool:
+    return code.startswith("AGENCY_") or code == "CIRCUIT_OPEN"
+
+
+def request_id_of(headers: Mapping[str, str]) -> str:
+    """The client's ``X-Request-Id`` if it is a sane token, else a fresh one."""
+    given = headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def outcome_of(operations: Sequence[OperationFacts]) -> tuple[str, str | None]:
+    """ok / partial / refused / error, and the deciding code, from the operations' errors."""
+    codes = [str(e.get("code", "INTERNAL")) for op in operations for e in op.errors]
+    for code in codes:
+        if code not in REFUSAL_CODES and not _is_agency_code(code):
+            return "error", code
+    for code in codes:
+        if code in REFUSAL_CODES:
+            return "refused", code
+    if codes:
+        return "partial", codes[0]
+    return "ok", None
+
+
+def _body(err: LiandongError) -> bytes:
+    return orjson.dumps(
+        {"data": None, "errors": [{"message": err.message, "extensions": err.extensions}]}
+    )
+
+
+def _json(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+@dataclass(slots=True)
+class _Exchange:
+    """What one request turned out to be, gathered on its way through."""
+
+    request_id: str
+    arrived: datetime
+    started: float
+    client: str
+    principal: Principal | None = None
+    refusal: str | None = None  # a code, when the pipeline itself answered
+    detail: dict[str, Any] = field(default_factory=dict)
+    context: RequestContext | None = None
+
+
+class AuditPipeline:
+    """Runs ``run`` (the GraphQL view) for one HTTP request, under audit."""
+
+    def __init__(self, services: Services, run: Callable[[Request], Awaitable[Response]]) -> None:
+        self.services = services
+        self.run = run
+        self.enabled = services.settings.audit.enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        client = scope.get("client")
+        ex = _Exchange(
+            request_id=request_id_of(request.headers),
+            arrived=datetime.now(UTC),
+            started=time.perf_counter(),
+            client=str(client[0]) if client else "",
+        )
+        state = scope.setdefault("state", {})
+        state[REQUEST_ID_KEY] = ex.request_id
+        response = await self._respond(request, ex, state)
+        if self.enabled:
+            response = await self._record(ex, response)
+        response.headers["X-Request-Id"] = ex.request_id
+        await response(scope, receive, send)
+
+    def _refuse(
+        self,
+        ex: _Exchange,
+        err: LiandongError,
+        status: int,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        ex.refusal = err.code
+        ex.detail.update({k: v for k, v in err.extensions.items() if k != "code"})
+        return _json(status, _body(err), headers)
+
+    async def _respond(self, request: Request, ex: _Exchange, state: dict[str, Any]) -> Response:
+        services = self.services
+        try:
+            token = bearer_token(request.headers.get("authorization"))
+            ex.principal = await services.verifier.averify(token)
+        except Unauthenticated as err:
+            # Failed sign-ins count against the client's address: each one is recorded, and
+            # guessing must not be free.
+            limited = await self._limit(ex, f"unauthenticated@{ex.client}")
+            if limited is not None:
+                return limited
+            return self._refuse(ex, err, 401, {"WWW-Authenticate": "Bearer"})
+        state[PRINCIPAL_KEY] = ex.principal
+        if self.enabled and not services.audit.healthy:
+            # Known broken: refuse before any agency is asked. This refusal's own record is
+            # the probe that finds out whether the log has recovered.
+            down = AuditUnavailable("the audit log cannot be written; nothing is served")
+            return self._refuse(ex, down, 503)
+        limited = await self._limit(ex, ex.principal.subject)
+        if limited is not None:
+            return limited
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            ex.refusal = "NOT_FOUND" if exc.status_code == 404 else "BAD_REQUEST"
+            body = {
+                "data": None,
+                "errors": [{"message": exc.reason, "extensions": {"code": ex.refusal}}],
+            }
+            return _json(exc.status_code, orjson.dumps(body))
+        except Exception:
+            logger.exception("request %s failed outside GraphQL execution", ex.request_id)
+            ex.refusal = "INTERNAL"
+            body = {
+                "data": None,
+                "errors": [{"message": "Internal error.", "extensions": {"code": ex.refusal}}],
+            }
+            return _json(500, orjson.dumps(body))
+        finally:
+            ex.context = state.get(CONTEXT_KEY)
+        if isinstance(response, StreamingResponse):
+            # A stream (a subscription over HTTP) is recorded as it starts, before its
+            # first part is sent; what it later streams is not on this record.
+            ex.detail["stream"] = True
+        return response
+
+    async def _limit(self, ex: _Exchange, key: str) -> Response | None:
+        wait = await self.services.ratelimiter.acquire(key)
+        if wait <= 0:
+            return None
+        retry = retry_after_header(wait)
+        limited = RateLimited(f"rate limit exceeded; retry after {retry} s", int(retry))
+        return self._refuse(ex, limited, 429, {"Retry-After": retry})
+
+    async def _record(self, ex: _Exchange, response: Response) -> Response:
+        entry = build_entry(ex, response.status_code)
+        try:
+            await self.services.audit.append(entry)
+        except AuditUnavailable as err:
+            return _json(503, _body(err))
+        except Exception:
+            logger.exception("audit append failed for request %s", ex.request_id)
+            return _json(503, _body(AuditUnavailable("the audit log cannot be written")))
+        return response
+
+
+def _agency_calls(
+    ctx: RequestContext, errors: Sequence[dict[str, Any]]
+) -> tuple[AgencyCallRecord, ...]:
+    first_code: dict[str, str] = {}
+    for e in errors:
+        agency = e.get("agency")
+        if isinstance(agency, str):
+            first_code.setdefault(agency.lower(), str(e.get("code")))
+    return tuple(
+        AgencyCallRecord(
+            agency=c.agency,
+            facet=c.facet,
+            keys=c.keys,
+            errors=c.errors,
+            ms=c.ms,
+            status="ok" if c.errors == 0 else first_code.get(c.agency, "error"),
+        )
+        for c in ctx.loaders.calls
+    )
+
+
+def build_entry(ex: _Exchange, status: int) -> AuditEntry:
+    """The record of one exchange that ended with HTTP ``status``."""
+    ctx = ex.context
+    ops = ctx.operations if ctx is not None else []
+    errors = [e for op in ops for e in op.errors]
+    if ex.refusal is not None:
+        outcome = "error" if ex.refusal == "INTERNAL" else "refused"
+        code: str | None = ex.refusal
+    elif not ops and ex.detail.get("stream"):
+        outcome, code = "ok", None
+    elif not ops:
+        # Every execution passes the recorder; none recorded means it failed around it.
+        outcome, code = "error", "INTERNAL"
+    else:
+        outcome, code = outcome_of(ops)
+    detail: dict[str, Any] = dict(ex.detail)
+    if ex.client:
+        detail["client"] = ex.client
+    if errors:
+        detail["errors"] = errors
+    kinds = [op.kind for op in ops if op.kind]
+    if kinds:
+        detail["kind"] = kinds[0] if len(kinds) == 1 else kinds
+    query = next((op.query for op in ops if op.query), None)
+    principal = ex.principal
+    return AuditEntry(
+        time=ex.arrived,
+        request_id=ex.request_id,
+        principal=principal.subject if principal else "",
+        court=principal.court if principal else "",
+        roles=tuple(sorted(principal.roles)) if principal else (),
+        case_number=ctx.cases_requested[0] if ctx and ctx.cases_requested else None,
+        operation=",".join(op.name or "" for op in ops if op.name) if ops else "",
+        document_hash=hashlib.sha256(query.encode()).hexdigest() if query else None,
+        variables=ops[0].variables
+        if len(ops) == 1
+        else {str(i): op.variables for i, op in enumerate(ops)},
+        debtors=tuple(sorted(ctx.debtors_touched)) if ctx else (),
+        agencies=_agency_calls(ctx, errors) if ctx else (),
+        outcome=outcome,
+        code=code,
+        detail=detail,
+        cases=tuple(ctx.cases_requested) if ctx else (),
+        http_status=status,
+        duration_ms=(time.perf_counter() - ex.started) * 1000,
+    )

@@ -1,0 +1,100 @@
+"""Turning an ``AuditEntry`` into the fields the log stores: masked, keyed, plain JSON.
+
+Nothing personal is stored in the clear: variables and details go through ``mask_value``;
+each debtor id becomes its masked form plus ``debtor_key`` (HMAC-SHA256 under the audit key),
+which is how auditors find every record about one debtor without the log holding the id.
+JSON fields are normalised to values that survive a round trip through the database and
+back byte for byte (big integers and odd floats become strings), because the chain hash is
+recomputed from what is read back. Oversized variables are replaced by their digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from datetime import UTC
+from typing import Any
+
+import orjson
+
+from gateway.audit import AuditEntry
+from gateway.masking import mask_id, mask_text, mask_value
+
+__all__ = ["MAX_JSON_BYTES", "debtor_key", "jsonable", "prepare"]
+
+MAX_JSON_BYTES = 32_768  # per JSON field; a 500-id variable list is about 10 KB
+_INT64 = 2**63
+
+
+def _clip(value: str, limit: int) -> str:
+    # Column widths are enforced by PostgreSQL: one oversized value must not fail a whole
+    # group commit (and with it every request waiting on it).
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def debtor_key(key: bytes, debtor_id: str) -> str:
+    """The keyed hash under which a debtor id is indexed (hex)."""
+    normalised = debtor_id.strip().upper().encode()
+    return hmac.new(key, normalised, hashlib.sha256).hexdigest()
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON that encodes, decodes and re-encodes to the same bytes."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value if -_INT64 <= value < _INT64 else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    return str(value)
+
+
+def _bounded(value: Any) -> Any:
+    encoded = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    if len(encoded) <= MAX_JSON_BYTES:
+        return value
+    return {"truncated": True, "bytes": len(encoded), "sha256": hashlib.sha256(encoded).hexdigest()}
+
+
+def prepare(entry: AuditEntry, key: bytes) -> dict[str, Any]:
+    """The stored fields of ``entry`` except ``seq`` and the hashes (see ``audit_chain.seal``)."""
+    debtors = sorted({d.strip().upper() for d in entry.debtors if d})
+    named = [entry.case_number, *entry.cases] if entry.case_number else list(entry.cases)
+    cases = [_clip(c, 64) for c in dict.fromkeys(named) if c]
+    agencies = tuple(
+        {
+            "agency": call.agency,
+            "facet": call.facet,
+            "keys": call.keys,
+            "errors": call.errors,
+            "ms": round(call.ms, 3),
+            "status": call.status,
+        }
+        for call in entry.agencies
+    )
+    return {
+        "time": entry.time.astimezone(UTC),
+        "request_id": _clip(entry.request_id, 128),
+        "principal": _clip(mask_text(entry.principal), 200),
+        "court": _clip(entry.court, 200),
+        "roles": tuple(sorted(entry.roles)),
+        "case_number": cases[0] if cases else None,
+        "cases": tuple(cases),
+        "operation": _clip(mask_text(entry.operation), 200),
+        "document_hash": entry.document_hash,
+        "variables": _bounded(jsonable(mask_value(entry.variables))),
+        "debtors": tuple(mask_id(d) for d in debtors),
+        "debtor_keys": tuple(debtor_key(key, d) for d in debtors),
+        "agencies": agencies,
+        "outcome": entry.outcome,
+        "code": None if entry.code is None else _clip(entry.code, 64),
+        "http_status": entry.http_status,
+        "duration_ms": None if entry.duration_ms is None else round(entry.duration_ms, 3),
+        "detail": _bounded(jsonable(mask_value(entry.detail))),
+    }

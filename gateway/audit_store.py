@@ -1,0 +1,228 @@
+"""The audit log in SQL, with group commit: many requests, one durable transaction.
+
+``append`` encodes its entry (masking, keyed debtor hashes), queues it with a future and
+waits. One writer task takes everything queued (up to ``max_batch``), locks the chain's head,
+seals the records in order (sequence numbers and hashes are assigned here, so chain order is
+commit order), inserts them in one transaction and only then resolves the futures. If the
+transaction fails, every waiting ``append`` raises ``AuditUnavailable``: the caller must not
+answer with data (fail closed). ``healthy`` turns False until a later write succeeds.
+
+The transaction itself is in ``gateway/audit_writer.py``. SQLite (the default, a file of
+its own) runs in WAL mode with ``synchronous=FULL``, so a commit is on disk when it returns;
+several processes may share one log, since each commit locks the chain's head row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from gateway.audit import AuditEntry, AuditLog
+from gateway.audit_chain import GENESIS, StoredRecord, seal
+from gateway.audit_record import prepare
+from gateway.audit_tables import audit_head, audit_metadata, audit_records
+from gateway.audit_writer import BatchWriter, listen_sqlite, writer_for
+from gateway.errors import AuditUnavailable
+from gateway.settings import Settings
+
+__all__ = [
+    "DisabledAuditLog",
+    "MemoryAuditLog",
+    "SqlAuditLog",
+    "open_audit_engine",
+    "open_audit_log",
+]
+
+logger = logging.getLogger("liandong.audit")
+
+
+def open_audit_engine(url: str) -> AsyncEngine:
+    """An engine for the audit database; SQLite gets WAL, FULL sync and explicit BEGINs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url)
+    if engine.dialect.name == "sqlite":
+        listen_sqlite(engine.sync_engine)
+    return engine
+
+
+async def _prepare_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(audit_metadata.create_all)
+    async with engine.begin() as conn:
+        head = (await conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1))).first()
+        if head is not None:
+            return
+        last = (await conn.execute(select(func.max(audit_records.c.seq)))).scalar()
+        if last is not None:
+            # Records without a head: someone removed it. Starting a new chain would hide that.
+            raise AuditUnavailable("the audit log has records but no head row; run audit verify")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(insert(audit_head), {"id": 1, "seq": 0, "hash": GENESIS})
+    except IntegrityError:
+        pass  # another process made it first
+
+
+@dataclass(slots=True)
+class _Pending:
+    fields: dict[str, Any]
+    future: asyncio.Future[int]
+
+
+class SqlAuditLog:
+    """``AuditLog`` over SQLAlchemy Core; open with ``await SqlAuditLog.open(url, key)``."""
+
+    def __init__(
+        self, engine: AsyncEngine, key: bytes, writer: BatchWriter, *, max_batch: int = 256
+    ) -> None:
+        self.engine = engine  # for readers; the writer has its own connections
+        self.key = key
+        self._batches = writer
+        self.max_batch = max_batch
+        self.commits = 0  # transactions written (group commits)
+        self.appended = 0  # records written
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._healthy = True
+        self._closing = False
+        self._writer: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, url: str, key: bytes, *, max_batch: int = 256) -> SqlAuditLog:
+        """Connect, create missing tables and the head row, start the writer."""
+        engine = open_audit_engine(url)
+        try:
+            await _prepare_tables(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        log = cls(engine, key, writer_for(engine, url), max_batch=max_batch)
+        log._writer = asyncio.create_task(log._run(), name="audit-writer")
+        return log
+
+    @property
+    def healthy(self) -> bool:
+        """False after a failed write (until one succeeds) or once the writer has stopped."""
+        return self._healthy and self._writer is not None and not self._writer.done()
+
+    async def append(self, entry: AuditEntry) -> int:
+        """Queue ``entry`` for the next group commit; return its seq once committed."""
+        if self._closing or self._writer is None or self._writer.done():
+            raise AuditUnavailable("the audit log is not running")
+        try:
+            fields = prepare(entry, self.key)
+        except (TypeError, ValueError) as exc:
+            raise AuditUnavailable("the audit record could not be encoded") from exc
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(fields, future))
+        return await future
+
+    async def aclose(self) -> None:
+        """Commit what is queued, stop the writer, release connections."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._writer is not None and not self._writer.done():
+            self._queue.put_nowait(None)
+            await self._writer
+        await self._batches.aclose()
+        await self.engine.dispose()
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch, stop = [first], False
+            while len(batch) < self.max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            await self._commit(batch)
+            if stop:
+                return
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            seqs = await self._batches.write([p.fields for p in batch])
+        except Exception as exc:  # any failure to write means: nothing may be served
+            self._healthy = False
+            logger.error(
+                "audit log write failed (%s); refusing to serve until it recovers",
+                type(exc).__name__,
+            )
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(
+                        AuditUnavailable("the audit log cannot be written; nothing was served")
+                    )
+            return
+        if not self._healthy:
+            logger.warning("audit log writes recovered")
+        self._healthy = True
+        self.commits += 1
+        self.appended += len(batch)
+        for pending, seq in zip(batch, seqs, strict=True):
+            if not pending.future.done():  # its request may have gone away meanwhile
+                pending.future.set_result(seq)
+
+
+class MemoryAuditLog:
+    """An in-memory chain with the same encoding, for unit tests; never durable."""
+
+    def __init__(self, key: bytes = b"memory-audit-key-0123456789abcdef") -> None:
+        self.key = key
+        self.records: list[StoredRecord] = []
+        self.healthy = True
+
+    async def append(self, entry: AuditEntry) -> int:
+        """Seal ``entry`` onto the in-memory chain."""
+        if not self.healthy:
+            raise AuditUnavailable("the audit log cannot be written; nothing was served")
+        prev = self.records[-1].hash if self.records else GENESIS
+        record = seal(prepare(entry, self.key), len(self.records) + 1, prev)
+        self.records.append(record)
+        return record.seq
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class DisabledAuditLog:
+    """Records nothing. Only for measuring what the audit log costs; never in production."""
+
+    healthy = True
+
+    def __init__(self) -> None:
+        logger.warning(
+            "THE AUDIT LOG IS DISABLED (audit.enabled = false): no look-up is being recorded. "
+            "This setting exists for benchmarks only and must never be used in production."
+        )
+
+    async def append(self, entry: AuditEntry) -> int:
+        """Accept and drop ``entry``."""
+        return 0
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+async def open_audit_log(settings: Settings) -> AuditLog:
+    """The audit log the settings ask for: SQL with group commit, or disabled (benchmarks)."""
+    if not settings.audit.enabled:
+        return DisabledAuditLog()
+    key = await asyncio.to_thread(settings.audit_key)  # may create the key file
+    return await SqlAuditLog.open(
+        settings.audit.database_url, key, max_batch=settings.audit.max_batch
+    )

@@ -1,0 +1,162 @@
+"""``/metrics``: the gateway's figures in the Prometheus text format.
+
+Each app gets its own ``CollectorRegistry`` (never the process-wide default), so several
+gateways in one process — tests do that — do not collide. The figures are not copied into
+prometheus_client metrics as they happen: a collector reads the live counters of the
+shared HTTP client and the cache at scrape time, so the agencies' figures here and in
+GraphQL's ``agencies`` are the same numbers.
+
+Per agency (label ``agency``)::
+
+    liandong_agency_requests_total            attempts sent, retries included
+    liandong_agency_errors_total{code}        failed attempts by error code
+    liandong_agency_timeouts_total            attempts that timed out
+    liandong_agency_retries_total             attempts that were retries
+    liandong_agency_short_circuited_total     calls refused by the open circuit (not sent)
+    liandong_agency_shed_total                calls given up before sending (deadline, slots)
+    liandong_agency_circuit_opened_total      times the circuit opened
+    liandong_agency_in_flight                 attempts on the wire now
+    liandong_agency_request_duration_seconds  histogram of attempt durations
+    liandong_agency_circuit_state{state}      1 for the breaker's current state, else 0
+    liandong_agency_health{health}            1 for the current verdict, else 0
+
+and ``liandong_cache_{hits,misses,stale_served}_total``, ``liandong_cache_entries``.
+The endpoint is unauthenticated, like ``/healthz``: it carries no personal data or case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from connectors.breaker import CircuitState
+from connectors.service_stats import AgencyHealth
+
+if TYPE_CHECKING:
+    from connectors.http import AgencyHttp
+    from gateway.services import Services
+
+__all__ = ["GatewayCollector", "metrics_route"]
+
+ServicesGetter = Callable[[], "Services | None"]
+
+
+def _counter(name: str, doc: str, labels: list[str]) -> CounterMetricFamily:
+    return CounterMetricFamily(name, doc, labels=labels)
+
+
+class GatewayCollector(Collector):
+    """Reads the running services' figures at each scrape; nothing before start-up."""
+
+    def __init__(self, services: ServicesGetter) -> None:
+        self._services = services
+
+    def collect(self) -> Iterable[Metric]:
+        services = self._services()
+        if services is None:
+            return []
+        agencies = list(services.http.agencies.values())
+        metrics = self._agency_metrics(agencies)
+        cache = services.cache
+        metrics.extend(
+            [
+                CounterMetricFamily("liandong_cache_hits", "Fresh cache hits.", value=cache.hits),
+                CounterMetricFamily(
+                    "liandong_cache_misses",
+                    "Cache misses (absent or past TTL).",
+                    value=cache.misses,
+                ),
+                CounterMetricFamily(
+                    "liandong_cache_stale_served",
+                    "Facts served stale because their agency failed.",
+                    value=cache.stale_served,
+                ),
+                GaugeMetricFamily("liandong_cache_entries", "Entries held.", value=len(cache)),
+            ]
+        )
+        return metrics
+
+    @staticmethod
+    def _agency_metrics(agencies: list[AgencyHttp]) -> list[Metric]:
+        a = ["agency"]
+        requests = _counter("liandong_agency_requests", "Attempts sent to the agency.", a)
+        errors = _counter("liandong_agency_errors", "Failed attempts by code.", [*a, "code"])
+        timeouts = _counter("liandong_agency_timeouts", "Attempts that timed out.", a)
+        retries = _counter("liandong_agency_retries", "Attempts that were retries.", a)
+        short = _counter("liandong_agency_short_circuited", "Calls refused by the open circuit.", a)
+        shed = _counter("liandong_agency_shed", "Calls given up before sending.", a)
+        opened = _counter("liandong_agency_circuit_opened", "Times the circuit opened.", a)
+        in_flight = GaugeMetricFamily(
+            "liandong_agency_in_flight", "Attempts on the wire.", labels=a
+        )
+        duration = HistogramMetricFamily(
+            "liandong_agency_request_duration_seconds", "Attempt durations.", labels=a
+        )
+        circuit = GaugeMetricFamily(
+            "liandong_agency_circuit_state", "1 for the current state.", labels=[*a, "state"]
+        )
+        health = GaugeMetricFamily(
+            "liandong_agency_health", "1 for the current verdict.", labels=[*a, "health"]
+        )
+        for http in agencies:
+            name, stats = http.agency, http.stats
+            requests.add_metric([name], stats.requests)
+            for code, count in sorted(stats.errors_by_code.items()):
+                errors.add_metric([name, code], count)
+            timeouts.add_metric([name], stats.timeouts)
+            retries.add_metric([name], stats.retries)
+            short.add_metric([name], stats.short_circuited)
+            shed.add_metric([name], stats.shed)
+            opened.add_metric([name], http.breaker.opened)
+            in_flight.add_metric([name], stats.in_flight)
+            duration.add_metric(
+                [name],
+                buckets=[(_bound(b), c) for b, c in stats.cumulative_buckets()],
+                sum_value=stats.latency_sum_s,
+            )
+            state = http.circuit_state
+            for s in CircuitState:
+                circuit.add_metric([name, s.value], 1.0 if s is state else 0.0)
+            verdict = http.health()
+            for h in AgencyHealth:
+                health.add_metric([name, h.value], 1.0 if h is verdict else 0.0)
+        return [
+            requests,
+            errors,
+            timeouts,
+            retries,
+            short,
+            shed,
+            opened,
+            in_flight,
+            duration,
+            circuit,
+            health,
+        ]
+
+
+def _bound(upper: float) -> str:
+    return "+Inf" if upper == float("inf") else repr(upper)
+
+
+def metrics_route(services: ServicesGetter) -> Route:
+    """The ``/metrics`` route over a registry of this app's own."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(GatewayCollector(services))
+
+    async def metrics(_request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return Route("/metrics", metrics, methods=["GET"])

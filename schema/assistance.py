@@ -1,0 +1,190 @@
+"""Root fields of assistance requests: look at them, make and decide them, follow them.
+
+Every field goes through the request's case (``authorized_case``): one sees and acts on a
+case's requests only if one may see the case. Who may do what on it (officer, judge, the
+court's system) is decided by ``gateway/assistance.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.types import Info
+
+from gateway import validation
+from gateway.assistance_effects import Actor
+from gateway.assistance_rules import RequestSpec, TargetFacts
+from gateway.errors import NotFound
+from gateway.events import case_topic
+from gateway.store_assistance_rows import AssistanceRow
+from gateway.store_assistance_schema import AssistanceStatus
+from resolvers.access import authorized_case
+from resolvers.assistance import check_target, runtime
+from resolvers.context import RequestContext
+from schema.assistance_types import (
+    AssistanceEvent,
+    AssistanceRequest,
+    AssistanceRequestInput,
+    AssistanceRequestPayload,
+    AssistanceUpdate,
+)
+
+__all__ = ["AssistanceMutation", "AssistanceQuery", "AssistanceSubscription"]
+
+
+def _ctx(info: Info[RequestContext, None]) -> RequestContext:
+    return info.context
+
+
+def _actor(ctx: RequestContext) -> Actor:
+    return Actor.of(ctx.principal, ctx.request_id)
+
+
+async def _visible(ctx: RequestContext, request_id: str) -> AssistanceRow:
+    row = await runtime(ctx).requests.get(str(request_id))
+    if row is None:
+        raise NotFound(f"no assistance request {request_id}", field="id")
+    await authorized_case(ctx, row.case_number, field="id")
+    return row
+
+
+@strawberry.type
+class AssistanceQuery:
+    @strawberry.field(description="One assistance request, if you may see its case.")
+    async def assistance_request(
+        self, info: Info[RequestContext, None], id: strawberry.ID
+    ) -> AssistanceRequest | None:
+        return AssistanceRequest(row=await _visible(_ctx(info), str(id)))
+
+    @strawberry.field(description="A case's assistance requests, oldest first.")
+    async def assistance_requests(
+        self,
+        info: Info[RequestContext, None],
+        case_number: str,
+        statuses: list[AssistanceStatus] | None = None,
+    ) -> list[AssistanceRequest]:
+        ctx = _ctx(info)
+        case = await authorized_case(ctx, case_number)
+        rows = await runtime(ctx).requests.of_case(case.number)
+        wanted = None if statuses is None else set(statuses)
+        return [AssistanceRequest(row=r) for r in rows if wanted is None or r.status in wanted]
+
+
+@strawberry.type
+class AssistanceMutation:
+    @strawberry.mutation(
+        description="Ask an agency to act (seize, freeze, ban exit, lift); needs approval."
+    )
+    async def request_assistance(
+        self, info: Info[RequestContext, None], input: AssistanceRequestInput
+    ) -> AssistanceRequestPayload:
+        ctx = _ctx(info)
+        rt = runtime(ctx)
+        case = await authorized_case(ctx, input.case_number, field="input.caseNumber")
+        debtor = validation.debtor_id(str(input.debtor_id), "input.debtorId")
+        ctx.debtors_touched.add(debtor[0])
+        spec = RequestSpec(
+            case_number=case.number,
+            debtor_id=debtor[0],
+            action=input.action,
+            target=input.target or "",
+            document_number=input.document_number,
+            since=input.since,
+            until=input.until,
+            amount=input.amount,
+            renewal_of=None if input.renewal_of is None else str(input.renewal_of),
+            idempotency_key=input.idempotency_key,
+            override_reason=input.override_reason,
+        )
+        key = (spec.idempotency_key or "").strip()
+        if key:
+            # A retry with a known key is answered from the store, without asking the
+            # agencies again (the key's order is compared in the store, under its lock).
+            known = await rt.requests.by_key(key)
+            if known is not None and known.case_number == case.number:
+                row, created = await rt.service.request(
+                    _actor(ctx), case, _with_target(spec, known.target), _known_value(known)
+                )
+                return AssistanceRequestPayload(request=AssistanceRequest(row=row), replayed=True)
+        if not case.has_debtor(debtor[0]):
+            raise NotFound(
+                f"the debtor is not a party to case {case.number}", field="input.debtorId"
+            )
+        target, facts = await check_target(
+            ctx, case, input.action, debtor=debtor, target=input.target, path=info.path.as_list()
+        )
+        row, created = await rt.service.request(
+            _actor(ctx), case, _with_target(spec, target), facts
+        )
+        return AssistanceRequestPayload(request=AssistanceRequest(row=row), replayed=not created)
+
+    @strawberry.mutation(description="A judge approves a pending request; the worker sends it.")
+    async def approve_assistance(
+        self,
+        info: Info[RequestContext, None],
+        id: strawberry.ID,
+        override_reason: str | None = None,
+    ) -> AssistanceRequest:
+        ctx = _ctx(info)
+        row = await _visible(ctx, str(id))
+        moved = await runtime(ctx).service.approve(_actor(ctx), row.id, override_reason)
+        return AssistanceRequest(row=moved)
+
+    @strawberry.mutation(description="A judge rejects a pending request, with a reason.")
+    async def reject_assistance(
+        self, info: Info[RequestContext, None], id: strawberry.ID, reason: str
+    ) -> AssistanceRequest:
+        ctx = _ctx(info)
+        row = await _visible(ctx, str(id))
+        return AssistanceRequest(row=await runtime(ctx).service.reject(_actor(ctx), row.id, reason))
+
+    @strawberry.mutation(description="Withdraw a request before it is sent.")
+    async def cancel_assistance(
+        self, info: Info[RequestContext, None], id: strawberry.ID, reason: str | None = None
+    ) -> AssistanceRequest:
+        ctx = _ctx(info)
+        row = await _visible(ctx, str(id))
+        return AssistanceRequest(row=await runtime(ctx).service.cancel(_actor(ctx), row.id, reason))
+
+
+@strawberry.type
+class AssistanceSubscription:
+    @strawberry.subscription(
+        description="Every event of the case's requests, in order, from now on "
+        "(graphql-transport-ws; authenticate in connection_init)."
+    )
+    async def assistance_request_updated(
+        self, info: Info[RequestContext, None], case_number: str
+    ) -> AsyncGenerator[AssistanceUpdate, None]:
+        ctx = _ctx(info)
+        rt = runtime(ctx)
+        case = await authorized_case(ctx, case_number)
+        await rt.effects.record(
+            _actor(ctx), "assistance.subscribe", case_number=case.number, debtor_id=None
+        )
+        async with rt.bus.subscribe(case_topic(case.number)) as changes:
+            # Read after subscribing: an event committed in between is both in the
+            # baseline's past or announced by a change, never lost between the two.
+            seen = await rt.requests.last_seqs(case.number)
+            async for change in changes:
+                events = await rt.requests.events(change.request_id, seen.get(change.request_id, 0))
+                if not events:
+                    continue
+                row = await rt.requests.get(change.request_id)
+                if row is None:
+                    continue
+                for event in events:
+                    seen[change.request_id] = event.seq
+                    yield AssistanceUpdate(
+                        event=AssistanceEvent.from_row(event), request=AssistanceRequest(row=row)
+                    )
+
+
+def _with_target(spec: RequestSpec, target: str) -> RequestSpec:
+    return dataclasses.replace(spec, target=target)
+
+
+def _known_value(row: AssistanceRow) -> TargetFacts:
+    return TargetFacts(value=row.target_value)

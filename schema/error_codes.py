@@ -1,0 +1,107 @@
+"""A stable ``extensions.code`` on every error, including graphql-core's and the limiters'.
+
+Errors we raise carry their code already (``gateway/errors.py``). The rest are translated
+here, in one place, by what graphql-core and strawberry's limiters say:
+
+    LIMIT_EXCEEDED             depth, aliases or tokens over the limit (``limit``, ``max``)
+    FORBIDDEN                  introspection asked for where it is off (``reason``)
+    GRAPHQL_PARSE_FAILED       the document does not parse
+    INVALID_INPUT              a variable does not fit its type (``field`` names it)
+    GRAPHQL_VALIDATION_FAILED  any other validation rule
+    INTERNAL                   anything unexpected (its message is masked in production)
+
+The limiter messages are matched as worded by strawberry 0.24x–0.34x and graphql-core 3.2+;
+tests/security pins each one, so a changed wording fails there rather than losing the code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension
+
+from gateway.errors import LiandongError
+
+__all__ = ["ErrorCodes", "MaskInternal", "ParsedInPath", "with_code"]
+
+_TOKENS = re.compile(r"Syntax Error: Document contains more than (\d+) tokens")
+_DEPTH = re.compile(r"'.*' exceeds maximum operation depth of (\d+)$", re.DOTALL)
+_ALIASES = re.compile(r"(\d+) aliases found\. Allowed: (\d+)$")
+_INTROSPECTION = "GraphQL introspection has been disabled"
+_VARIABLE = re.compile(r"Variable '\$(\w+)'")
+
+
+def _extensions(error: GraphQLError) -> dict[str, Any]:
+    original = error.original_error
+    if original is not None and not isinstance(original, LiandongError):
+        return {"code": "INTERNAL"}
+    message = error.message
+    if match := _TOKENS.match(message):
+        return {"code": "LIMIT_EXCEEDED", "limit": "tokens", "max": int(match.group(1))}
+    if match := _DEPTH.match(message):
+        return {"code": "LIMIT_EXCEEDED", "limit": "depth", "max": int(match.group(1))}
+    if match := _ALIASES.match(message):
+        return {"code": "LIMIT_EXCEEDED", "limit": "aliases", "max": int(match.group(2))}
+    if message.startswith(_INTROSPECTION):
+        return {"code": "FORBIDDEN", "reason": "introspection_disabled"}
+    if message.startswith("Syntax Error"):
+        return {"code": "GRAPHQL_PARSE_FAILED"}
+    if match := _VARIABLE.match(message):
+        return {"code": "INVALID_INPUT", "field": match.group(1)}
+    return {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    """``error`` with an ``extensions.code``; errors that have one are returned as they are."""
+    if error.extensions and "code" in error.extensions:
+        return error
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions={**(error.extensions or {}), **_extensions(error)},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error of the operation's result a code (operation level, never per field)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [with_code(e) for e in errors]
+
+
+class MaskInternal(MaskErrors):
+    """``MaskErrors`` whose masked errors still say ``extensions.code = INTERNAL``."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL"}
+        return masked
+
+
+class ParsedInPath(ParserCache):
+    """``ParserCache`` that lets a document which does not parse fail on the ordinary path.
+
+    ``ParserCache`` parses while its hook is being entered, so a syntax error (or too many
+    tokens) escapes every ``on_operation`` hook: no code, no audit facts. Here a failed cached
+    parse leaves the document unset; strawberry parses it again inside its own error
+    handling, and the error comes back as a result that the other extensions see.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        try:
+            ec.graphql_document = self.cached_parse_document(ec.query, **ec.parse_options)
+        except GraphQLError:
+            ec.graphql_document = None
+        yield

@@ -1,0 +1,184 @@
+"""Imposing and lifting restrictions: court-side ones at once, exit bans through an agency.
+
+``HIGH_CONSUMPTION_BAN`` and ``DISHONEST_LIST`` are the court's own decisions and are
+recorded immediately (``gateway/restrictions.py``). ``EXIT_BAN`` is carried out by public
+security: imposing or lifting one makes an assistance request (EXIT_BAN / LIFT_EXIT_BAN)
+that needs a judge's approval like any other control action.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from connectors.control import ControlAction
+from gateway import validation
+from gateway.assistance_effects import Actor
+from gateway.assistance_rules import RequestSpec
+from gateway.errors import InvalidInput
+from gateway.legal import DishonestGround
+from gateway.restrictions import RestrictionSpec
+from gateway.store_schema import RestrictionKind as StoredKind
+from resolvers.access import authorized_case
+from resolvers.assistance import check_target, runtime
+from resolvers.context import RequestContext
+from schema.assistance_types import AssistanceRequest
+from schema.types import Restriction, RestrictionKind
+
+__all__ = [
+    "ImposeRestrictionInput",
+    "LiftRestrictionInput",
+    "RestrictionMutation",
+    "RestrictionPayload",
+]
+
+strawberry.enum(
+    DishonestGround,
+    description="The statutory grounds for the dishonest-debtor list (as `ground` values).",
+)
+
+
+@strawberry.input(description="A restriction to impose on a debtor of the case.")
+class ImposeRestrictionInput:
+    case_number: str
+    debtor_id: strawberry.ID
+    kind: RestrictionKind
+    ground: str | None = strawberry.field(
+        default=None,
+        description="The legal ground; for DISHONEST_LIST one of DishonestGround's values.",
+    )
+    since: date | None = strawberry.field(default=None, description="Default: today.")
+    until: date | None = strawberry.field(
+        default=None, description="DISHONEST_LIST: default two years (none when refusing)."
+    )
+    extension_reason: str | None = strawberry.field(
+        default=None, description="Why a dishonest-list entry runs longer than two years."
+    )
+    document_number: str | None = strawberry.field(
+        default=None, description="EXIT_BAN: the 协助执行通知书 number (required)."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.input(description="A restriction to lift, with the reason.")
+class LiftRestrictionInput:
+    case_number: str
+    kind: RestrictionKind
+    id: strawberry.ID = strawberry.field(description="The restriction's id (an exit ban's id).")
+    reason: str
+    debtor_id: strawberry.ID | None = strawberry.field(
+        default=None, description="EXIT_BAN: the person (the ban lives at public security)."
+    )
+    document_number: str | None = strawberry.field(
+        default=None, description="EXIT_BAN: the 协助执行通知书 number (required)."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="The restriction recorded, or the request that will carry it out.")
+class RestrictionPayload:
+    restriction: Restriction | None
+    assistance_request: AssistanceRequest | None
+
+
+def _required(value: str | None, field: str) -> str:
+    if not value or not value.strip():
+        raise InvalidInput(field, "must not be empty for an exit ban")
+    return value
+
+
+@strawberry.type
+class RestrictionMutation:
+    @strawberry.mutation(
+        description="Impose a consumption ban, a listing, or (via PS) an exit ban."
+    )
+    async def impose_restriction(
+        self, info: Info[RequestContext, None], input: ImposeRestrictionInput
+    ) -> RestrictionPayload:
+        ctx = info.context
+        rt = runtime(ctx)
+        case = await authorized_case(ctx, input.case_number, field="input.caseNumber")
+        debtor = validation.debtor_id(str(input.debtor_id), "input.debtorId")
+        ctx.debtors_touched.add(debtor[0])
+        actor = Actor.of(ctx.principal, ctx.request_id)
+        if input.kind is RestrictionKind.EXIT_BAN:
+            document = _required(input.document_number, "input.documentNumber")
+            target, facts = await check_target(
+                ctx,
+                case,
+                ControlAction.EXIT_BAN,
+                debtor=debtor,
+                target=None,
+                path=info.path.as_list(),
+            )
+            spec = RequestSpec(
+                case_number=case.number,
+                debtor_id=debtor[0],
+                action=ControlAction.EXIT_BAN,
+                target=target,
+                document_number=document,
+                since=input.since,
+                until=input.until,
+                idempotency_key=input.idempotency_key,
+            )
+            row, _created = await rt.service.request(actor, case, spec, facts)
+            return RestrictionPayload(
+                restriction=None, assistance_request=AssistanceRequest(row=row)
+            )
+        stored = await rt.restrictions.impose(
+            actor,
+            case,
+            RestrictionSpec(
+                debtor_id=debtor[0],
+                debtor_kind=debtor[1],
+                kind=StoredKind(input.kind.value),
+                ground=input.ground,
+                since=input.since,
+                until=input.until,
+                extension_reason=input.extension_reason,
+            ),
+        )
+        return RestrictionPayload(restriction=Restriction.from_row(stored), assistance_request=None)
+
+    @strawberry.mutation(description="Lift a restriction with a reason (exit bans via PS).")
+    async def lift_restriction(
+        self, info: Info[RequestContext, None], input: LiftRestrictionInput
+    ) -> RestrictionPayload:
+        ctx = info.context
+        rt = runtime(ctx)
+        case = await authorized_case(ctx, input.case_number, field="input.caseNumber")
+        actor = Actor.of(ctx.principal, ctx.request_id)
+        if input.kind is RestrictionKind.EXIT_BAN:
+            debtor = validation.debtor_id(
+                _required(
+                    None if input.debtor_id is None else str(input.debtor_id), "input.debtorId"
+                ),
+                "input.debtorId",
+            )
+            ctx.debtors_touched.add(debtor[0])
+            document = _required(input.document_number, "input.documentNumber")
+            target, facts = await check_target(
+                ctx,
+                case,
+                ControlAction.LIFT_EXIT_BAN,
+                debtor=debtor,
+                target=str(input.id),
+                path=info.path.as_list(),
+            )
+            spec = RequestSpec(
+                case_number=case.number,
+                debtor_id=debtor[0],
+                action=ControlAction.LIFT_EXIT_BAN,
+                target=target,
+                document_number=document,
+                idempotency_key=input.idempotency_key,
+                override_reason=None,
+            )
+            row, _created = await rt.service.request(actor, case, spec, facts)
+            return RestrictionPayload(
+                restriction=None, assistance_request=AssistanceRequest(row=row)
+            )
+        lifted = await rt.restrictions.lift(actor, case, str(input.id), input.reason)
+        return RestrictionPayload(restriction=Restriction.from_row(lifted), assistance_request=None)

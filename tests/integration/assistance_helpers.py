@@ -1,0 +1,154 @@
+"""A gateway with a fast lifecycle worker over fresh mocks, and the GraphQL it is driven by.
+
+Control actions change the mocks' world, so every test here gets its own world and mocks.
+The gateway's ``Services`` are made here (not in the app's lifespan) so that tests can
+reach the worker, the clock and the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gateway.app import create_app
+from gateway.clock import Clock
+from gateway.demo import seed_cases
+from gateway.server import start_server
+from gateway.services import Services
+from gateway.store import Store
+from mocks.land_registry import LandRegistrySettings
+from mocks.records import CaseRecord
+from mocks.runner import RunningMocks, start_mocks
+from mocks.world import World
+from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings
+
+FAST_WORKER = {
+    "poll_interval_s": 0.05,
+    "ticket_poll_s": 0.05,
+    "retry_base_s": 0.05,
+    "retry_max_s": 0.2,
+    "lease_s": 5.0,
+    "max_attempts": 50,
+}
+OTHER_JUDGE = "judge-2"
+
+REQUEST = """mutation($input: AssistanceRequestInput!) {
+  requestAssistance(input: $input) { replayed request { id status agency action target
+    targetValue amount idempotencyKey } } }"""
+APPROVE = """mutation($id: ID!, $reason: String) {
+  approveAssistance(id: $id, overrideReason: $reason) { id status approvedBy } }"""
+REQUEST_STATE = """query($id: ID!) { assistanceRequest(id: $id) { id status queuePosition reply
+  reference attempts overdue events { seq kind status actor note } } }"""
+
+
+@dataclass
+class AssistanceGateway:
+    """The gateway, its services and its mocks."""
+
+    gw: Gateway
+    services: Services
+    world: World
+
+    @property
+    def mocks(self) -> RunningMocks:
+        return self.gw.mocks
+
+    def judge(self, officer: str = OTHER_JUDGE) -> str:
+        return self.gw.token(officer=officer, roles=["judge"])
+
+    async def request(
+        self, variables: dict[str, Any], token: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        return await self.gw.post(REQUEST, {"input": variables}, token=token)
+
+    async def request_ok(self, variables: dict[str, Any], token: str | None = None) -> str:
+        status, body = await self.request(variables, token)
+        assert status == 200 and "errors" not in body, body
+        rid: str = body["data"]["requestAssistance"]["request"]["id"]
+        return rid
+
+    async def approve(self, rid: str, reason: str | None = None) -> dict[str, Any]:
+        status, body = await self.gw.post(
+            APPROVE, {"id": rid, "reason": reason}, token=self.judge()
+        )
+        assert status == 200, body
+        return body
+
+    async def state(self, rid: str) -> dict[str, Any]:
+        status, body = await self.gw.post(REQUEST_STATE, {"id": rid})
+        assert status == 200 and "errors" not in body, body
+        state: dict[str, Any] = body["data"]["assistanceRequest"]
+        return state
+
+    async def executions(self, agency: str) -> dict[str, int]:
+        found: dict[str, int] = (await self.gw.stats(agency))["executions"]
+        return found
+
+    async def route_count(self, agency: str, route: str) -> int:
+        return int((await self.gw.stats(agency))["requests"].get(route, 0))
+
+    async def settle(self, rid: str, statuses: set[str]) -> dict[str, Any]:
+        """Wait (bounded by attempts, not timed) until the request reaches one of ``statuses``."""
+        state: dict[str, Any] = await wait_for(
+            lambda: self.state(rid), lambda s: s["status"] in statuses
+        )
+        return state
+
+
+async def wait_for(
+    read: Callable[[], Awaitable[Any]], done: Callable[[Any], bool], tries: int = 600
+) -> Any:
+    """Poll ``read`` until ``done`` holds; fails after ``tries`` polls (about 30 s)."""
+    last = None
+    for _ in range(tries):
+        last = await read()
+        if done(last):
+            return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"condition never held; last value: {last!r}")
+
+
+@asynccontextmanager
+async def assistance_gateway(
+    tmp_path: Path,
+    cases: list[CaseRecord],
+    *,
+    clock: Clock | None = None,
+    pending_polls: int = 1,
+    **assistance: Any,
+) -> AsyncIterator[AssistanceGateway]:
+    """Fresh world and mocks, a gateway whose worker scans every 50 ms; all stopped after."""
+    world = World(seed=7, people=1000)
+    mocks = await start_mocks(
+        world, land_registry_settings=LandRegistrySettings(pending_polls=pending_polls)
+    )
+    settings = gateway_settings(
+        tmp_path,
+        mocks,
+        assistance={**FAST_WORKER, **assistance},
+        agencies={
+            name: {"max_retries": 1, "breaker_threshold": 1000}
+            for name in ("public_security", "land_registry", "market_regulation")
+        },
+    )
+    store = await Store.open(settings.database_url)
+    await seed_cases(store, cases, [OFFICER], [JUDGE])
+    services = await Services.start(settings, store=store, clock=clock)
+    server = await start_server(create_app(settings, services=services))
+    import aiohttp
+
+    session = aiohttp.ClientSession()
+    gw = Gateway(
+        settings=settings, server=server, mocks=mocks, court=cases[0].court, session=session
+    )
+    try:
+        yield AssistanceGateway(gw, services, world)
+    finally:
+        await session.close()
+        await server.stop()
+        await services.aclose()
+        await mocks.aclose()

@@ -1,0 +1,107 @@
+"""``liandong audit verify`` and ``audit export`` as a user runs them, on a real gateway's log."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from pathlib import Path
+
+import orjson
+from sqlalchemy import delete, update
+
+from gateway.audit_store import open_audit_engine
+from gateway.audit_tables import audit_records
+from mocks.records import CaseRecord
+from mocks.runner import RunningMocks
+from tests.audit_support import running_gateway
+
+DEBTOR = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { identity { name } } }"
+
+
+async def cli(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway.cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def config(data_dir: Path) -> Path:
+    path = data_dir / "liandong.toml"
+    path.write_text(f"data_dir = {str(data_dir)!r}\n", encoding="utf-8")
+    return path
+
+
+def copy_log(source: Path, target: Path) -> None:
+    target.mkdir()
+    for name in ("audit.db", "audit-key"):
+        shutil.copy(source / name, target / name)
+
+
+async def tampered_copy(source: Path, target: Path, how: str) -> Path:
+    await asyncio.to_thread(copy_log, source, target)
+    engine = open_audit_engine(f"sqlite+aiosqlite:///{target / 'audit.db'}")
+    r = audit_records.c
+    try:
+        async with engine.begin() as conn:
+            if how == "edit":
+                await conn.execute(update(audit_records).where(r.seq == 3).values(principal="x"))
+            elif how == "delete":
+                await conn.execute(delete(audit_records).where(r.seq == 3))
+            else:  # reorder: records 3 and 4 trade places
+                await conn.execute(update(audit_records).where(r.seq == 3).values(seq=-3))
+                await conn.execute(update(audit_records).where(r.seq == 4).values(seq=3))
+                await conn.execute(update(audit_records).where(r.seq == -3).values(seq=4))
+    finally:
+        await engine.dispose()
+    return await asyncio.to_thread(config, target)
+
+
+async def test_verify_export_and_tampering(
+    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
+) -> None:
+    data_dir = tmp_path / "gw"
+    async with running_gateway(data_dir, mocks, cases) as gw:
+        for i in range(6):
+            case = cases[i % 2]
+            await gw.post(DEBTOR, {"id": case.debtor_ids[0], "c": case.number})
+    cfg = await asyncio.to_thread(config, data_dir)
+
+    code, out, err = await cli("audit", "verify", "--config", str(cfg))
+    assert code == 0, err
+    assert "audit log OK: 6 records checked" in out
+    head = out.split("hash ")[-1].strip()
+    code, out, _ = await cli("audit", "verify", "--config", str(cfg), "--anchor", f"6:{head}")
+    assert code == 0
+
+    code, out, err = await cli("audit", "export", "--config", str(cfg), "--case", cases[1].number)
+    assert code == 0, err
+    lines = [orjson.loads(line) for line in out.splitlines()]
+    assert [line["seq"] for line in lines] == [2, 4, 6]
+    assert all(line["case_number"] == cases[1].number and len(line["hash"]) == 64 for line in lines)
+    pid = cases[0].debtor_ids[0]
+    code, out, _ = await cli("audit", "export", "--config", str(cfg), "--debtor", pid)
+    assert code == 0 and len(out.splitlines()) == 3
+    assert pid not in out
+
+    kinds = ("edit", "delete", "reorder")
+    configs = [await tampered_copy(data_dir, tmp_path / how, how) for how in kinds]
+    results = await asyncio.gather(*(cli("audit", "verify", "--config", str(c)) for c in configs))
+    for how, (code, out, err) in zip(kinds, results, strict=True):
+        assert code == 1, (how, out, err)
+        assert "BROKEN at record 3" in err, (how, err)
+        assert "2 records checked" in err
+
+
+async def test_verify_says_when_there_is_no_log(tmp_path: Path) -> None:
+    cfg = await asyncio.to_thread(config, tmp_path)
+    code, _, err = await cli("audit", "verify", "--config", str(cfg))
+    assert code == 2 and "no audit log" in err
+    assert not await asyncio.to_thread((tmp_path / "audit.db").exists)

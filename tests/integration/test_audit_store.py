@@ -1,0 +1,133 @@
+"""The SQL audit log on SQLite and PostgreSQL: group commit, tamper evidence, failing closed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import delete, text, update
+
+from gateway.audit_store import SqlAuditLog
+from gateway.audit_tables import audit_head, audit_index, audit_records
+from gateway.audit_verify import verify_log
+from gateway.errors import AuditUnavailable
+from tests.audit_support import make_entry
+
+KEY = b"k" * 32
+
+
+@pytest.fixture
+async def log(database_url: str) -> AsyncIterator[SqlAuditLog]:
+    opened = await SqlAuditLog.open(database_url, KEY, max_batch=64)
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
+
+
+async def test_concurrent_appends_share_commits_and_keep_one_chain(log: SqlAuditLog) -> None:
+    seqs = await asyncio.gather(*(log.append(make_entry(i)) for i in range(300)))
+    assert sorted(seqs) == list(range(1, 301))
+    assert log.appended == 300
+    assert log.commits <= 300 // 10, f"{log.commits} commits for 300 concurrent appends"
+    report = await verify_log(log.engine)
+    assert report.ok and report.checked == 300 and report.head_seq == 300
+
+
+async def test_two_writers_on_one_database_serialise_on_the_head(
+    log: SqlAuditLog, database_url: str
+) -> None:
+    other = await SqlAuditLog.open(database_url, KEY, max_batch=8)
+    try:
+        await asyncio.gather(
+            *(log.append(make_entry(i)) for i in range(60)),
+            *(other.append(make_entry(i)) for i in range(60, 120)),
+        )
+    finally:
+        await other.aclose()
+    report = await verify_log(log.engine)
+    assert report.ok and report.checked == 120
+
+
+async def _tamper(log: SqlAuditLog, how: str) -> None:
+    r = audit_records.c
+    async with log.engine.begin() as conn:
+        if how == "edit":
+            await conn.execute(update(audit_records).where(r.seq == 4).values(outcome="refused"))
+        elif how == "delete":
+            await conn.execute(delete(audit_records).where(r.seq == 4))
+        elif how == "reorder":
+            await conn.execute(update(audit_records).where(r.seq == 4).values(seq=-4))
+            await conn.execute(update(audit_records).where(r.seq == 5).values(seq=4))
+            await conn.execute(update(audit_records).where(r.seq == -4).values(seq=5))
+        elif how == "unindex":
+            await conn.execute(delete(audit_index).where(audit_index.c.seq == 4))
+        elif how == "truncate":
+            await conn.execute(delete(audit_records).where(r.seq >= 4))
+
+
+@pytest.mark.parametrize(
+    ("how", "broken"),
+    [("edit", 4), ("delete", 4), ("reorder", 4), ("unindex", 4), ("truncate", 4)],
+)
+async def test_tampering_names_the_first_broken_record(
+    log: SqlAuditLog, how: str, broken: int
+) -> None:
+    for i in range(8):
+        await log.append(make_entry(i))
+    assert (await verify_log(log.engine)).ok
+    await _tamper(log, how)
+    report = await verify_log(log.engine)
+    assert report.broken is not None and report.broken.seq == broken, report
+    assert report.checked == broken - 1
+
+
+async def test_an_anchor_catches_a_rewritten_chain(log: SqlAuditLog) -> None:
+    for i in range(5):
+        await log.append(make_entry(i))
+    before = await verify_log(log.engine)
+    anchor = (before.head_seq, before.head_hash)
+    assert (await verify_log(log.engine, anchors=[anchor])).ok
+    async with log.engine.begin() as conn:
+        await conn.execute(update(audit_head).values(hash="f" * 64))
+        await conn.execute(
+            update(audit_records).where(audit_records.c.seq == 5).values(hash="f" * 64)
+        )
+    report = await verify_log(log.engine, anchors=[anchor])
+    assert report.broken is not None and report.broken.seq == 5
+
+
+async def test_a_failed_write_fails_every_waiter_then_recovers(log: SqlAuditLog) -> None:
+    await log.append(make_entry(0))
+    async with log.engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE audit_head RENAME TO audit_head_gone"))
+    results = await asyncio.gather(
+        *(log.append(make_entry(i)) for i in range(1, 6)), return_exceptions=True
+    )
+    assert all(isinstance(r, AuditUnavailable) for r in results), results
+    assert not log.healthy
+    async with log.engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE audit_head_gone RENAME TO audit_head"))
+    assert await log.append(make_entry(9)) == 2
+    assert log.healthy
+    report = await verify_log(log.engine)
+    assert report.ok and report.checked == 2
+
+
+async def test_records_without_a_head_refuse_to_open(log: SqlAuditLog, database_url: str) -> None:
+    await log.append(make_entry(0))
+    async with log.engine.begin() as conn:
+        await conn.execute(delete(audit_head))
+    with pytest.raises(AuditUnavailable, match="no head"):
+        await SqlAuditLog.open(database_url, KEY)
+
+
+async def test_close_commits_what_is_queued(database_url: str) -> None:
+    log = await SqlAuditLog.open(database_url, KEY)
+    pending = [asyncio.ensure_future(log.append(make_entry(i))) for i in range(20)]
+    await asyncio.sleep(0)
+    await log.aclose()
+    assert sorted(await asyncio.gather(*pending)) == list(range(1, 21))
+    with pytest.raises(AuditUnavailable):
+        await log.append(make_entry(99))

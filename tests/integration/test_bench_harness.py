@@ -1,0 +1,114 @@
+"""The bench's own parts, checked by counts (never by time): ``make bench`` stands on them."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from bench.fixtures import PROFILE_MANY, GatewayConfig, person_cases
+from bench.load import encode_requests, run
+from bench.plain import create_app as plain_app
+from bench.scenarios import BatchLimits, batch_expectations
+from gateway.server import start_server
+from gateway.settings import load_settings
+from mocks.civil_affairs import CivilAffairsSettings
+from mocks.runner import RunningMocks, start_mocks
+from mocks.world import World
+from tests.harness import OFFICER, gateway_settings, start_gateway, stop_gateway
+
+N = 120  # more than one batch at every agency: 2 × 100, 3 × 50
+
+
+@pytest.fixture
+async def roomy_mocks(world: World) -> AsyncIterator[RunningMocks]:
+    running = await start_mocks(
+        world, civil_affairs_settings=CivilAffairsSettings(rate=100_000.0, burst=10_000)
+    )
+    try:
+        yield running
+    finally:
+        await running.aclose()
+
+
+async def test_batch_scenario_expects_exactly_what_the_agencies_receive(
+    tmp_path: Path, roomy_mocks: RunningMocks, world: World
+) -> None:
+    ids = list(world.person_ids()[:N])
+    (case,) = person_cases(ids, N, 9001)
+    case.officers = [OFFICER]
+    settings = gateway_settings(tmp_path, roomy_mocks, cache={"enabled": False})
+    gw = await start_gateway(settings, roomy_mocks, court=case.court)
+    try:
+        await gw.add_case(case)
+        status, body = await gw.post(PROFILE_MANY, {"ids": ids, "caseNumber": case.number})
+        assert status == 200 and "errors" not in body, body.get("errors")
+        assert len(body["data"]["debtors"]) == N
+        expected, pages = batch_expectations(world, ids, BatchLimits(20, 200.0, 50, 4))
+        observed: dict[str, int] = {}
+        for agency in roomy_mocks.urls:
+            observed.update((await gw.stats(agency))["requests"])
+    finally:
+        await stop_gateway(gw)
+    assert observed == expected
+    assert expected["POST /ps/v1/vehicles/query"] == 2
+    assert expected["POST /lr/query"] == 3
+    assert len(pages) == 3
+
+
+def test_lower_bound_is_the_civil_affairs_chain_plus_the_spouse_hop() -> None:
+    limits = BatchLimits(latency_ms=20, ca_rate=200.0, ca_burst=50, ca_concurrency=4)
+    expected = {
+        "GET /ca/v2/marriage/{id}": 500,
+        "POST /ps/v1/vehicles/query": 5,
+        "POST /ps/v1/exit-bans/query": 5,
+        "POST /lr/query": 10,
+    }
+    # 125 rounds of 4 at 20 ms (2.5 s) outlast the bucket's (500 - 50) / 200 = 2.25 s.
+    assert limits.lower_bound_s(expected, [1] * 10) == pytest.approx(2.52)
+
+
+def test_bench_config_is_read_by_the_gateway_settings(tmp_path: Path) -> None:
+    urls = {
+        name: f"http://127.0.0.1:{9000 + i}"
+        for i, name in enumerate(
+            ("public_security", "civil_affairs", "land_registry", "market_regulation")
+        )
+    }
+    path = GatewayConfig(tmp_path / "data", urls, cache=False, ca_concurrency=3).write(
+        tmp_path / "gw.toml"
+    )
+    tomllib.loads(path.read_text(encoding="utf-8"))
+    settings = load_settings(path)
+    assert settings.cache.enabled is False
+    assert settings.agencies["civil_affairs"].max_concurrency == 3
+    assert settings.agencies["land_registry"].base_url == urls["land_registry"]
+    assert settings.data_dir == tmp_path / "data"
+
+
+async def test_load_generator_sends_exactly_the_requests_it_counts() -> None:
+    bodies = {str(i): orjson.dumps({"data": {"n": i}}) for i in range(7)}
+    server = await start_server(plain_app(bodies))
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        requests = encode_requests(
+            host,
+            int(port),
+            "/graphql",
+            "",
+            [orjson.dumps({"variables": {"id": key}}) for key in [*bodies, "missing"]],
+        )
+        result = await run(
+            host, int(port), requests, concurrency=4, count=40, seconds=60, warmup_s=0
+        )
+    finally:
+        await server.stop()
+    figures = result.as_json()
+    assert figures["requests"] == 40
+    # Every eighth request asks for an id the app has no body for: 404, counted as such.
+    assert figures["statuses"] == {"200": 35, "404": 5}
+    assert figures["graphql_errors"] == 5
+    assert figures["transport_errors"] == 0

@@ -1,0 +1,104 @@
+"""The hash chain, the record encoding and the in-memory log: pure logic."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+from typing import Any
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.audit_chain import GENESIS, ChainWalker, StoredRecord, record_hash, seal
+from gateway.audit_record import MAX_JSON_BYTES, debtor_key, jsonable, prepare
+from gateway.audit_store import MemoryAuditLog
+from tests.audit_support import make_entry
+
+KEY = b"k" * 32
+PID = "110101199003071234"
+
+
+def chain(n: int) -> list[StoredRecord]:
+    records: list[StoredRecord] = []
+    prev = GENESIS
+    for i in range(1, n + 1):
+        record = seal(prepare(make_entry(i), KEY), i, prev)
+        records.append(record)
+        prev = record.hash
+    return records
+
+
+def first_break(records: list[StoredRecord]) -> int | None:
+    walker = ChainWalker()
+    for record in records:
+        broken = walker.check(record)
+        if broken is not None:
+            return broken.seq
+    return None
+
+
+def test_a_sealed_chain_verifies() -> None:
+    records = chain(5)
+    assert first_break(records) is None
+    assert records[0].prev_hash == GENESIS
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(records))
+
+
+def test_editing_deleting_or_reordering_names_the_record() -> None:
+    records = chain(6)
+    edited = list(records)
+    edited[2] = dataclasses.replace(records[2], outcome="refused")
+    assert first_break(edited) == 3
+    deleted = records[:3] + records[4:]
+    assert first_break(deleted) == 4
+    swapped = list(records)
+    swapped[3] = dataclasses.replace(records[4], seq=4)
+    swapped[4] = dataclasses.replace(records[3], seq=5)
+    assert first_break(swapped) == 4
+
+
+def test_rehashing_an_edit_still_breaks_the_next_link() -> None:
+    records = chain(4)
+    forged = dataclasses.replace(records[1], principal="someone-else")
+    forged = dataclasses.replace(forged, hash=record_hash(forged.prev_hash, forged.body()))
+    assert first_break([records[0], forged, *records[2:]]) == 3
+
+
+def test_personal_numbers_are_masked_and_keyed() -> None:
+    fields = prepare(make_entry(1, principal=PID, detail={"note": f"asked about {PID}"}), KEY)
+    stored = json.dumps({k: str(v) for k, v in fields.items()}, ensure_ascii=False)
+    assert PID not in stored
+    assert fields["debtors"] == (PID[:6] + "*" * 8 + PID[-4:],)
+    assert fields["debtor_keys"] == (debtor_key(KEY, PID),)
+    assert debtor_key(KEY, PID.lower()) == debtor_key(KEY, PID)
+    assert debtor_key(b"x" * 32, PID) != debtor_key(KEY, PID)
+
+
+def test_oversized_variables_are_kept_as_a_digest() -> None:
+    fields = prepare(make_entry(1, variables={"blob": "x" * (MAX_JSON_BYTES + 1)}), KEY)
+    assert fields["variables"]["truncated"] is True
+    assert len(fields["variables"]["sha256"]) == 64
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_jsonable_values_survive_a_round_trip_byte_for_byte(value: Any) -> None:
+    encoded = orjson.dumps(jsonable(value), option=orjson.OPT_SORT_KEYS)
+    assert orjson.dumps(orjson.loads(encoded), option=orjson.OPT_SORT_KEYS) == encoded
+
+
+async def test_memory_log_chains_like_the_sql_one() -> None:
+    log = MemoryAuditLog(KEY)
+    assert [await log.append(make_entry(i)) for i in range(1, 4)] == [1, 2, 3]
+    assert first_break(log.records) is None
+    assert log.records == chain(3)
