@@ -33,6 +33,7 @@ from mocks.world import World
 SEED = 7
 PEOPLE = 1000
 SCENARIOS = ("fan_out", "batch", "warm", "cold", "audit", "memory")
+MEMORY_PARTS = 10
 
 
 async def _guard(
@@ -138,8 +139,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 big_world = await lab.mocks("mocks-100k", people=args.memory_people, seed=SEED)
                 people = World(seed=SEED, people=args.memory_people).person_ids()
                 mem_cases = person_cases(list(people), 100, 20001)
-                # A quarter of the look-ups fill the cache; three quarters churn through it.
-                max_entries = args.memory_people // 4
+                # A tenth of the look-ups fill the cache; the rest churn through it nine times.
+                max_entries = args.memory_people // MEMORY_PARTS
                 curves = {}
                 for cache in (True, False):
                     config = GatewayConfig(
@@ -152,7 +153,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     name = f"gateway-memory-cache-{'on' if cache else 'off'}"
                     async with lab.gateway(name, config, mem_cases, workers=1) as gw:
                         curves[cache] = await rss_curve(
-                            lab, gw, mem_cases, per_request=args.per_request
+                            lab, gw, mem_cases, per_request=args.per_request, parts=MEMORY_PARTS
                         )
                 results["memory"] = summarize(
                     curves[True], curves[False], max_entries, args.per_request

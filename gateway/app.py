@@ -121,6 +121,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             max_ids=services.settings.limits.max_ids,
             audit_search=services.audit_search,
             assistance=services.assistance,
+            watch=services.watch,
         )
         return context
 

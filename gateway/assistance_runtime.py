@@ -3,7 +3,8 @@
 ``Services`` holds one ``AssistanceRuntime``: the request store over the shared engine, the
 event bus that feeds subscriptions, the service the mutations call, and — unless
 ``assistance.worker_enabled`` is off — the lifecycle worker, started here and stopped at
-shutdown.
+shutdown. The bus is Redis pub/sub (``gateway/events_redis.py``) when the instances share a
+Redis, so that a subscriber on one instance sees changes made through another.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from gateway.assistance_effects import AssistanceEffects
 from gateway.audit import AuditLog
 from gateway.clock import Clock, SystemClock
 from gateway.events import LocalEventBus
+from gateway.events_redis import RedisEventBus
 from gateway.restrictions import RestrictionService
-from gateway.settings import Settings
+from gateway.screening import ScreeningIndex
+from gateway.screening_sync import ScreeningSync
+from gateway.settings import Settings, SettingsError
 from gateway.store import Store
 from gateway.store_assistance import AssistanceStore
 from gateway.worker import LifecycleWorker
@@ -31,12 +35,14 @@ class AssistanceRuntime:
     """Requests, bus, service and worker of one process."""
 
     requests: AssistanceStore
-    bus: LocalEventBus
+    bus: LocalEventBus | RedisEventBus
     effects: AssistanceEffects
     service: AssistanceService
     restrictions: RestrictionService
     clock: Clock
     worker: LifecycleWorker | None
+    # Restriction writes of other instances, applied to this one's screening index (Redis).
+    screening_sync: ScreeningSync | None = None
 
     @classmethod
     def build(
@@ -48,11 +54,12 @@ class AssistanceRuntime:
         cache: FactCache,
         audit: AuditLog,
         clock: Clock | None = None,
+        screening: ScreeningIndex | None = None,
     ) -> AssistanceRuntime:
         """Wire the pieces; nothing runs until ``start``."""
         clock = clock or SystemClock()
         requests = AssistanceStore(store.engine)
-        bus = LocalEventBus()
+        bus = _bus(settings)
         effects = AssistanceEffects(audit, bus, cache, clock)
         worker = None
         if settings.assistance.worker_enabled:
@@ -72,10 +79,18 @@ class AssistanceRuntime:
             wake=worker.wake if worker is not None else lambda: None,
         )
         restrictions = RestrictionService(store, effects, clock)
-        return cls(requests, bus, effects, service, restrictions, clock, worker)
+        sync = None
+        if screening is not None and isinstance(bus, RedisEventBus):
+            sync = ScreeningSync(store, screening, bus)
+            store.add_restriction_listener(sync)
+        return cls(requests, bus, effects, service, restrictions, clock, worker, sync)
 
-    def start(self) -> None:
-        """Start the worker (inside the running event loop)."""
+    async def start(self) -> None:
+        """Start the bus's listener and the worker (inside the running event loop)."""
+        if isinstance(self.bus, RedisEventBus):
+            await self.bus.start()
+        if self.screening_sync is not None:
+            await self.screening_sync.start()
         if self.worker is not None:
             self.worker.start()
 
@@ -83,4 +98,21 @@ class AssistanceRuntime:
         """Stop the worker and end every subscription."""
         if self.worker is not None:
             await self.worker.stop()
-        self.bus.close()
+        if self.screening_sync is not None:
+            self.screening_sync.store.remove_restriction_listener(self.screening_sync)
+            await self.screening_sync.aclose()
+        if isinstance(self.bus, RedisEventBus):
+            await self.bus.aclose()
+        else:
+            self.bus.close()
+
+
+def _bus(settings: Settings) -> LocalEventBus | RedisEventBus:
+    """Redis pub/sub when instances share a Redis (see ``events.backend``), else local."""
+    backend = settings.events.backend
+    url = settings.cache.redis_url
+    if backend == "redis" or (backend == "auto" and url):
+        if not url:
+            raise SettingsError("events.backend = redis needs cache.redis_url")
+        return RedisEventBus(url, timeout_s=settings.cache.redis_timeout_s)
+    return LocalEventBus()

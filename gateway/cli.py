@@ -153,6 +153,14 @@ def _parser() -> argparse.ArgumentParser:
     from gateway.cli_audit import add_audit_commands
 
     add_audit_commands(sub)
+
+    from gateway.cli_db import add_db_commands
+
+    add_db_commands(sub)
+
+    from gateway.cli_watch import add_watch_commands
+
+    add_watch_commands(sub)
     return parser
 
 

@@ -15,8 +15,9 @@ from gateway.auth import TokenVerifier
 from gateway.clock import Clock
 from gateway.ratelimit import RateLimiter, TokenBucketLimiter
 from gateway.screening import ScreeningIndex
-from gateway.settings import Settings
+from gateway.settings import Settings, SettingsError
 from gateway.store import Store
+from gateway.watch_scheduler import WatchScheduler
 from resolvers.cache import FactCache
 from resolvers.cache_redis import TieredFactCache
 
@@ -43,6 +44,8 @@ class Services:
     screening: ScreeningIndex = field(default_factory=ScreeningIndex)
     # Assistance requests: their store, event bus, service and lifecycle worker.
     assistance: AssistanceRuntime | None = field(default=None, kw_only=True)
+    # Asset watches: the scheduler that re-queries watched debtors (gateway/watch_scheduler).
+    watch: WatchScheduler | None = field(default=None, kw_only=True)
 
     @classmethod
     async def start(
@@ -93,18 +96,36 @@ class Services:
             screening=screening,
             audit=audit,
             audit_search=search,
-            ratelimiter=TokenBucketLimiter(settings.limits.rate_per_minute),
+            ratelimiter=_ratelimiter(settings),
         )
         services.assistance = AssistanceRuntime.build(
-            settings, opened, connectors=connectors, cache=cache, audit=audit, clock=clock
+            settings,
+            opened,
+            connectors=connectors,
+            cache=cache,
+            audit=audit,
+            clock=clock,
+            screening=screening,
         )
-        services.assistance.start()
+        await services.assistance.start()
+        services.watch = WatchScheduler.build(
+            settings,
+            opened,
+            http,
+            audit=audit,
+            bus=services.assistance.bus,
+            clock=services.assistance.clock,
+        )
+        if settings.watch.scheduler_enabled:
+            services.watch.start()
         return services
 
     async def aclose(self) -> None:
         if self.closed:
             return
         self.closed = True
+        if self.watch is not None:
+            await self.watch.aclose()  # first: it uses the bus and everything below
         if self.assistance is not None:
             await self.assistance.aclose()  # first: the worker uses everything below
         if isinstance(self.cache, TieredFactCache):
@@ -115,3 +136,18 @@ class Services:
         await self.store.close()
         await self.ratelimiter.aclose()
         await self.audit.aclose()  # last: commits what requests already queued
+
+
+def _ratelimiter(settings: Settings) -> RateLimiter:
+    """Redis buckets when instances share a Redis (see ``limits.rate_backend``), else memory."""
+    backend = settings.limits.rate_backend
+    url = settings.cache.redis_url
+    if backend == "redis" or (backend == "auto" and url):
+        if not url:
+            raise SettingsError("limits.rate_backend = redis needs cache.redis_url")
+        from gateway.ratelimit_redis import RedisRateLimiter
+
+        return RedisRateLimiter(
+            url, settings.limits.rate_per_minute, timeout_s=settings.cache.redis_timeout_s
+        )
+    return TokenBucketLimiter(settings.limits.rate_per_minute)

@@ -34,9 +34,11 @@ __all__ = [
     "AuditSettings",
     "AuthSettings",
     "CacheSettings",
+    "EventSettings",
     "LimitSettings",
     "Settings",
     "SettingsError",
+    "WatchSettings",
     "load_settings",
 ]
 
@@ -131,6 +133,9 @@ class LimitSettings(_Model):
     max_tokens: int = Field(default=3000, gt=0)
     max_ids: int = Field(default=500, gt=0)
     rate_per_minute: int = Field(default=600, gt=0)
+    # Where the per-principal buckets live. auto: Redis (cache.redis_url) when set, so that
+    # instances share one budget per principal; else this process's memory.
+    rate_backend: Literal["auto", "local", "redis"] = "auto"
     # How long one request may wait on agencies, retries and back-off included; past it the
     # agencies still out fail with AGENCY_TIMEOUT and the rest of the answer goes out.
     deadline_s: float = Field(default=10.0, gt=0, le=300)
@@ -153,6 +158,16 @@ class AuditSettings(_Model):
     key_file: Path | None = None  # filled in as data_dir/audit-key by Settings
 
 
+class EventSettings(_Model):
+    """The bus that tells subscriptions of assistance-request changes.
+
+    ``auto``: Redis (``cache.redis_url``) when set, so that a subscriber on one instance
+    sees changes made through another; else ``local`` (this process only).
+    """
+
+    backend: Literal["auto", "local", "redis"] = "auto"
+
+
 def _default_deadlines() -> dict[str, float]:
     # How long an agency has to carry out an order before it is overdue (联而不动).
     return {"public_security": 86400.0, "land_registry": 3 * 86400.0, "market_regulation": 86400.0}
@@ -170,6 +185,32 @@ class AssistanceSettings(_Model):
     retry_max_s: float = Field(default=300.0, ge=0)
     batch: int = Field(default=20, gt=0)  # requests taken per scan
     deadline_s: dict[str, float] = Field(default_factory=_default_deadlines)
+
+
+class WatchSettings(_Model):
+    """Asset watches: the scheduler that re-queries watched debtors' assets when due.
+
+    Each pass sends at most ``budget_per_agency`` upstream requests (batches) to each
+    agency; watches not reached stay due for the next pass, ``pass_interval_s`` later.
+    """
+
+    scheduler_enabled: bool = True  # run passes inside the gateway (else: cron + run-due)
+    pass_interval_s: float = Field(default=60.0, gt=0)
+    budget_per_agency: int = Field(default=20, ge=1)
+    jitter: float = Field(default=0.1, ge=0, lt=1)  # next_due = interval * (1 +- jitter)
+    lease_s: float = Field(default=600.0, gt=0)  # a claimed watch is free again after this
+    # A court system's receiver of AssetDiscovered events; each POST carries
+    # X-Liandong-Signature: sha256=<HMAC-SHA256 of the body under webhook_secret>.
+    webhook_url: str | None = Field(default=None, repr=False)
+    webhook_secret: SecretStr | None = Field(default=None, min_length=16)
+    webhook_attempts: int = Field(default=3, ge=1, le=10)
+    webhook_backoff_s: float = Field(default=0.5, ge=0)
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> WatchSettings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("webhook_url needs webhook_secret")
+        return self
 
 
 class AgencySettings(_Model):
@@ -240,6 +281,8 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     assistance: AssistanceSettings = Field(default_factory=AssistanceSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
     agencies: dict[str, AgencySettings] = Field(default_factory=_default_agencies)
 
     @model_validator(mode="before")

@@ -2,7 +2,9 @@
 
 Portable Core only: the embedded default is SQLite (aiosqlite), scale-out is PostgreSQL
 (asyncpg) with the same statements. Tables live in ``gateway.store_schema``; they are
-created with ``create_all`` until Alembic migrations arrive.
+created with ``create_all`` on open (missing tables only), so ``liandong demo`` works on a
+fresh data dir; ``liandong db upgrade`` (``gateway/migrate.py``) applies the Alembic
+migrations, which build the same schema (a test compares them).
 """
 
 from __future__ import annotations

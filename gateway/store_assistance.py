@@ -229,12 +229,17 @@ class AssistanceStore:
     async def lease(
         self, request_id: str, status: AssistanceStatus, owner: str, now: datetime, lease_s: float
     ) -> bool:
-        """Take the request's lease if it is free, expired, or ours; at most one taker wins."""
+        """Take the request's lease if it is free, expired, or ours; at most one taker wins.
+
+        It must still be due: another worker may have handled it (and released the lease
+        with a later ``next_attempt_at``) since this one read it.
+        """
         free = or_(R.lease_until.is_(None), R.lease_until < now, R.lease_owner == owner)
+        due = or_(R.next_attempt_at.is_(None), R.next_attempt_at <= now)
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(assistance_requests).where(
-                    R.id == request_id, R.status == str(status), free
+                    R.id == request_id, R.status == str(status), free, due
                 ),
                 {"lease_owner": owner, "lease_until": now + timedelta(seconds=lease_s)},
             )

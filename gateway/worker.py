@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
@@ -68,7 +70,10 @@ class LifecycleWorker:
         self.effects = effects
         self.settings = settings
         self.clock = clock
-        self.instance = instance or f"worker-{uuid.uuid4().hex[:12]}"
+        # Host and process id first: an operator (or a test) can tell whose lease it is.
+        self.instance = instance or (
+            f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        )
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.steps = 0  # work done, for tests and metrics
@@ -153,10 +158,17 @@ class LifecycleWorker:
             # The agency may act on it from now on: cached assets may be stale already.
             self.effects.invalidate(claimed)
             row = claimed
-        elif not await self.requests.lease(
-            row.id, AssistanceStatus.SUBMITTED, self.instance, now, self.settings.lease_s
-        ):
-            return
+        else:
+            if not await self.requests.lease(
+                row.id, AssistanceStatus.SUBMITTED, self.instance, now, self.settings.lease_s
+            ):
+                return
+            # Read it again under our lease: another worker may have moved it on (a ticket,
+            # an attempt) between the scan and the lease.
+            leased = await self.requests.get(row.id)
+            if leased is None or leased.lease_owner != self.instance:
+                return
+            row = leased
         await self._send(row)
 
     async def _send(self, row: AssistanceRow) -> None:

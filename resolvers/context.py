@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from gateway.audit_query import AuditSearch
     from gateway.auth import Principal
     from gateway.store import CaseRow, Store
+    from gateway.watch_scheduler import WatchScheduler
 
 __all__ = ["OperationFacts", "RequestContext"]
 
@@ -62,5 +63,7 @@ class RequestContext:
     http: HttpClient | None = None
     # Assistance requests: service, store and event bus (None when not running).
     assistance: AssistanceRuntime | None = None
+    # Asset watches: their store, scheduler and bus (None when not running).
+    watch: WatchScheduler | None = None
     # The websocket's connection_init payload (strawberry sets it; the token is in it).
     connection_params: dict[str, Any] | None = None

@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.access_log import AccessLogQuery
 from schema.agencies import AgencyQuery
 from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
@@ -30,13 +31,20 @@ from schema.query import LookupQuery
 from schema.recorder import OperationRecorder
 from schema.restrictions import RestrictionMutation
 from schema.scalars import SCALARS
+from schema.watch import WatchMutation, WatchSubscription
 
 __all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "SchemaOptions", "build_schema"]
 
 # Each area of the API contributes its own root type; they are merged into the roots here.
-QUERIES: tuple[type, ...] = (LookupQuery, AuditQuery, AgencyQuery, AssistanceQuery)
-MUTATIONS: tuple[type, ...] = (AssistanceMutation, RestrictionMutation)
-SUBSCRIPTIONS: tuple[type, ...] = (AssistanceSubscription,)
+QUERIES: tuple[type, ...] = (
+    LookupQuery,
+    AuditQuery,
+    AgencyQuery,
+    AssistanceQuery,
+    AccessLogQuery,
+)
+MUTATIONS: tuple[type, ...] = (AssistanceMutation, RestrictionMutation, WatchMutation)
+SUBSCRIPTIONS: tuple[type, ...] = (AssistanceSubscription, WatchSubscription)
 
 
 @dataclass(frozen=True, slots=True)

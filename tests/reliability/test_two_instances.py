@@ -1,0 +1,388 @@
+"""Two gateway processes on one PostgreSQL database and one Redis.
+
+Both run ``python -m gateway.cli serve`` with their lifecycle workers on, over the mocks of
+this test process; the store and the audit log are on PostgreSQL, the fact cache, the event
+bus and the rate limiter on Redis. What one instance does, the other sees:
+
+- a request made on A and approved on B is sent to the agency once;
+- a subscriber on B sees the changes made through A;
+- a fact A fetched is served to B from Redis, without asking the agency;
+- under load on both, the audit log stays one chain (``liandong audit verify``);
+- SIGKILL one instance mid-lifecycle: the other finishes its request, still once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from gateway.auth import issue_token
+from gateway.demo import seed_cases
+from gateway.settings import Settings, load_settings
+from gateway.store import Store
+from gateway.store_assistance_schema import assistance_requests
+from mocks.land_registry import LandRegistrySettings
+from mocks.records import CaseRecord
+from mocks.runner import RunningMocks, start_mocks
+from mocks.world import World
+from tests.harness import JUDGE, OFFICER, SECRET
+from tests.integration.assistance_helpers import APPROVE, REQUEST, REQUEST_STATE
+from tests.reliability.gateway_process import (
+    STOP_WAIT_S,
+    GatewayProcess,
+    _wait_ready,
+    free_port,
+    write_config,
+)
+from tests.servers.postgres import PostgresServer
+
+LR_CONTROLS = "POST /lr/controls"
+AUDIT_KEY = "two-instances-audit-key-0123456789abcdef"
+CANCEL = 'mutation($id: ID!) { cancelAssistance(id: $id, reason: "test") { id status } }'
+SUBSCRIBE = """subscription($c: String!) { assistanceRequestUpdated(caseNumber: $c) {
+  event { requestId seq kind status } request { id status } } }"""
+DEBTOR = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { identity { name } } }"
+LOAD_PER_INSTANCE = 100
+CONCURRENCY = 8
+
+
+@dataclass
+class Pair:
+    """Two running instances over one database, and the means to drive them."""
+
+    a: GatewayProcess
+    b: GatewayProcess
+    mocks: RunningMocks
+    world: World
+    cases: list[CaseRecord]
+    settings: Settings
+    session: aiohttp.ClientSession
+    redis_url: str
+    chosen: str = ""
+
+    def token(self, officer: str = OFFICER, role: str = "officer") -> str:
+        return issue_token(
+            SECRET.encode(),
+            settings=self.settings.auth,
+            subject=officer,
+            court=self.cases[0].court,
+            roles=[role],
+        )
+
+    async def gql(
+        self, gw: GatewayProcess, query: str, variables: dict[str, Any], token: str | None = None
+    ) -> dict[str, Any]:
+        async with self.session.post(
+            gw.url + "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token or self.token()}"},
+        ) as resp:
+            body: dict[str, Any] = await resp.json(content_type=None)
+            assert resp.status == 200 and "errors" not in body, body
+            return body
+
+    async def stats(self, agency: str) -> dict[str, Any]:
+        async with self.session.get(self.mocks.urls[agency] + "/_stats") as resp:
+            data: dict[str, Any] = await resp.json()
+            return data
+
+    def target(self) -> str:
+        """The first unseized property of the first case's first debtor."""
+        if not self.chosen:  # chosen once: a seizure the test makes changes the world
+            debtor = self.cases[0].debtor_ids[0]
+            self.chosen = next(
+                p.certificate_no for p in self.world.properties_of(debtor) if not p.seizures
+            )
+        return self.chosen
+
+    async def seize(self, gw: GatewayProcess, doc: str) -> str:
+        number, debtor = self.cases[0].number, self.cases[0].debtor_ids[0]
+        cert = self.target()
+        body = await self.gql(
+            gw,
+            REQUEST,
+            {
+                "input": {
+                    "caseNumber": number,
+                    "debtorId": debtor,
+                    "action": "SEIZE_REAL_ESTATE",
+                    "target": cert,
+                    "documentNumber": doc,
+                }
+            },
+        )
+        rid: str = body["data"]["requestAssistance"]["request"]["id"]
+        return rid
+
+    async def approve(self, gw: GatewayProcess, rid: str) -> None:
+        await self.gql(gw, APPROVE, {"id": rid}, self.token("judge-2", "judge"))
+
+    async def settle(self, gw: GatewayProcess, rid: str) -> dict[str, Any]:
+        for _ in range(600):  # bounded by polls, not by a clock
+            body = await self.gql(gw, REQUEST_STATE, {"id": rid})
+            state: dict[str, Any] = body["data"]["assistanceRequest"]
+            if state["status"] not in {"PENDING_APPROVAL", "APPROVED", "SUBMITTED"}:
+                return state
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"request {rid} never settled: {state}")
+
+
+async def _spawn(config: Path, data_dir: Path) -> GatewayProcess:
+    log = data_dir / "gateway.log"
+    port = free_port()
+    with log.open("ab") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "gateway.cli", "serve", "--config", str(config)),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            stdout=out,
+            stderr=out,
+            cwd=data_dir,
+            env={k: v for k, v in os.environ.items() if not k.startswith("LIANDONG_")},
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_ready(proc, url, log)
+    except BaseException:
+        proc.kill()
+        await proc.wait()
+        raise
+    return GatewayProcess(proc, url, load_settings(config), log)
+
+
+async def _stop(gw: GatewayProcess) -> None:
+    if gw.proc.returncode is None:
+        gw.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(gw.proc.wait(), STOP_WAIT_S)
+        except TimeoutError:
+            gw.proc.kill()
+            await gw.proc.wait()
+
+
+def _config(data_dir: Path, mocks: RunningMocks, db: str, audit_db: str, redis_url: str) -> Path:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    sections: dict[str, dict[str, Any]] = {
+        "cache": {"redis_url": redis_url},
+        "audit": {"database_url": audit_db, "key": AUDIT_KEY},
+        "limits": {"rate_per_minute": 1_000_000},
+        "assistance": {
+            "poll_interval_s": 0.05,
+            "ticket_poll_s": 0.05,
+            "retry_base_s": 0.05,
+            "retry_max_s": 0.2,
+            "lease_s": 2.0,
+            "max_attempts": 50,
+        },
+        "agencies.land_registry": {"max_retries": 0, "breaker_threshold": 1000},
+    }
+    path = write_config(data_dir, mocks, sections)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(f"database_url = {json.dumps(db)}\n{text}", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+async def pair(
+    tmp_path: Path, cases: list[CaseRecord], postgres_server: PostgresServer, redis_url: str
+) -> AsyncIterator[Pair]:
+    world = World(seed=7, people=1000)
+    mocks = await start_mocks(world, land_registry_settings=LandRegistrySettings(pending_polls=1))
+    async with (
+        postgres_server.database() as db,
+        postgres_server.database() as audit_db,
+        aiohttp.ClientSession() as session,
+    ):
+        config_a = _config(tmp_path / "a", mocks, db, audit_db, redis_url)
+        config_b = _config(tmp_path / "b", mocks, db, audit_db, redis_url)
+        settings = load_settings(config_a)
+        store = await Store.open(settings.database_url)
+        try:
+            await seed_cases(store, cases, [OFFICER], [JUDGE])
+        finally:
+            await store.close()
+        running: list[GatewayProcess] = []
+        try:
+            running.append(await _spawn(config_a, tmp_path / "a"))
+            running.append(await _spawn(config_b, tmp_path / "b"))
+            yield Pair(running[0], running[1], mocks, world, cases, settings, session, redis_url)
+        finally:
+            for gw in running:
+                await _stop(gw)
+            await mocks.aclose()
+
+
+async def _next(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+    message = await asyncio.wait_for(ws.receive(), 30)
+    assert message.type == aiohttp.WSMsgType.TEXT, message
+    data: dict[str, Any] = message.json()
+    assert data["type"] == "next" and "errors" not in data["payload"], data
+    update: dict[str, Any] = data["payload"]["data"]["assistanceRequestUpdated"]
+    return update
+
+
+async def _until(ws: aiohttp.ClientWebSocketResponse, rid: str, status: str) -> list[Any]:
+    events: list[Any] = []
+    while not events or events[-1]["status"] != status:
+        update = await _next(ws)
+        assert update["request"]["id"] == rid, update
+        events.append(update["event"])
+    return events
+
+
+async def test_made_on_a_approved_on_b_sent_once_and_seen_on_b(pair: Pair) -> None:
+    number = pair.cases[0].number
+    ws = await pair.session.ws_connect(
+        pair.b.url.replace("http://", "ws://") + "/graphql", protocols=["graphql-transport-ws"]
+    )
+    try:
+        await ws.send_json(
+            {"type": "connection_init", "payload": {"Authorization": f"Bearer {pair.token()}"}}
+        )
+        assert (await ws.receive_json(timeout=30))["type"] == "connection_ack"
+        await ws.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": SUBSCRIBE, "variables": {"c": number}},
+            }
+        )
+        rid = await pair.seize(pair.a, "DOC-TWO-1")
+        await pair.approve(pair.b, rid)
+        first = await _until(ws, rid, "COMPLETED")
+        seqs = [e["seq"] for e in first]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # in order, none missing
+        assert [e["status"] for e in first][-2:] == ["SUBMITTED", "COMPLETED"]
+        # The subscription is live on B now: a request made and cancelled through A shows.
+        lift = {
+            "caseNumber": number,
+            "debtorId": pair.cases[0].debtor_ids[0],
+            "action": "LIFT_REAL_ESTATE_SEIZURE",
+            "target": pair.target(),
+            "documentNumber": "DOC-TWO-2",
+        }
+        second = await pair.gql(pair.a, REQUEST, {"input": lift})
+        other = second["data"]["requestAssistance"]["request"]["id"]
+        await pair.gql(pair.a, CANCEL, {"id": other})
+        events = await _until(ws, other, "CANCELLED")
+        assert [e["status"] for e in events] == ["PENDING_APPROVAL", "CANCELLED"]
+    finally:
+        await ws.close()
+    state = await pair.settle(pair.a, rid)
+    assert state["status"] == "COMPLETED"
+    assert [e["kind"] for e in state["events"]].count("SUBMITTED") == 1
+    stats = await pair.stats("land_registry")
+    assert stats["executions"] == {"SEIZE_REAL_ESTATE": 1}
+
+
+async def test_fact_fetched_by_a_is_served_to_b_from_redis(pair: Pair) -> None:
+    number, debtor = pair.cases[0].number, pair.cases[0].debtor_ids[0]
+    variables = {"id": debtor, "c": number}
+    await pair.gql(pair.a, DEBTOR, variables)
+    client = aioredis.Redis.from_url(pair.redis_url)
+    try:
+        for _ in range(200):  # A writes to Redis after answering
+            if [k async for k in client.scan_iter(match="liandong:fact:*public_security*")]:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await client.aclose()
+    before = sum((await pair.stats("public_security"))["requests"].values())
+    assert before >= 1
+    on_b = await pair.gql(pair.b, DEBTOR, variables)
+    after = sum((await pair.stats("public_security"))["requests"].values())
+    assert after == before  # B asked Redis, not the agency
+    assert on_b["data"]["debtor"]["identity"]["name"]
+
+
+async def test_load_on_both_keeps_one_audit_chain(pair: Pair) -> None:
+    number = pair.cases[0].number
+    debtors = pair.cases[0].debtor_ids
+    queue: asyncio.Queue[tuple[GatewayProcess, str]] = asyncio.Queue()
+    for i in range(LOAD_PER_INSTANCE):
+        for gw in (pair.a, pair.b):
+            queue.put_nowait((gw, debtors[i % len(debtors)]))
+    answered = 0
+
+    async def client() -> None:
+        nonlocal answered
+        while not queue.empty():
+            gw, debtor = queue.get_nowait()
+            await pair.gql(gw, DEBTOR, {"id": debtor, "c": number})
+            answered += 1
+
+    await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
+    assert answered == 2 * LOAD_PER_INSTANCE
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *(
+            "-m",
+            "gateway.cli",
+            "audit",
+            "verify",
+            "--config",
+            str(pair.a.log.parent / "liandong.toml"),
+        ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if not k.startswith("LIANDONG_")},
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, (out, err)
+    found = re.search(r"(\d+) records checked", out.decode())
+    assert found is not None, out
+    assert int(found.group(1)) >= 2 * LOAD_PER_INSTANCE  # every answered look-up is in it
+
+
+async def test_sigkill_mid_lifecycle_the_other_instance_finishes_once(pair: Pair) -> None:
+    rid = await pair.seize(pair.a, "DOC-TWO-KILL")
+    async with pair.session.post(
+        pair.mocks.urls["land_registry"] + "/_faults", json={"hang": True}
+    ) as r:
+        assert r.status == 200
+    await pair.approve(pair.b, rid)
+    for _ in range(600):  # the registry now holds one instance's order
+        if (await pair.stats("land_registry"))["in_flight"] == 1:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        pytest.fail("the order never reached the land registry")
+    engine = create_async_engine(pair.settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            owner = (
+                await conn.execute(
+                    select(assistance_requests.c.lease_owner).where(assistance_requests.c.id == rid)
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    assert owner is not None
+    pid = int(owner.split(":")[1])
+    holder, survivor = (pair.a, pair.b) if pid == pair.a.proc.pid else (pair.b, pair.a)
+    assert pid == holder.proc.pid, (owner, pair.a.proc.pid, pair.b.proc.pid)
+    holder.proc.send_signal(signal.SIGKILL)
+    await holder.proc.wait()
+    # The registry goes on with the order whose sender died waiting for it.
+    async with pair.session.delete(pair.mocks.urls["land_registry"] + "/_faults") as r:
+        assert r.status == 200
+    state = await pair.settle(survivor, rid)
+    assert state["status"] == "COMPLETED", state
+    assert [e["kind"] for e in state["events"]].count("SUBMITTED") == 1
+    stats = await pair.stats("land_registry")
+    assert stats["executions"] == {"SEIZE_REAL_ESTATE": 1}
+    assert stats["requests"][LR_CONTROLS] == 2  # the first order and the survivor's resend
