@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -29,7 +29,7 @@ from gateway.audit import AuditEntry, AuditLog
 from gateway.audit_chain import GENESIS, StoredRecord, seal
 from gateway.audit_record import prepare
 from gateway.audit_tables import audit_head, audit_metadata, audit_records
-from gateway.audit_writer import BatchWriter, listen_sqlite, writer_for
+from gateway.audit_writer import WRITER_OPTION, BatchWriter, listen_sqlite, writer_for
 from gateway.errors import AuditUnavailable
 from gateway.settings import Settings
 
@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("liandong.audit")
+
+_DDL_LOCK = 0x6C64617564697400  # PostgreSQL advisory lock key serialising the audit DDL
 
 
 def open_audit_engine(url: str) -> AsyncEngine:
@@ -56,8 +58,15 @@ def open_audit_engine(url: str) -> AsyncEngine:
 
 
 async def _prepare_tables(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(audit_metadata.create_all)
+    # Workers opening a new log together would race CREATE TABLE and the loser would stop
+    # its gateway: take the database's write lock first (BEGIN IMMEDIATE on SQLite through
+    # the writer option, a transaction-scoped advisory lock on PostgreSQL).
+    async with engine.connect() as plain:
+        conn = await plain.execution_options(**{WRITER_OPTION: True})
+        async with conn.begin():
+            if engine.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DDL_LOCK})
+            await conn.run_sync(audit_metadata.create_all)
     async with engine.begin() as conn:
         head = (await conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1))).first()
         if head is not None:
