@@ -96,6 +96,30 @@ class GatewayProcess:
         raise AssertionError("no VmRSS in /proc status")
 
 
+async def spawn_gateway(
+    config: Path, port: int, log: Path, *, cwd: Path
+) -> asyncio.subprocess.Process:
+    """``liandong serve`` on 127.0.0.1:``port`` with ``config``; output appended to ``log``."""
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "serve",
+            "--config",
+            str(config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            stdout=out,
+            stderr=out,
+            cwd=cwd,
+            # Settings come from the config file alone, not from the test runner's env.
+            env={k: v for k, v in os.environ.items() if not k.startswith("LIANDONG_")},
+        )
+
+
 async def _read(log: Path) -> str:
     return await asyncio.to_thread(log.read_text, errors="replace")
 
@@ -130,23 +154,7 @@ async def gateway_process(
         await store.close()
     log = data_dir / "gateway.log"
     port = free_port()
-    with log.open("ab") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "gateway.cli",
-            "serve",
-            "--config",
-            str(config),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            stdout=out,
-            stderr=out,
-            cwd=data_dir,
-            env={k: v for k, v in os.environ.items() if not k.startswith("LIANDONG_")},
-        )
+    proc = await spawn_gateway(config, port, log, cwd=data_dir)
     url = f"http://127.0.0.1:{port}"
     try:
         await _wait_ready(proc, url, log)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +25,7 @@ from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from tests.audit_support import audit_records
 from tests.harness import JUDGE, OFFICER, SECRET
+from tests.reliability.gateway_process import free_port, spawn_gateway
 
 CLIENTS = 8
 PER_CLIENT = 60  # at most 480 requests in all
@@ -55,35 +54,12 @@ def write_config(data_dir: Path, mocks: RunningMocks) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def read(path: Path) -> str:
     return await asyncio.to_thread(path.read_text, errors="replace")
 
 
 async def start(config: Path, port: int, log: Path) -> asyncio.subprocess.Process:
-    with log.open("ab") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "gateway.cli",
-            "serve",
-            "--config",
-            str(config),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            stdout=out,
-            stderr=out,
-            cwd=config.parent,
-            env={k: v for k, v in os.environ.items() if not k.startswith("LIANDONG_")},
-        )
+    proc = await spawn_gateway(config, port, log, cwd=config.parent)
     async with aiohttp.ClientSession() as session:
         for _ in range(600):  # bounded by attempts, not by a clock
             if proc.returncode is not None:
