@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from mocks.faults import install_faults
 from mocks.mr_controls import install_controls
-from mocks.records import CompanyRecord, ControlRecord, RoleRecord
+from mocks.records import CompanyRecord, RoleRecord
 from mocks.stats import install_stats, note_keys
+from mocks.wire import control_json, money_text
 
 if TYPE_CHECKING:
     from mocks.world import World
@@ -61,27 +61,13 @@ def _fault_error(status: int, name: str) -> web.Response:
     return _envelope(_FAULT_CODES.get(status, INTERNAL_ERROR), name, status=status)
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def _control(c: ControlRecord) -> dict[str, Any]:
-    return {
-        "court": c.court,
-        "caseNumber": c.case_number,
-        "since": c.since.isoformat(),
-        "until": c.until.isoformat() if c.until else None,
-        "queuePosition": c.queue_position,
-    }
-
-
 def _company(c: CompanyRecord) -> dict[str, Any]:
     return {
         "code": c.code,
         "name": c.name,
         "status": c.status,
         "legalRepresentative": c.legal_representative,
-        "registeredCapital": _money(c.registered_capital),
+        "registeredCapital": money_text(c.registered_capital),
         "address": c.address,
         "establishedOn": c.established_on.isoformat(),
     }
@@ -91,9 +77,9 @@ def _role(r: RoleRecord, company: CompanyRecord) -> dict[str, Any]:
     item: dict[str, Any] = {"personId": r.person_id, "role": r.role, "company": _company(company)}
     if r.role == "SHAREHOLDER":
         item["shareRatio"] = None if r.share_ratio is None else f"{r.share_ratio:.4f}"
-        item["subscribedCapital"] = _money(r.subscribed_capital)
-        item["estimatedValue"] = _money(r.estimated_value)
-        item["freezes"] = [_control(f) for f in r.freezes]
+        item["subscribedCapital"] = money_text(r.subscribed_capital)
+        item["estimatedValue"] = money_text(r.estimated_value)
+        item["freezes"] = [control_json(f) for f in r.freezes]
     return item
 
 

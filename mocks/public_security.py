@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from mocks.faults import install_faults
 from mocks.ps_controls import install_controls
-from mocks.records import ControlRecord, ExitBanRecord, PersonRecord, VehicleRecord
+from mocks.records import ExitBanRecord, PersonRecord, VehicleRecord
 from mocks.signing import DEFAULT_PS_SECRET, verify
 from mocks.stats import install_stats, note_keys
+from mocks.wire import control_json, money_text
 
 if TYPE_CHECKING:
     from mocks.world import World
@@ -45,20 +45,6 @@ def _error(status: int, code: str, **extra: Any) -> web.Response:
     return web.json_response({"error": code, **extra}, status=status)
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def _control(c: ControlRecord) -> dict[str, Any]:
-    return {
-        "court": c.court,
-        "caseNumber": c.case_number,
-        "since": c.since.isoformat(),
-        "until": c.until.isoformat() if c.until else None,
-        "queuePosition": c.queue_position,
-    }
-
-
 def _person(pid: str, p: PersonRecord | None) -> dict[str, Any]:
     if p is None:
         return {"id": pid, "found": False}
@@ -82,8 +68,8 @@ def _vehicle(v: VehicleRecord) -> dict[str, Any]:
         "model": v.model,
         "registeredOn": v.registered_on.isoformat(),
         "status": v.status,
-        "estimatedValue": _money(v.estimated_value),
-        "seizures": [_control(c) for c in v.seizures],
+        "estimatedValue": money_text(v.estimated_value),
+        "seizures": [control_json(c) for c in v.seizures],
     }
 
 
