@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit_chain import StoredRecord, seal
 from gateway.audit_tables import audit_head, audit_index, audit_records, index_rows, record_to_row
+from gateway.store import enable_wal
 
 __all__ = [
     "AsyncWriter",
@@ -46,9 +47,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        # busy_timeout first: switching to WAL needs a lock, and without a timeout a
+        # connection opened while another worker holds it fails at once.
         cursor.execute("PRAGMA busy_timeout=10000")
+        enable_wal(cursor)
+        cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()
 
