@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -71,6 +72,14 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         super().__init__(schema, graphql_ide="graphiql" if dev else None, **kwargs)
         self.services = services
         self.audited = AuditPipeline(services, self.run)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            # What orjson refuses and the standard library takes (integers over 64 bits,
+            # NaN, lone surrogates) keeps its old fate: GraphQL's own error on the variable.
+            return json.loads(data)
 
     def encode_json(self, data: object) -> bytes | str:
         encoded = orjson.dumps(data)

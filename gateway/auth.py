@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from cachetools import TTLCache
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from gateway.errors import Unauthenticated
@@ -36,6 +39,8 @@ __all__ = [
 UNMASK_SCOPE = "unmask"
 _HMAC_MIN_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 MAX_TOKEN_CHARS = 8192  # far above any real token; stops parsing of hostile blobs early
+VERIFIED_MAX = 4096  # distinct tokens remembered as verified
+VERIFIED_TTL_S = 60.0  # how long one is remembered at most
 
 
 class Role(enum.StrEnum):
@@ -99,6 +104,14 @@ class TokenVerifier:
         self._secret = secret
         self._jwks: jwt.PyJWKSet | None = None
         self._jwks_client: jwt.PyJWKClient | None = None
+        # Tokens already verified, with their expiry: a client sends the same token with
+        # every request, and checking its signature again each time was ~5% of a warm
+        # look-up. Entries live at most VERIFIED_TTL_S, so a key withdrawn from the JWKS
+        # stops being honoured within that, and ``exp`` is checked on every use.
+        self._verified: TTLCache[str, tuple[Principal, float]] = TTLCache(
+            maxsize=VERIFIED_MAX, ttl=VERIFIED_TTL_S
+        )
+        self._verified_lock = threading.Lock()  # ``averify`` may verify on a thread
         hs = [a for a in self._allowed if a.startswith("HS")]
         if hs and not secret:
             raise ValueError("auth.algorithms allows HS* but no secret was given")
@@ -129,6 +142,17 @@ class TokenVerifier:
         """Check signature, issuer, audience and times; return the principal."""
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
             raise _fail("malformed", "not a JWT")
+        with self._verified_lock:
+            known = self._verified.get(token)
+        if known is not None and time.time() <= known[1] + self.settings.leeway_s:
+            return known[0]
+        claims = self._verify(token)
+        principal = _principal(claims)
+        with self._verified_lock:
+            self._verified[token] = (principal, float(claims["exp"]))
+        return principal
+
+    def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -164,7 +188,7 @@ class TokenVerifier:
         except jwt.PyJWTError:
             # DecodeError, InvalidIssuedAtError, bad subject type, ...: all malformed tokens.
             raise _fail("malformed", "malformed token") from None
-        return _principal(claims)
+        return claims
 
     def _key_for(self, alg: str, header: Mapping[str, Any], token: str) -> Any:
         if alg.startswith("HS"):

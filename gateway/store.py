@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from connectors.domain import DebtorKind
 from gateway.errors import InvalidInput, NotFound
 from gateway.store_events import RestrictionListener
+from gateway.store_reader import SqliteReader
 from gateway.store_schema import (
     CENT,
     RestrictionKind,
@@ -165,8 +166,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Store:
     """Cases and restrictions; build with ``await Store.open(url)``, end with ``close()``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reader: SqliteReader | None = None) -> None:
         self.engine = engine
+        self.reader = reader  # the hot reads of a SQLite file (see store_reader)
         self._restriction_listeners: list[RestrictionListener] = []
 
     def add_restriction_listener(self, listener: RestrictionListener) -> None:
@@ -211,10 +213,18 @@ class Store:
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine)
+        database = parsed.database
+        reader = (
+            SqliteReader(database)
+            if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+            else None
+        )
+        return cls(engine, reader)
 
     async def close(self) -> None:
         """Release every pooled connection."""
+        if self.reader is not None:
+            await self.reader.aclose()
         await self.engine.dispose()
 
     async def ping(self) -> bool:
@@ -275,11 +285,15 @@ class Store:
             except InvalidInput:
                 continue  # a malformed number cannot name a stored case
         found: dict[str, CaseRow] = {}
-        async with self.engine.connect() as conn:
-            for chunk in _chunks(list(wanted)):
-                for row in await self._load_cases(conn, chunk):
-                    for given in wanted[row.number]:
-                        found[given] = row
+        for chunk in _chunks(list(wanted)):
+            if self.reader is not None:
+                loaded = _case_rows(*await self.reader.cases(chunk))
+            else:
+                async with self.engine.connect() as conn:
+                    loaded = await self._load_cases(conn, chunk)
+            for row in loaded:
+                for given in wanted[row.number]:
+                    found[given] = row
         return found
 
     async def _load_cases(self, conn: AsyncConnection, numbers: list[str]) -> list[CaseRow]:
@@ -294,30 +308,7 @@ class Store:
             .where(case_officers.c.case_number.in_(numbers))
             .order_by(case_officers.c.officer_id)
         )
-        # Sorted here, not by ORDER BY alone: the database's collation (PostgreSQL's locale)
-        # must not change the order a case lists its parties and staff in.
-        debtors: dict[str, list[tuple[str, DebtorKind]]] = {}
-        for p in sorted(parties, key=lambda p: p.debtor_id):
-            debtors.setdefault(p.case_number, []).append((p.debtor_id, DebtorKind(p.kind)))
-        people: dict[tuple[str, str], list[str]] = {}
-        for s in sorted(staff, key=lambda s: s.officer_id):
-            people.setdefault((s.case_number, s.role), []).append(s.officer_id)
-        return [
-            CaseRow(
-                number=r.number,
-                court=r.court,
-                court_code=r.court_code,
-                applicant=r.applicant,
-                amount_due=r.amount_due,
-                status=r.status,
-                filed_on=r.filed_on,
-                created_at=r.created_at,
-                debtor_ids=tuple(debtors.get(r.number, ())),
-                officer_ids=tuple(people.get((r.number, "officer"), ())),
-                judge_ids=tuple(people.get((r.number, "judge"), ())),
-            )
-            for r in head
-        ]
+        return _case_rows(list(head), list(parties), list(staff))
 
     async def cases_of_debtor(self, debtor_id: str) -> list[str]:
         """Numbers of the cases ``debtor_id`` is a party to, sorted."""
@@ -391,6 +382,11 @@ class Store:
     async def restrictions_of(self, debtor_ids: Sequence[str]) -> dict[str, list[RestrictionRow]]:
         """Restrictions per debtor in one batch; every id asked for is a key (maybe ``[]``)."""
         found: dict[str, list[RestrictionRow]] = {d: [] for d in debtor_ids}
+        if self.reader is not None:
+            for chunk in _chunks(debtor_ids):
+                for r in await self.reader.restrictions(chunk):
+                    found[r.debtor_id].append(_restriction(r._asdict()))
+            return found
         async with self.engine.connect() as conn:
             for chunk in _chunks(debtor_ids):
                 result = await conn.execute(
@@ -401,6 +397,33 @@ class Store:
                 for r in result:
                     found[r.debtor_id].append(_restriction(r._mapping))
         return found
+
+
+def _case_rows(head: Sequence[Any], parties: Sequence[Any], staff: Sequence[Any]) -> list[CaseRow]:
+    # Sorted here, not by ORDER BY alone: the database's collation (PostgreSQL's locale)
+    # must not change the order a case lists its parties and staff in.
+    debtors: dict[str, list[tuple[str, DebtorKind]]] = {}
+    for p in sorted(parties, key=lambda p: p.debtor_id):
+        debtors.setdefault(p.case_number, []).append((p.debtor_id, DebtorKind(p.kind)))
+    people: dict[tuple[str, str], list[str]] = {}
+    for s in sorted(staff, key=lambda s: s.officer_id):
+        people.setdefault((s.case_number, s.role), []).append(s.officer_id)
+    return [
+        CaseRow(
+            number=r.number,
+            court=r.court,
+            court_code=r.court_code,
+            applicant=r.applicant,
+            amount_due=r.amount_due,
+            status=r.status,
+            filed_on=r.filed_on,
+            created_at=r.created_at,
+            debtor_ids=tuple(debtors.get(r.number, ())),
+            officer_ids=tuple(people.get((r.number, "officer"), ())),
+            judge_ids=tuple(people.get((r.number, "judge"), ())),
+        )
+        for r in head
+    ]
 
 
 def _restriction(m: Any) -> RestrictionRow:

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
@@ -108,6 +109,23 @@ def credit_code(value: str, field: str = "id") -> str:
 
 def debtor_id(value: str, field: str = "id") -> tuple[str, DebtorKind]:
     """A debtor's id and its kind: a resident ID (PERSON) or a credit code (ORGANIZATION)."""
+    if not isinstance(value, str):
+        return _debtor_id(value, field)
+    try:
+        return _valid_debtor_id(value)
+    except InvalidInput:
+        return _debtor_id(value, field)  # again, for the message naming ``field``
+
+
+@lru_cache(maxsize=65_536)
+def _valid_debtor_id(value: str) -> tuple[str, DebtorKind]:
+    # The same ids come back with every look-up of a case, and stdnum's region look-up is
+    # slow; a valid id stays valid (its birth date only gets further into the past), and
+    # errors, which are not cached, are made again with their field's name.
+    return _debtor_id(value, "id")
+
+
+def _debtor_id(value: str, field: str) -> tuple[str, DebtorKind]:
     number = _ascii_compact(_text(value, field), field)
     if len(number) != 18:
         raise InvalidInput(field, _ID_MESSAGE)

@@ -65,13 +65,18 @@ class FactCache:
     def _expires_at(self, key: CacheKey, _value: _Entry, now: float) -> float:
         return now + self.ttl(key[1]) + self.stale_ttl_s
 
-    def get(self, key: CacheKey) -> Fetched | None:
-        """The fresh fact for ``key``, or ``None`` (absent, or only stale)."""
+    def get(self, key: CacheKey, *, count_miss: bool = True) -> Fetched | None:
+        """The fresh fact for ``key``, or ``None`` (absent, or only stale).
+
+        ``count_miss=False`` is for a look that will be followed by the real one (a resolver
+        checking whether it can answer without waiting), so a miss is counted once.
+        """
         if not self.enabled:
             return None
         entry = self._entries.get(key)
         if entry is None or time.monotonic() >= entry.fresh_until:
-            self.misses += 1
+            if count_miss:
+                self.misses += 1
             return None
         self.hits += 1
         return replace(entry.fact, cached=True)

@@ -68,6 +68,19 @@ class FactLoader(DataLoader[str, "Outcome"]):
         self.facts = cache
         self.calls = calls
         self.request_id = request_id
+        # Facts this request already has, by key: what ``peek`` answers from first, so that
+        # one request sees one fact per key however it got it.
+        self.known: dict[str, Fetched] = {}
+
+    def peek(self, key: str) -> Fetched | None:
+        """The fact for ``key`` if it is at hand: loaded earlier in this request, or fresh in
+        the local cache. ``None`` means: ``load`` it (and wait)."""
+        fact = self.known.get(key)
+        if fact is None:
+            fact = self.facts.get((self.connector.agency, self.facet, key), count_miss=False)
+            if fact is not None:
+                self.known[key] = fact
+        return fact
 
     async def load_fact(self, key: str) -> Fetched:
         """Load ``key``; raises the key's ``AgencyError`` if the agency failed it."""
@@ -126,6 +139,9 @@ class FactLoader(DataLoader[str, "Outcome"]):
             if shared is not None:
                 fresh = [(i, f) for i in misses if isinstance(f := out[i], Fetched) and not f.stale]
                 await shared.share([((agency, self.facet, keys[i]), f) for i, f in fresh])
+        for key, outcome in zip(keys, out, strict=True):
+            if isinstance(outcome, Fetched):
+                self.known.setdefault(key, outcome)
         return cast(list[Outcome], out)
 
     def _log_failures(self, failed: Counter[tuple[str, str]], stale: int) -> None:
@@ -175,6 +191,7 @@ class Loaders:
     request_id: str = ""  # for the log lines of failing agencies
     _facts: dict[tuple[str, Facet], FactLoader] = field(default_factory=dict)
     _restrictions: StoreLoader | None = None
+    _providers: dict[Facet, list[str]] = field(default_factory=dict)
 
     @property
     def restrictions(self) -> StoreLoader:
@@ -185,7 +202,11 @@ class Loaders:
 
     def providers(self, facet: Facet) -> list[str]:
         """Agencies whose connector serves ``facet``, in registration order."""
-        return [name for name, c in self.connectors.items() if facet in c.facets]
+        found = self._providers.get(facet)
+        if found is None:
+            found = [name for name, c in self.connectors.items() if facet in c.facets]
+            self._providers[facet] = found
+        return found
 
     def fact(self, agency: str, facet: Facet) -> FactLoader:
         loader = self._facts.get((agency, facet))
@@ -202,6 +223,15 @@ class Loaders:
         if not agencies:
             return None
         return await self.fact(agencies[0], facet).load_fact(key)
+
+    def first_now(self, facet: Facet, key: str) -> Fetched | Awaitable[Fetched | None] | None:
+        """``first``, answered at once when the fact is at hand (see ``FactLoader.peek``)."""
+        agencies = self.providers(facet)
+        if not agencies:
+            return None
+        loader = self.fact(agencies[0], facet)
+        fact = loader.peek(key)
+        return loader.load_fact(key) if fact is None else fact
 
     def agencies_called(self) -> Sequence[str]:
         return sorted({c.agency for c in self.calls})

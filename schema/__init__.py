@@ -13,7 +13,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -23,10 +22,12 @@ from schema.agencies import AgencyQuery
 from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
 from schema.audit import AuditQuery
-from schema.error_codes import ErrorCodes, MaskInternal, ParsedInPath
+from schema.error_codes import ErrorCodes, MaskInternal
 from schema.error_log import LoggedSchema
+from schema.executor import FastExecutionContext
 from schema.extensions import PartialErrors, is_unexpected
 from schema.federation import SubgraphSchema, plain_schema
+from schema.prepared import ParsedInPath, ValidatedByText
 from schema.query import LookupQuery
 from schema.recorder import OperationRecorder
 from schema.restrictions import RestrictionMutation
@@ -72,7 +73,7 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
     max_tokens = opts.max_tokens
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: ParsedInPath(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        ValidatedByText,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(rules),
         PartialErrors,
@@ -95,5 +96,6 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
             types=[RealEstate, Vehicle, EquityStake],
             extensions=extensions,
             config=StrawberryConfig(scalar_map=SCALARS),
+            execution_context_class=FastExecutionContext,
         )
     )

@@ -35,7 +35,7 @@ class Case:
     @strawberry.field(description="The debtors (被执行人) who are parties to the case.")
     def debtors(self) -> list[Debtor]:
         return [
-            Debtor(key=debtor_id, debtor_kind=kind, case_number=self.number)
+            Debtor(key=debtor_id, kind=kind, case_number=self.number)
             for debtor_id, kind in self.row.debtor_ids
         ]
 

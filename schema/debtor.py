@@ -17,7 +17,7 @@ from connectors import domain as d
 from gateway.masking import mask_id
 from resolvers.context import RequestContext
 from resolvers.entities import debtor_reference
-from resolvers.facts import load_all, load_one
+from resolvers.facts import MaybeAwaitable, load_all_now, load_one_now, then
 from schema.assets import Asset, AssetKind, asset_from_domain
 from schema.assistance_types import AssistanceRequest
 from schema.types import (
@@ -50,9 +50,12 @@ class Marriage:
     def spouse(self) -> Debtor | None:
         if self.spouse_id is None:
             return None
-        return Debtor(
-            key=self.spouse_id, debtor_kind=d.DebtorKind.PERSON, case_number=self.case_number
-        )
+        return Debtor(key=self.spouse_id, kind=d.DebtorKind.PERSON, case_number=self.case_number)
+
+
+# Resolvers below return a value when the facts are at hand (a warm cache) and a coroutine
+# only when an agency must be asked: see resolvers/facts.py. ``graphql_type`` names the
+# GraphQL type, since the Python return type also admits the awaitable.
 
 
 # Federation keys: see resolvers/entities.py for how each one keeps the case-bound rule.
@@ -61,8 +64,10 @@ class Marriage:
 )
 class Debtor:
     key: strawberry.Private[str]
-    debtor_kind: strawberry.Private[d.DebtorKind]
-    case_number: strawberry.Private[str]
+    kind: DebtorKind
+    case_number: str = strawberry.field(
+        name="caseNumber", description="The case this debtor is seen through: the legal basis."
+    )
 
     @classmethod
     async def resolve_reference(
@@ -75,87 +80,92 @@ class Debtor:
             str(representation.get("id", "")),
             None if case_number is None else str(case_number),
         )
-        return cls(key=key, debtor_kind=kind, case_number=case.number)
-
-    @strawberry.field(
-        name="caseNumber", description="The case this debtor is seen through: the legal basis."
-    )
-    def seen_through(self) -> str:
-        return self.case_number
+        return cls(key=key, kind=kind, case_number=case.number)
 
     @strawberry.field(description="Resident ID or unified social credit code (masked for persons).")
     def id(self, info: Info[RequestContext, None]) -> strawberry.ID:
-        if self.debtor_kind is d.DebtorKind.PERSON and not _ctx(info).unmask:
+        if self.kind is d.DebtorKind.PERSON and not _ctx(info).unmask:
             return strawberry.ID(mask_id(self.key))
         return strawberry.ID(self.key)
 
-    @strawberry.field
-    def kind(self) -> DebtorKind:
-        return self.debtor_kind
-
-    @strawberry.field(description="户籍 at public security (persons only).")
-    async def identity(self, info: Info[RequestContext, None]) -> Identity | None:
-        if self.debtor_kind is not d.DebtorKind.PERSON:
+    @strawberry.field(
+        description="户籍 at public security (persons only).", graphql_type=Identity | None
+    )
+    def identity(self, info: Info[RequestContext, None]) -> MaybeAwaitable[Identity | None]:
+        if self.kind is not d.DebtorKind.PERSON:
             return None
         ctx = _ctx(info)
-        fact = await load_one(ctx, d.Facet.IDENTITY, self.key)
-        if fact is None or fact.value is None:
-            return None
-        return Identity.from_domain(cast(d.Identity, fact.value), Provenance.of(fact), ctx.unmask)
 
-    @strawberry.field(description="Registration at market regulation (organizations only).")
-    async def organization(self, info: Info[RequestContext, None]) -> Organization | None:
-        if self.debtor_kind is not d.DebtorKind.ORGANIZATION:
-            return None
-        fact = await load_one(_ctx(info), d.Facet.ORGANIZATION, self.key)
-        if fact is None or fact.value is None:
-            return None
-        return Organization.from_fact(cast(d.CompanyInfo, fact.value), Provenance.of(fact))
+        def shown(fact: d.Fetched | None) -> Identity | None:
+            if fact is None or fact.value is None:
+                return None
+            value = cast(d.Identity, fact.value)
+            return Identity.from_domain(value, Provenance.of(fact), ctx.unmask)
 
-    @strawberry.field(description="婚姻登记 at civil affairs (persons only).")
-    async def marriage(self, info: Info[RequestContext, None]) -> Marriage | None:
-        if self.debtor_kind is not d.DebtorKind.PERSON:
-            return None
-        fact = await load_one(_ctx(info), d.Facet.MARRIAGE, self.key)
-        if fact is None or fact.value is None:
-            return None
-        value = cast(d.Marriage, fact.value)
-        return Marriage(
-            status=value.status,
-            registered_on=value.registered_on,
-            office=value.office,
-            spouse_name=value.spouse_name,
-            provenance=Provenance.of(fact),
-            case_number=self.case_number,
-            spouse_id=value.spouse_id,
-        )
+        return then(load_one_now(ctx, d.Facet.IDENTITY, self.key), shown)
 
     @strawberry.field(
-        description="Roles in companies: legal representative, shareholder, executive."
+        description="Registration at market regulation (organizations only).",
+        graphql_type=Organization | None,
     )
-    async def companies(self, info: Info[RequestContext, None]) -> list[CompanyRole] | None:
-        fact = await load_one(_ctx(info), d.Facet.COMPANY_ROLES, self.key)
-        if fact is None:
+    def organization(self, info: Info[RequestContext, None]) -> MaybeAwaitable[Organization | None]:
+        if self.kind is not d.DebtorKind.ORGANIZATION:
             return None
-        prov = Provenance.of(fact)
-        roles = cast(tuple[d.CompanyRole, ...], fact.value)
-        return [CompanyRole.from_domain(role, prov) for role in roles]
+        return then(load_one_now(_ctx(info), d.Facet.ORGANIZATION, self.key), _organization)
 
-    @strawberry.field(description="Assets from every agency that registers them; filter by kind.")
-    async def assets(
+    @strawberry.field(
+        description="婚姻登记 at civil affairs (persons only).", graphql_type=Marriage | None
+    )
+    def marriage(self, info: Info[RequestContext, None]) -> MaybeAwaitable[Marriage | None]:
+        if self.kind is not d.DebtorKind.PERSON:
+            return None
+        case_number = self.case_number
+
+        def shown(fact: d.Fetched | None) -> Marriage | None:
+            if fact is None or fact.value is None:
+                return None
+            value = cast(d.Marriage, fact.value)
+            return Marriage(
+                status=value.status,
+                registered_on=value.registered_on,
+                office=value.office,
+                spouse_name=value.spouse_name,
+                provenance=Provenance.of(fact),
+                case_number=case_number,
+                spouse_id=value.spouse_id,
+            )
+
+        return then(load_one_now(_ctx(info), d.Facet.MARRIAGE, self.key), shown)
+
+    @strawberry.field(
+        description="Roles in companies: legal representative, shareholder, executive.",
+        graphql_type=list[CompanyRole] | None,
+    )
+    def companies(
+        self, info: Info[RequestContext, None]
+    ) -> MaybeAwaitable[list[CompanyRole] | None]:
+        return then(load_one_now(_ctx(info), d.Facet.COMPANY_ROLES, self.key), _company_roles)
+
+    @strawberry.field(
+        description="Assets from every agency that registers them; filter by kind.",
+        graphql_type=list[Asset] | None,
+    )
+    def assets(
         self, info: Info[RequestContext, None], kinds: list[AssetKind] | None = None
-    ) -> list[Asset] | None:
+    ) -> MaybeAwaitable[list[Asset] | None]:
         wanted = None if kinds is None else {d.AssetKind(k) for k in kinds}
-        facts = await load_all(
-            _ctx(info), d.Facet.ASSETS, self.key, info.path.as_list(), kinds=wanted
-        )
-        out: list[Asset] = []
-        for fact in facts:
-            prov = Provenance.of(fact)
-            for value in cast(tuple[d.Asset, ...], fact.value):
-                if wanted is None or value.kind in wanted:
-                    out.append(asset_from_domain(value, prov))
-        return out
+
+        def shown(facts: list[d.Fetched]) -> list[Asset] | None:
+            out: list[Asset] = []
+            for fact in facts:
+                prov = Provenance.of(fact)
+                for value in cast(tuple[d.Asset, ...], fact.value):
+                    if wanted is None or value.kind in wanted:
+                        out.append(asset_from_domain(value, prov))
+            return out
+
+        loaded = load_all_now(_ctx(info), d.Facet.ASSETS, self.key, info.path.as_list, kinds=wanted)
+        return then(loaded, shown)
 
     @strawberry.field(description="Assistance requests about this debtor in this case.")
     async def assistance_requests(
@@ -170,9 +180,9 @@ class Debtor:
     @strawberry.field(description="Exit bans, consumption bans and dishonest-list entries.")
     async def restrictions(self, info: Info[RequestContext, None]) -> list[Restriction]:
         ctx = _ctx(info)
-        facts = await load_all(
-            ctx, d.Facet.EXIT_BANS, self.key, info.path.as_list(), never_raise=True
-        )
+        # The court's own restrictions are read from the store each time: no waiting saved.
+        bans = load_all_now(ctx, d.Facet.EXIT_BANS, self.key, info.path.as_list, never_raise=True)
+        facts = bans if isinstance(bans, list) else await bans
         out: list[Restriction] = []
         for fact in facts:
             prov = Provenance.of(fact)
@@ -183,3 +193,18 @@ class Debtor:
         for row in await ctx.loaders.restrictions.load(self.key):
             out.append(Restriction.from_row(row))
         return out
+
+
+def _organization(fact: d.Fetched | None) -> Organization | None:
+    if fact is None or fact.value is None:
+        return None
+    return Organization.from_fact(cast(d.CompanyInfo, fact.value), Provenance.of(fact))
+
+
+def _company_roles(fact: d.Fetched | None) -> list[CompanyRole] | None:
+    if fact is None:
+        return None
+    prov = Provenance.of(fact)
+    return [
+        CompanyRole.from_domain(role, prov) for role in cast(tuple[d.CompanyRole, ...], fact.value)
+    ]

@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension
+from strawberry.extensions import MaskErrors, SchemaExtension
 
 from gateway.errors import LiandongError
 
-__all__ = ["ErrorCodes", "MaskInternal", "ParsedInPath", "with_code"]
+__all__ = ["ErrorCodes", "MaskInternal", "with_code"]
 
 _TOKENS = re.compile(r"Syntax Error: Document contains more than (\d+) tokens")
 _DEPTH = re.compile(r"'.*' exceeds maximum operation depth of (\d+)$", re.DOTALL)
@@ -87,21 +87,3 @@ class MaskInternal(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL"}
         return masked
-
-
-class ParsedInPath(ParserCache):
-    """``ParserCache`` that lets a document which does not parse fail on the ordinary path.
-
-    ``ParserCache`` parses while its hook is being entered, so a syntax error (or too many
-    tokens) escapes every ``on_operation`` hook: no code, no audit facts. Here a failed cached
-    parse leaves the document unset; strawberry parses it again inside its own error
-    handling, and the error comes back as a result that the other extensions see.
-    """
-
-    def on_parse(self) -> Iterator[None]:
-        ec = self.execution_context
-        try:
-            ec.graphql_document = self.cached_parse_document(ec.query, **ec.parse_options)
-        except GraphQLError:
-            ec.graphql_document = None
-        yield

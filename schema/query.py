@@ -33,7 +33,7 @@ class LookupQuery:
         ctx = _ctx(info)
         parsed = validation.debtor_id(str(id), "id")
         case, _ = await authorized_debtors(ctx, [parsed], case_number)
-        return Debtor(key=parsed[0], debtor_kind=parsed[1], case_number=case.number)
+        return Debtor(key=parsed[0], kind=parsed[1], case_number=case.number)
 
     @strawberry.field(description="Many debtors of one case at once; batched per agency.")
     async def debtors(
@@ -49,4 +49,4 @@ class LookupQuery:
             )
         parsed = validation.id_list([str(i) for i in ids], "ids", ctx.max_ids)
         case, wanted = await authorized_debtors(ctx, parsed, case_number)
-        return [Debtor(key=k, debtor_kind=kind, case_number=case.number) for k, kind in wanted]
+        return [Debtor(key=k, kind=kind, case_number=case.number) for k, kind in wanted]

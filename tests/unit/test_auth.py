@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -266,3 +267,24 @@ def test_bearer_token() -> None:
         bearer_token("Basic dXNlcjpwYXNz")
     assert reason(info) == "malformed"
     assert "dXNlcjpwYXNz" not in str(info.value)
+
+
+def test_a_verified_token_is_remembered_but_its_expiry_still_applies() -> None:
+    # The second use of a token skips the signature check; it must not outlive ``exp``.
+    strict = AuthSettings(leeway_s=0)
+    verifier = TokenVerifier(strict, SECRET)
+    now = datetime.now(UTC)
+    short = jwt.encode(
+        claims(exp=now + timedelta(seconds=1), sub="officer-9"), SECRET, algorithm="HS256"
+    )
+    first = verifier.verify(short)
+    assert verifier.verify(short) is first  # from memory
+    forged = short[:-2] + ("AA" if not short.endswith("AA") else "BB")
+    with pytest.raises(Unauthenticated) as exc:
+        verifier.verify(forged)  # a different string: checked in full
+    assert reason(exc) in {"bad_signature", "malformed"}
+    expires = float(jwt.decode(short, options={"verify_signature": False})["exp"])
+    time.sleep(max(0.0, expires - time.time()) + 1.1)  # exp has whole seconds
+    with pytest.raises(Unauthenticated) as exc:
+        verifier.verify(short)
+    assert reason(exc) == "expired"

@@ -244,3 +244,47 @@ async def test_cases_of_debtors_batch(store: Store) -> None:
     )
     got = await store.cases_of_debtors([PERSON, ORG, SPOUSE])
     assert got == {PERSON: [NUMBER], ORG: ["（2023）苏0312执9号", NUMBER], SPOUSE: []}
+
+
+async def test_sqlite_reader_gives_what_the_async_engine_gives(sqlite_store: Store) -> None:
+    # The hot reads go through the stdlib driver on a thread of their own; the rows,
+    # converted by Core's own result processors, must equal the async engine's.
+    assert sqlite_store.reader is not None
+    await sqlite_store.upsert_case(case(filed_on=date(2024, 3, 1)))
+    await sqlite_store.upsert_case(case(number="(2024)苏0312执9号", debtor_ids=[]))
+    await sqlite_store.add_restriction(
+        RestrictionIn(
+            debtor_id=PERSON,
+            kind=RestrictionKind.DISHONEST_LIST,
+            case_number=NUMBER,
+            court="徐州市泉山区人民法院",
+            since=date(2024, 4, 1),
+            until=date(2026, 4, 1),
+            ground="有履行能力而拒不履行",
+            status=RestrictionStatus.LIFTED,
+            lift_reason="履行完毕",
+        )
+    )
+    plain = Store(sqlite_store.engine)  # same database, no reader
+    numbers = [NUMBER, "（2024）苏0312执9号", "（2024）苏0312执8号"]
+    via_reader = await sqlite_store.get_cases(numbers)
+    assert set(via_reader) == set(numbers[:2])
+    assert via_reader == await plain.get_cases(numbers)
+    row = via_reader[NUMBER]
+    assert row.amount_due == Decimal("12345678901234.56") and row.filed_on == date(2024, 3, 1)
+    assert row.created_at.tzinfo is not None
+    ids = [PERSON, ORG, SPOUSE]
+    got = await sqlite_store.restrictions_of(ids)
+    assert got == await plain.restrictions_of(ids)
+    assert got[PERSON][0].status is RestrictionStatus.LIFTED and got[ORG] == []
+
+
+async def test_sqlite_reader_sees_each_commit_at_once(sqlite_store: Store) -> None:
+    # Writes stay on the async engine; a read that starts after a commit must see it.
+    await sqlite_store.upsert_case(case())
+    assert (await sqlite_store.get_case(NUMBER)) is not None
+    for n in range(5):
+        officers = [f"E-{n}"]
+        await sqlite_store.upsert_case(case(officers=officers))
+        row = await sqlite_store.get_case(NUMBER)
+        assert row is not None and row.officer_ids == tuple(officers)

@@ -1,0 +1,65 @@
+"""Parsing and validation, each done once per distinct query text.
+
+Officers' clients send the same few operations over and over; both caches are keyed so that
+a repeat costs a dictionary look-up.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.schema.schema import validate_document
+
+__all__ = ["ParsedInPath", "ValidatedByText"]
+
+
+class ParsedInPath(ParserCache):
+    """``ParserCache`` that lets a document which does not parse fail on the ordinary path.
+
+    ``ParserCache`` parses while its hook is being entered, so a syntax error (or too many
+    tokens) escapes every ``on_operation`` hook: no code, no audit facts. Here a failed cached
+    parse leaves the document unset; strawberry parses it again inside its own error
+    handling, and the error comes back as a result that the other extensions see.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        try:
+            ec.graphql_document = self.cached_parse_document(ec.query, **ec.parse_options)
+        except GraphQLError:
+            ec.graphql_document = None
+        yield
+
+
+class ValidatedByText(SchemaExtension):
+    """Validation results cached by (schema, query text, rules).
+
+    strawberry's ``ValidationCache`` keys on the parsed document, whose hash walks the whole
+    tree on every request (measured: ~2% of a warm look-up). The text determines the
+    document (``ParsedInPath`` caches it by text), so the text is as good a key and hashes
+    in C. The rules are part of the key: those that ``AddValidationRules`` and the
+    limiters add are classes made once (``build_schema``), so the key repeats.
+    """
+
+    maxsize: ClassVar[int] = 512
+    _results: ClassVar[OrderedDict[tuple[Any, ...], list[GraphQLError]]] = OrderedDict()
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        if ec.graphql_document is not None and ec.query is not None and ec.validation_rules:
+            schema = ec.schema._schema
+            key = (schema, ec.query, tuple(ec.validation_rules))
+            found = self._results.get(key)
+            if found is None:
+                found = validate_document(schema, ec.graphql_document, ec.validation_rules)
+                self._results[key] = found
+                if len(self._results) > self.maxsize:
+                    self._results.popitem(last=False)
+            else:
+                self._results.move_to_end(key)
+            ec.pre_execution_errors = list(found)
+        yield

@@ -1,0 +1,103 @@
+"""The executor's shortcuts change nothing: same data, same errors, as graphql-core's path."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import pytest
+import strawberry
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schema.executor import FastExecutionContext
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Leafy:
+    name: str
+    maybe: str | None
+    count: int
+    colour: Colour
+    tags: list[str]
+    broken: str  # set to None: a null for a non-null field
+    wrong: int  # set to a string: serialising fails
+
+    @strawberry.field
+    def shout(self, times: int = 1) -> str:
+        return self.name.upper() * times
+
+    @strawberry.field
+    def boom(self) -> str | None:
+        raise ValueError("boom")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self, n: int) -> list[Leafy]:
+        return [
+            Leafy(
+                name=f"n{i}",
+                maybe=None if i % 2 else f"m{i}",
+                count=i,
+                colour=Colour.RED if i % 2 else Colour.BLUE,
+                tags=[f"t{i}"] * i,
+                broken=None if i == 1 else "ok",  # type: ignore[arg-type]
+                wrong="x" if i == 2 else i,  # type: ignore[arg-type]
+            )
+            for i in range(n)
+        ]
+
+
+FAST = strawberry.Schema(query=Query, execution_context_class=FastExecutionContext)
+PLAIN = strawberry.Schema(query=Query)
+
+QUERIES = [
+    "{ items(n: 3) { name maybe count colour tags shout(times: 2) boom } }",
+    "{ items(n: 3) { name broken } }",
+    "{ items(n: 4) { count wrong } }",
+    "query($s: Boolean!) { items(n: 2) { name @skip(if: $s) count @include(if: $s) } }",
+    "{ items(n: 2) { ...F } } fragment F on Leafy { name colour __typename }",
+    "{ a: items(n: 1) { name } b: items(n: 2) { n: name name } }",
+]
+
+
+def _run(schema: strawberry.Schema, query: str, variables: dict[str, Any]) -> Any:
+    result = schema.execute_sync(query, variable_values=variables)
+    errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
+    return result.data, errors
+
+
+@pytest.mark.parametrize("query", QUERIES)
+@pytest.mark.parametrize("skip", [True, False])
+def test_same_answer_as_graphql_core(query: str, skip: bool) -> None:
+    variables = {"s": skip} if "$s" in query else {}
+    for _ in range(2):  # the second run reads the shared selections
+        assert _run(FAST, query, variables) == _run(PLAIN, query, variables)
+
+
+def test_selections_depending_on_variables_are_not_shared() -> None:
+    query = QUERIES[3]
+    assert _run(FAST, query, {"s": True})[0] == {"items": [{"count": 0}, {"count": 1}]}
+    assert _run(FAST, query, {"s": False})[0] == {"items": [{"name": "n0"}, {"name": "n1"}]}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    fields=st.lists(
+        st.sampled_from(["name", "maybe", "count", "colour", "tags", "broken", "wrong", "boom"]),
+        min_size=1,
+        max_size=6,
+    ),
+    n=st.integers(min_value=0, max_value=4),
+)
+def test_any_selection_same_answer(fields: list[str], n: int) -> None:
+    query = "{ items(n: " + str(n) + ") { " + " ".join(fields) + " } }"
+    assert _run(FAST, query, {}) == _run(PLAIN, query, {})
