@@ -12,4 +12,4 @@ __all__ = ["app_factory"]
 
 def app_factory() -> Starlette:
     """The gateway with settings from ``$LIANDONG_CONFIG`` and ``LIANDONG_*`` variables."""
-    return create_app(load_settings())
+    return create_app(load_settings(), freeze_gc=True)

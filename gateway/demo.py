@@ -104,7 +104,7 @@ async def run_demo(settings: Settings, *, seed: int = DEMO_SEED, people: int = D
     await seed_cases(store, demo.cases, [DEMO_OFFICER], [DEMO_JUDGE])
     services = await Services.start(settings, store=store)
     server = await start_server(
-        create_app(settings, services=services), settings.host, settings.port
+        create_app(settings, services=services, freeze_gc=True), settings.host, settings.port
     )
     token = demo_token(settings, demo.court)
     first = demo.cases[0]

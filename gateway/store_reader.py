@@ -4,16 +4,15 @@ Every look-up authorizes its case and reads the court's own restrictions. Throug
 aiosqlite each statement, cursor, fetch, pool check-out and reset-on-return is a hand-off
 between the event loop and the driver's thread, and SQLAlchemy's per-call machinery runs
 around each one; measured, a case read cost ~3 ms of CPU and a restrictions read ~1 ms,
-most of a warm look-up. Here a whole read is one hand-off, and the statements are Core's,
-compiled once for SQLite (per number of keys) with Core's own result converters, so the
-rows are exactly those the async engine returns. Writes stay on the async engine: WAL lets
-this connection read beside them, and each read sees every commit made before it started.
+most of a warm look-up. Here a whole read is one hand-off (``gateway/worker_thread.py``),
+and the statements are Core's, compiled once for SQLite (per number of keys) with Core's
+own result converters, so the rows are exactly those the async engine returns. Writes stay
+on the async engine: WAL lets this connection read beside them, and each read sees every
+commit made before it started.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.sql import Select
 
 from gateway.store_schema import case_debtors, case_officers, cases, restrictions
+from gateway.worker_thread import WorkerThread
 
 __all__ = ["CaseRows", "SqliteReader"]
 
@@ -90,9 +90,7 @@ class SqliteReader:
     def __init__(self, path: str, busy_timeout_ms: int = 5000) -> None:
         self._path = path
         self._busy_timeout_ms = busy_timeout_ms
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="store-reader"
-        )
+        self._thread = WorkerThread("store-reader")
         self._db: sqlite3.Connection | None = None  # made, used and closed on that thread
 
     def _connection(self) -> sqlite3.Connection:
@@ -112,8 +110,7 @@ class SqliteReader:
             db.execute("COMMIT")
 
     async def _run(self, read: Callable[[sqlite3.Connection], T]) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._in_transaction, read)
+        return await self._thread.run(lambda: self._in_transaction(read))
 
     async def cases(self, numbers: Sequence[str]) -> CaseRows:
         """The rows of cases ``numbers`` (normalised), their parties and their staff."""
@@ -140,6 +137,4 @@ class SqliteReader:
 
     async def aclose(self) -> None:
         """Close the connection on its thread, then let the thread go."""
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._close)
-        self._executor.shutdown(wait=False)
+        await self._thread.aclose(self._close)

@@ -78,11 +78,43 @@ async def load_all(
     restrictions): there a total agency failure is reported beside the data, not as null.
     """
     ctx.debtors_touched.add(key)
-    loaders = ctx.loaders
-    outcomes: list[Any] = await asyncio.gather(
-        *(loaders.fact(name, facet).load(key) for name in _agencies(ctx, facet, kinds)),
-        return_exceptions=True,
-    )
+    pending = [ctx.loaders.fact(name, facet).load(key) for name in _agencies(ctx, facet, kinds)]
+    return await _gathered(ctx, pending, path, never_raise)
+
+
+def load_all_now(
+    ctx: RequestContext,
+    facet: Facet,
+    key: str,
+    path: Callable[[], Sequence[str | int]],
+    kinds: Collection[AssetKind] | None = None,
+    *,
+    never_raise: bool = False,
+) -> MaybeAwaitable[list[Fetched]]:
+    """``load_all``, without waiting when every agency's fact is at hand.
+
+    Otherwise every agency is asked at once (the loads are made before returning), and
+    ``path``, which is only for error reports, is called.
+    """
+    ctx.debtors_touched.add(key)
+    agencies = _agencies(ctx, facet, kinds)
+    facts: list[Fetched] = []
+    for name in agencies:
+        fact = ctx.loaders.peek(name, facet, key)
+        if fact is None:
+            pending = [ctx.loaders.fact(n, facet).load(key) for n in agencies]
+            return _gathered(ctx, pending, path(), never_raise)
+        facts.append(fact)
+    return facts
+
+
+async def _gathered(
+    ctx: RequestContext,
+    pending: Sequence[Awaitable[Any]],
+    path: Sequence[str | int],
+    never_raise: bool,
+) -> list[Fetched]:
+    outcomes: list[Any] = await asyncio.gather(*pending, return_exceptions=True)
     facts: list[Fetched] = []
     failures: list[AgencyError] = []
     for outcome in outcomes:
@@ -97,29 +129,6 @@ async def load_all(
         _report(ctx, rest, path)
         raise first
     _report(ctx, failures, path)
-    return facts
-
-
-def load_all_now(
-    ctx: RequestContext,
-    facet: Facet,
-    key: str,
-    path: Callable[[], Sequence[str | int]],
-    kinds: Collection[AssetKind] | None = None,
-    *,
-    never_raise: bool = False,
-) -> MaybeAwaitable[list[Fetched]]:
-    """``load_all``, without waiting when every agency's fact is at hand.
-
-    ``path`` is only called when some agency must be asked (it is for error reports).
-    """
-    ctx.debtors_touched.add(key)
-    facts: list[Fetched] = []
-    for name in _agencies(ctx, facet, kinds):
-        fact = ctx.loaders.fact(name, facet).peek(key)
-        if fact is None:
-            return load_all(ctx, facet, key, path(), kinds, never_raise=never_raise)
-        facts.append(fact)
     return facts
 
 

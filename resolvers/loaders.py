@@ -25,7 +25,7 @@ from aiodataloader import DataLoader
 from connectors.base import Connector
 from connectors.domain import Facet, Fetched
 from gateway.errors import AgencyBadResponse, AgencyError
-from resolvers.cache import FactCache
+from resolvers.cache import CacheKey, FactCache
 from resolvers.cache_redis import TieredFactCache
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class FactLoader(DataLoader[str, "Outcome"]):
         cache: FactCache,
         calls: list[AgencyCall],
         request_id: str = "",
+        *,
+        known: dict[CacheKey, Fetched] | None = None,
     ) -> None:
         super().__init__()
         self.connector = connector
@@ -68,19 +70,8 @@ class FactLoader(DataLoader[str, "Outcome"]):
         self.facts = cache
         self.calls = calls
         self.request_id = request_id
-        # Facts this request already has, by key: what ``peek`` answers from first, so that
-        # one request sees one fact per key however it got it.
-        self.known: dict[str, Fetched] = {}
-
-    def peek(self, key: str) -> Fetched | None:
-        """The fact for ``key`` if it is at hand: loaded earlier in this request, or fresh in
-        the local cache. ``None`` means: ``load`` it (and wait)."""
-        fact = self.known.get(key)
-        if fact is None:
-            fact = self.facts.get((self.connector.agency, self.facet, key), count_miss=False)
-            if fact is not None:
-                self.known[key] = fact
-        return fact
+        # The request's facts at hand (see ``Loaders.peek``), told of what this loader got.
+        self.known: dict[CacheKey, Fetched] = {} if known is None else known
 
     async def load_fact(self, key: str) -> Fetched:
         """Load ``key``; raises the key's ``AgencyError`` if the agency failed it."""
@@ -141,7 +132,7 @@ class FactLoader(DataLoader[str, "Outcome"]):
                 await shared.share([((agency, self.facet, keys[i]), f) for i, f in fresh])
         for key, outcome in zip(keys, out, strict=True):
             if isinstance(outcome, Fetched):
-                self.known.setdefault(key, outcome)
+                self.known.setdefault((agency, self.facet, key), outcome)
         return cast(list[Outcome], out)
 
     def _log_failures(self, failed: Counter[tuple[str, str]], stale: int) -> None:
@@ -174,10 +165,17 @@ class StoreLoader(DataLoader[str, Sequence[Any]]):
     ) -> None:
         super().__init__()
         self._fetch = fetch
+        self._known: dict[str, Sequence[Any]] = {}
+
+    def peek(self, key: str) -> Sequence[Any] | None:
+        """The rows for ``key`` if this request has loaded them already, else ``None``."""
+        return self._known.get(key)
 
     async def batch_load_fn(self, keys: list[str]) -> list[Sequence[Any]]:
         found = await self._fetch(keys)
-        return [found.get(key, ()) for key in keys]
+        rows = [found.get(key, ()) for key in keys]
+        self._known.update(zip(keys, rows, strict=True))
+        return rows
 
 
 @dataclass(slots=True)
@@ -191,7 +189,10 @@ class Loaders:
     request_id: str = ""  # for the log lines of failing agencies
     _facts: dict[tuple[str, Facet], FactLoader] = field(default_factory=dict)
     _restrictions: StoreLoader | None = None
-    _providers: dict[Facet, list[str]] = field(default_factory=dict)
+    # Agencies per facet; the connectors do not change, so one dict may serve all requests.
+    providers_memo: dict[Facet, list[str]] = field(default_factory=dict)
+    # Facts this request already has: one request sees one fact per key, however it got it.
+    known: dict[CacheKey, Fetched] = field(default_factory=dict)
 
     @property
     def restrictions(self) -> StoreLoader:
@@ -202,17 +203,33 @@ class Loaders:
 
     def providers(self, facet: Facet) -> list[str]:
         """Agencies whose connector serves ``facet``, in registration order."""
-        found = self._providers.get(facet)
+        found = self.providers_memo.get(facet)
         if found is None:
             found = [name for name, c in self.connectors.items() if facet in c.facets]
-            self._providers[facet] = found
+            self.providers_memo[facet] = found
         return found
+
+    def peek(self, agency: str, facet: Facet, key: str) -> Fetched | None:
+        """The fact if it is at hand: loaded earlier in this request, or fresh in the local
+        cache. ``None`` means: load it (and wait). Makes no DataLoader."""
+        wanted = (agency, facet, key)
+        fact = self.known.get(wanted)
+        if fact is None:
+            fact = self.cache.get(wanted, count_miss=False)
+            if fact is not None:
+                self.known[wanted] = fact
+        return fact
 
     def fact(self, agency: str, facet: Facet) -> FactLoader:
         loader = self._facts.get((agency, facet))
         if loader is None:
             loader = FactLoader(
-                self.connectors[agency], facet, self.cache, self.calls, self.request_id
+                self.connectors[agency],
+                facet,
+                self.cache,
+                self.calls,
+                self.request_id,
+                known=self.known,
             )
             self._facts[(agency, facet)] = loader
         return loader
@@ -229,9 +246,14 @@ class Loaders:
         agencies = self.providers(facet)
         if not agencies:
             return None
-        loader = self.fact(agencies[0], facet)
-        fact = loader.peek(key)
-        return loader.load_fact(key) if fact is None else fact
+        fact = self.peek(agencies[0], facet, key)
+        # Asked now, not when the executor first awaits: the batch (and the agency's first
+        # request) leaves as soon as this level of the query has been walked.
+        return (
+            cast("Awaitable[Fetched]", self.fact(agencies[0], facet).load(key))
+            if fact is None
+            else fact
+        )
 
     def agencies_called(self) -> Sequence[str]:
         return sorted({c.agency for c in self.calls})

@@ -7,6 +7,7 @@ one batch per agency and facet, not one call per debtor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
@@ -177,22 +178,35 @@ class Debtor:
         found = await runtime.requests.of_debtors([self.key], self.case_number)
         return [AssistanceRequest(row=r) for r in found[self.key]]
 
-    @strawberry.field(description="Exit bans, consumption bans and dishonest-list entries.")
-    async def restrictions(self, info: Info[RequestContext, None]) -> list[Restriction]:
+    @strawberry.field(
+        description="Exit bans, consumption bans and dishonest-list entries.",
+        graphql_type=list[Restriction],
+    )
+    def restrictions(self, info: Info[RequestContext, None]) -> MaybeAwaitable[list[Restriction]]:
         ctx = _ctx(info)
-        # The court's own restrictions are read from the store each time: no waiting saved.
         bans = load_all_now(ctx, d.Facet.EXIT_BANS, self.key, info.path.as_list, never_raise=True)
-        facts = bans if isinstance(bans, list) else await bans
-        out: list[Restriction] = []
-        for fact in facts:
-            prov = Provenance.of(fact)
-            out.extend(
-                Restriction.from_exit_ban(ban, prov)
-                for ban in cast(tuple[d.ExitBan, ...], fact.value)
-            )
-        for row in await ctx.loaders.restrictions.load(self.key):
-            out.append(Restriction.from_row(row))
-        return out
+        rows = ctx.loaders.restrictions.peek(self.key)
+        if isinstance(bans, list) and rows is not None:
+            return _restrictions(bans, rows)  # both at hand (a warm cache, or prefetched)
+        stored = ctx.loaders.restrictions.load(self.key)
+
+        async def later() -> list[Restriction]:
+            facts = bans if isinstance(bans, list) else await bans
+            return _restrictions(facts, await stored)
+
+        return later()
+
+
+def _restrictions(facts: list[d.Fetched], rows: Sequence[Any]) -> list[Restriction]:
+    # The agencies' exit bans first, then the court's own restrictions.
+    out: list[Restriction] = []
+    for fact in facts:
+        prov = Provenance.of(fact)
+        out.extend(
+            Restriction.from_exit_ban(ban, prov) for ban in cast(tuple[d.ExitBan, ...], fact.value)
+        )
+    out.extend(Restriction.from_row(row) for row in rows)
+    return out
 
 
 def _organization(fact: d.Fetched | None) -> Organization | None:

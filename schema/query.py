@@ -9,6 +9,7 @@ from gateway import validation
 from gateway.errors import LimitExceeded
 from resolvers.access import authorized_case, authorized_debtors
 from resolvers.context import RequestContext
+from resolvers.prefetch import prefetch_debtors, selected_names
 from schema.case import Case
 from schema.debtor import Debtor
 
@@ -49,4 +50,7 @@ class LookupQuery:
             )
         parsed = validation.id_list([str(i) for i in ids], "ids", ctx.max_ids)
         case, wanted = await authorized_debtors(ctx, parsed, case_number)
+        selected = info.selected_fields
+        if selected:
+            await prefetch_debtors(ctx, wanted, selected_names(selected[0].selections))
         return [Debtor(key=k, kind=kind, case_number=case.number) for k, kind in wanted]

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 
 from connectors.domain import DebtorKind
+from gateway import validation
 from gateway.errors import InvalidInput
 from gateway.masking import mask_id, mask_text, mask_value
 from gateway.validation import (
@@ -250,3 +252,18 @@ def test_region_without_county_is_invalid_input_not_a_crash() -> None:
 
 def test_masking_survives_stdnum_region_gaps() -> None:
     assert mask_id("132733200001010001") == "132733********0001"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A[1-8][0-9]{16}[0-9X]\Z"))
+def test_remembered_birth_place_check_agrees_with_stdnum(number: str) -> None:
+    # _validate_ric remembers stdnum's region look-up per region and year; the verdict and
+    # the exception type must be stdnum's own.
+    def verdict(check: Callable[[str], object]) -> str:
+        try:
+            check(number)
+        except Exception as exc:  # the type is the verdict
+            return type(exc).__name__
+        return "valid"
+
+    assert verdict(validation._validate_ric) == verdict(ric.validate)

@@ -1,0 +1,74 @@
+"""Look-ahead for a list of debtors: ask every agency the selection needs, then walk it.
+
+Walking ``debtors(ids:)`` for 500 debtors with nothing cached made one awaitable per field
+per debtor (thousands of tasks), and only once the executor had started all of them did the
+DataLoaders send their first batches: measured, ~0.3 s before the first agency request.
+Here the root field reads its selection, loads every first-hop facet for all the debtors at
+once (every agency's first request leaves at once) and waits; the executor then finds each
+fact at hand (``Loaders.peek``) and completes the list without suspending, except for the
+second hop (the spouses), batched as before.
+
+Waiting for all of it is on purpose. Tried: waiting only for the batched agencies and
+letting the list complete while civil affairs' single-key requests still trickle in. The
+completion then ran as one long synchronous stretch in the middle of those requests, each
+of which had to wait for it before the next could leave: the whole took longer.
+
+Errors are not handled here: a key an agency failed is not "at hand", so its field loads it
+again from the DataLoader, which hands back the same failure for the field to report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+
+from connectors.domain import DebtorKind, Facet
+from resolvers.context import RequestContext
+
+__all__ = ["FIRST_HOP", "prefetch_debtors", "selected_names"]
+
+# Debtor field -> the facet it loads and the kind of debtor it applies to (None: both).
+FIRST_HOP: dict[str, tuple[Facet, DebtorKind | None]] = {
+    "identity": (Facet.IDENTITY, DebtorKind.PERSON),
+    "organization": (Facet.ORGANIZATION, DebtorKind.ORGANIZATION),
+    "marriage": (Facet.MARRIAGE, DebtorKind.PERSON),
+    "companies": (Facet.COMPANY_ROLES, None),
+    "assets": (Facet.ASSETS, None),
+    "restrictions": (Facet.EXIT_BANS, None),
+}
+
+
+def selected_names(selections: Iterable[Any]) -> set[str]:
+    """Field names selected at this level, through fragments; fields with arguments (say,
+    ``assets(kinds:)``) are left out, since they may want less than everything."""
+    names: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if not selection.arguments:
+                names.add(selection.name)
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            names |= selected_names(selection.selections)
+    return names
+
+
+async def prefetch_debtors(
+    ctx: RequestContext, debtors: Sequence[tuple[str, DebtorKind]], fields: set[str]
+) -> None:
+    """Load what ``fields`` of ``debtors`` need from every agency at once; wait for it."""
+    loaders = ctx.loaders
+    pending: list[asyncio.Future[Any]] = []
+    for field, (facet, kind) in FIRST_HOP.items():
+        if field not in fields:
+            continue
+        keys = [key for key, k in debtors if kind is None or k is kind]
+        for agency in loaders.providers(facet):
+            missing = [key for key in keys if loaders.peek(agency, facet, key) is None]
+            if missing:
+                pending.append(loaders.fact(agency, facet).load_many(missing))
+    if "restrictions" in fields and debtors:
+        pending.append(loaders.restrictions.load_many([key for key, _ in debtors]))
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
