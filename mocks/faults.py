@@ -9,7 +9,7 @@ The faults, in the order a data request meets them:
 
 ``hang``             hold the request until the client gives up (bounded by ``HANG_S``,
                      released early by ``DELETE /_faults`` or shutdown)
-``latency_ms``       hold every data response this long, plus or minus ``jitter_ms``
+``latency_ms``       answer this long after arrival (work included), ± ``jitter_ms``
 ``outage``           answer 503 to everything
 ``status_storm_429`` answer 429 with ``Retry-After``
 ``error_rate``       answer 503 to this fraction (0..1) of requests, drawn from a seeded RNG
