@@ -6,11 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import strawberry
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -27,7 +25,7 @@ from schema.error_log import LoggedSchema
 from schema.executor import FastExecutionContext
 from schema.extensions import PartialErrors, is_unexpected
 from schema.federation import SubgraphSchema, plain_schema
-from schema.prepared import ParsedInPath, ValidatedByText
+from schema.prepared import OperationRules, ParsedInPath, ValidatedByText
 from schema.query import LookupQuery
 from schema.recorder import OperationRecorder
 from schema.restrictions import RestrictionMutation
@@ -70,16 +68,15 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=opts.max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=opts.max_aliases).validation_rules,
     ]
+    if not opts.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     max_tokens = opts.max_tokens
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: ParsedInPath(maxsize=512),
         ValidatedByText,
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: AddValidationRules(rules),
+        lambda: OperationRules(max_tokens, rules),
         PartialErrors,
     ]
-    if not opts.introspection:
-        extensions.append(DisableIntrospection)
     if opts.mask_errors:
         extensions.append(
             lambda: MaskInternal(should_mask_error=is_unexpected, error_message="Internal error.")

@@ -7,14 +7,14 @@ a repeat costs a dictionary look-up.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.schema import validate_document
 
-__all__ = ["ParsedInPath", "ValidatedByText"]
+__all__ = ["OperationRules", "ParsedInPath", "ValidatedByText"]
 
 
 class ParsedInPath(ParserCache):
@@ -41,8 +41,8 @@ class ValidatedByText(SchemaExtension):
     strawberry's ``ValidationCache`` keys on the parsed document, whose hash walks the whole
     tree on every request (measured: ~2% of a warm look-up). The text determines the
     document (``ParsedInPath`` caches it by text), so the text is as good a key and hashes
-    in C. The rules are part of the key: those that ``AddValidationRules`` and the
-    limiters add are classes made once (``build_schema``), so the key repeats.
+    in C. The rules are part of the key: those that ``OperationRules`` adds are classes
+    made once (``build_schema``), so the key repeats.
     """
 
     maxsize: ClassVar[int] = 512
@@ -62,4 +62,20 @@ class ValidatedByText(SchemaExtension):
             else:
                 self._results.move_to_end(key)
             ec.pre_execution_errors = list(found)
+        yield
+
+
+class OperationRules(SchemaExtension):
+    """The token limit and the extra validation rules (depth, aliases, no introspection in
+    production) in one hook: what ``MaxTokensLimiter``, ``AddValidationRules`` and
+    ``DisableIntrospection`` do, for one extension made per request instead of three."""
+
+    def __init__(self, max_tokens: int, rules: Sequence[type[ASTValidationRule]]) -> None:
+        self.max_tokens = max_tokens
+        self.rules = tuple(rules)
+
+    def on_operation(self) -> Iterator[None]:
+        ec = self.execution_context
+        ec.parse_options["max_tokens"] = self.max_tokens
+        ec.validation_rules = (*ec.validation_rules, *self.rules)
         yield
