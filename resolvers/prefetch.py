@@ -20,15 +20,21 @@ again from the DataLoader, which hands back the same failure for the field to re
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
+from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from connectors.domain import DebtorKind, Facet
 from resolvers.context import RequestContext
 
-__all__ = ["FIRST_HOP", "prefetch_debtors", "selected_names"]
+__all__ = ["FIRST_HOP", "prefetch_debtors", "selected_names", "selection_of"]
+
+_MEMO_MAX = 1024
+# Selected names per field node of a cached document; each value keeps its node alive, so
+# its id cannot be reused while the entry exists.
+_memo: dict[int, tuple[Any, frozenset[str]]] = {}
 
 # Debtor field -> the facet it loads and the kind of debtor it applies to (None: both).
 FIRST_HOP: dict[str, tuple[Facet, DebtorKind | None]] = {
@@ -42,10 +48,14 @@ FIRST_HOP: dict[str, tuple[Facet, DebtorKind | None]] = {
 
 
 def selected_names(selections: Iterable[Any]) -> set[str]:
-    """Field names selected at this level, through fragments; fields with arguments (say,
-    ``assets(kinds:)``) are left out, since they may want less than everything."""
+    """Field names selected at this level, through fragments. Left out: fields with
+    arguments (``assets(kinds:)`` may want less than everything) and anything under a
+    directive (``@skip``/``@include`` may drop it): those load when resolved, as ever, so
+    no agency is asked for what the operation does not use."""
     names: set[str] = set()
     for selection in selections:
+        if selection.directives:
+            continue
         if isinstance(selection, SelectedField):
             if not selection.arguments:
                 names.add(selection.name)
@@ -54,8 +64,23 @@ def selected_names(selections: Iterable[Any]) -> set[str]:
     return names
 
 
+def selection_of(info: Info[Any, Any]) -> frozenset[str]:
+    """``selected_names`` of the field being resolved, worked out once per document node
+    (strawberry's ``selected_fields`` rebuilds the selection on every call)."""
+    node = info._raw_info.field_nodes[0]  # the graphql-core info strawberry wraps
+    known = _memo.get(id(node))
+    if known is not None:
+        return known[1]
+    selected = info.selected_fields
+    names = frozenset(selected_names(selected[0].selections)) if selected else frozenset()
+    if len(_memo) >= _MEMO_MAX:
+        _memo.clear()
+    _memo[id(node)] = (node, names)
+    return names
+
+
 async def prefetch_debtors(
-    ctx: RequestContext, debtors: Sequence[tuple[str, DebtorKind]], fields: set[str]
+    ctx: RequestContext, debtors: Sequence[tuple[str, DebtorKind]], fields: Collection[str]
 ) -> None:
     """Load what ``fields`` of ``debtors`` need from every agency at once; wait for it."""
     loaders = ctx.loaders
