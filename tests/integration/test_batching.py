@@ -105,6 +105,26 @@ async def test_spouse_in_the_list_is_fetched_once(big: Gateway, world: World) ->
     assert asked == [2], "both spouses in one batch; the spouse hop is served by the loader"
 
 
+async def test_look_ahead_asks_only_for_what_the_operation_uses(big: Gateway, world: World) -> None:
+    # debtors(ids:) loads the first hop for the whole list before walking it; a field that
+    # a directive drops, or that takes arguments, is left to its resolver.
+    ids = list(world.person_ids()[:50])
+    query = """query($ids: [ID!]!, $c: String!, $no: Boolean!) {
+      debtors(ids: $ids, caseNumber: $c) {
+        identity @include(if: $no) { name }
+        ... on Debtor { companies { role } }
+        assets(kinds: [VEHICLE]) { id }
+      } }"""
+    status, body = await big.post(query, {"ids": ids, "c": BIG_CASE, "no": False})
+    assert status == 200 and "errors" not in body, body.get("errors")
+    assert all("identity" not in d for d in body["data"]["debtors"])
+    assert requests(await big.stats("public_security"), PS_PERSONS) == 0
+    assert requests(await big.stats("land_registry"), LR_QUERY) == 0  # no real estate asked
+    assert requests(await big.stats("civil_affairs"), CA_MARRIAGE) == 0
+    roles = await big.stats("market_regulation")
+    assert sum(roles["requests"].values()) >= 1  # selected through a fragment
+
+
 async def test_second_identical_query_within_ttl_makes_no_upstream_request(
     gateway: Gateway, cases: list[CaseRecord]
 ) -> None:
