@@ -11,6 +11,11 @@ with microseconds. Editing a record changes its hash; deleting one leaves a gap 
 or a ``prev_hash`` that no longer matches; reordering does both. ``ChainWalker`` checks
 records in ``seq`` order and names the first one that breaks the chain.
 
+Writers encode a record before they know its place: ``Unsealed`` holds the canonical bytes
+on either side of ``seq``, so sealing under the chain's lock is one SHA-256 per record.
+Checking (``record_hash`` over ``StoredRecord.body``) encodes from scratch, and so checks
+that shortcut too.
+
 A chain proves order and integrity, not completeness at the tail: whoever can rewrite the
 whole database can rewrite the chain. ``audit verify`` prints the head (seq and hash) so it
 can be noted elsewhere and checked later with ``--anchor``.
@@ -26,7 +31,16 @@ from typing import Any
 
 import orjson
 
-__all__ = ["GENESIS", "Break", "ChainWalker", "StoredRecord", "canonical", "record_hash", "seal"]
+__all__ = [
+    "GENESIS",
+    "Break",
+    "ChainWalker",
+    "StoredRecord",
+    "Unsealed",
+    "canonical",
+    "record_hash",
+    "seal",
+]
 
 GENESIS = "0" * 64
 
@@ -90,16 +104,66 @@ def record_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
     return digest.hexdigest()
 
 
+_UNHASHED = frozenset({"seq", "prev_hash", "hash"})
+_FIELDS = frozenset(f.name for f in fields(StoredRecord)) - _UNHASHED
+# The body's keys in canonical order, either side of "seq", each as its JSON prefix.
+_BEFORE_SEQ = tuple((name, b'"%s":' % name.encode()) for name in sorted(_FIELDS) if name < "seq")
+_AFTER_SEQ = tuple((name, b'"%s":' % name.encode()) for name in sorted(_FIELDS) if name > "seq")
+
+
+@dataclass(frozen=True, slots=True)
+class Unsealed:
+    """A record's fields and its canonical encoding, split where ``seq`` goes.
+
+    ``canonical(body)`` is ``head + str(seq) + tail``: the body's keys are sorted and
+    ``seq`` falls between ``roles`` and ``time``. ``encoded`` holds each field's own
+    canonical JSON (the pieces ``head`` and ``tail`` are made of), for writers to reuse.
+    """
+
+    fields: Mapping[str, Any]
+    encoded: Mapping[str, bytes]
+    head: bytes  # '{"agencies":…,"roles":[…],"seq":'
+    tail: bytes  # ',"time":"…","variables":…}'
+
+    @classmethod
+    def of(cls, fields_: Mapping[str, Any]) -> Unsealed:
+        """Encode ``fields_`` (a record's stored fields but seq and hashes).
+
+        Raises ``TypeError`` for missing or unknown fields and values that are not JSON,
+        ``ValueError`` for a naive ``time``.
+        """
+        if fields_.keys() != _FIELDS:
+            wrong = sorted(fields_.keys() ^ _FIELDS)
+            raise TypeError(f"audit record fields do not match the stored record: {wrong}")
+        encoded = {
+            name: orjson.dumps(
+                _timestamp(value) if isinstance(value, datetime) else value,
+                option=orjson.OPT_SORT_KEYS,
+            )
+            for name, value in fields_.items()
+        }
+        head = b",".join([key + encoded[name] for name, key in _BEFORE_SEQ])
+        tail = b",".join([key + encoded[name] for name, key in _AFTER_SEQ])
+        return cls(fields_, encoded, b"{" + head + b',"seq":', b"," + tail + b"}")
+
+    def digest(self, seq: int, prev_hash: str) -> str:
+        """The chain hash of this record at ``seq`` after a record hashed ``prev_hash``."""
+        digest = hashlib.sha256(bytes.fromhex(prev_hash))
+        digest.update(self.head)
+        digest.update(b"%d" % seq)
+        digest.update(self.tail)
+        return digest.hexdigest()
+
+    def seal(self, seq: int, prev_hash: str) -> StoredRecord:
+        """The stored record at ``seq`` after a record hashed ``prev_hash``."""
+        return StoredRecord(
+            seq=seq, prev_hash=prev_hash, hash=self.digest(seq, prev_hash), **self.fields
+        )
+
+
 def seal(fields_: Mapping[str, Any], seq: int, prev_hash: str) -> StoredRecord:
     """The stored record for ``fields_`` (everything but seq and hashes) at ``seq``."""
-    unsealed = StoredRecord(seq=seq, prev_hash=prev_hash, hash="", **fields_)
-    return _with_hash(unsealed, record_hash(prev_hash, unsealed.body()))
-
-
-def _with_hash(record: StoredRecord, value: str) -> StoredRecord:
-    values = {f.name: getattr(record, f.name) for f in fields(record)}
-    values["hash"] = value
-    return StoredRecord(**values)
+    return Unsealed.of(fields_).seal(seq, prev_hash)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ def _clip(value: str, limit: int) -> str:
 def debtor_key(key: bytes, debtor_id: str) -> str:
     """The keyed hash under which a debtor id is indexed (hex)."""
     normalised = debtor_id.strip().upper().encode()
-    return hmac.new(key, normalised, hashlib.sha256).hexdigest()
+    return hmac.digest(key, normalised, "sha256").hex()
 
 
 def jsonable(value: Any) -> Any:

@@ -1,11 +1,12 @@
 """The audit log in SQL, with group commit: many requests, one durable transaction.
 
-``append`` encodes its entry (masking, keyed debtor hashes), queues it with a future and
-waits. One writer task takes everything queued (up to ``max_batch``), locks the chain's head,
-seals the records in order (sequence numbers and hashes are assigned here, so chain order is
-commit order), inserts them in one transaction and only then resolves the futures. If the
-transaction fails, every waiting ``append`` raises ``AuditUnavailable``: the caller must not
-answer with data (fail closed). ``healthy`` turns False until a later write succeeds.
+``append`` encodes its entry (masking, keyed debtor hashes, the canonical JSON), queues it
+with a future and waits. One commit is in flight at a time; it takes everything queued (up
+to ``max_batch``), locks the chain's head, seals the records in order (sequence numbers and
+hashes are assigned here, so chain order is commit order), inserts them in one transaction
+and only then resolves the futures. If the transaction fails, every waiting ``append``
+raises ``AuditUnavailable``: the caller must not answer with data (fail closed).
+``healthy`` turns False until a later write succeeds.
 
 The transaction itself is in ``gateway/audit_writer.py``. SQLite (the default, a file of
 its own) runs in WAL mode with ``synchronous=FULL``, so a commit is on disk when it returns;
@@ -18,7 +19,6 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gateway.audit import AuditEntry, AuditLog
-from gateway.audit_chain import GENESIS, StoredRecord, seal
+from gateway.audit_chain import GENESIS, StoredRecord, Unsealed, seal
 from gateway.audit_record import prepare
 from gateway.audit_tables import audit_head, audit_metadata, audit_records
 from gateway.audit_writer import WRITER_OPTION, BatchWriter, listen_sqlite, writer_for
@@ -84,12 +84,19 @@ async def _prepare_tables(engine: AsyncEngine) -> None:
 
 @dataclass(slots=True)
 class _Pending:
-    fields: dict[str, Any]
+    record: Unsealed
     future: asyncio.Future[int]
 
 
 class SqlAuditLog:
-    """``AuditLog`` over SQLAlchemy Core; open with ``await SqlAuditLog.open(url, key)``."""
+    """``AuditLog`` over SQLAlchemy Core; open with ``await SqlAuditLog.open(url, key)``.
+
+    No task sits between a request and the disk: a commit starts on the event loop's next
+    turn after the first ``append`` that finds none in flight (so it takes everything
+    appended in that turn), the writer calls back when it is on disk, and that callback
+    resolves the batch's futures and starts the next commit with whatever queued meanwhile.
+    A record is answered two turns of the loop plus one commit after it was appended.
+    """
 
     def __init__(
         self, engine: AsyncEngine, key: bytes, writer: BatchWriter, *, max_batch: int = 256
@@ -100,76 +107,93 @@ class SqlAuditLog:
         self.max_batch = max_batch
         self.commits = 0  # transactions written (group commits)
         self.appended = 0  # records written
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._waiting: list[_Pending] = []
+        self._in_flight: list[_Pending] | None = None
+        self._scheduled = False  # a commit is to start on the loop's next turn
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._healthy = True
         self._closing = False
-        self._writer: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, url: str, key: bytes, *, max_batch: int = 256) -> SqlAuditLog:
-        """Connect, create missing tables and the head row, start the writer."""
+        """Connect, create missing tables and the head row, open the writer."""
         engine = open_audit_engine(url)
         try:
             await _prepare_tables(engine)
+            writer = writer_for(engine, url)
+            await writer.open()
         except BaseException:
             await engine.dispose()
             raise
-        log = cls(engine, key, writer_for(engine, url), max_batch=max_batch)
-        log._writer = asyncio.create_task(log._run(), name="audit-writer")
-        return log
+        return cls(engine, key, writer, max_batch=max_batch)
 
     @property
     def healthy(self) -> bool:
-        """False after a failed write (until one succeeds) or once the writer has stopped."""
-        return self._healthy and self._writer is not None and not self._writer.done()
+        """False after a failed write (until one succeeds) or once the log is closing."""
+        return self._healthy and not self._closing
 
     async def append(self, entry: AuditEntry) -> int:
-        """Queue ``entry`` for the next group commit; return its seq once committed."""
-        if self._closing or self._writer is None or self._writer.done():
+        """Add ``entry`` to the next group commit; return its seq once committed."""
+        if self._closing:
             raise AuditUnavailable("the audit log is not running")
         try:
-            fields = prepare(entry, self.key)
+            record = Unsealed.of(prepare(entry, self.key))
         except (TypeError, ValueError) as exc:
             raise AuditUnavailable("the audit record could not be encoded") from exc
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(fields, future))
+        self._waiting.append(_Pending(record, future))
+        self._kick()
         return await future
 
     async def aclose(self) -> None:
-        """Commit what is queued, stop the writer, release connections."""
+        """Commit what is queued, then release the writer and the connections."""
         if self._closing:
             return
         self._closing = True
-        if self._writer is not None and not self._writer.done():
-            self._queue.put_nowait(None)
-            await self._writer
+        await self._idle.wait()
         await self._batches.aclose()
         await self.engine.dispose()
 
-    async def _run(self) -> None:
-        while True:
-            first = await self._queue.get()
-            if first is None:
-                return
-            batch, stop = [first], False
-            while len(batch) < self.max_batch and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
-            await self._commit(batch)
-            if stop:
-                return
+    def _kick(self) -> None:
+        """Start a commit on the loop's next turn: it takes everything appended until then."""
+        if self._scheduled or self._in_flight is not None or not self._waiting:
+            return
+        self._scheduled = True
+        self._idle.clear()
+        asyncio.get_running_loop().call_soon(self._next)
 
-    async def _commit(self, batch: list[_Pending]) -> None:
+    def _next(self) -> None:
+        self._scheduled = False
+        if self._in_flight is not None:
+            return  # its callback starts the next one
+        if not self._waiting:
+            self._idle.set()
+            return
+        batch = self._waiting[: self.max_batch]
+        del self._waiting[: len(batch)]
+        self._in_flight = batch
         try:
-            seqs = await self._batches.write([p.fields for p in batch])
-        except Exception as exc:  # any failure to write means: nothing may be served
+            self._batches.start([p.record for p in batch], self._done)
+        except Exception as exc:  # the writer failed before it could say so itself
+            self._done(exc)
+
+    def _done(self, outcome: list[int] | BaseException) -> None:
+        batch, self._in_flight = self._in_flight or [], None
+        try:
+            self._settle(batch, outcome)
+        finally:
+            self._kick()
+            if not self._scheduled and self._in_flight is None:
+                self._idle.set()
+
+    def _settle(self, batch: list[_Pending], outcome: list[int] | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            # Any failure to write means: nothing may be served.
             self._healthy = False
             logger.error(
                 "audit log write failed (%s); refusing to serve until it recovers",
-                type(exc).__name__,
+                type(outcome).__name__,
             )
             for pending in batch:
                 if not pending.future.done():
@@ -182,7 +206,7 @@ class SqlAuditLog:
         self._healthy = True
         self.commits += 1
         self.appended += len(batch)
-        for pending, seq in zip(batch, seqs, strict=True):
+        for pending, seq in zip(batch, outcome, strict=True):
             if not pending.future.done():  # its request may have gone away meanwhile
                 pending.future.set_result(seq)
 

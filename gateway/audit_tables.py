@@ -9,7 +9,7 @@ several gateway processes can share one log and the chain order is the commit or
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -39,6 +39,7 @@ __all__ = [
     "audit_index",
     "audit_metadata",
     "audit_records",
+    "index_keys",
     "index_rows",
     "record_from_row",
     "record_to_row",
@@ -133,9 +134,14 @@ def record_from_row(row: Mapping[Any, Any]) -> StoredRecord:
     return StoredRecord(**values)
 
 
+def index_keys(cases: Iterable[str], debtor_keys: Iterable[str]) -> list[tuple[str, str]]:
+    """The ``(kind, value)`` pairs under which a record with these fields is indexed."""
+    return [(CASE, case) for case in dict.fromkeys(cases)] + [
+        (DEBTOR, key) for key in dict.fromkeys(debtor_keys)
+    ]
+
+
 def index_rows(record: StoredRecord) -> Iterator[dict[str, Any]]:
     """The ``audit_index`` rows that point at ``record``."""
-    for case in dict.fromkeys(record.cases):
-        yield {"kind": CASE, "value": case, "seq": record.seq}
-    for key in dict.fromkeys(record.debtor_keys):
-        yield {"kind": DEBTOR, "value": key, "seq": record.seq}
+    for kind, value in index_keys(record.cases, record.debtor_keys):
+        yield {"kind": kind, "value": value, "seq": record.seq}

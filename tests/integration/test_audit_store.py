@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, text, update
 
-from gateway.audit_store import SqlAuditLog
+from gateway.audit_store import SqlAuditLog, _prepare_tables, open_audit_engine
 from gateway.audit_tables import audit_head, audit_index, audit_records
 from gateway.audit_verify import verify_log
+from gateway.audit_writer import SqliteWriter
 from gateway.errors import AuditUnavailable
 from tests.audit_support import make_entry
 
@@ -131,3 +134,56 @@ async def test_close_commits_what_is_queued(database_url: str) -> None:
     assert sorted(await asyncio.gather(*pending)) == list(range(1, 21))
     with pytest.raises(AuditUnavailable):
         await log.append(make_entry(99))
+
+
+async def _sqlite_log(path: Path, *, busy_timeout_s: float) -> SqlAuditLog:
+    engine = open_audit_engine(f"sqlite+aiosqlite:///{path}")
+    await _prepare_tables(engine)
+    writer = SqliteWriter(str(path), busy_timeout_s=busy_timeout_s)
+    await writer.open()
+    return SqlAuditLog(engine, KEY, writer)
+
+
+async def test_sqlite_appends_wait_for_another_writer_without_blocking(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    log = await _sqlite_log(path, busy_timeout_s=30)
+    writer = log._batches
+    assert isinstance(writer, SqliteWriter)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+        pending = asyncio.gather(*(log.append(make_entry(i)) for i in range(10)))
+        for _ in range(1000):  # the loop keeps running while the writer waits
+            if writer.lock_waits >= 3:
+                break
+            await asyncio.sleep(0.005)
+        assert writer.lock_waits >= 3 and not pending.done()
+        other.execute("COMMIT")
+        assert sorted(await pending) == list(range(1, 11))
+        assert log.commits == 1 and log.appended == 10
+        report = await verify_log(log.engine)
+        assert report.ok and report.checked == 10
+    finally:
+        other.close()
+        await log.aclose()
+
+
+async def test_sqlite_lock_never_released_fails_closed_then_recovers(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    log = await _sqlite_log(path, busy_timeout_s=0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        results = await asyncio.gather(
+            *(log.append(make_entry(i)) for i in range(3)), return_exceptions=True
+        )
+        assert all(isinstance(r, AuditUnavailable) for r in results), results
+        assert not log.healthy
+        other.execute("ROLLBACK")
+        assert await log.append(make_entry(3)) == 1
+        assert log.healthy
+        report = await verify_log(log.engine)
+        assert report.ok and report.checked == 1
+    finally:
+        other.close()
+        await log.aclose()

@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+from datetime import datetime
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.audit_chain import GENESIS, ChainWalker, StoredRecord, record_hash, seal
+from gateway.audit_chain import GENESIS, ChainWalker, StoredRecord, Unsealed, record_hash, seal
 from gateway.audit_record import MAX_JSON_BYTES, debtor_key, jsonable, prepare
 from gateway.audit_store import MemoryAuditLog
 from tests.audit_support import make_entry
@@ -102,3 +104,38 @@ async def test_memory_log_chains_like_the_sql_one() -> None:
     assert [await log.append(make_entry(i)) for i in range(1, 4)] == [1, 2, 3]
     assert first_break(log.records) is None
     assert log.records == chain(3)
+
+
+@given(
+    variables=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
+    detail=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
+    operation=st.text(max_size=30),
+    seq=st.integers(min_value=1, max_value=2**62),
+    prev=st.binary(min_size=32, max_size=32),
+)
+def test_sealing_from_the_split_encoding_matches_the_full_one(
+    variables: dict[str, Any], detail: dict[str, Any], operation: str, seq: int, prev: bytes
+) -> None:
+    entry = make_entry(1, variables=variables, detail=detail, operation=operation)
+    fields = prepare(entry, KEY)
+    unsealed = Unsealed.of(fields)
+    reference = StoredRecord(seq=seq, prev_hash=prev.hex(), hash="", **fields)
+    assert unsealed.head + str(seq).encode() + unsealed.tail == orjson.dumps(
+        reference.body(), option=orjson.OPT_SORT_KEYS
+    )
+    assert unsealed.digest(seq, prev.hex()) == record_hash(prev.hex(), reference.body())
+    assert seal(fields, seq, prev.hex()) == dataclasses.replace(
+        reference, hash=record_hash(prev.hex(), reference.body())
+    )
+
+
+def test_encoding_refuses_what_the_stored_record_would() -> None:
+    fields = prepare(make_entry(1), KEY)
+    with pytest.raises(TypeError, match="do not match"):
+        Unsealed.of({**fields, "extra": 1})
+    with pytest.raises(TypeError, match="do not match"):
+        Unsealed.of({k: v for k, v in fields.items() if k != "court"})
+    with pytest.raises(ValueError, match="timezone"):
+        Unsealed.of({**fields, "time": datetime(2024, 5, 1, 8, 0)})
+    with pytest.raises(TypeError):
+        Unsealed.of({**fields, "detail": {"not json": object()}})
