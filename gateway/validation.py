@@ -133,8 +133,10 @@ def _remember_valid(check: Callable[[str, str], T]) -> Callable[[str, str], T]:
     them (stdnum's region table, Unicode normalisation, regular expressions) showed in
     profiles. A valid value stays valid (a birth date only gets further into the past);
     invalid ones are not remembered and are checked again, so the error names the field.
+    Bounded to 8,192 values each (~1.5 MiB): the memory scenario's 100,000 distinct ids
+    showed a 65,536-entry bound as ~13 MiB of fixed overhead.
     """
-    remembered = lru_cache(maxsize=65_536)(lambda value: check(value, ""))
+    remembered = lru_cache(maxsize=8_192)(lambda value: check(value, ""))
 
     def checked(value: str, field: str) -> T:
         if not isinstance(value, str):
