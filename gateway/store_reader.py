@@ -54,34 +54,25 @@ class _Query:
         ]
 
 
+# Each read: the table, the column its keys are matched on, and the order of its rows.
+_READS: dict[str, tuple[Table, Any, tuple[Any, ...]]] = {
+    "cases": (cases, cases.c.number, ()),
+    "case_debtors": (case_debtors, case_debtors.c.case_number, (case_debtors.c.debtor_id,)),
+    "case_officers": (case_officers, case_officers.c.case_number, (case_officers.c.officer_id,)),
+    "restrictions": (
+        restrictions,
+        restrictions.c.debtor_id,
+        (restrictions.c.since, restrictions.c.created_at, restrictions.c.id),
+    ),
+}
+
+
 @lru_cache(maxsize=256)
 def _query(kind: str, size: int) -> _Query:
     # The IN list is rendered with ``size`` placeholders; the values are bound per call.
+    table, key, order = _READS[kind]
     keys = [f"k{i}" for i in range(size)]
-    if kind == "cases":
-        return _Query(cases, select(cases).where(cases.c.number.in_(keys)))
-    if kind == "case_debtors":
-        return _Query(
-            case_debtors,
-            select(case_debtors)
-            .where(case_debtors.c.case_number.in_(keys))
-            .order_by(case_debtors.c.debtor_id),
-        )
-    if kind == "case_officers":
-        return _Query(
-            case_officers,
-            select(case_officers)
-            .where(case_officers.c.case_number.in_(keys))
-            .order_by(case_officers.c.officer_id),
-        )
-    if kind == "restrictions":
-        return _Query(
-            restrictions,
-            select(restrictions)
-            .where(restrictions.c.debtor_id.in_(keys))
-            .order_by(restrictions.c.since, restrictions.c.created_at, restrictions.c.id),
-        )
-    raise ValueError(f"unknown read {kind!r}")
+    return _Query(table, select(table).where(key.in_(keys)).order_by(*order))
 
 
 class SqliteReader:
