@@ -78,9 +78,11 @@ async def pair(
     started: list[Instance] = []
     try:
         for name in ("a", "b"):
-            settings = gateway_settings(
-                tmp_path / name, mocks, database_url=database, cache={"redis_url": redis_url}
-            )
+            # A generous Redis timeout: on a loaded two-core machine a read once took longer
+            # than the default 0.5 s, and a slow read counts as a miss, which is not what
+            # these tests are about (tests of the timeout itself set their own).
+            cache = {"redis_url": redis_url, "redis_timeout_s": 5.0}
+            settings = gateway_settings(tmp_path / name, mocks, database_url=database, cache=cache)
             started.append(await start_instance(settings, mocks, cases[0].court))
         a, b = started
         assert a.cache.listening and b.cache.listening
