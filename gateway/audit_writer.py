@@ -13,14 +13,14 @@ the error that stopped it. Two writers:
 
 Why SQLite's statements are not on the thread: a thread takes the interpreter lock back
 after every statement, and while the event loop is busy each of those waits lasts up to the
-switch interval (5 ms). With SQLite's write lock held meanwhile, a commit of well under a
-millisecond took 5–30 ms under the bench's load, and the other workers queued behind it.
-On the loop the statements cost their CPU and nothing more. The write lock is taken without
-blocking (``busy_timeout`` 0, another attempt every millisecond) rather than by SQLite's
-busy handler, which sleeps 1, 2, 5, 10… up to 100 ms at a time and so sleeps through most
-of the moments the lock is free. The loop hands ``COMMIT`` to the thread and waits (a few
-microseconds) until the thread has begun it, so the lock is never held by a thread that is
-waiting to run.
+switch interval (5 ms). With SQLite's write lock held meanwhile, a transaction that takes
+well under a millisecond on its own took 4–10 ms on average under the bench's load (p99
+over 30 ms), and the other workers queued behind it. On the loop the statements cost their
+CPU and nothing more. The write lock is taken without blocking (``busy_timeout`` 0, another
+attempt every millisecond) rather than by SQLite's busy handler, which sleeps 1, 2, 5, 10…
+up to 100 ms at a time and so sleeps through most of the moments the lock is free. The loop
+hands ``COMMIT`` to the thread and waits (a few microseconds) until the thread has begun
+it, so the lock is never held by a thread that is waiting to run.
 
 SQLite connections get WAL and ``synchronous=FULL``: a commit is on disk when ``COMMIT``
 returns, and only then is ``done`` called. Records arrive encoded (``Unsealed``); under the
@@ -230,8 +230,9 @@ class _MultiRow:
             db.execute(self.sql(len(chunk)), [v for row in chunk for v in row])
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    return exc.sqlite_errorcode & 0xFF == _SQLITE_BUSY  # SQLITE_BUSY and its extended codes
+def _is_busy(exc: Exception) -> bool:
+    """SQLITE_BUSY or one of its extended codes: another connection holds the lock."""
+    return isinstance(exc, sqlite3.OperationalError) and exc.sqlite_errorcode & 0xFF == _SQLITE_BUSY
 
 
 class SqliteWriter:
@@ -251,16 +252,14 @@ class SqliteWriter:
         )
         self._db: sqlite3.Connection | None = None
         dialect = sqlite_dialect.dialect()
-        self._head = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-        self._head_sql = str(
-            self._head.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-        )
+        head = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+        self._head_sql = str(head.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
         self._record = _Compiled(insert(audit_records), dialect)
         self._records = _MultiRow(self._record.sql, _ROWS_PER_INSERT)
-        self._index = _MultiRow(_Compiled(insert(audit_index), dialect).sql, _INDEX_PER_INSERT)
-        index_names = _Compiled(insert(audit_index), dialect).names
-        if index_names != ["kind", "value", "seq"]:
-            raise RuntimeError(f"unexpected audit_index columns: {index_names}")
+        index = _Compiled(insert(audit_index), dialect)
+        if index.names != ["kind", "value", "seq"] or any(index.converters):
+            raise RuntimeError(f"unexpected audit_index columns: {index.names}")
+        self._index = _MultiRow(index.sql, _INDEX_PER_INSERT)
         self._move = _Compiled(
             update(audit_head)
             .where(audit_head.c.id == 1)
@@ -352,7 +351,7 @@ class SqliteWriter:
         loop = asyncio.get_running_loop()
         try:
             db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
+        except Exception as exc:
             if _is_busy(exc) and time.monotonic() < deadline:
                 # Another process is writing: try again shortly, without blocking the loop.
                 self.lock_waits += 1
