@@ -25,6 +25,7 @@ from schema.error_log import LoggedSchema
 from schema.executor import FastExecutionContext
 from schema.extensions import PartialErrors, is_unexpected
 from schema.federation import SubgraphSchema, plain_schema
+from schema.lean_resolvers import use_lean_resolvers
 from schema.prepared import OperationRules, ParsedInPath, ValidatedByText
 from schema.query import LookupQuery
 from schema.recorder import OperationRecorder
@@ -85,7 +86,7 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
     # error, then OperationRecorder notes them for the audit record, then masking runs.
     extensions += [OperationRecorder, ErrorCodes]
     schema_class = SubgraphSchema if opts.federation else LoggedSchema
-    return plain_schema(
+    schema = plain_schema(
         lambda: schema_class(
             query=merge_types("Query", QUERIES),
             mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
@@ -96,3 +97,5 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
             execution_context_class=FastExecutionContext,
         )
     )
+    use_lean_resolvers(schema)
+    return schema
