@@ -14,8 +14,11 @@ gathered (``debtors_touched``, ``cases_requested``, ``loaders.calls``, ``operati
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import os
+import random
 import re
 import time
 import uuid
@@ -54,6 +57,8 @@ PRINCIPAL_KEY = "principal"
 CONTEXT_KEY = "context"
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+_ids = random.Random()  # request ids must be unique, not secret
+os.register_at_fork(after_in_child=_ids.seed)  # a forked worker must not repeat its parent
 
 # Codes that mean "not served, on purpose"; agency codes mean "served, partly".
 REFUSAL_CODES = frozenset(
@@ -81,7 +86,12 @@ def _is_agency_code(code: str) -> bool:
 def request_id_of(headers: Mapping[str, str]) -> str:
     """The client's ``X-Request-Id`` if it is a sane token, else a fresh one."""
     given = headers.get("x-request-id", "")
-    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    if _REQUEST_ID.fullmatch(given):
+        return given
+    # Unique, not secret: drawn from the process's seeded generator rather than
+    # ``os.urandom``, whose system call lets go of the interpreter lock (~20 µs to get it
+    # back on a busy worker). Workers are separate processes, each seeded on its own.
+    return uuid.UUID(int=_ids.getrandbits(128), version=4).hex
 
 
 def outcome_of(operations: Sequence[OperationFacts]) -> tuple[str, str | None]:
@@ -245,6 +255,12 @@ def _agency_calls(
     )
 
 
+@functools.lru_cache(maxsize=512)
+def _document_hash(query: str) -> str:
+    # Clients send the same few documents over and over (about 1.5 KB for a full profile).
+    return hashlib.sha256(query.encode()).hexdigest()
+
+
 def build_entry(ex: _Exchange, status: int) -> AuditEntry:
     """The record of one exchange that ended with HTTP ``status``."""
     ctx = ex.context
@@ -278,7 +294,7 @@ def build_entry(ex: _Exchange, status: int) -> AuditEntry:
         roles=tuple(sorted(principal.roles)) if principal else (),
         case_number=ctx.cases_requested[0] if ctx and ctx.cases_requested else None,
         operation=",".join(op.name or "" for op in ops if op.name) if ops else "",
-        document_hash=hashlib.sha256(query.encode()).hexdigest() if query else None,
+        document_hash=_document_hash(query) if query else None,
         variables=ops[0].variables
         if len(ops) == 1
         else {str(i): op.variables for i, op in enumerate(ops)},
