@@ -83,6 +83,13 @@ class ErrorCodes(SchemaExtension):
 class MaskInternal(MaskErrors):
     """``MaskErrors`` whose masked errors still say ``extensions.code = INTERNAL``."""
 
+    def _process_result(self, result: object) -> None:
+        # The same test as strawberry's, without its ``isinstance`` against a runtime
+        # Protocol: that took ~20 µs on every answer, errors or not.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL"}
