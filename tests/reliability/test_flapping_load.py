@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,10 @@ import aiohttp
 import pytest
 
 from gateway.auth import issue_token
+from mocks.civil_affairs import CivilAffairsSettings
 from mocks.records import CaseRecord
-from mocks.runner import RunningMocks
+from mocks.runner import RunningMocks, start_mocks
+from mocks.world import World
 from tests.audit_support import audit_records
 from tests.harness import OFFICER, PROFILE, SECRET
 from tests.reliability.gateway_process import GatewayProcess, gateway_process
@@ -32,6 +35,18 @@ FLAPPING = "land_registry"
 COOLDOWN_S = 0.2
 FLAP_CODES = {"AGENCY_UNAVAILABLE", "CIRCUIT_OPEN"}
 RECOVERY_ATTEMPTS = 100
+
+
+@pytest.fixture
+async def mocks(world: World) -> AsyncIterator[RunningMocks]:
+    # Civil affairs' own rate limit (200 look-ups/s by default) is not under test here: a
+    # gateway faster than that, with the land registry's circuit open, drew 429s from it.
+    roomy = CivilAffairsSettings(rate=1e6, burst=10**6)
+    running = await start_mocks(world, civil_affairs_settings=roomy)
+    try:
+        yield running
+    finally:
+        await running.aclose()
 
 
 def sections() -> dict[str, dict[str, Any]]:
