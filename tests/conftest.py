@@ -9,6 +9,7 @@ import pytest
 
 from gateway.demo import seed_cases
 from gateway.store import Store
+from mocks.civil_affairs import CivilAffairsSettings
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks
 from mocks.world import World
@@ -34,6 +35,18 @@ def cases(world: World) -> list[CaseRecord]:
 @pytest.fixture
 async def mocks(world: World) -> AsyncIterator[RunningMocks]:
     running = await start_mocks(world)
+    try:
+        yield running
+    finally:
+        await running.aclose()
+
+
+@pytest.fixture
+async def roomy_mocks(world: World) -> AsyncIterator[RunningMocks]:
+    """The mocks with civil affairs' rate limit out of the way (200 look-ups/s by default),
+    for tests about something else: batching, bulk look-ups, load."""
+    roomy = CivilAffairsSettings(rate=100_000.0, burst=10_000)
+    running = await start_mocks(world, civil_affairs_settings=roomy)
     try:
         yield running
     finally:

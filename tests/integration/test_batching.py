@@ -11,9 +11,8 @@ import pytest
 
 from gateway.store import CaseIn
 from gateway.validation import debtor_id
-from mocks.civil_affairs import CivilAffairsSettings
 from mocks.records import CaseRecord
-from mocks.runner import RunningMocks, start_mocks
+from mocks.runner import RunningMocks
 from mocks.world import World
 from tests.harness import OFFICER, PROFILE, Gateway, gateway_settings, start_gateway, stop_gateway
 
@@ -26,19 +25,6 @@ CA_CAP = 3
 
 def requests(stats: dict[str, Any], route: str) -> int:
     return int(stats["requests"].get(route, 0))
-
-
-@pytest.fixture
-async def roomy_mocks(world: World) -> AsyncIterator[RunningMocks]:
-    # A bucket large enough that 200 look-ups never meet the rate limit: this suite is
-    # about batching and the concurrency cap, not about 429s.
-    running = await start_mocks(
-        world, civil_affairs_settings=CivilAffairsSettings(rate=100_000.0, burst=10_000)
-    )
-    try:
-        yield running
-    finally:
-        await running.aclose()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
@@ -15,23 +14,11 @@ from bench.plain import create_app as plain_app
 from bench.scenarios import BatchLimits, batch_expectations
 from gateway.server import start_server
 from gateway.settings import load_settings
-from mocks.civil_affairs import CivilAffairsSettings
-from mocks.runner import RunningMocks, start_mocks
+from mocks.runner import RunningMocks
 from mocks.world import World
 from tests.harness import OFFICER, gateway_settings, start_gateway, stop_gateway
 
 N = 120  # more than one batch at every agency: 2 × 100, 3 × 50
-
-
-@pytest.fixture
-async def roomy_mocks(world: World) -> AsyncIterator[RunningMocks]:
-    running = await start_mocks(
-        world, civil_affairs_settings=CivilAffairsSettings(rate=100_000.0, burst=10_000)
-    )
-    try:
-        yield running
-    finally:
-        await running.aclose()
 
 
 async def test_batch_scenario_expects_exactly_what_the_agencies_receive(

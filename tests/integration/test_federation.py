@@ -15,8 +15,7 @@ import pytest
 from gateway.cli import main as cli
 from gateway.store import CaseIn
 from gateway.validation import debtor_id
-from mocks.civil_affairs import CivilAffairsSettings
-from mocks.runner import RunningMocks, start_mocks
+from mocks.runner import RunningMocks
 from mocks.world import World
 from schema import SchemaOptions, build_schema
 from schema.federation import public_sdl, subgraph_sdl
@@ -74,17 +73,6 @@ def test_plain_sdl_has_no_federation_machinery() -> None:
     for word in ("@key", "@link", "_entities", "_service", "_FieldSet", "_Any"):
         assert word not in sdl
     assert "type Debtor {" in sdl and "caseNumber: String!" in sdl
-
-
-@pytest.fixture
-async def roomy_mocks(world: World) -> AsyncIterator[RunningMocks]:
-    running = await start_mocks(
-        world, civil_affairs_settings=CivilAffairsSettings(rate=100_000.0, burst=10_000)
-    )
-    try:
-        yield running
-    finally:
-        await running.aclose()
 
 
 @pytest.fixture

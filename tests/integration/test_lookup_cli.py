@@ -15,24 +15,11 @@ import pytest
 
 from gateway.store import CaseIn
 from gateway.validation import debtor_id
-from mocks.civil_affairs import CivilAffairsSettings
-from mocks.runner import RunningMocks, start_mocks
+from mocks.runner import RunningMocks
 from mocks.world import World
 from tests.harness import OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway
 
 CASE = "（2025）苏0311执8100号"
-
-
-@pytest.fixture
-async def roomy_mocks(world: World) -> AsyncIterator[RunningMocks]:
-    # 1,000 marriages are 1,000 civil affairs requests: no rate limit in the way here.
-    running = await start_mocks(
-        world, civil_affairs_settings=CivilAffairsSettings(rate=100_000.0, burst=10_000)
-    )
-    try:
-        yield running
-    finally:
-        await running.aclose()
 
 
 @pytest.fixture
