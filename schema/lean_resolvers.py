@@ -5,9 +5,9 @@ the arguments (``get_arguments``), folds the field's extensions into a chain of 
 and goes through three nested wrappers before it reaches our function. For a field with
 no arguments, no field extensions (permission classes are extensions) and no exception
 handlers, all of that comes down to calling the function with the source and, if it asks,
-an ``Info``. On the warm profile (about 30 such fields per look-up) the wrapping was about
-a tenth of a worker's CPU. Fields with arguments, extensions or handlers keep strawberry's
-resolver, and so does every subscription field.
+an ``Info``. On the warm profile (about 30 such fields per look-up) these wrapped calls,
+resolvers included, were ~12% of a worker's samples. Fields with arguments, extensions or
+handlers keep strawberry's resolver, and so does every subscription field.
 """
 
 from __future__ import annotations
