@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from connectors.domain import DebtorKind
 from gateway.errors import InvalidInput, NotFound
 from gateway.store_events import RestrictionListener
+from gateway.store_memo import MISSING, VersionedMemo
 from gateway.store_reader import SqliteReader
 from gateway.store_schema import (
     CENT,
@@ -52,6 +53,9 @@ __all__ = [
 ]
 
 _CHUNK = 500  # keys per IN (...): well under SQLite's and PostgreSQL's parameter limits
+# Cases and debtors' restrictions remembered while the database is unchanged (see
+# gateway/store_memo.py); a few hundred bytes each, so a few MiB at most.
+MEMO_SIZE = 4096
 _DDL_LOCK = 0x6C69616E646F6E67  # pg advisory lock key serialising create_all ("liandong")
 
 
@@ -170,6 +174,11 @@ class Store:
         self.engine = engine
         self.reader = reader  # the hot reads of a SQLite file (see store_reader)
         self._restriction_listeners: list[RestrictionListener] = []
+        # Only with a reader: its version is what makes a remembered row current.
+        self.cases_memo: VersionedMemo[str, CaseRow | None] = VersionedMemo(MEMO_SIZE)
+        self.restrictions_memo: VersionedMemo[str, tuple[RestrictionRow, ...]] = VersionedMemo(
+            MEMO_SIZE
+        )
 
     def add_restriction_listener(self, listener: RestrictionListener) -> None:
         """Call ``listener`` after every committed restriction write (see store_events)."""
@@ -214,11 +223,15 @@ class Store:
             await engine.dispose()
             raise
         database = parsed.database
-        reader = (
-            SqliteReader(database)
-            if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
-            else None
-        )
+        reader = None
+        if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
+            reader = SqliteReader(database)
+            try:
+                await reader.open()
+            except BaseException:
+                await reader.aclose()
+                await engine.dispose()
+                raise
         return cls(engine, reader)
 
     async def close(self) -> None:
@@ -285,15 +298,35 @@ class Store:
             except InvalidInput:
                 continue  # a malformed number cannot name a stored case
         found: dict[str, CaseRow] = {}
-        for chunk in _chunks(list(wanted)):
-            if self.reader is not None:
-                loaded = _case_rows(*await self.reader.cases(chunk))
-            else:
-                async with self.engine.connect() as conn:
-                    loaded = await self._load_cases(conn, chunk)
-            for row in loaded:
-                for given in wanted[row.number]:
-                    found[given] = row
+        reader = self.reader
+        version = None if reader is None else reader.data_version()
+        if reader is None or version is None:
+            for chunk in _chunks(list(wanted)):
+                if reader is not None:
+                    loaded = _case_rows(*await reader.cases(chunk))
+                else:
+                    async with self.engine.connect() as conn:
+                        loaded = await self._load_cases(conn, chunk)
+                for row in loaded:
+                    for given in wanted[row.number]:
+                        found[given] = row
+            return found
+        memo = self.cases_memo
+        memo.at(version)
+        missing: list[str] = []
+        for number, givens in wanted.items():
+            known = memo.get(number)
+            if known is MISSING:
+                missing.append(number)
+            elif known is not None:
+                found.update(dict.fromkeys(givens, known))
+        for chunk in _chunks(missing):
+            loaded_by_number = {r.number: r for r in _case_rows(*await reader.cases(chunk))}
+            for number in chunk:
+                read = loaded_by_number.get(number)
+                memo.put(version, number, read)  # an unknown number is remembered as None
+                if read is not None:
+                    found.update(dict.fromkeys(wanted[number], read))
         return found
 
     async def _load_cases(self, conn: AsyncConnection, numbers: list[str]) -> list[CaseRow]:
@@ -382,10 +415,26 @@ class Store:
     async def restrictions_of(self, debtor_ids: Sequence[str]) -> dict[str, list[RestrictionRow]]:
         """Restrictions per debtor in one batch; every id asked for is a key (maybe ``[]``)."""
         found: dict[str, list[RestrictionRow]] = {d: [] for d in debtor_ids}
-        if self.reader is not None:
-            for chunk in _chunks(debtor_ids):
-                for r in await self.reader.restrictions(chunk):
+        reader = self.reader
+        if reader is not None:
+            version = reader.data_version()
+            memo = self.restrictions_memo
+            missing = list(found)
+            if version is not None:
+                memo.at(version)
+                missing = []
+                for debtor, rows in found.items():
+                    known = memo.get(debtor)
+                    if known is MISSING:
+                        missing.append(debtor)
+                    else:
+                        rows.extend(known)
+            for chunk in _chunks(missing):
+                for r in await reader.restrictions(chunk):
                     found[r.debtor_id].append(_restriction(r._asdict()))
+                if version is not None:
+                    for debtor in chunk:
+                        memo.put(version, debtor, tuple(found[debtor]))
             return found
         async with self.engine.connect() as conn:
             for chunk in _chunks(debtor_ids):

@@ -9,6 +9,10 @@ and the statements are Core's, compiled once for SQLite (per number of keys) wit
 own result converters, so the rows are exactly those the async engine returns. Writes stay
 on the async engine: WAL lets this connection read beside them, and each read sees every
 commit made before it started.
+
+A second connection, used on the event loop and never for rows, answers ``data_version``:
+the version the store's memo (``gateway/store_memo.py``) keys on. It is one statement that
+touches no table, so it stays on the loop rather than paying for a hand-off.
 """
 
 from __future__ import annotations
@@ -83,6 +87,8 @@ class SqliteReader:
         self._busy_timeout_ms = busy_timeout_ms
         self._thread = WorkerThread("store-reader")
         self._db: sqlite3.Connection | None = None  # made, used and closed on that thread
+        self._watch: sqlite3.Connection | None = None  # made on that thread, used on the loop
+        self.reads = 0  # reads handed to the thread (each one transaction)
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
@@ -90,6 +96,28 @@ class SqliteReader:
             db.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
             self._db = db
         return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        self._connection()
+        watch = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        watch.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+        return watch
+
+    async def open(self) -> None:
+        """Open both connections (on the reader's thread: opening a file may block)."""
+        if self._watch is None:
+            self._watch = await self._thread.run(self._open)
+
+    def data_version(self) -> int | None:
+        """A number that changes whenever another connection commits; None before ``open``.
+
+        The watch connection never writes, so every commit to the file moves it.
+        """
+        watch = self._watch
+        if watch is None:
+            return None
+        row = watch.execute("PRAGMA data_version").fetchone()
+        return int(row[0])
 
     def _in_transaction(self, read: Callable[[sqlite3.Connection], T]) -> T:
         db = self._connection()
@@ -101,6 +129,7 @@ class SqliteReader:
             db.execute("COMMIT")
 
     async def _run(self, read: Callable[[sqlite3.Connection], T]) -> T:
+        self.reads += 1
         return await self._thread.run(lambda: self._in_transaction(read))
 
     async def cases(self, numbers: Sequence[str]) -> CaseRows:
@@ -121,11 +150,16 @@ class SqliteReader:
         n = len(debtor_ids)
         return await self._run(lambda db: _query("restrictions", n).rows(db, debtor_ids))
 
-    def _close(self) -> None:
+    def _close(self, watch: sqlite3.Connection | None) -> None:
+        if watch is not None:
+            watch.close()
         if self._db is not None:
             self._db.close()
             self._db = None
 
     async def aclose(self) -> None:
-        """Close the connection on its thread, then let the thread go."""
-        await self._thread.aclose(self._close)
+        """Close the connections on the reader's thread, then let the thread go."""
+        # Taken out of the loop's hands first: a request still running sees no version
+        # (and reads without the memo) rather than a closed connection.
+        watch, self._watch = self._watch, None
+        await self._thread.aclose(lambda: self._close(watch))
