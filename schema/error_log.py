@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 
 from gateway.errors import LiandongError
 from gateway.masking import mask_text
+from schema.extension_runner import LeanRunnerSchema
 
 __all__ = ["LoggedFederationSchema", "LoggedSchema", "log_errors"]
 
@@ -45,8 +46,8 @@ def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext |
             )
 
 
-class LoggedSchema(strawberry.Schema):
-    """``strawberry.Schema`` with our error logging."""
+class LoggedSchema(LeanRunnerSchema, strawberry.Schema):
+    """``strawberry.Schema`` with our error logging (and the lean extension runner)."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -54,8 +55,8 @@ class LoggedSchema(strawberry.Schema):
         log_errors(errors, execution_context)
 
 
-class LoggedFederationSchema(FederationSchema):
-    """The federation schema with our error logging."""
+class LoggedFederationSchema(LeanRunnerSchema, FederationSchema):
+    """The federation schema with our error logging (and the lean extension runner)."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
