@@ -34,6 +34,7 @@ DEFAULT_TTL_S = 600.0
 class _Entry:
     fact: Fetched
     fresh_until: float  # monotonic seconds
+    hit: Fetched  # what a hit returns, made once: facts are frozen, so hits share it
 
 
 class FactCache:
@@ -79,7 +80,7 @@ class FactCache:
                 self.misses += 1
             return None
         self.hits += 1
-        return replace(entry.fact, cached=True)
+        return entry.hit
 
     def get_stale(self, key: CacheKey) -> Fetched | None:
         """The last fact for ``key`` if it is past its TTL but within the stale window.
@@ -101,7 +102,7 @@ class FactCache:
         if self.enabled:
             ttl = self.ttl(key[1])
             fresh_until = time.monotonic() + (ttl if fresh_for is None else min(ttl, fresh_for))
-            self._entries[key] = _Entry(value, fresh_until)
+            self._entries[key] = _Entry(value, fresh_until, replace(value, cached=True))
 
     def invalidate(self, debtor_ids: Iterable[str], facets: Iterable[Facet] | None = None) -> int:
         """Drop entries of these debtors (all facets, or only ``facets``); returns the count.

@@ -11,6 +11,10 @@ scalar, and collecting each object's sub-selections again for every request. So:
 - **Sub-selections** are collected once per (object type, field nodes of the cached
   document) and shared between requests, for operations without directives (``@skip`` and
   ``@include`` are the only thing that would make a collection depend on variables).
+- **Objects whose selected fields are all plain scalars** (and ``__typename``), such as a
+  provenance or an identity, are completed in one loop over a plan made once per shared
+  selection: no ``Path`` and no call per field. Reading attributes has no side effects,
+  so on anything unusual the whole object is simply done again on the path above.
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 __all__ = ["FastExecutionContext"]
 
 _MAX_SHARED = 4096  # collected selections kept; a handful per distinct operation
+_TYPENAME = "__typename"
+
+# How one field of an all-scalar selection is answered: response name, the attribute
+# reader (None for ``__typename``), the scalar or enum type, and whether it is non-null.
+_Step = tuple[str, Any, Any, bool]
 
 
 class _HasDirective(Visitor):
@@ -52,6 +61,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     _shared: ClassVar[OrderedDict[tuple[int, ...], tuple[Any, CollectedFields]]] = OrderedDict()
     _static: ClassVar[dict[int, tuple[Node, bool]]] = {}
     _leaves: ClassVar[dict[int, tuple[GraphQLField, tuple[Any, bool] | None]]] = {}
+    # Plans of shared all-scalar selections, by id of the grouped field set (kept alive).
+    _plans: ClassVar[dict[int, tuple[Any, list[_Step] | None]]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,9 +91,47 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         collected = super().collect_subfields(return_type, field_details_list)
         keep = (self.schema, return_type, [fd.node for fd in field_details_list])
         self._shared[key] = (keep, collected)
+        grouped = collected.grouped_field_set
+        self._plans[id(grouped)] = (grouped, _plan(return_type, grouped))
         if len(self._shared) > _MAX_SHARED:
-            self._shared.popitem(last=False)
+            _, (_, dropped) = self._shared.popitem(last=False)
+            self._plans.pop(id(dropped.grouped_field_set), None)
         return collected
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        shortcut = self._shareable and position_context is None
+        planned = self._plans.get(id(grouped_field_set)) if shortcut else None
+        if planned is not None and planned[0] is grouped_field_set and planned[1] is not None:
+            results: dict[str, Any] = {}
+            is_awaitable = self.is_awaitable
+            try:
+                for name, read, leaf_type, non_null in planned[1]:
+                    if read is None:
+                        results[name] = parent_type.name
+                        continue
+                    value = read(source_value, None)
+                    if value is None:
+                        if non_null:
+                            break
+                        results[name] = None
+                    elif is_awaitable(value):
+                        break
+                    else:
+                        results[name] = self.complete_leaf_value(leaf_type, value)
+                else:
+                    return results
+            except Exception:  # noqa: S110 - done again below, where errors are reported
+                pass
+        return super().execute_fields(
+            parent_type, source_value, path, grouped_field_set, position_context
+        )
 
     def execute_field(
         self,
@@ -125,6 +174,22 @@ def _leaf(field_def: GraphQLField) -> tuple[Any, bool] | None:
         found = (inner, isinstance(field_type, GraphQLNonNull))
     FastExecutionContext._leaves[id(field_def)] = (field_def, found)
     return found
+
+
+def _plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Step] | None:
+    """The steps answering ``grouped_field_set`` if every field in it is a plain scalar."""
+    steps: list[_Step] = []
+    for name, field_details_list in grouped_field_set.items():
+        node = field_details_list[0].node
+        if node.name.value == _TYPENAME:
+            steps.append((name, None, None, True))
+            continue
+        field_def = parent_type.fields.get(node.name.value)
+        leaf = _leaf(field_def) if field_def is not None and not node.arguments else None
+        if field_def is None or leaf is None:
+            return None
+        steps.append((name, field_def.resolve, *leaf))
+    return steps or None
 
 
 def _static(node: Node) -> bool:

@@ -92,7 +92,21 @@ def test_selections_depending_on_variables_are_not_shared() -> None:
 @settings(max_examples=60, deadline=None)
 @given(
     fields=st.lists(
-        st.sampled_from(["name", "maybe", "count", "colour", "tags", "broken", "wrong", "boom"]),
+        st.sampled_from(
+            [
+                "name",
+                "maybe",
+                "count",
+                "colour",
+                "tags",
+                "broken",
+                "wrong",
+                "boom",
+                "__typename",
+                "alias: count",
+                "alias: name",
+            ]
+        ),
         min_size=1,
         max_size=6,
     ),
@@ -101,3 +115,22 @@ def test_selections_depending_on_variables_are_not_shared() -> None:
 def test_any_selection_same_answer(fields: list[str], n: int) -> None:
     query = "{ items(n: " + str(n) + ") { " + " ".join(fields) + " } }"
     assert _run(FAST, query, {}) == _run(PLAIN, query, {})
+
+
+def test_objects_of_plain_scalars_take_no_call_per_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    execute_field = FastExecutionContext.execute_field
+
+    def counted(self: FastExecutionContext, parent_type: Any, *args: Any) -> Any:
+        calls.append(parent_type.name)
+        return execute_field(self, parent_type, *args)
+
+    monkeypatch.setattr(FastExecutionContext, "execute_field", counted)
+    query = "{ items(n: 3) { name maybe count colour __typename } }"
+    for _ in range(2):
+        calls.clear()
+        assert _run(FAST, query, {}) == _run(PLAIN, query, {})
+    assert calls == ["Query"]  # the items themselves: one plan each, no field calls
+    calls.clear()
+    _run(FAST, "{ items(n: 3) { name broken } }", {})  # item 1's broken is null: redone
+    assert calls.count("Leafy") == 2
