@@ -54,8 +54,9 @@ __all__ = [
 
 _CHUNK = 500  # keys per IN (...): well under SQLite's and PostgreSQL's parameter limits
 # Cases and debtors' restrictions remembered while the database is unchanged (see
-# gateway/store_memo.py); a few hundred bytes each, so a few MiB at most.
-MEMO_SIZE = 4096
+# gateway/store_memo.py), counted in ids held: a case counts one plus its parties and staff,
+# a debtor one plus its restrictions. A unit is a few hundred bytes: a few MiB per memo.
+MEMO_UNITS = 16384
 _DDL_LOCK = 0x6C69616E646F6E67  # pg advisory lock key serialising create_all ("liandong")
 
 
@@ -175,9 +176,9 @@ class Store:
         self.reader = reader  # the hot reads of a SQLite file (see store_reader)
         self._restriction_listeners: list[RestrictionListener] = []
         # Only with a reader: its version is what makes a remembered row current.
-        self.cases_memo: VersionedMemo[str, CaseRow | None] = VersionedMemo(MEMO_SIZE)
+        self.cases_memo: VersionedMemo[str, CaseRow | None] = VersionedMemo(MEMO_UNITS, _case_units)
         self.restrictions_memo: VersionedMemo[str, tuple[RestrictionRow, ...]] = VersionedMemo(
-            MEMO_SIZE
+            MEMO_UNITS, _restriction_units
         )
 
     def add_restriction_listener(self, listener: RestrictionListener) -> None:
@@ -446,6 +447,16 @@ class Store:
                 for r in result:
                     found[r.debtor_id].append(_restriction(r._mapping))
         return found
+
+
+def _case_units(row: CaseRow | None) -> int:
+    if row is None:
+        return 1
+    return 1 + len(row.debtor_ids) + len(row.officer_ids) + len(row.judge_ids)
+
+
+def _restriction_units(rows: tuple[RestrictionRow, ...]) -> int:
+    return 1 + len(rows)
 
 
 def _case_rows(head: Sequence[Any], parties: Sequence[Any], staff: Sequence[Any]) -> list[CaseRow]:

@@ -11,6 +11,7 @@ returns what a read of the database would return at that moment.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Generic, Literal, TypeVar
 
 from cachetools import LRUCache
@@ -28,12 +29,20 @@ class _Missing(enum.Enum):
 MISSING = _Missing.MISSING  # what ``get`` returns for a key the memo does not hold
 
 
-class VersionedMemo(Generic[K, V]):
-    """Values by key, all valid for one version of the database (at most ``maxsize``)."""
+def _one(_value: object) -> int:
+    return 1
 
-    def __init__(self, maxsize: int) -> None:
+
+class VersionedMemo(Generic[K, V]):
+    """Values by key, all valid for one version of the database.
+
+    At most ``maxsize`` units are held, a value counting ``size(value)`` of them: rows vary
+    (a case may have one party or a hundred), and the bound is meant for memory.
+    """
+
+    def __init__(self, maxsize: int, size: Callable[[V], int] = _one) -> None:
         self._version: int | None = None
-        self._values: LRUCache[K, V] = LRUCache(maxsize)
+        self._values: LRUCache[K, V] = LRUCache(maxsize, getsizeof=size)
         self.hits = 0
         self.misses = 0
 
@@ -57,8 +66,14 @@ class VersionedMemo(Generic[K, V]):
 
         A read that began before the version moved may hold older rows: it is dropped.
         """
-        if version == self._version:
+        # A value larger than the whole memo is not kept: it is read each time instead.
+        if version == self._version and self._values.getsizeof(value) <= self._values.maxsize:
             self._values[key] = value
 
     def __len__(self) -> int:
         return len(self._values)
+
+    @property
+    def size(self) -> float:
+        """Units held now."""
+        return self._values.currsize

@@ -78,6 +78,16 @@ def test_memo_forgets_on_a_new_version_and_drops_late_reads() -> None:
     assert (memo.hits, memo.misses) == (1, 2)
 
 
+def test_memo_is_bounded_by_the_size_of_its_values() -> None:
+    memo: VersionedMemo[str, tuple[int, ...]] = VersionedMemo(maxsize=10, size=len)
+    memo.at(1)
+    memo.put(1, "big", tuple(range(11)))  # more than the whole memo: not kept
+    assert memo.get("big") is MISSING
+    for key in "abcd":
+        memo.put(1, key, (1, 2, 3))
+    assert memo.size <= 10 and len(memo) == 3 and memo.get("a") is MISSING  # oldest gone
+
+
 async def test_repeated_reads_reach_the_database_once(store: Store) -> None:
     assert store.reader is not None
     await store.upsert_case(case(NUMBERS[0], ["E-1"]))
