@@ -129,6 +129,11 @@ class SqlAuditLog:
         return cls(engine, key, writer, max_batch=max_batch)
 
     @property
+    def lock_waits(self) -> int:
+        """Attempts at the database's write lock that found another process holding it."""
+        return int(getattr(self._batches, "lock_waits", 0))
+
+    @property
     def healthy(self) -> bool:
         """False after a failed write (until one succeeds) or once the log is closing."""
         return self._healthy and not self._closing

@@ -35,16 +35,23 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway.workers import APP, can_share_port, serve_workers
+
     settings = _settings(args)  # fail here, naming the key, rather than in every worker
     if args.config:
         os.environ["LIANDONG_CONFIG"] = str(Path(args.config).resolve())
     if args.profile:
         os.environ["LIANDONG_PROFILE"] = args.profile
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    if args.workers > 1 and can_share_port():
+        # Each worker listens itself, so connections spread over them (gateway/workers.py).
+        return serve_workers(host, port, args.workers)
     uvicorn.run(
-        "gateway.asgi:app_factory",
+        APP,
         factory=True,
-        host=args.host or settings.host,
-        port=args.port if args.port is not None else settings.port,
+        host=host,
+        port=port,
         workers=args.workers,
         log_level="warning",
         access_log=False,

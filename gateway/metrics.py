@@ -20,7 +20,10 @@ Per agency (label ``agency``)::
     liandong_agency_circuit_state{state}      1 for the breaker's current state, else 0
     liandong_agency_health{health}            1 for the current verdict, else 0
 
-and ``liandong_cache_{hits,misses,stale_served}_total``, ``liandong_cache_entries``.
+and ``liandong_cache_{hits,misses,stale_served}_total``, ``liandong_cache_entries``; for a
+SQL audit log ``liandong_audit_records_total`` and ``liandong_audit_commits_total`` (their
+ratio is the group commit's batch size) and ``liandong_audit_lock_waits_total`` (attempts
+at a SQLite write lock that another process held). Each worker process counts its own.
 The endpoint is unauthenticated, like ``/healthz``: it carries no personal data or case.
 """
 
@@ -43,6 +46,7 @@ from starlette.routing import Route
 
 from connectors.breaker import CircuitState
 from connectors.service_stats import AgencyHealth
+from gateway.audit_store import SqlAuditLog
 
 if TYPE_CHECKING:
     from connectors.http import AgencyHttp
@@ -86,6 +90,25 @@ class GatewayCollector(Collector):
                 GaugeMetricFamily("liandong_cache_entries", "Entries held.", value=len(cache)),
             ]
         )
+        audit = services.audit
+        if isinstance(audit, SqlAuditLog):
+            metrics.extend(
+                [
+                    CounterMetricFamily(
+                        "liandong_audit_records", "Audit records written.", value=audit.appended
+                    ),
+                    CounterMetricFamily(
+                        "liandong_audit_commits",
+                        "Transactions that wrote them (group commits).",
+                        value=audit.commits,
+                    ),
+                    CounterMetricFamily(
+                        "liandong_audit_lock_waits",
+                        "Attempts at the write lock that another process held.",
+                        value=audit.lock_waits,
+                    ),
+                ]
+            )
         return metrics
 
     @staticmethod

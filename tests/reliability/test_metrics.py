@@ -139,3 +139,20 @@ async def test_health_routes(gw: Gateway) -> None:
     assert set(ready["agenciesUp"]) == set(AGENCIES)
     for agency in ready["agencies"].values():
         assert agency["circuit"] == "CLOSED"
+
+
+async def test_audit_figures_count_records_and_commits(
+    gw: Gateway, cases: list[CaseRecord]
+) -> None:
+    before = await scrape(gw)
+    await profiles(gw, cases, 4)
+    after = await scrape(gw)
+    records = metric(after, "liandong_audit_records_total") - metric(
+        before, "liandong_audit_records_total"
+    )
+    commits = metric(after, "liandong_audit_commits_total") - metric(
+        before, "liandong_audit_commits_total"
+    )
+    assert records == 4  # one record per look-up; scrapes are not recorded
+    assert 1 <= commits <= records  # one after another: at most one commit each
+    assert metric(after, "liandong_audit_lock_waits_total") == 0  # one process, no rival
