@@ -19,6 +19,21 @@ class Colour(enum.Enum):
     BLUE = "blue"
 
 
+@strawberry.interface
+class Thing:
+    label: str
+
+
+@strawberry.type
+class Box(Thing):
+    size: int
+
+
+@strawberry.type
+class Bag(Thing):
+    colour: Colour
+
+
 @strawberry.type
 class Leafy:
     name: str
@@ -28,6 +43,7 @@ class Leafy:
     tags: list[str]
     broken: str  # set to None: a null for a non-null field
     wrong: int  # set to a string: serialising fails
+    things: list[Thing]
 
     @strawberry.field
     def shout(self, times: int = 1) -> str:
@@ -51,13 +67,16 @@ class Query:
                 tags=[f"t{i}"] * i,
                 broken=None if i == 1 else "ok",  # type: ignore[arg-type]
                 wrong="x" if i == 2 else i,  # type: ignore[arg-type]
+                things=[Box(label=f"box{i}", size=i), Bag(label=f"bag{i}", colour=Colour.RED)],
             )
             for i in range(n)
         ]
 
 
-FAST = strawberry.Schema(query=Query, execution_context_class=FastExecutionContext)
-PLAIN = strawberry.Schema(query=Query)
+FAST = strawberry.Schema(
+    query=Query, types=[Box, Bag], execution_context_class=FastExecutionContext
+)
+PLAIN = strawberry.Schema(query=Query, types=[Box, Bag])
 
 QUERIES = [
     "{ items(n: 3) { name maybe count colour tags shout(times: 2) boom } }",
@@ -66,6 +85,9 @@ QUERIES = [
     "query($s: Boolean!) { items(n: 2) { name @skip(if: $s) count @include(if: $s) } }",
     "{ items(n: 2) { ...F } } fragment F on Leafy { name colour __typename }",
     "{ a: items(n: 1) { name } b: items(n: 2) { n: name name } }",
+    # One field's details, two object types: each gets its own sub-selection.
+    "{ items(n: 3) { things { label __typename ... on Box { size } ... on Bag { colour } } } }",
+    "{ items(n: 2) { things { ... on Bag { colour label } ... on Box { label } } } }",
 ]
 
 
