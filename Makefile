@@ -27,6 +27,7 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.audit_batches
 	$(BIN)/python -m bench.screening
 	$(BIN)/python -m pytest -q -m load
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bench.audit_batches import measure as measure_audit_batches
 from bench.fixtures import PROFILE_MANY, GatewayConfig, person_cases
 from bench.load import encode_requests, run
 from bench.plain import create_app as plain_app
@@ -99,3 +100,9 @@ async def test_load_generator_sends_exactly_the_requests_it_counts() -> None:
     assert figures["statuses"] == {"200": 35, "404": 5}
     assert figures["graphql_errors"] == 5
     assert figures["transport_errors"] == 0
+
+
+async def test_audit_batches_commit_the_batch_size_it_names(tmp_path: Path) -> None:
+    # Counts only: k concurrent appends make one commit of k records.
+    row = await measure_audit_batches(tmp_path, batch=4, records=40)
+    assert row["batch"] == 4 and row["commits"] == 10
