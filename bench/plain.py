@@ -6,13 +6,17 @@ ratio of the two request rates is what GraphQL execution (and everything else th
 does per request) costs. The endpoint still does what any server must: read the request,
 parse its JSON, pick the answer by ``variables.id``, send it.
 
-Started by ``bench.processes.start_plain`` as ``uvicorn bench.plain:app_factory --factory``,
-with ``BENCH_PLAIN_BODIES`` naming a JSON-lines file of ``{"id": ..., "body": "..."}``.
+Started by ``bench.processes.start_plain`` as ``python -m bench.plain --workers N --port P``
+(the gateway's own supervisor, ``gateway/workers.py``, so that both spread connections over
+their workers the same way), with ``BENCH_PLAIN_BODIES`` naming a JSON-lines file of
+``{"id": ..., "body": "..."}``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 from pathlib import Path
 
 import orjson
@@ -21,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-__all__ = ["BODIES_ENV", "app_factory", "create_app", "load_bodies"]
+__all__ = ["BODIES_ENV", "app_factory", "create_app", "load_bodies", "main"]
 
 BODIES_ENV = "BENCH_PLAIN_BODIES"
 _NOT_FOUND = b'{"data":null,"errors":[{"message":"no captured body for this id"}]}'
@@ -61,3 +65,19 @@ def create_app(bodies: dict[str, bytes]) -> Starlette:
 def app_factory() -> Starlette:
     """The app over the bodies named by ``$BENCH_PLAIN_BODIES``."""
     return create_app(load_bodies(Path(os.environ[BODIES_ENV])))
+
+
+def main() -> int:
+    """Serve ``app_factory`` on 127.0.0.1 with ``--workers`` processes."""
+    from gateway.workers import serve_workers
+
+    parser = argparse.ArgumentParser(description="the plain yardstick")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    return serve_workers(args.host, args.port, args.workers, app="bench.plain:app_factory")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

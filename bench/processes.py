@@ -189,11 +189,10 @@ async def start_gateway(name: str, config: Path, *, workers: int) -> Proc:
 
 
 async def start_plain(name: str, bodies: Path, *, workers: int) -> Proc:
-    """The plain starlette app under the same uvicorn, serving ``bodies``."""
+    """The plain starlette app under the same uvicorn and supervisor, serving ``bodies``."""
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", "bench.plain:app_factory", "--factory"]
-    argv += ["--workers", str(workers), "--host", HOST, "--port", str(port)]
-    argv += ["--log-level", "warning", "--no-access-log"]
+    argv = [sys.executable, "-m", "bench.plain", "--workers", str(workers)]
+    argv += ["--host", HOST, "--port", str(port)]
     proc = await _spawn(name, argv, bench_env({"BENCH_PLAIN_BODIES": str(bodies)}))
     proc.url = f"http://{HOST}:{port}"
     await _ready(proc, workers)
@@ -203,8 +202,8 @@ async def start_plain(name: str, bodies: Path, *, workers: int) -> Proc:
 async def _ready(proc: Proc, workers: int) -> None:
     try:
         await proc.wait_http("/readyz", passes=3)
-        # Every worker runs its own start-up; the socket is shared, so wait until they all
-        # exist and have had the time the first one needed before measuring anything.
+        # Every worker runs its own start-up and any of them may get a connection: wait
+        # until they all exist and have had the time the first one needed before measuring.
         for _ in range(600):  # up to a minute; /proc is the only place to learn it from
             if workers <= 1 or len(proc.workers()) >= workers:
                 break

@@ -58,16 +58,16 @@ def reuse_port_socket(host: str, port: int, *, listen: bool = True) -> socket.so
     return sock
 
 
-def _worker(host: str, port: int) -> None:
-    """One worker: its own socket, one uvicorn server, the gateway app from the environment."""
+def _worker(app: str, host: str, port: int) -> None:
+    """One worker: its own socket, one uvicorn server, ``app`` (a factory's import string)."""
     sock = reuse_port_socket(host, port)
-    config = uvicorn.Config(APP, factory=True, log_level="warning", access_log=False)
+    config = uvicorn.Config(app, factory=True, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 
 class _Supervisor:
-    def __init__(self, host: str, port: int, workers: int) -> None:
-        self.host, self.port, self.count = host, port, workers
+    def __init__(self, app: str, host: str, port: int, workers: int) -> None:
+        self.app, self.host, self.port, self.count = app, host, port, workers
         self.stop = threading.Event()
         self.failed = False
         self._context = multiprocessing.get_context("spawn")
@@ -75,7 +75,7 @@ class _Supervisor:
 
     def _start_one(self) -> BaseProcess:
         process = self._context.Process(
-            target=_worker, args=(self.host, self.port), name="liandong-worker"
+            target=_worker, args=(self.app, self.host, self.port), name="liandong-worker"
         )
         process.start()
         return process
@@ -123,17 +123,18 @@ class _Supervisor:
         return 1 if self.failed else 0
 
 
-def serve_workers(host: str, port: int, workers: int) -> int:
-    """Run ``workers`` gateway processes on ``host:port`` until SIGINT or SIGTERM.
+def serve_workers(host: str, port: int, workers: int, app: str = APP) -> int:
+    """Run ``workers`` processes serving ``app`` on ``host:port`` until SIGINT or SIGTERM.
 
-    Port 0 picks a free port once, for all of them; it is logged. Returns the exit status.
+    ``app`` names an app factory (``module:function``); the gateway's by default. Port 0
+    picks a free port once, for all of them; it is logged. Returns the exit status.
     """
     # A bound socket that never listens holds the port's number and its SO_REUSEPORT group
     # while the workers come and go, and gets no connections itself.
     holder = reuse_port_socket(host, port, listen=False)
     try:
         port = holder.getsockname()[1]
-        logger.warning("liandong serving on http://%s:%s with %s workers", host, port, workers)
-        return _Supervisor(host, port, workers).run()
+        logger.warning("%s serving on http://%s:%s with %s workers", app, host, port, workers)
+        return _Supervisor(app, host, port, workers).run()
     finally:
         holder.close()
