@@ -7,9 +7,14 @@ from pathlib import Path
 
 import orjson
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from bench.audit_batches import measure as measure_audit_batches
 from bench.fixtures import PROFILE_MANY, GatewayConfig, person_cases
+from bench.inprocess import call, running
 from bench.load import encode_requests, run
 from bench.plain import create_app as plain_app
 from bench.scenarios import BatchLimits, batch_expectations
@@ -106,3 +111,18 @@ async def test_audit_batches_commit_the_batch_size_it_names(tmp_path: Path) -> N
     # Counts only: k concurrent appends make one commit of k records.
     row = await measure_audit_batches(tmp_path, batch=4, records=40)
     assert row["batch"] == 4 and row["commits"] == 10
+
+
+async def test_inprocess_calls_the_app_as_a_server_would() -> None:
+    seen: list[bytes] = []
+
+    async def graphql(request: Request) -> Response:
+        seen.append(await request.body())
+        assert request.headers["authorization"] == "Bearer t0ken"
+        return Response(b'{"data":{}}', media_type="application/json")
+
+    app = Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
+    async with running(app):
+        sent = await call(app, b'{"query":"{ a }"}', "t0ken")
+    assert sent[0]["status"] == 200 and sent[-1]["body"] == b'{"data":{}}'
+    assert seen == [b'{"query":"{ a }"}']
