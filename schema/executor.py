@@ -15,6 +15,9 @@ scalar, and collecting each object's sub-selections again for every request. So:
   provenance or an identity, are completed in one loop over a plan made once per shared
   selection: no ``Path`` and no call per field. Reading attributes has no side effects,
   so on anything unusual the whole object is simply done again on the path above.
+
+And once the response is built, the executor lets go of the one reference cycle it made
+(``build_response``), so that a request's objects are freed when it ends.
 """
 
 from __future__ import annotations
@@ -68,13 +71,26 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         # A resolver middleware (a strawberry extension with ``resolve``) must see every field.
         self._plain_resolvers = not getattr(self.middleware_manager, "_middleware_resolvers", None)
+        self._static_operation = _static(self.operation)
         self._shareable = (
             self._plain_resolvers
-            and _static(self.operation)
+            and self._static_operation
             and all(
                 not f.variable_signatures and _static(f.definition) for f in self.fragments.values()
             )
         )
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        try:
+            return super().build_response(data)
+        finally:
+            if self._static_operation:
+                # ``async_helpers`` holds bound methods of this executor: a reference cycle
+                # that kept each request's whole object graph (its context, loaders, facts)
+                # alive until the next garbage collection, so every collection had dozens
+                # of requests' objects to walk. Without directives there is no @defer or
+                # @stream, hence no sub-executor to come that would copy the helpers.
+                del self.async_helpers
 
     def collect_subfields(
         self, return_type: GraphQLObjectType, field_details_list: list[FieldDetails]

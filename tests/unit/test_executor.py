@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import gc
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schema.executor import FastExecutionContext
+from schema.prepared import ParsedInPath, ValidatedByText
 
 
 @strawberry.enum
@@ -156,3 +158,26 @@ def test_objects_of_plain_scalars_take_no_call_per_field(monkeypatch: pytest.Mon
     calls.clear()
     _run(FAST, "{ items(n: 3) { name broken } }", {})  # item 1's broken is null: redone
     assert calls.count("Leafy") == 2
+
+
+async def test_an_operation_leaves_no_reference_cycles() -> None:
+    # Each request's objects must go when it ends, not wait for a garbage collection.
+    # (Parsing and validating make cycles of their own: the gateway caches both.)
+    cached = strawberry.Schema(
+        query=Query,
+        types=[Box, Bag],
+        execution_context_class=FastExecutionContext,
+        extensions=[lambda: ParsedInPath(maxsize=8), ValidatedByText],
+    )
+    query = "{ items(n: 3) { name colour things { label ... on Box { size } } } }"
+    assert (await cached.execute(query)).errors is None
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(5):
+            result = await cached.execute(query)
+            assert result.errors is None
+        del result
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
