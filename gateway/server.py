@@ -12,16 +12,29 @@ from starlette.applications import Starlette
 __all__ = ["RunningServer", "bind", "start_server"]
 
 
-def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """A listening socket; port 0 takes a free one (read it back from ``getsockname``)."""
+def bind(
+    host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False, listen: bool = True
+) -> socket.socket:
+    """A listening socket; port 0 takes a free one (read it back from ``getsockname``).
+
+    ``reuse_port`` puts it in the port's ``SO_REUSEPORT`` group (``gateway/workers.py``);
+    ``listen=False`` only binds it.
+    """
     # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose proto says
     # TCP, and accepted sockets inherit it; with 0, a response written in two parts waits
     # for the client's delayed ACK (~40 ms).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.setblocking(False)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        if listen:
+            sock.listen(2048)
+            sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
     return sock
 
 

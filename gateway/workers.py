@@ -26,7 +26,9 @@ from types import FrameType
 
 import uvicorn
 
-__all__ = ["can_share_port", "reuse_port_socket", "serve_workers"]
+from gateway.server import bind
+
+__all__ = ["can_share_port", "serve_workers"]
 
 logger = logging.getLogger("liandong.workers")
 
@@ -41,26 +43,9 @@ def can_share_port() -> bool:
     return hasattr(socket, "SO_REUSEPORT")
 
 
-def reuse_port_socket(host: str, port: int, *, listen: bool = True) -> socket.socket:
-    """A TCP socket on ``host:port`` in the port's ``SO_REUSEPORT`` group."""
-    # IPPROTO_TCP spelled out for the reason given in gateway/server.py (TCP_NODELAY).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-        if listen:
-            sock.listen(2048)
-            sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
 def _worker(app: str, host: str, port: int) -> None:
     """One worker: its own socket, one uvicorn server, ``app`` (a factory's import string)."""
-    sock = reuse_port_socket(host, port)
+    sock = bind(host, port, reuse_port=True)
     config = uvicorn.Config(app, factory=True, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -131,7 +116,7 @@ def serve_workers(host: str, port: int, workers: int, app: str = APP) -> int:
     """
     # A bound socket that never listens holds the port's number and its SO_REUSEPORT group
     # while the workers come and go, and gets no connections itself.
-    holder = reuse_port_socket(host, port, listen=False)
+    holder = bind(host, port, reuse_port=True, listen=False)
     try:
         port = holder.getsockname()[1]
         logger.warning("%s serving on http://%s:%s with %s workers", app, host, port, workers)

@@ -90,7 +90,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 # alive until the next garbage collection, so every collection had dozens
                 # of requests' objects to walk. Without directives there is no @defer or
                 # @stream, hence no sub-executor to come that would copy the helpers.
-                del self.async_helpers
+                vars(self).pop("async_helpers", None)
 
     def collect_subfields(
         self, return_type: GraphQLObjectType, field_details_list: list[FieldDetails]
