@@ -22,7 +22,9 @@ And once the response is built, the executor lets go of the one reference cycle 
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from graphql import (
@@ -37,12 +39,15 @@ from graphql.execution.collect_fields import CollectedFields, FieldDetails
 from graphql.language import DirectiveNode, Node, Visitor
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 __all__ = ["FastExecutionContext"]
 
 _MAX_SHARED = 4096  # collected selections kept; a handful per distinct operation
 _TYPENAME = "__typename"
 
+# A plain scalar field: its attribute reader, its scalar or enum type, whether non-null.
+_Leaf = tuple[Callable[[Any], Any], Any, bool]
 # How one field of an all-scalar selection is answered: response name, the attribute
 # reader (None for ``__typename``), the scalar or enum type, and whether it is non-null.
 _Step = tuple[str, Any, Any, bool]
@@ -63,7 +68,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     # an id cannot be reused while its entry exists.
     _shared: ClassVar[OrderedDict[tuple[int, ...], tuple[Any, CollectedFields]]] = OrderedDict()
     _static: ClassVar[dict[int, tuple[Node, bool]]] = {}
-    _leaves: ClassVar[dict[int, tuple[GraphQLField, tuple[Any, bool] | None]]] = {}
+    _leaves: ClassVar[dict[int, tuple[GraphQLField, _Leaf | None]]] = {}
     # Plans of shared all-scalar selections, by id of the grouped field set (kept alive).
     _plans: ClassVar[dict[int, tuple[Any, list[_Step] | None]]] = {}
 
@@ -132,7 +137,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if read is None:
                         results[name] = parent_type.name
                         continue
-                    value = read(source_value, None)
+                    value = read(source_value)
                     if value is None:
                         if non_null:
                             break
@@ -161,10 +166,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             node = field_details_list[0].node
             field_def = parent_type.fields.get(node.name.value)
             leaf = _leaf(field_def) if field_def is not None and not node.arguments else None
-            if field_def is not None and leaf is not None:
-                leaf_type, non_null = leaf
+            if leaf is not None:
+                read, leaf_type, non_null = leaf
                 try:
-                    value = field_def.resolve(source, None)
+                    value = read(source)
                     if value is not None and not self.is_awaitable(value):
                         return self.complete_leaf_value(leaf_type, value)
                     if value is None and not non_null:
@@ -176,20 +181,33 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
 
-def _leaf(field_def: GraphQLField) -> tuple[Any, bool] | None:
-    """(scalar or enum type, non-null) if the field only reads a scalar attribute."""
+def _leaf(field_def: GraphQLField) -> _Leaf | None:
+    """(reader, scalar or enum type, non-null) if the field only reads a scalar attribute."""
     known = FastExecutionContext._leaves.get(id(field_def))
     if known is not None:
         return known[1]
-    found: tuple[Any, bool] | None = None
+    found: _Leaf | None = None
     field_type = field_def.type
     inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
     # strawberry marks the resolvers of fields that only read an attribute ``_is_default``.
     plain = getattr(field_def.resolve, "_is_default", False) and not field_def.args
     if plain and isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-        found = (inner, isinstance(field_type, GraphQLNonNull))
+        found = (_reader(field_def), inner, isinstance(field_type, GraphQLNonNull))
     FastExecutionContext._leaves[id(field_def)] = (field_def, found)
     return found
+
+
+def _reader(field_def: GraphQLField) -> Callable[[Any], Any]:
+    """What the field's resolver does with a source, without the calls around it."""
+    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    # strawberry's resolver for such a field is ``default_resolver(source, python_name)``
+    # behind three calls (``_get_basic_result``, ``get_result``, two properties); with the
+    # default ``getattr`` that is one attribute read.
+    if field is not None and field.default_resolver is getattr and field.python_name:
+        return operator.attrgetter(field.python_name)
+    resolve = field_def.resolve
+    assert resolve is not None
+    return lambda source: resolve(source, None)
 
 
 def _plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Step] | None:
@@ -202,9 +220,9 @@ def _plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Step]
             continue
         field_def = parent_type.fields.get(node.name.value)
         leaf = _leaf(field_def) if field_def is not None and not node.arguments else None
-        if field_def is None or leaf is None:
+        if leaf is None:
             return None
-        steps.append((name, field_def.resolve, *leaf))
+        steps.append((name, *leaf))
     return steps or None
 
 
