@@ -39,7 +39,8 @@ from graphql.execution.collect_fields import CollectedFields, FieldDetails
 from graphql.language import DirectiveNode, Node, Visitor
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+from schema.lean_resolvers import strawberry_field
 
 __all__ = ["FastExecutionContext"]
 
@@ -199,14 +200,22 @@ def _leaf(field_def: GraphQLField) -> _Leaf | None:
 
 def _reader(field_def: GraphQLField) -> Callable[[Any], Any]:
     """What the field's resolver does with a source, without the calls around it."""
-    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    # strawberry's resolver for such a field is ``default_resolver(source, python_name)``
-    # behind three calls (``_get_basic_result``, ``get_result``, two properties); with the
-    # default ``getattr`` that is one attribute read.
-    if field is not None and field.default_resolver is getattr and field.python_name:
-        return operator.attrgetter(field.python_name)
+    field = strawberry_field(field_def)
     resolve = field_def.resolve
     assert resolve is not None
+    # For a basic field (no resolver, no field extensions such as permission classes, no
+    # exception handlers) strawberry's resolver is ``_get_basic_result``, which calls
+    # ``default_resolver(source, python_name)`` behind ``get_result`` and two properties;
+    # with the default ``getattr`` that is one attribute read. Anything else keeps its
+    # resolver: a permission class must still run.
+    if (
+        field is not None
+        and field.is_basic_field
+        and getattr(resolve, "__name__", "") == "_get_basic_result"
+        and field.default_resolver is getattr
+        and field.python_name
+    ):
+        return operator.attrgetter(field.python_name)
     return lambda source: resolve(source, None)
 
 

@@ -16,13 +16,19 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLObjectType, GraphQLResolveInfo
+from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-__all__ = ["lean_resolver", "use_lean_resolvers"]
+__all__ = ["lean_resolver", "strawberry_field", "use_lean_resolvers"]
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+
+
+def strawberry_field(gql_field: GraphQLField) -> StrawberryField | None:
+    """The strawberry field a graphql-core field was made from, if any."""
+    field = (gql_field.extensions or {}).get(_BACKREF)
+    return field if isinstance(field, StrawberryField) else None
 
 
 def lean_resolver(field: StrawberryField, info_class: type[Any]) -> Callable[..., Any] | None:
@@ -61,8 +67,8 @@ def use_lean_resolvers(schema: strawberry.Schema) -> int:
         if not isinstance(gql_type, GraphQLObjectType) or gql_type is subscription:
             continue
         for gql_field in gql_type.fields.values():
-            field = (gql_field.extensions or {}).get(_BACKREF)
-            if not isinstance(field, StrawberryField) or gql_field.args:
+            field = strawberry_field(gql_field)
+            if field is None or gql_field.args:
                 continue
             lean = lean_resolver(field, info_class)
             if lean is not None:

@@ -10,6 +10,7 @@ import pytest
 import strawberry
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strawberry.permission import BasePermission
 
 from schema.executor import FastExecutionContext
 from schema.prepared import ParsedInPath, ValidatedByText
@@ -19,6 +20,13 @@ from schema.prepared import ParsedInPath, ValidatedByText
 class Colour(enum.Enum):
     RED = "red"
     BLUE = "blue"
+
+
+class Deny(BasePermission):
+    message = "not for you"
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
 
 
 @strawberry.interface
@@ -46,6 +54,8 @@ class Leafy:
     broken: str  # set to None: a null for a non-null field
     wrong: int  # set to a string: serialising fails
     things: list[Thing]
+    # A plain attribute behind a permission class: no shortcut may read it directly.
+    hidden: str = strawberry.field(default="secret", permission_classes=[Deny])
 
     @strawberry.field
     def shout(self, times: int = 1) -> str:
@@ -90,6 +100,8 @@ QUERIES = [
     # One field's details, two object types: each gets its own sub-selection.
     "{ items(n: 3) { things { label __typename ... on Box { size } ... on Bag { colour } } } }",
     "{ items(n: 2) { things { ... on Bag { colour label } ... on Box { label } } } }",
+    "{ items(n: 2) { name hidden } }",
+    "{ items(n: 2) { hidden } }",
 ]
 
 
