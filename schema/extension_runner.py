@@ -95,30 +95,32 @@ class _Stage:
 class LeanExtensionsRunner(SchemaExtensionsRunner):
     """``SchemaExtensionsRunner`` whose stages use the hooks found once per class."""
 
-    def _stage(self, name: str, fallback: type[ExtensionContextManagerBase]) -> Any:
+    def _stage(self, manager: type[ExtensionContextManagerBase]) -> Any:
+        # ``manager`` is strawberry's manager for the stage: it names the hook, and it is
+        # what the stage falls back to.
         hooks: list[tuple[_Enter, SchemaExtension]] = []
         for extension in self.extensions:
-            enter = _hook(type(extension), name)
+            enter = _hook(type(extension), manager.HOOK_NAME)
             if enter is _UNSUPPORTED:
-                return fallback(self.extensions)
+                return manager(self.extensions)
             if enter is not None:
                 hooks.append((enter, extension))
         return _Stage(hooks)
 
     def operation(self) -> OperationContextManager:
-        stage: OperationContextManager = self._stage("on_operation", OperationContextManager)
+        stage: OperationContextManager = self._stage(OperationContextManager)
         return stage
 
     def validation(self) -> ValidationContextManager:
-        stage: ValidationContextManager = self._stage("on_validate", ValidationContextManager)
+        stage: ValidationContextManager = self._stage(ValidationContextManager)
         return stage
 
     def parsing(self) -> ParsingContextManager:
-        stage: ParsingContextManager = self._stage("on_parse", ParsingContextManager)
+        stage: ParsingContextManager = self._stage(ParsingContextManager)
         return stage
 
     def executing(self) -> ExecutingContextManager:
-        stage: ExecutingContextManager = self._stage("on_execute", ExecutingContextManager)
+        stage: ExecutingContextManager = self._stage(ExecutingContextManager)
         return stage
 
 
