@@ -205,6 +205,9 @@ class Lab:
         result["server_cores_busy"] = round(busy, 2)
         rps = result["rps"] or 1.0
         result["server_cpu_ms_per_req"] = round(busy / rps * 1000, 3)
+        # The event loops' share, apart from the workers' other threads (store reader,
+        # audit commit): which side a cost lands on says what could remove it.
+        result["server_loop_cpu_ms_per_req"] = round(before.loop_per_second(after) / rps * 1000, 3)
         if mocks_before is not None and mocks_after is not None:
             result["mocks_cores_busy"] = round(mocks_before.per_second(mocks_after), 2)
         return result

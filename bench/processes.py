@@ -61,10 +61,15 @@ class CpuSample:
 
     at: float
     cpu_s: float
+    loop_cpu_s: float = 0.0  # of their main threads alone (the event loops)
 
     def per_second(self, later: CpuSample) -> float:
         """Cores busy on average between this sample and ``later``."""
         return (later.cpu_s - self.cpu_s) / max(1e-9, later.at - self.at)
+
+    def loop_per_second(self, later: CpuSample) -> float:
+        """Cores the main threads kept busy between this sample and ``later``."""
+        return (later.loop_cpu_s - self.loop_cpu_s) / max(1e-9, later.at - self.at)
 
 
 @dataclass
@@ -91,7 +96,12 @@ class Proc:
 
     def cpu(self) -> CpuSample:
         """CPU time used so far by the workers (the supervisor only sleeps)."""
-        return CpuSample(time.perf_counter(), sum(_cpu_s(pid) for pid in self.workers()))
+        workers = self.workers()
+        return CpuSample(
+            time.perf_counter(),
+            sum(_cpu_s(f"/proc/{pid}/stat") for pid in workers),
+            sum(_cpu_s(f"/proc/{pid}/task/{pid}/stat") for pid in workers),
+        )
 
     async def wait_http(self, path: str, *, timeout_s: float = 60.0, passes: int = 1) -> None:
         """Wait until ``GET url+path`` answers 200 on ``passes`` fresh connections in a row."""
@@ -267,9 +277,10 @@ def _rss(pid: int) -> int:
     return 0
 
 
-def _cpu_s(pid: int) -> float:
+def _cpu_s(stat_path: str) -> float:
+    # A process's stat counts all its threads; a task's (``/proc/P/task/T/stat``) one thread.
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(stat_path).read_text()
     except OSError:
         return 0.0
     # The command name may hold spaces: the fields proper start after its closing bracket.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 import tomllib
 from pathlib import Path
 
@@ -17,6 +20,8 @@ from bench.fixtures import PROFILE_MANY, GatewayConfig, person_cases
 from bench.inprocess import call, running
 from bench.load import encode_requests, run
 from bench.plain import create_app as plain_app
+from bench.processes import Proc
+from bench.report import rows as report_rows
 from bench.scenarios import BatchLimits, batch_expectations
 from gateway.server import start_server
 from gateway.settings import load_settings
@@ -126,3 +131,49 @@ async def test_inprocess_calls_the_app_as_a_server_would() -> None:
         sent = await call(app, b'{"query":"{ a }"}', "t0ken")
     assert sent[0]["status"] == 200 and sent[-1]["body"] == b'{"data":{}}'
     assert seen == [b'{"query":"{ a }"}']
+
+
+async def test_worker_cpu_is_split_between_the_main_thread_and_the_others() -> None:
+    # The main thread sleeps while a second thread burns 0.3 s of CPU: that CPU counts for
+    # the process but not for its main thread (the split the audit rows of the table use).
+    script = (
+        "import threading, time\n"
+        "def burn():\n"
+        "    while time.thread_time() < 0.3: pass\n"
+        "t = threading.Thread(target=burn); t.start(); t.join()\n"
+        "print('done', flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert child.stdout is not None
+        assert (await child.stdout.readline()).strip() == b"done"
+        sample = Proc("burner", child).cpu()
+    finally:
+        child.kill()
+        await child.wait()
+    tick = 1 / os.sysconf("SC_CLK_TCK")  # /proc counts in ticks, each thread rounded apart
+    assert sample.cpu_s >= 0.3 - tick
+    assert sample.loop_cpu_s <= sample.cpu_s - 0.3 + 2 * tick
+
+
+def test_audit_rows_split_the_audit_cost_by_thread() -> None:
+    on = {
+        "rps": 900.0,
+        "p50_ms": 30.0,
+        "p99_ms": 60.0,
+        "server_cpu_ms_per_req": 0.93,
+        "server_loop_cpu_ms_per_req": 0.86,
+    }
+    off = {
+        "rps": 1200.0,
+        "p50_ms": 20.0,
+        "p99_ms": 40.0,
+        "server_cpu_ms_per_req": 0.69,
+        "server_loop_cpu_ms_per_req": 0.68,
+    }
+    audit = {"on": on, "off": off, "ratio": 0.75, "cpu_ratio": 0.742}
+    split = [r for r in report_rows({"audit": audit}) if "other threads" in r.figure]
+    assert [r.value for r in split] == ["0.240 ms = 0.180 + 0.060"]
