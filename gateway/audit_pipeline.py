@@ -2,14 +2,16 @@
 
 The pipeline wraps the GraphQL view: it names the request (``X-Request-Id``), authenticates,
 refuses to serve while the audit log cannot be written, applies the per-principal rate
-limit, runs the operation, and then appends the request's record — only once ``append``
-has returned (the record is committed) is the response sent. If the record cannot be made
-durable, the response is replaced by a 503 ``AUDIT_UNAVAILABLE`` with no data (fail closed).
+limit and the body's size limit, runs the operation, and then appends the request's record:
+only once ``append`` has returned (the record is committed) is the response sent. If the
+record cannot be made durable, the response is replaced by a 503 ``AUDIT_UNAVAILABLE`` with
+no data (fail closed).
 
-Refusals are on the record too: 401 (bad or missing token), 429 (rate limit), 400 (a body
-that is not a GraphQL request), and every FORBIDDEN, LIMIT_EXCEEDED or INVALID_INPUT inside
-a 200. Nothing here runs per field: the record is built from what the request context
-gathered (``debtors_touched``, ``cases_requested``, ``loaders.calls``, ``operations``).
+Refusals are on the record too: 401 (bad or missing token), 429 (rate limit), 413 (a body
+over ``limits.max_body_bytes``), 400 (a body that is not a GraphQL request), and every
+FORBIDDEN, LIMIT_EXCEEDED or INVALID_INPUT inside a 200. Nothing here runs per field: the
+record is built from what the request context gathered (``debtors_touched``,
+``cases_requested``, ``loaders.calls``, ``operations``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,14 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.audit import AgencyCallRecord, AuditEntry
 from gateway.auth import Principal, bearer_token
-from gateway.errors import AuditUnavailable, LiandongError, RateLimited, Unauthenticated
+from gateway.body_limit import check_declared, limited_receive
+from gateway.errors import (
+    AuditUnavailable,
+    LiandongError,
+    LimitExceeded,
+    RateLimited,
+    Unauthenticated,
+)
 from gateway.ratelimit import retry_after_header
 from gateway.services import Services
 from resolvers.context import OperationFacts, RequestContext
@@ -139,9 +148,10 @@ class AuditPipeline:
         self.services = services
         self.run = run
         self.enabled = services.settings.audit.enabled
+        self.max_body_bytes = services.settings.limits.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
+        request = Request(scope, limited_receive(receive, self.max_body_bytes))
         client = scope.get("client")
         ex = _Exchange(
             request_id=request_id_of(request.headers),
@@ -190,7 +200,10 @@ class AuditPipeline:
         if limited is not None:
             return limited
         try:
+            check_declared(request.headers, self.max_body_bytes)
             response = await self.run(request)
+        except LimitExceeded as err:  # the body, declared or as it arrived (limited_receive)
+            return self._refuse(ex, err, 413)
         except HTTPException as exc:
             ex.refusal = "NOT_FOUND" if exc.status_code == 404 else "BAD_REQUEST"
             body = {

@@ -44,6 +44,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.audit import AuditEntry
 from gateway.audit_pipeline import request_id_of
 from gateway.auth import Principal, Role, bearer_token
+from gateway.body_limit import read_body
 from gateway.errors import (
     AuditUnavailable,
     Forbidden,
@@ -179,7 +180,7 @@ class ScreenEndpoint:
         ndjson = _is_ndjson(request.headers.get("content-type", ""))
         call.detail["format"] = "ndjson" if ndjson else "json"
         try:
-            raw = await _read_body(request)
+            raw = await read_body(request, MAX_SCREEN_BODY_BYTES)
             values = _parse_ndjson(raw) if ndjson else _parse_json(raw)
         except LimitExceeded as err:
             return call.refuse(err, 413)
@@ -218,28 +219,6 @@ async def _record(services: Services, call: _Call, response: Response) -> Respon
 
 def _is_ndjson(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in _NDJSON_TYPES
-
-
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_SCREEN_BODY_BYTES:
-        raise _too_large()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_SCREEN_BODY_BYTES:
-            raise _too_large()
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large() -> LimitExceeded:
-    return LimitExceeded(
-        f"request body over {MAX_SCREEN_BODY_BYTES} bytes",
-        field="body",
-        limit=MAX_SCREEN_BODY_BYTES,
-    )
 
 
 def _check_count(count: int) -> None:

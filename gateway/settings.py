@@ -132,6 +132,8 @@ class LimitSettings(_Model):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=3000, gt=0)
     max_ids: int = Field(default=500, gt=0)
+    # Bytes in one request body (a 500-id profile query is about 15 KB); past it, 413.
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     rate_per_minute: int = Field(default=600, gt=0)
     # Where the per-principal buckets live. auto: Redis (cache.redis_url) when set, so that
     # instances share one budget per principal; else this process's memory.

@@ -18,8 +18,9 @@ from gateway.app import create_app
 from gateway.audit_chain import StoredRecord
 from gateway.audit_query import AuditFilter
 from gateway.auth import issue_token
+from gateway.body_limit import read_body
 from gateway.errors import LimitExceeded
-from gateway.screen_route import MAX_SCREEN_BODY_BYTES, _read_body
+from gateway.screen_route import MAX_SCREEN_BODY_BYTES
 from gateway.screening import court_today
 from gateway.server import RunningServer, start_server
 from gateway.services import Services
@@ -323,9 +324,12 @@ def _request(headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> Request
 async def test_an_oversized_body_is_refused_while_it_streams_or_by_its_length() -> None:
     mib = b"x" * (1024 * 1024)
     with pytest.raises(LimitExceeded) as info:
-        await _read_body(_request([], [mib] * 6))
+        await read_body(_request([], [mib] * 6), MAX_SCREEN_BODY_BYTES)
     assert info.value.extensions["field"] == "body"
     declared = [(b"content-length", str(MAX_SCREEN_BODY_BYTES + 1).encode())]
     with pytest.raises(LimitExceeded):
-        await _read_body(_request(declared, [b""]))
-    assert await _read_body(_request([], [mib, mib, b"end"])) == mib + mib + b"end"
+        await read_body(_request(declared, [b""]), MAX_SCREEN_BODY_BYTES)
+    assert (
+        await read_body(_request([], [mib, mib, b"end"]), MAX_SCREEN_BODY_BYTES)
+        == mib + mib + b"end"
+    )

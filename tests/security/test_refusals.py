@@ -3,7 +3,8 @@ no agency (every mock's counters stay at zero)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -265,3 +266,49 @@ async def test_over_the_rate_limit_is_429_with_retry_after(
         statuses = [(await gw.post("{ __typename }", token="not.a.token"))[0] for _ in range(3)]
         assert statuses == [401, 401, 429]
         assert await gw.total_requests() == 0
+
+
+async def test_a_body_over_the_limit_is_413_by_its_length_or_as_it_streams(
+    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
+) -> None:
+    limit = 4096
+    async with running_gateway(tmp_path, mocks, cases, limits={"max_body_bytes": limit}) as gw:
+        variables = {"id": cases[0].debtor_ids[0], "c": cases[0].number}
+        headers = {
+            "Authorization": f"Bearer {gw.token()}",
+            "Content-Type": "application/json",
+        }
+
+        def body(size: int) -> bytes:
+            # The query, padded with spaces up to ``size`` bytes: still a valid request.
+            raw = json.dumps({"query": DEBTOR, "variables": variables}).encode()
+            return raw[:-1] + b" " * (size - len(raw)) + b"}"
+
+        async def chunked(data: bytes) -> AsyncIterator[bytes]:
+            for start in range(0, len(data), 1000):
+                yield data[start : start + 1000]
+
+        ok = body(limit)
+        async with gw.session.post(gw.url, data=ok, headers=headers) as resp:
+            assert resp.status == 200 and "errors" not in await resp.json()
+        asked = await gw.total_requests()
+        assert asked > 0
+        big = body(limit + 1)
+        sends = {"declared": big, "chunked": chunked(big)}
+        for name, data in sends.items():
+            rid = f"sec-body-{name}"
+            async with gw.session.post(
+                gw.url, data=data, headers={**headers, "X-Request-Id": rid}
+            ) as resp:
+                assert resp.status == 413, name
+                sent = resp.request_info.headers
+                assert ("Content-Length" in sent) == (name == "declared")
+                ext = (await resp.json())["errors"][0]["extensions"]
+            assert ext == {"code": "LIMIT_EXCEEDED", "field": "body", "limit": limit}
+            record = await one_record(gw.settings, rid)
+            assert (record.outcome, record.code, record.http_status) == (
+                "refused",
+                "LIMIT_EXCEEDED",
+                413,
+            )
+        assert await gw.total_requests() == asked, "no agency was asked for a refused body"

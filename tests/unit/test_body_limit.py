@@ -1,0 +1,44 @@
+"""The body limit: a receive that stops at the first chunk past the limit, and only then."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.types import Message
+
+from gateway.body_limit import limited_receive
+from gateway.errors import LimitExceeded
+
+
+def _messages(sizes: list[int]) -> list[Message]:
+    last = len(sizes) - 1
+    body: list[Message] = [
+        {"type": "http.request", "body": b"x" * n, "more_body": i < last}
+        for i, n in enumerate(sizes)
+    ]
+    return [*body, {"type": "http.disconnect"}]
+
+
+@given(sizes=st.lists(st.integers(0, 300), min_size=1, max_size=12), limit=st.integers(0, 1500))
+def test_chunks_pass_until_the_total_passes_the_limit(sizes: list[int], limit: int) -> None:
+    messages = _messages(sizes)
+    pending = list(messages)
+
+    async def receive() -> Message:
+        return pending.pop(0)
+
+    async def drain() -> list[Message]:
+        bounded = limited_receive(receive, limit)
+        return [await bounded() for _ in messages]
+
+    first_over = next((i for i in range(len(sizes)) if sum(sizes[: i + 1]) > limit), None)
+    if first_over is None:
+        assert asyncio.run(drain()) == messages  # the disconnect too, unchanged
+    else:
+        with pytest.raises(LimitExceeded) as info:
+            asyncio.run(drain())
+        assert info.value.extensions == {"code": "LIMIT_EXCEEDED", "field": "body", "limit": limit}
+        assert len(pending) == len(messages) - first_over - 1  # nothing read past that chunk
