@@ -39,7 +39,8 @@ __all__ = ["AssistanceService"]
 
 
 class AssistanceService:
-    """Making, approving, rejecting and cancelling requests; the worker does the rest."""
+    """Making, approving, rejecting, cancelling and resending requests; the worker does the
+    rest."""
 
     def __init__(
         self,
@@ -235,6 +236,40 @@ class AssistanceService:
             operation="assistance.cancel",
             reason=text,
         )
+
+    async def resend(self, actor: Actor, request_id: str) -> AssistanceRow:
+        """FAILED -> SUBMITTED: send it again with the same idempotency key.
+
+        A FAILED request got no answer; the agency may have carried it out. Sent again under
+        its key, it is executed at most once: the agency answers with the first execution's
+        result, or executes it now. Its attempts start again from zero.
+        """
+        row, case = await self._load(request_id)
+        if not may_request(actor, case):
+            raise Forbidden(f"no right to resend requests of case {case.number}")
+        if row.status is not AssistanceStatus.FAILED:
+            raise Conflict(f"the request is {row.status.value}; only a FAILED one is resent")
+        moved = await self.requests.transition(
+            row.id,
+            [AssistanceStatus.FAILED],
+            AssistanceStatus.SUBMITTED,
+            EventKind.RESENT,
+            actor=actor.officer_id,
+            now=self.clock.now(),
+            note=None,
+            values={
+                "attempts": 0,
+                "next_attempt_at": None,
+                "lease_owner": None,
+                "lease_until": None,
+            },
+        )
+        if moved is None:
+            raise Conflict("the request changed meanwhile (it may have been resent already)")
+        await self.effects.record_step(actor, "assistance.resend", moved)
+        await self.effects.publish(moved)
+        self.wake()
+        return moved
 
     async def _end(
         self,

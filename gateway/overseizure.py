@@ -3,8 +3,10 @@
 Two figures per case:
 
 - *controlled value*: what is held now — completed seizures and freezes not since lifted;
-- *committed value*: that plus what is on its way (pending approval, approved, submitted).
-  The guard uses this one, so that a burst of requests cannot each pass it alone.
+- *committed value*: that plus what is on its way (pending approval, approved, submitted)
+  and what may be held unknown to us (failed: sent, but no answer ever came back). The
+  guard uses this one, so that a burst of requests cannot each pass it alone, and a lost
+  answer cannot make room for a second seizure.
 
 A new control is refused once the committed value covers the amount due. Below that any
 asset may be taken, even one worth more than the remainder (an indivisible flat or car).

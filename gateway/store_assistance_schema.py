@@ -45,7 +45,9 @@ class AssistanceStatus(enum.StrEnum):
     COMPLETED = "COMPLETED"
     QUEUED = "QUEUED"  # 轮候: executed behind another court's control
     REJECTED = "REJECTED"  # by the judge, or by the agency
-    FAILED = "FAILED"  # the agency could not be made to answer
+    # No answer after ``max_attempts`` sends: the agency may have carried it out (a lost
+    # response) or not. Until a resend learns which, it counts as holding its value.
+    FAILED = "FAILED"
     CANCELLED = "CANCELLED"
 
 
@@ -58,13 +60,15 @@ TERMINAL_STATUSES = frozenset(
         AssistanceStatus.CANCELLED,
     }
 )
-# Requests whose value the over-seizure guard counts as committed to the case.
+# Requests whose value the over-seizure guard counts as committed to the case. FAILED is
+# among them: every FAILED request was sent, and a lost answer may hide an execution.
 ACTIVE_STATUSES = frozenset(
     {
         AssistanceStatus.PENDING_APPROVAL,
         AssistanceStatus.APPROVED,
         AssistanceStatus.SUBMITTED,
         AssistanceStatus.COMPLETED,
+        AssistanceStatus.FAILED,
     }
 )
 
@@ -83,6 +87,7 @@ class EventKind(enum.StrEnum):
     QUEUED = "QUEUED"
     AGENCY_REJECTED = "AGENCY_REJECTED"
     FAILED = "FAILED"
+    RESENT = "RESENT"  # a FAILED request sent again, with its key, to learn its outcome
     OVERDUE = "OVERDUE"
     LIFTED = "LIFTED"  # a later lift request released this control
 

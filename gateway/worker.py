@@ -9,7 +9,8 @@ in the store, so a restarted (or a second) gateway carries on where the last one
   answers with the first execution's result), or its ticket polled.
 - The agency's answer settles it: COMPLETED, QUEUED (轮候) or REJECTED. An unknown outcome
   (timeout, dropped connection, 5xx) is retried with back-off, up to ``max_attempts``
-  sends, then FAILED. A SUBMITTED request past its deadline is marked overdue, once.
+  sends, then FAILED (it still counts as holding its value; ``resendAssistance`` sends it
+  again with its key). A SUBMITTED request past its deadline is marked overdue, once.
 """
 
 from __future__ import annotations

@@ -148,6 +148,18 @@ class AssistanceMutation:
         row = await _visible(ctx, str(id))
         return AssistanceRequest(row=await runtime(ctx).service.cancel(_actor(ctx), row.id, reason))
 
+    @strawberry.mutation(
+        description="Send a FAILED request again, with the same idempotency key: the agency "
+        "answers with the first execution's result if it carried it out, or carries it out "
+        "now. Until then a FAILED request counts as holding its value."
+    )
+    async def resend_assistance(
+        self, info: Info[RequestContext, None], id: strawberry.ID
+    ) -> AssistanceRequest:
+        ctx = _ctx(info)
+        row = await _visible(ctx, str(id))
+        return AssistanceRequest(row=await runtime(ctx).service.resend(_actor(ctx), row.id))
+
 
 @strawberry.type
 class AssistanceSubscription:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mocks.records import CaseRecord
-from tests.harness import JUDGE, OFFICER
+from tests.harness import JUDGE, OFFICER, OUTSIDER
 from tests.integration.assistance_helpers import (
     AssistanceGateway,
     assistance_gateway,
@@ -285,3 +285,53 @@ async def test_input_is_checked_with_named_fields_and_rules(
                 assert ext["rule"] == rule
             assert "Traceback" not in str(body)
         assert await ag.route_count("public_security", PS_CONTROLS) == 0
+
+
+async def test_a_failed_request_still_counts_until_a_resend_learns_its_outcome(
+    tmp_path: Path, cases: list[CaseRecord]
+) -> None:
+    async with assistance_gateway(tmp_path, cases, max_attempts=2) as ag:
+        number, debtor = showcase(cases)
+        await ag.gw.post(ASSETS, {"id": debtor, "c": number})  # the flat's value, cached
+        await ag.gw.set_faults("land_registry", {"lost_response": True})
+        flat = await ag.request_ok(seize(ag, cases, "SEIZE_REAL_ESTATE", free_property(ag, cases)))
+        await ag.approve(flat)
+        failed = await ag.settle(flat, {"FAILED"})
+        assert failed["attempts"] == 2
+        # The registry took the order (it hands out a ticket at once and carries the order
+        # out later); only its answers were lost. Two sends of two tries each (the
+        # connector retries once with the key).
+        assert await ag.route_count("land_registry", "POST /lr/controls") == 4
+        # So the flat (worth more than the amount due) still counts: no second seizure.
+        stake = ag.world.roles_of(debtor)[0].company_code
+        _, refused = await ag.request(seize(ag, cases, "FREEZE_EQUITY", stake))
+        assert refused["errors"][0]["extensions"]["code"] == "OVER_SEIZURE", refused
+        resend = "mutation($id: ID!) { resendAssistance(id: $id) { status attempts } }"
+        outsider = ag.gw.token(officer=OUTSIDER)
+        _, body = await ag.gw.post(resend, {"id": flat}, token=outsider)
+        assert body["errors"][0]["extensions"]["code"] in {"FORBIDDEN", "NOT_FOUND"}, body
+        await ag.gw.set_faults("land_registry", {"lost_response": False})
+        _, body = await ag.gw.post(resend, {"id": flat})
+        assert body["data"]["resendAssistance"] == {"status": "SUBMITTED", "attempts": 0}, body
+        done = await ag.settle(flat, {"COMPLETED"})
+        kinds = [e["kind"] for e in done["events"]]
+        assert kinds.index("FAILED") < kinds.index("RESENT") < kinds.index("COMPLETED")
+        # Sent five times in all under one key, carried out once.
+        assert await ag.route_count("land_registry", "POST /lr/controls") == 5
+        assert await ag.executions("land_registry") == {"SEIZE_REAL_ESTATE": 1}
+        _, again = await ag.gw.post(resend, {"id": flat})
+        assert again["errors"][0]["extensions"]["code"] == "CONFLICT", again
+        _, body = await ag.gw.post(
+            "query($n: String!) { case(number: $n) { controlledValue } }", {"n": number}
+        )
+        assert body["data"]["case"]["controlledValue"] != "0.00"
+        auditor = ag.gw.token(officer="auditor-1", roles=["auditor"])
+        _, log = await ag.gw.post(
+            """query($c: String!) { auditRecords(filter: {caseNumber: $c}, first: 200) {
+                 edges { node { operation officer } } } }""",
+            {"c": number},
+            token=auditor,
+        )
+        steps = [e["node"] for e in log["data"]["auditRecords"]["edges"]]
+        assert {"operation": "assistance.resend", "officer": OFFICER} in steps
+        assert "assistance.fail" in {s["operation"] for s in steps}
