@@ -12,7 +12,9 @@ are contained:
 - **retries** (``connectors.retry``): reads, and writes carrying an idempotency key only,
   with jittered exponential back-off or the agency's ``Retry-After``;
 - **size cap**: a body over ``max_body_bytes`` (after decompression) is refused;
-- **one translation** of aiohttp's exceptions into our ``AgencyError`` tree;
+- **one translation** of aiohttp's exceptions into our ``AgencyError`` tree; an agency that
+  reports its failures inside an HTTP 200 (an envelope's error code) names them with
+  ``failure_in``, and they are retried and counted by the breaker as a 5xx would be;
 - **service figures** (``connectors.service_stats``) per attempt actually sent.
 """
 
@@ -23,7 +25,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +46,7 @@ from gateway.errors import (
     CircuitOpen,
 )
 
-__all__ = ["AgencyHttp", "AgencyStats", "HttpClient", "HttpReply", "HttpSettings"]
+__all__ = ["AgencyHttp", "AgencyStats", "FailureIn", "HttpClient", "HttpReply", "HttpSettings"]
 
 log = logging.getLogger("liandong.agency")
 
@@ -93,6 +95,11 @@ class HttpReply:
         return self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
 
 
+# Reads a successful reply for a failure the agency reports in its body ("system busy" in
+# an envelope): the error to treat it as, ``AgencyUnavailable`` or ``AgencyTimeout``, or None.
+FailureIn = Callable[[HttpReply], AgencyUnavailable | AgencyTimeout | None]
+
+
 @dataclass(frozen=True, slots=True)
 class _Call:
     """One call as given to ``request``, sent again as is by each retry."""
@@ -102,6 +109,7 @@ class _Call:
     body: bytes | None
     headers: Mapping[str, str]
     params: Mapping[str, str]
+    failure_in: FailureIn | None = None
 
 
 class _NotSent(AgencyTimeout):
@@ -153,12 +161,14 @@ class AgencyHttp:
         params: Mapping[str, str] | None = None,
         read: bool | None = None,
         idempotency_key: str | None = None,
+        failure_in: FailureIn | None = None,
     ) -> HttpReply:
         """Send one call; return the last reply whatever its status, or raise ``AgencyError``.
 
         ``read``: whether the call only reads (default: ``GET``/``HEAD``/``OPTIONS`` do), so
         that it may be retried. ``idempotency_key`` is sent as ``Idempotency-Key`` and makes
-        a write retryable; a write without one is sent at most once.
+        a write retryable; a write without one is sent at most once. ``failure_in`` finds a
+        failure reported inside a 2xx reply; it is raised (and retried) like a 5xx.
         """
         sent_headers = dict(headers or {})
         if idempotency_key:
@@ -166,7 +176,7 @@ class AgencyHttp:
         retryable = is_retryable_call(
             method, sent_headers, read=read, idempotency_key=idempotency_key
         )
-        call = _Call(method, path, body, sent_headers, dict(params or {}))
+        call = _Call(method, path, body, sent_headers, dict(params or {}), failure_in)
         last: HttpReply | AgencyError | None = None
         retry = 0
         while True:
@@ -251,6 +261,13 @@ class AgencyHttp:
         finally:
             stats.in_flight -= 1
             stats.record((time.perf_counter() - started) * 1000)
+        failed = None
+        if call.failure_in is not None and 200 <= reply.status < 300:
+            failed = call.failure_in(reply)
+        if failed is not None:
+            stats.outcome(failed.code, timeout=isinstance(failed, AgencyTimeout))
+            self.breaker.failure()
+            raise failed
         stats.outcome(_status_error_code(reply.status))
         if reply.status >= 500:
             self.breaker.failure()

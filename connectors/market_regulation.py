@@ -27,15 +27,15 @@ from connectors.domain import (
     Facet,
 )
 from connectors.mr_control import MarketRegulationControl
-from connectors.parsing import Record, error_for_status, json_body, parse_options
-from gateway.errors import AgencyBadResponse, AgencyError, AgencyRejected, AgencyUnavailable
+from connectors.mr_envelope import AGENCY, failure_in, reply_data, unwrap
+from connectors.parsing import Record, parse_options
+from gateway.errors import AgencyBadResponse, AgencyError
 
 if TYPE_CHECKING:
     from connectors.http import AgencyHttp
 
 __all__ = ["MarketRegulationConnector", "MarketRegulationOptions", "parse_company", "unwrap"]
 
-AGENCY = "market_regulation"
 _MAX_PAGES = 1000  # a runaway ``total`` must not keep us paging for ever
 
 
@@ -53,19 +53,6 @@ class _Role:
 
     role: CompanyRole
     stake: EquityStake | None
-
-
-def unwrap(body: object) -> Record:
-    """The envelope's ``data``; a non-zero ``code`` becomes the matching ``AgencyError``."""
-    envelope = Record(AGENCY, body, "")
-    code = envelope.integer("code")
-    if code != 0:
-        msg = (envelope.raw("msg") if isinstance(envelope.raw("msg"), str) else "") or "error"
-        message = f"code {code}: {str(msg)[:200]}"  # the agency's msg only, never its data
-        if code >= 50000:
-            raise AgencyUnavailable(AGENCY, message, agencyCode=str(code))
-        raise AgencyRejected(AGENCY, message, agencyCode=str(code))
-    return envelope.record("data")
 
 
 def parse_company(company: Record) -> CompanyInfo:
@@ -187,17 +174,9 @@ class MarketRegulationConnector(MarketRegulationControl):
             body=orjson.dumps(payload),
             headers={"Content-Type": "application/json"},
             read=True,  # /roles and /companies are queries: safe to retry
+            failure_in=failure_in,
         )
-        if not 200 <= reply.status < 300:
-            # Only faults answer with an HTTP error; keep the envelope's code if it has one.
-            try:
-                code = Record(AGENCY, orjson.loads(reply.body), "").integer("code")
-            except (orjson.JSONDecodeError, AgencyError):
-                code = None
-            error = error_for_status(reply, AGENCY, None if code is None else str(code))
-            if error is not None:
-                raise error
-        return unwrap(json_body(reply, AGENCY))
+        return reply_data(reply)
 
     async def _roles(self, ids: tuple[str, ...]) -> dict[str, list[_Role] | AgencyError]:
         size = self.options.page_size

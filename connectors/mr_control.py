@@ -11,15 +11,14 @@ from typing import TYPE_CHECKING, ClassVar
 import orjson
 
 from connectors.control import ControlAction, ControlOrder, ControlReceipt, ReceiptStatus
-from connectors.parsing import Record, error_for_status, json_body
-from gateway.errors import AgencyBadResponse, AgencyError
+from connectors.mr_envelope import AGENCY, failure_in, reply_data
+from gateway.errors import AgencyBadResponse
 
 if TYPE_CHECKING:
     from connectors.http import AgencyHttp
 
 __all__ = ["MarketRegulationControl", "order_body"]
 
-AGENCY = "market_regulation"
 PATH = "/mr/api/v1/equity/controls"
 _ACTIONS = {ControlAction.FREEZE_EQUITY: "FREEZE", ControlAction.UNFREEZE_EQUITY: "UNFREEZE"}
 _STATUSES = {
@@ -55,24 +54,15 @@ class MarketRegulationControl:
 
     async def submit(self, order: ControlOrder, idempotency_key: str) -> ControlReceipt:
         """Send ``order``; the agency answers with the freeze, or why it refused."""
-        from connectors.market_regulation import unwrap
-
         reply = await self._http.request(
             "POST",
             PATH,
             body=order_body(order),
             headers={"Content-Type": "application/json"},
             idempotency_key=idempotency_key,
+            failure_in=failure_in,
         )
-        if not 200 <= reply.status < 300:
-            try:
-                code = Record(AGENCY, orjson.loads(reply.body), "").integer("code")
-            except (orjson.JSONDecodeError, AgencyError):
-                code = None
-            error = error_for_status(reply, AGENCY, None if code is None else str(code))
-            if error is not None:
-                raise error
-        data = unwrap(json_body(reply, AGENCY))
+        data = reply_data(reply)
         status = _STATUSES.get(data.text("status"))
         if status is None:
             raise data.bad("status", "is not a known freeze status")

@@ -34,7 +34,7 @@ import aiohttp
 from connectors import registry
 from connectors.base import Connector
 from connectors.domain import Facet
-from connectors.http import AgencyHttp, HttpClient, HttpReply, HttpSettings
+from connectors.http import AgencyHttp, FailureIn, HttpClient, HttpReply, HttpSettings
 from gateway.audit import AgencyCallRecord, AuditEntry, AuditLog
 from gateway.clock import Clock
 from gateway.errors import AgencyError, AgencyUnavailable, AuditUnavailable
@@ -75,6 +75,7 @@ class BudgetedHttp(AgencyHttp):
         params: Mapping[str, str] | None = None,
         read: bool | None = None,
         idempotency_key: str | None = None,
+        failure_in: FailureIn | None = None,
     ) -> HttpReply:
         if self.remaining <= 0:
             raise AgencyUnavailable(self.agency, "the watch budget of this pass is spent")
@@ -88,6 +89,7 @@ class BudgetedHttp(AgencyHttp):
             params=params,
             read=read,
             idempotency_key=idempotency_key,
+            failure_in=failure_in,
         )
 
 

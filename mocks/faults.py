@@ -17,6 +17,10 @@ The faults, in the order a data request meets them:
 ``lost_response``    do the work, then drop the connection without answering
 ``malformed``        answer with the real body cut in half: broken in the agency's own
                      content type (JSON or XML)
+``errors_in_body``   answer ``outage`` and ``error_rate`` with HTTP 200 and the error in the
+                     body, as an agency whose envelope carries its errors does when busy
+                     (only agencies with such an envelope: market_regulation; the others
+                     keep answering 503)
 
 Error bodies are built by the agency (``ErrorResponder``) so they look like its own.
 Routes under ``/_`` are never faulted.
@@ -71,6 +75,7 @@ class FaultSettings:
     malformed: bool = False
     status_storm_429: bool = False
     lost_response: bool = False
+    errors_in_body: bool = False
 
 
 # The type of each fault, read off its default value.
@@ -110,9 +115,16 @@ def _check(key: str, value: Any) -> Any:
 class Faults:
     """The faults of one app, their seeded RNG, and the requests held by ``hang``."""
 
-    def __init__(self, error_response: ErrorResponder, *, seed: int = 0) -> None:
+    def __init__(
+        self,
+        error_response: ErrorResponder,
+        *,
+        seed: int = 0,
+        in_body_response: ErrorResponder | None = None,
+    ) -> None:
         self.settings = FaultSettings()
         self.error_response = error_response
+        self.in_body_response = in_body_response
         self._seed = seed
         self._rng = random.Random(seed)
         self._release: asyncio.Event | None = None
@@ -186,14 +198,17 @@ class Faults:
 
     async def _faulty(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         s = self.settings  # faults may have changed while we waited
+        unavailable = self.error_response
+        if s.errors_in_body and self.in_body_response is not None:
+            unavailable = self.in_body_response
         if s.outage:
-            return self.error_response(503, "service_unavailable")
+            return unavailable(503, "service_unavailable")
         if s.status_storm_429:
             limited = self.error_response(429, "rate_limited")
             limited.headers["Retry-After"] = str(RETRY_AFTER_S)
             return limited
         if s.error_rate and self._rng.random() < s.error_rate:
-            return self.error_response(503, "service_unavailable")
+            return unavailable(503, "service_unavailable")
         return await handler(request)
 
 
@@ -209,10 +224,17 @@ FAULTS_KEY = web.AppKey("liandong_mock_faults", Faults)
 
 
 def install_faults(
-    app: web.Application, error_response: ErrorResponder, *, seed: int = 0
+    app: web.Application,
+    error_response: ErrorResponder,
+    *,
+    seed: int = 0,
+    in_body_response: ErrorResponder | None = None,
 ) -> Faults:
-    """Add the fault middleware and the ``/_faults`` routes to ``app``; return its state."""
-    faults = Faults(error_response, seed=seed)
+    """Add the fault middleware and the ``/_faults`` routes to ``app``; return its state.
+
+    ``in_body_response`` builds the agency's errors inside an HTTP 200 (``errors_in_body``).
+    """
+    faults = Faults(error_response, seed=seed, in_body_response=in_body_response)
     app[FAULTS_KEY] = faults
 
     @web.middleware

@@ -61,6 +61,11 @@ def _fault_error(status: int, name: str) -> web.Response:
     return _envelope(_FAULT_CODES.get(status, INTERNAL_ERROR), name, status=status)
 
 
+def _busy_in_body(status: int, name: str) -> web.Response:
+    # The same error as the agency reports it when busy: inside an HTTP 200 (errors_in_body).
+    return _envelope(_FAULT_CODES.get(status, INTERNAL_ERROR), name)
+
+
 def _company(c: CompanyRecord) -> dict[str, Any]:
     return {
         "code": c.code,
@@ -111,7 +116,7 @@ def create_app(world: World, settings: MarketRegulationSettings | None = None) -
     cfg = settings or MarketRegulationSettings()
     app = web.Application()
     install_stats(app)
-    install_faults(app, _fault_error, seed=cfg.fault_seed)
+    install_faults(app, _fault_error, seed=cfg.fault_seed, in_body_response=_busy_in_body)
 
     def too_many(count: int) -> web.Response | None:
         if count > cfg.max_ids:

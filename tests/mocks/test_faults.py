@@ -57,6 +57,7 @@ async def test_get_set_clear(http: aiohttp.ClientSession, mocks: RunningMocks) -
         "malformed": False,
         "status_storm_429": False,
         "lost_response": False,
+        "errors_in_body": False,
     }
     await set_faults(http, base, latency_ms=5)
     await set_faults(http, base, error_rate=0)  # merges: latency stays
@@ -103,6 +104,20 @@ def test_update_is_all_or_nothing() -> None:
         faults.update({"outage": True, "bogus": 1})
     assert err.value.key == "bogus"
     assert faults.settings.outage is False
+
+
+@pytest.mark.parametrize("agency", AGENCIES)
+async def test_errors_in_body_only_where_the_envelope_carries_them(
+    http: aiohttp.ClientSession, mocks: RunningMocks, world: World, agency: str
+) -> None:
+    await set_faults(http, mocks.urls[agency], outage=True, errors_in_body=True)
+    status, _, body = await data_request(http, mocks, agency, world)
+    if agency == "market_regulation":
+        # How the agency reports being busy: HTTP 200, the failure in the envelope.
+        assert status == 200
+        assert parse(agency, body) == {"code": 50000, "msg": "service_unavailable", "data": None}
+    else:
+        assert status == 503  # no envelope to carry it: the fault answers as an outage
 
 
 @pytest.mark.parametrize("agency", AGENCIES)
