@@ -110,6 +110,7 @@ class ControlOrder:
     until: date | None = None
     amount: Decimal | None = None  # equity: the value to freeze, when less than the stake
     renewal: bool = False  # 续行查封: extends this case's own control on the target
+    reason: str | None = None  # a lift's written reason, kept by the agency with the lift
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,6 +181,7 @@ class ExitBan:
     since: date
     until: date | None
     status: str  # ACTIVE | LIFTED
+    lift_reason: str | None = None  # the lifting court's written reason
 
 
 @dataclass(frozen=True, slots=True)

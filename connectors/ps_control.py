@@ -33,19 +33,20 @@ _STATUSES = {
 
 def order_body(order: ControlOrder) -> bytes:
     """The JSON body of an order; the same order always gives the same bytes."""
-    return orjson.dumps(
-        {
-            "action": order.action.value,
-            "target": order.target,
-            "subjectId": order.debtor_id,
-            "court": order.court,
-            "caseNumber": order.case_number,
-            "documentNumber": order.document_number,
-            "since": order.since.isoformat(),
-            "until": order.until.isoformat() if order.until else None,
-            "renewal": order.renewal,
-        }
-    )
+    body: dict[str, object] = {
+        "action": order.action.value,
+        "target": order.target,
+        "subjectId": order.debtor_id,
+        "court": order.court,
+        "caseNumber": order.case_number,
+        "documentNumber": order.document_number,
+        "since": order.since.isoformat(),
+        "until": order.until.isoformat() if order.until else None,
+        "renewal": order.renewal,
+    }
+    if order.reason is not None:  # only lifts carry one; other orders' bytes stay as they were
+        body["reason"] = order.reason
+    return orjson.dumps(body)
 
 
 class PublicSecurityControl:

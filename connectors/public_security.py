@@ -110,6 +110,7 @@ def _exit_bans(key: str, item: Record) -> tuple[ExitBan, ...]:
             since=b.date("since"),
             until=b.opt_date("until"),
             status=b.text("status"),
+            lift_reason=b.opt_text("liftReason"),
         )
         for b in item.records("bans")
     )

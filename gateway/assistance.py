@@ -74,6 +74,10 @@ class AssistanceService:
             )
         document = clean_text(spec.document_number, "input.documentNumber", required=True)
         assert document is not None
+        # Only lifts carry a reason (liftRestriction requires one for an exit ban).
+        reason = clean_text(spec.reason, "input.reason", required=spec.reason is not None)
+        if reason is not None and not spec.action.is_lift:
+            raise InvalidInput("input.reason", "only a lift carries a reason")
         connector = control_connector(spec.action, self.connectors.values())
         if connector is None:
             raise InvalidInput("input.action", f"no running agency carries out {spec.action.value}")
@@ -104,6 +108,7 @@ class AssistanceService:
             fingerprint=fingerprint(spec),
             requested_by=actor.officer_id,
             override_reason=override,
+            reason=reason,
         )
         overridden: list[bool] = []
 
@@ -124,7 +129,8 @@ class AssistanceService:
             await self._refused(actor, case, spec, err)
             raise
         if created:
-            await self.effects.record_step(actor, "assistance.request", row)
+            detail = {} if row.reason is None else {"reason": row.reason}
+            await self.effects.record_step(actor, "assistance.request", row, **detail)
             if overridden and overridden[-1]:
                 await self.effects.record_step(
                     actor, "assistance.override", row, reason=override, stage="request"

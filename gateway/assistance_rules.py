@@ -45,6 +45,7 @@ class RequestSpec:
     renewal_of: str | None = None
     idempotency_key: str | None = None
     override_reason: str | None = None
+    reason: str | None = None  # a lift's written reason (liftRestriction of an exit ban)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,8 @@ def fingerprint(spec: RequestSpec) -> str:
         "amount": str(spec.amount) if spec.amount is not None else None,
         "renewalOf": spec.renewal_of,
     }
+    if spec.reason is not None:  # absent rather than null: older keys keep their fingerprint
+        order["reason"] = spec.reason
     return hashlib.sha256(json.dumps(order, sort_keys=True).encode()).hexdigest()
 
 

@@ -32,6 +32,7 @@ class NewRequest:
     fingerprint: str
     requested_by: str
     override_reason: str | None = None
+    reason: str | None = None  # a lift's written reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class AssistanceRow:
     requested_by: str
     approved_by: str | None
     override_reason: str | None
+    reason: str | None
     ticket: str | None
     reference: str | None
     queue_position: int | None

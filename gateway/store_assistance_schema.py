@@ -123,6 +123,7 @@ assistance_requests = Table(
     Column("requested_by", String(64), nullable=False),
     Column("approved_by", String(64), nullable=True),
     Column("override_reason", Text, nullable=True),
+    Column("reason", Text, nullable=True),  # a lift's written reason, sent to the agency
     Column("ticket", String(100), nullable=True),
     Column("reference", String(100), nullable=True),
     Column("queue_position", Integer, nullable=True),

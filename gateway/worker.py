@@ -322,4 +322,5 @@ def _order(row: AssistanceRow) -> ControlOrder:
         until=row.until,
         amount=row.amount,
         renewal=row.renewal_of is not None,
+        reason=row.reason,
     )

@@ -114,6 +114,8 @@ def install_controls(
             if ban.case_number != o["caseNumber"] or ban.status != "ACTIVE":
                 return error(409, "not_controlled")  # a court lifts only its own bans
             ban.status, ban.until = "LIFTED", o["since"]
+            reason = o.get("reason")
+            ban.lift_reason = reason if isinstance(reason, str) and reason else None
             note_execution(request, o["action"])
             return done("LIFTED", ban.ban_id)
         if any(b.case_number == o["caseNumber"] and b.status == "ACTIVE" for b in current):

@@ -81,6 +81,7 @@ def _ban(b: ExitBanRecord) -> dict[str, Any]:
         "since": b.since.isoformat(),
         "until": b.until.isoformat() if b.until else None,
         "status": b.status,
+        "liftReason": b.lift_reason,
     }
 
 

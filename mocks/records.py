@@ -116,6 +116,7 @@ class ExitBanRecord:
     since: date
     until: date | None
     status: str  # ACTIVE | LIFTED
+    lift_reason: str | None = None
 
 
 @dataclass(slots=True)

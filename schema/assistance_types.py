@@ -133,6 +133,10 @@ class AssistanceRequest:
     def override_reason(self) -> str | None:
         return self.row.override_reason
 
+    @strawberry.field(description="A lift's written reason, sent to the agency with it.")
+    def reason(self) -> str | None:
+        return self.row.reason
+
     @strawberry.field(description="The agency's id for the control, once carried out.")
     def reference(self) -> str | None:
         return self.row.reference

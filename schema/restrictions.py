@@ -175,6 +175,7 @@ class RestrictionMutation:
                 document_number=document,
                 idempotency_key=input.idempotency_key,
                 override_reason=None,
+                reason=input.reason,
             )
             row, _created = await rt.service.request(actor, case, spec, facts)
             return RestrictionPayload(

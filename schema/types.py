@@ -210,7 +210,7 @@ class Restriction:
             since=value.since,
             until=value.until,
             status=value.status,
-            lift_reason=None,
+            lift_reason=value.lift_reason,
             provenance=prov,
         )
 

@@ -18,7 +18,7 @@ IMPOSE = """mutation($input: ImposeRestrictionInput!) { imposeRestriction(input:
   restriction { id kind ground since until status liftReason }
   assistanceRequest { id status action } } }"""
 LIFT = """mutation($input: LiftRestrictionInput!) { liftRestriction(input: $input) {
-  restriction { id status liftReason } assistanceRequest { id status action } } }"""
+  restriction { id status liftReason } assistanceRequest { id status action reason } } }"""
 RESTRICTIONS = """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
   restrictions { id kind caseNumber status ground liftReason } } }"""
 
@@ -118,7 +118,13 @@ async def test_exit_ban_goes_through_public_security_and_shows_at_once(
         }
         _, body = await ag.gw.post(LIFT, {"input": lift})
         lifting = body["data"]["liftRestriction"]["assistanceRequest"]
-        assert lifting["action"] == "LIFT_EXIT_BAN"
+        assert lifting["action"] == "LIFT_EXIT_BAN" and lifting["reason"] == "已履行"
         await ag.approve(lifting["id"])
         await ag.settle(lifting["id"], {"COMPLETED"})
         assert await ag.executions("public_security") == {"EXIT_BAN": 1, "LIFT_EXIT_BAN": 1}
+        # The reason travelled with the order: public security keeps it with the lifted ban.
+        _, lifted = await ag.gw.post(RESTRICTIONS, {"id": debtor, "c": number})
+        (ban,) = [
+            r for r in lifted["data"]["debtor"]["restrictions"] if r["id"] == done["reference"]
+        ]
+        assert (ban["status"], ban["liftReason"]) == ("LIFTED", "已履行")

@@ -90,7 +90,15 @@ async def test_exit_bans(http: aiohttp.ClientSession, mocks: RunningMocks, world
     assert [b["banId"] for b in bans] == [b.ban_id for b in expected]
     assert bans[0]["caseNumber"] == expected[0].case_number
     assert bans[0]["status"] == expected[0].status
-    assert set(bans[0]) == {"banId", "court", "caseNumber", "since", "until", "status"}
+    assert set(bans[0]) == {
+        "banId",
+        "court",
+        "caseNumber",
+        "since",
+        "until",
+        "status",
+        "liftReason",
+    }
 
 
 async def test_batch_limit(http: aiohttp.ClientSession, mocks: RunningMocks, world: World) -> None:
