@@ -3,8 +3,9 @@
 ``Services`` holds one ``AssistanceRuntime``: the request store over the shared engine, the
 event bus that feeds subscriptions, the service the mutations call, and — unless
 ``assistance.worker_enabled`` is off — the lifecycle worker, started here and stopped at
-shutdown. The bus is Redis pub/sub (``gateway/events_redis.py``) when the instances share a
-Redis, so that a subscriber on one instance sees changes made through another.
+shutdown. The bus is shared between instances (``gateway/events_shared.py``) when they share
+a Redis (pub/sub) or a PostgreSQL store (LISTEN/NOTIFY), so that a subscriber on one
+instance sees changes made through another.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.engine import make_url
+
 from gateway.assistance import AssistanceService
 from gateway.assistance_effects import AssistanceEffects
 from gateway.audit import AuditLog
 from gateway.clock import Clock, SystemClock
 from gateway.events import LocalEventBus
+from gateway.events_pg import PgEventBus
 from gateway.events_redis import RedisEventBus
+from gateway.events_shared import SharedEventBus
 from gateway.restrictions import RestrictionService
 from gateway.screening import ScreeningIndex
 from gateway.screening_sync import ScreeningSync
@@ -35,13 +40,13 @@ class AssistanceRuntime:
     """Requests, bus, service and worker of one process."""
 
     requests: AssistanceStore
-    bus: LocalEventBus | RedisEventBus
+    bus: LocalEventBus | SharedEventBus
     effects: AssistanceEffects
     service: AssistanceService
     restrictions: RestrictionService
     clock: Clock
     worker: LifecycleWorker | None
-    # Restriction writes of other instances, applied to this one's screening index (Redis).
+    # Restriction writes of other instances, applied to this one's screening index.
     screening_sync: ScreeningSync | None = None
 
     @classmethod
@@ -80,14 +85,14 @@ class AssistanceRuntime:
         )
         restrictions = RestrictionService(store, effects, clock)
         sync = None
-        if screening is not None and isinstance(bus, RedisEventBus):
+        if screening is not None and isinstance(bus, SharedEventBus):
             sync = ScreeningSync(store, screening, bus)
             store.add_restriction_listener(sync)
         return cls(requests, bus, effects, service, restrictions, clock, worker, sync)
 
     async def start(self) -> None:
         """Start the bus's listener and the worker (inside the running event loop)."""
-        if isinstance(self.bus, RedisEventBus):
+        if isinstance(self.bus, SharedEventBus):
             await self.bus.start()
         if self.screening_sync is not None:
             await self.screening_sync.start()
@@ -101,18 +106,24 @@ class AssistanceRuntime:
         if self.screening_sync is not None:
             self.screening_sync.store.remove_restriction_listener(self.screening_sync)
             await self.screening_sync.aclose()
-        if isinstance(self.bus, RedisEventBus):
+        if isinstance(self.bus, SharedEventBus):
             await self.bus.aclose()
         else:
             self.bus.close()
 
 
-def _bus(settings: Settings) -> LocalEventBus | RedisEventBus:
-    """Redis pub/sub when instances share a Redis (see ``events.backend``), else local."""
+def _bus(settings: Settings) -> LocalEventBus | SharedEventBus:
+    """Redis pub/sub when instances share a Redis, LISTEN/NOTIFY when they share a
+    PostgreSQL store (see ``events.backend``), else local."""
     backend = settings.events.backend
     url = settings.cache.redis_url
+    on_postgres = make_url(settings.database_url).get_backend_name() == "postgresql"
     if backend == "redis" or (backend == "auto" and url):
         if not url:
             raise SettingsError("events.backend = redis needs cache.redis_url")
         return RedisEventBus(url, timeout_s=settings.cache.redis_timeout_s)
+    if backend == "postgres" or (backend == "auto" and on_postgres):
+        if not on_postgres:
+            raise SettingsError("events.backend = postgres needs a PostgreSQL database_url")
+        return PgEventBus(settings.database_url)
     return LocalEventBus()

@@ -7,8 +7,8 @@ one reads that debtor's restrictions from the store and applies them to the inde
 the assistance messages, a notification carries no state: a duplicate or a late one
 re-applies what the store holds, which is harmless.
 
-Only worth running over a shared bus (Redis); a lost message leaves the index behind until
-the next write for that debtor or the next reload.
+Only worth running over a shared bus (Redis or PostgreSQL); a lost message leaves the index
+behind until the next write for that debtor or the next reload.
 """
 
 from __future__ import annotations

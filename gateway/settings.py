@@ -164,10 +164,11 @@ class EventSettings(_Model):
     """The bus that tells subscriptions of assistance-request changes.
 
     ``auto``: Redis (``cache.redis_url``) when set, so that a subscriber on one instance
-    sees changes made through another; else ``local`` (this process only).
+    sees changes made through another; else PostgreSQL's LISTEN/NOTIFY when the store is
+    on PostgreSQL (the instances share it); else ``local`` (this process only).
     """
 
-    backend: Literal["auto", "local", "redis"] = "auto"
+    backend: Literal["auto", "local", "redis", "postgres"] = "auto"
 
 
 def _default_deadlines() -> dict[str, float]:

@@ -2,7 +2,6 @@
 
 - Two lifecycle workers (each with its own engine) over one PostgreSQL database: every
   approved request is claimed once and carried out once.
-- The Redis event bus: a change published on one bus reaches the other's subscribers.
 - The Redis rate limiter: two limiters spend one budget per principal.
 - A restriction written through one instance reaches the other's screening index.
 """
@@ -20,7 +19,6 @@ import pytest
 
 from gateway.app import create_app
 from gateway.demo import seed_cases
-from gateway.events import Change, LocalEventBus
 from gateway.events_redis import RedisEventBus
 from gateway.ratelimit_redis import RedisRateLimiter
 from gateway.screening import ScreeningIndex
@@ -144,38 +142,6 @@ async def test_two_workers_on_one_postgres_submit_each_request_once(
     assert await ag.executions("land_registry") == {"SEIZE_REAL_ESTATE": len(ids)}
 
 
-async def test_redis_event_bus_reaches_the_other_instance(redis_url: str) -> None:
-    a, b = RedisEventBus(redis_url), RedisEventBus(redis_url)
-    await a.start()
-    await b.start()
-    try:
-        assert a.listening and b.listening
-        async with b.subscribe("case:X") as on_b, a.subscribe("case:X") as on_a:
-            await a.publish("case:X", Change("r1", 3))
-            assert await asyncio.wait_for(anext(on_b), 10) == Change("r1", 3)
-            # The publisher's own subscribers get it once (directly, not back from Redis).
-            assert await asyncio.wait_for(anext(on_a), 10) == Change("r1", 3)
-            await b.publish("case:X", Change("r2", 1))
-            assert await asyncio.wait_for(anext(on_a), 10) == Change("r2", 1)
-            assert await asyncio.wait_for(anext(on_b), 10) == Change("r2", 1)
-        assert a.received == 1 and b.received == 1
-    finally:
-        await a.aclose()
-        await b.aclose()
-
-
-async def test_redis_event_bus_without_redis_still_serves_this_instance() -> None:
-    bus = RedisEventBus("redis://127.0.0.1:1/0", timeout_s=0.2)
-    await bus.start()
-    try:
-        async with bus.subscribe("case:Y") as changes:
-            await bus.publish("case:Y", Change("r1", 1))
-            assert await asyncio.wait_for(anext(changes), 10) == Change("r1", 1)
-        assert bus.errors >= 1 and not bus.listening
-    finally:
-        await bus.aclose()
-
-
 async def test_redis_rate_limiter_shares_one_budget(redis_url: str) -> None:
     a = RedisRateLimiter(redis_url, 10)
     b = RedisRateLimiter(redis_url, 10)
@@ -199,13 +165,6 @@ async def test_redis_rate_limiter_falls_back_to_memory() -> None:
         assert limiter.errors == 3
     finally:
         await limiter.aclose()
-
-
-def test_local_bus_is_the_default_without_redis(tmp_path: Path) -> None:
-    from gateway.assistance_runtime import _bus
-    from gateway.settings import load_settings
-
-    assert isinstance(_bus(load_settings(data_dir=tmp_path)), LocalEventBus)
 
 
 async def test_restriction_written_on_one_instance_reaches_the_others_index(
