@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.clock import ManualClock
 from mocks.records import CaseRecord
 from tests.harness import JUDGE, OFFICER, OUTSIDER
 from tests.integration.assistance_helpers import (
@@ -335,3 +337,83 @@ async def test_a_failed_request_still_counts_until_a_resend_learns_its_outcome(
         steps = [e["node"] for e in log["data"]["auditRecords"]["edges"]]
         assert {"operation": "assistance.resend", "officer": OFFICER} in steps
         assert "assistance.fail" in {s["operation"] for s in steps}
+
+
+async def test_a_request_past_its_deadline_is_marked_overdue_once(
+    tmp_path: Path, cases: list[CaseRecord]
+) -> None:
+    # The clock moves only when told: the land registry's ticket stays unpolled meanwhile.
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    async with assistance_gateway(
+        tmp_path, cases, clock=clock, deadline_s={"land_registry": 3600.0}
+    ) as ag:
+        number, _ = showcase(cases)
+        rid = await ag.request_ok(seize(ag, cases, "SEIZE_REAL_ESTATE", free_property(ag, cases)))
+        await ag.approve(rid)
+        waiting = await wait_for(
+            lambda: ag.state(rid), lambda s: any(e["kind"] == "TICKET" for e in s["events"])
+        )
+        assert waiting["status"] == "SUBMITTED" and not waiting["overdue"]
+        clock.advance(hours=2)
+        late = await wait_for(lambda: ag.state(rid), lambda s: s["overdue"])
+        assert late["status"] == "SUBMITTED"
+        worker = ag.services.assistance.worker  # type: ignore[union-attr]
+        assert worker is not None
+        for _ in range(3):
+            await worker.run_once()
+        kinds = [e["kind"] for e in (await ag.state(rid))["events"]]
+        assert kinds.count("OVERDUE") == 1
+        clock.advance(seconds=10)  # the ticket's next poll is due: the registry is done
+        done = await ag.settle(rid, {"COMPLETED"})
+        assert done["overdue"], "it was late, and stays on record as late"
+        auditor = ag.gw.token(officer="auditor-1", roles=["auditor"])
+        _, log = await ag.gw.post(
+            """query($c: String!) { auditRecords(filter: {caseNumber: $c}, first: 200) {
+                 edges { node { operation } } } }""",
+            {"c": number},
+            token=auditor,
+        )
+        steps = [e["node"]["operation"] for e in log["data"]["auditRecords"]["edges"]]
+        assert steps.count("assistance.overdue") == 1
+
+
+async def test_a_renewal_continues_the_seizure_without_counting_it_twice(
+    tmp_path: Path, cases: list[CaseRecord]
+) -> None:
+    async with assistance_gateway(tmp_path, cases) as ag:
+        number, debtor = showcase(cases)
+        vin = vehicle_of(ag, cases)
+        first = await ag.request_ok(seize(ag, cases, "SEIZE_VEHICLE", vin))
+        await ag.approve(first)
+        await ag.settle(first, {"COMPLETED"})
+        value = "query($n: String!) { case(number: $n) { controlledValue } }"
+        _, held = await ag.gw.post(value, {"n": number})
+        # Only a completed control of this case, same action and target, can be renewed.
+        _, wrong = await ag.request(
+            seize(
+                ag, cases, "SEIZE_VEHICLE", vin, renewalOf="no-such-request", documentNumber="续-0"
+            )
+        )
+        assert wrong["errors"][0]["extensions"]["field"] == "input.renewalOf", wrong
+        renewal = await ag.request_ok(
+            seize(ag, cases, "SEIZE_VEHICLE", vin, renewalOf=first, documentNumber="续-1")
+        )
+        await ag.approve(renewal)
+        await ag.settle(renewal, {"COMPLETED"})
+        assert await ag.executions("public_security") == {"SEIZE_VEHICLE": 2}
+        _, after = await ag.gw.post(value, {"n": number})
+        assert after["data"]["case"]["controlledValue"] == held["data"]["case"]["controlledValue"]
+        _, assets = await ag.gw.post(
+            """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
+                 assets { id controls { caseNumber since until queuePosition } } } }""",
+            {"id": debtor, "c": number},
+        )
+        (car,) = [a for a in assets["data"]["debtor"]["assets"] if a["id"] == vin]
+        ours = [c for c in car["controls"] if c["caseNumber"] == number]
+        # One control, still effective, now running to the renewal's end.
+        _, requests = await ag.gw.post(
+            "query($id: ID!) { assistanceRequest(id: $id) { since until } }", {"id": renewal}
+        )
+        renewed = requests["data"]["assistanceRequest"]
+        assert len(ours) == 1 and ours[0]["queuePosition"] == 0, car["controls"]
+        assert ours[0]["until"] == renewed["until"]
