@@ -1,8 +1,9 @@
 """``liandong audit verify`` and ``liandong audit export``.
 
 ``verify`` walks the whole log and prints how many records it checked and the head (seq and
-hash, worth noting somewhere else: ``--anchor SEQ:HASH`` checks it later); it exits 1 naming
-the first broken record. ``export`` writes the records of one case or one debtor as JSON
+hash, worth noting somewhere else: ``--anchor SEQ:HASH`` checks it later; a published tree
+head, ``--tree SIZE:ROOT``, covers every record up to SIZE); it exits 1 naming the first
+broken record. ``export`` writes the records of one case or one debtor as JSON
 lines, oldest first, each with its hashes so that the excerpt can be checked against the log.
 """
 
@@ -17,13 +18,14 @@ from typing import Any
 
 import orjson
 
-__all__ = ["add_audit_commands"]
+__all__ = ["add_audit_commands", "audit_url", "load_config"]
 
 EXIT_BROKEN = 1
 EXIT_USAGE = 2
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def load_config(args: argparse.Namespace) -> Any:
+    """The settings ``--config`` names (or the defaults and the environment)."""
     from gateway.settings import load_settings
 
     return load_settings(Path(args.config) if args.config else None)
@@ -39,11 +41,29 @@ def _sqlite_missing(url: str) -> Path | None:
     return None if path.exists() else path
 
 
+def audit_url(settings: Any) -> str | None:
+    """The audit log's database URL, or None (said on stderr) if its SQLite file is missing:
+    reading must not create an empty log."""
+    url: str = settings.audit.database_url
+    missing = _sqlite_missing(url)
+    if missing is not None:
+        print(f"liandong: no audit log at {missing}", file=sys.stderr)
+        return None
+    return url
+
+
 def _anchor(value: str) -> tuple[int, str]:
     seq, sep, digest = value.partition(":")
     if not sep or not seq.isdigit() or len(digest) != 64:
         raise argparse.ArgumentTypeError("an anchor is SEQ:HASH (64 hex digits)")
     return int(seq), digest.lower()
+
+
+def _tree(value: str) -> tuple[int, str]:
+    size, sep, root = value.partition(":")
+    if not sep or not size.isdigit() or int(size) < 1 or len(root) != 64:
+        raise argparse.ArgumentTypeError("a tree head is SIZE:ROOT (64 hex digits)")
+    return int(size), root.lower()
 
 
 def _when(value: str) -> datetime:
@@ -54,15 +74,29 @@ def _when(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-async def _verify(url: str, anchors: list[tuple[int, str]]) -> int:
+async def _verify(url: str, anchors: list[tuple[int, str]], heads: list[tuple[int, str]]) -> int:
     from gateway.audit_store import open_audit_engine
+    from gateway.audit_tree import TreeError, tree_head
     from gateway.audit_verify import verify_log
 
     engine = open_audit_engine(url)
+    differs: list[str] = []
     try:
         report = await verify_log(engine, anchors=anchors)
+        for size, root in heads if report.broken is None else []:
+            try:
+                found = await tree_head(engine, size)
+            except TreeError as err:
+                differs.append(f"tree head {size}: {err}")
+                continue
+            if found["root"] != root:
+                differs.append(f"the first {size} records are not the published tree head's")
     finally:
         await engine.dispose()
+    if differs:
+        for what in differs:
+            print(f"audit log BROKEN: {what}", file=sys.stderr)
+        return EXIT_BROKEN
     if report.broken is not None:
         print(
             f"audit log BROKEN at record {report.broken.seq}: {report.broken.reason} "
@@ -78,13 +112,10 @@ async def _verify(url: str, anchors: list[tuple[int, str]]) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    url = settings.audit.database_url
-    missing = _sqlite_missing(url)
-    if missing is not None:
-        print(f"liandong: no audit log at {missing}", file=sys.stderr)
+    url = audit_url(load_config(args))
+    if url is None:
         return EXIT_USAGE
-    return asyncio.run(_verify(url, list(args.anchor or [])))
+    return asyncio.run(_verify(url, list(args.anchor or []), list(args.tree or [])))
 
 
 async def _export(url: str, key: bytes, where: Any) -> int:
@@ -111,11 +142,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from gateway.audit_query import AuditFilter
     from gateway.errors import InvalidInput
 
-    settings = _settings(args)
-    url = settings.audit.database_url
-    missing = _sqlite_missing(url)
-    if missing is not None:
-        print(f"liandong: no audit log at {missing}", file=sys.stderr)
+    settings = load_config(args)
+    url = audit_url(settings)
+    if url is None:
         return EXIT_USAGE
     key_file = settings.audit.key_file
     if settings.audit.key is None and (key_file is None or not key_file.exists()):
@@ -136,7 +165,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def add_audit_commands(sub: Any) -> None:
-    """Register ``audit verify`` and ``audit export`` on the top-level subparsers."""
+    """Register ``audit verify``, ``audit export`` and the tree commands
+    (``gateway/cli_audit_tree.py``) on the top-level subparsers."""
     audit = sub.add_parser("audit", help="check and export the audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
 
@@ -148,6 +178,13 @@ def add_audit_commands(sub: Any) -> None:
         action="append",
         help="SEQ:HASH noted from an earlier verify; that record must still have that hash",
     )
+    verify.add_argument(
+        "--tree",
+        type=_tree,
+        action="append",
+        help="SIZE:ROOT, a tree head published earlier (`audit tree`): the log's first SIZE "
+        "records must still hash to it",
+    )
     verify.set_defaults(func=_cmd_verify)
 
     export = audit_sub.add_parser("export", help="records of one case or debtor, as JSON lines")
@@ -158,3 +195,7 @@ def add_audit_commands(sub: Any) -> None:
     export.add_argument("--since", type=_when, help="ISO 8601 time, inclusive")
     export.add_argument("--until", type=_when, help="ISO 8601 time, exclusive")
     export.set_defaults(func=_cmd_export)
+
+    from gateway.cli_audit_tree import add_tree_commands
+
+    add_tree_commands(audit_sub)

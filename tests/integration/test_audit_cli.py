@@ -105,3 +105,92 @@ async def test_verify_says_when_there_is_no_log(tmp_path: Path) -> None:
     code, _, err = await cli("audit", "verify", "--config", str(cfg))
     assert code == 2 and "no audit log" in err
     assert not await asyncio.to_thread((tmp_path / "audit.db").exists)
+
+
+async def test_tree_heads_and_proofs_as_a_court_uses_them(
+    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
+) -> None:
+    data_dir = tmp_path / "gw"
+    async with running_gateway(data_dir, mocks, cases) as gw:
+        for _ in range(5):
+            await gw.post(DEBTOR, {"id": cases[0].debtor_ids[0], "c": cases[0].number})
+        cfg = await asyncio.to_thread(config, data_dir)
+        # Published after five records: the head an outsider keeps.
+        code, out, err = await cli("audit", "tree", "--config", str(cfg))
+        assert code == 0, err
+        early = orjson.loads(out)
+        assert early["size"] == 5 and len(early["root"]) == 64
+        for _ in range(6):
+            await gw.post(DEBTOR, {"id": cases[1].debtor_ids[0], "c": cases[1].number})
+    code, out, _ = await cli("audit", "tree", "--config", str(cfg))
+    later = orjson.loads(out)
+    assert later["size"] == 11 and later["root"] != early["root"]
+
+    # Record 3 was under the early head; the log only grew since then.
+    code, out, err = await cli("audit", "prove", "3", "--size", "5", "--config", str(cfg))
+    assert code == 0, err
+    proof = tmp_path / "proof.json"
+    await asyncio.to_thread(proof.write_text, out)
+    code, out, err = await cli("audit", "check-proof", str(proof), "--root", early["root"])
+    assert code == 0 and "proof OK (inclusion, tree of 5 records)" in out, err
+    code, _, err = await cli("audit", "check-proof", str(proof), "--root", later["root"])
+    assert code == 1 and "not the one given" in err
+    code, out, err = await cli("audit", "consistency", "5", "--config", str(cfg))
+    grew = tmp_path / "grew.json"
+    await asyncio.to_thread(grew.write_text, out)
+    code, out, err = await cli(
+        "audit", "check-proof", str(grew), "--old-root", early["root"], "--root", later["root"]
+    )
+    assert code == 0 and "consistency" in out, err
+    head = f"5:{early['root']}"
+    code, out, err = await cli("audit", "verify", "--config", str(cfg), "--tree", head)
+    assert code == 0, err
+
+    # Someone rewrites record 3 and its hash, then re-chains the rest: the chain walks
+    # clean, but the published head no longer matches, and neither does the old proof.
+    forged = tmp_path / "forged"
+    await asyncio.to_thread(copy_log, data_dir, forged)
+    await rechain_after_edit(forged / "audit.db", seq=3)
+    forged_cfg = await asyncio.to_thread(config, forged)
+    code, out, err = await cli("audit", "verify", "--config", str(forged_cfg))
+    assert code == 0, (out, err)  # the forger re-chained
+    code, out, err = await cli("audit", "verify", "--config", str(forged_cfg), "--tree", head)
+    assert code == 1 and "not the published tree head's" in err
+    code, out, _ = await cli("audit", "consistency", "5", "--config", str(forged_cfg))
+    await asyncio.to_thread(grew.write_text, out)
+    code, _, err = await cli("audit", "check-proof", str(grew), "--old-root", early["root"])
+    assert code == 1
+
+    code, _, err = await cli("audit", "prove", "12", "--config", str(cfg))
+    assert code == 1 and "not in a tree of 11" in err
+
+
+async def rechain_after_edit(db: Path, seq: int) -> None:
+    """Change record ``seq``'s contents and recompute every hash from it on, as a forger
+    with write access to the database would."""
+    from sqlalchemy import select
+
+    from gateway.audit_chain import record_hash
+    from gateway.audit_tables import audit_head, record_from_row
+
+    engine = open_audit_engine(f"sqlite+aiosqlite:///{db}")
+    r = audit_records.c
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(update(audit_records).where(r.seq == seq).values(principal="x"))
+            rows = (
+                await conn.execute(select(audit_records).where(r.seq >= seq).order_by(r.seq))
+            ).mappings()
+            records = [record_from_row(row) for row in rows]
+            prev = records[0].prev_hash
+            for record in records:
+                digest = record_hash(prev, record.body())
+                await conn.execute(
+                    update(audit_records)
+                    .where(r.seq == record.seq)
+                    .values(prev_hash=prev, hash=digest)
+                )
+                prev = digest
+            await conn.execute(update(audit_head).values(hash=prev))
+    finally:
+        await engine.dispose()
