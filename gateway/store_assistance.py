@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.control import ControlAction
 from gateway.errors import Conflict, NotFound
@@ -174,11 +175,13 @@ class AssistanceStore:
         check: Check | None = None,
         hook: Hook | None = None,
         lease_owner: str | None = None,
+        only_if: ColumnElement[bool] | None = None,
     ) -> AssistanceRow | None:
         """Move the request if it is in ``from_statuses``; ``None`` if someone else moved it.
 
         ``check`` runs under the case lock first (it may raise); ``hook`` runs in the same
-        transaction afterwards; with ``lease_owner`` only the lease's holder may move it.
+        transaction afterwards; with ``lease_owner`` only the lease's holder may move it;
+        ``only_if`` is one more condition on the row, checked by the same UPDATE.
         """
         async with self.engine.begin() as conn:
             if check is not None:
@@ -190,6 +193,8 @@ class AssistanceStore:
             where = [R.id == request_id, R.status.in_([str(s) for s in from_statuses])]
             if lease_owner is not None:
                 where.append(R.lease_owner == lease_owner)
+            if only_if is not None:
+                where.append(only_if)
             changes = {**(values or {}), "status": str(to_status), "updated_at": now}
             result = await conn.execute(update(assistance_requests).where(*where), changes)
             if result.rowcount != 1:
@@ -212,6 +217,7 @@ class AssistanceStore:
         note: str | None = None,
         values: dict[str, Any] | None = None,
         lease_owner: str | None = None,
+        only_if: ColumnElement[bool] | None = None,
     ) -> AssistanceRow | None:
         """Record a step that keeps the status (a ticket, a retry, overdue), conditionally."""
         return await self.transition(
@@ -224,6 +230,7 @@ class AssistanceStore:
             note=note,
             values=values,
             lease_owner=lease_owner,
+            only_if=only_if,
         )
 
     async def lease(

@@ -36,7 +36,7 @@ from gateway.clock import Clock
 from gateway.errors import AgencyError, AgencyRejected, CircuitOpen
 from gateway.settings import AssistanceSettings
 from gateway.store_assistance import AssistanceRow, AssistanceStore, mark_lifted
-from gateway.store_assistance_schema import AssistanceStatus, EventKind
+from gateway.store_assistance_schema import AssistanceStatus, EventKind, assistance_requests
 
 __all__ = ["LifecycleWorker"]
 
@@ -124,6 +124,9 @@ class LifecycleWorker:
                 now=now,
                 note=f"no answer by {row.deadline.isoformat() if row.deadline else '?'}",
                 values={"overdue": True},
+                # Two scans (two workers, or two instances) may both have read it as not
+                # yet overdue: only the one whose UPDATE still finds it so marks it.
+                only_if=assistance_requests.c.overdue.is_(False),
             )
             if marked is not None:
                 await self.effects.record_step(SYSTEM, "assistance.overdue", marked)

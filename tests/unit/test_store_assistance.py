@@ -15,7 +15,7 @@ from gateway.errors import Conflict, OverSeizure
 from gateway.overseizure import check_guard, committed_value, controlled_value
 from gateway.store import CaseIn, Store
 from gateway.store_assistance import AssistanceStore, NewRequest
-from gateway.store_assistance_schema import AssistanceStatus, EventKind
+from gateway.store_assistance_schema import AssistanceStatus, EventKind, assistance_requests
 
 NUMBER = "（2024）苏0312执1234号"
 PERSON = "11010119900307803X"
@@ -126,3 +126,31 @@ async def test_guard_counts_committed_value_under_the_case_lock(requests: Assist
     assert committed_value(rows) == Decimal("130000.00")
     assert controlled_value(rows) == Decimal("0.00")  # nothing completed yet
     assert len(rows) == 2
+
+
+async def test_overdue_is_noted_once_however_many_scans_race(requests: AssistanceStore) -> None:
+    row, _ = await requests.create(new(), NOW)
+    for to, kind in (
+        (AssistanceStatus.APPROVED, EventKind.APPROVED),
+        (AssistanceStatus.SUBMITTED, EventKind.SUBMITTED),
+    ):
+        moved = await requests.transition(row.id, [row.status, to], to, kind, actor="x", now=NOW)
+        assert moved is not None
+        row = moved
+    marks = await asyncio.gather(
+        *(
+            requests.note(
+                row.id,
+                AssistanceStatus.SUBMITTED,
+                EventKind.OVERDUE,
+                actor=f"worker-{i}",
+                now=NOW,
+                values={"overdue": True},
+                only_if=assistance_requests.c.overdue.is_(False),
+            )
+            for i in range(10)
+        )
+    )
+    assert sum(m is not None for m in marks) == 1
+    kinds = [e.kind for e in await requests.events(row.id)]
+    assert kinds.count(EventKind.OVERDUE) == 1
