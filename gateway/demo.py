@@ -16,6 +16,7 @@ from rich.panel import Panel
 
 from gateway.app import create_app
 from gateway.auth import issue_token
+from gateway.migrate import upgrade_all
 from gateway.server import start_server
 from gateway.services import Services
 from gateway.settings import Settings
@@ -100,6 +101,8 @@ async def run_demo(settings: Settings, *, seed: int = DEMO_SEED, people: int = D
     console.print(f"[dim]generating {people} people (seed {seed})…[/dim]")
     demo = await asyncio.to_thread(DemoWorld.make, seed, people)
     mocks = await start_mocks(demo.world, ports=_ports(settings))
+    # A data dir left by an earlier version is migrated (``liandong db upgrade``) first.
+    await upgrade_all(settings)
     store = await Store.open(settings.database_url)
     await seed_cases(store, demo.cases, [DEMO_OFFICER], [DEMO_JUDGE])
     services = await Services.start(settings, store=store)

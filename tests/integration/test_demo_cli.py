@@ -8,6 +8,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -35,8 +36,15 @@ def liandong() -> list[str]:
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    async with running_demo(tmp_path / "data") as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_demo(data_dir: Path) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    """``liandong demo`` on ``data_dir`` and free ports: its GraphQL URL and environment."""
     gw_port, *agency_ports = free_ports(5)
-    env = dict(os.environ, LIANDONG_DATA_DIR=str(tmp_path / "data"))
+    env = dict(os.environ, LIANDONG_DATA_DIR=str(data_dir))
     for name, port in zip(AGENCIES, agency_ports, strict=True):
         env[f"LIANDONG_AGENCIES__{name.upper()}__BASE_URL"] = f"http://127.0.0.1:{port}"
     proc = await asyncio.create_subprocess_exec(
@@ -98,3 +106,21 @@ async def test_demo_serves_the_example_profile_with_the_cli_token(
         async with session.get(url, headers={"Accept": "text/html"}) as resp:
             assert resp.status == 200
             assert "graphiql" in (await resp.text()).lower()
+
+
+async def test_demo_brings_an_older_data_dir_up_to_date(tmp_path: Path) -> None:
+    # A data dir made before the store had assistance_requests.reason (revision store_0002).
+    from gateway.migrate import upgrade
+
+    data_dir = tmp_path / "data"
+    await upgrade(f"sqlite+aiosqlite:///{data_dir / 'liandong.db'}", "store", "store_0002")
+    async with running_demo(data_dir) as (url, env), aiohttp.ClientSession() as session:
+        query = """query($n: String!) { case(number: $n) { assistanceRequests { id reason } } }"""
+        async with session.post(
+            url,
+            json={"query": query, "variables": {"n": PROFILE_VARIABLES["caseNumber"]}},
+            headers={"Authorization": f"Bearer {env['TOKEN']}"},
+        ) as resp:
+            body = await resp.json()
+    assert "errors" not in body, body["errors"]
+    assert body["data"]["case"]["assistanceRequests"] == []
