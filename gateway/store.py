@@ -19,8 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, event, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, event, insert, inspect, select, text, update
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -58,6 +58,27 @@ _CHUNK = 500  # keys per IN (...): well under SQLite's and PostgreSQL's paramete
 # a debtor one plus its restrictions. A unit is a few hundred bytes: a few MiB per memo.
 MEMO_UNITS = 16384
 _DDL_LOCK = 0x6C69616E646F6E67  # pg advisory lock key serialising create_all ("liandong")
+
+
+class SchemaBehind(RuntimeError):
+    """The database's tables lack columns this version reads: it needs a migration."""
+
+
+def _check_columns(conn: Connection) -> None:
+    # create_all adds missing tables, never missing columns: a database made by an earlier
+    # version would fail at the first query that reads a new column. Refuse to start instead.
+    inspector = inspect(conn)
+    present = set(inspector.get_table_names())
+    missing: list[str] = []
+    for table in metadata.sorted_tables:
+        if table.name in present:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in have]
+    if missing:
+        raise SchemaBehind(
+            f"the store was made by an earlier version (no {', '.join(missing)}): "
+            "run `liandong db upgrade` first"
+        )
 
 
 @dataclass(slots=True)
@@ -220,6 +241,7 @@ class Store:
                     # file race the same way; take SQLite's write lock up front instead.
                     await conn.exec_driver_sql("BEGIN IMMEDIATE")
                 await conn.run_sync(metadata.create_all)
+                await conn.run_sync(_check_columns)
         except BaseException:
             await engine.dispose()
             raise

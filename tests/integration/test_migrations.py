@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.cli import main
 from gateway.migrate import target, upgrade
-from gateway.store import Store
+from gateway.store import SchemaBehind, Store
 from tests.servers.fixtures import DbBackend
 
 
@@ -73,3 +74,17 @@ async def test_a_database_the_store_created_is_adopted(database_url: str) -> Non
     await store.close()
     tables = await _check(database_url, "store")
     assert "liandong_store_version" in tables
+
+
+async def test_a_store_behind_its_migrations_refuses_to_open(tmp_path: Path) -> None:
+    # create_all adds tables, not columns: an earlier version's database must be upgraded,
+    # and the gateway says so at start-up rather than failing at the first query.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await upgrade(url, "store", "store_0002")
+    with pytest.raises(SchemaBehind) as refused:
+        await Store.open(url)
+    assert "assistance_requests.reason" in str(refused.value)
+    assert "liandong db upgrade" in str(refused.value)
+    await upgrade(url, "store")
+    store = await Store.open(url)
+    await store.close()
