@@ -17,13 +17,18 @@ from connectors.domain import Facet
 if TYPE_CHECKING:
     from connectors.http import AgencyHttp
 
-__all__ = ["GROUP", "available", "build", "connectors_for"]
+__all__ = ["GROUP", "available", "build", "connectors_for", "names"]
 
 GROUP = "liandong.connectors"
 
 
 def _entry_points() -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def names() -> list[str]:
+    """The registered connectors' names, without loading any of them."""
+    return sorted(_entry_points())
 
 
 def available() -> dict[str, ConnectorFactory]:

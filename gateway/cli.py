@@ -14,7 +14,8 @@ from typing import Any
 __all__ = ["main"]
 
 
-def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
+def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Any:
+    """Settings from the command's ``--config`` and ``--profile`` plus ``overrides``."""
     from gateway.settings import load_settings
 
     config = getattr(args, "config", None)
@@ -26,7 +27,7 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Any:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
-    settings = _settings(args, port=args.port)
+    settings = settings_from_args(args, port=args.port)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_demo(settings, seed=args.seed, people=args.people))
     return 0
@@ -35,9 +36,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway.server import bind
     from gateway.workers import APP, can_share_port, serve_workers
 
-    settings = _settings(args)  # fail here, naming the key, rather than in every worker
+    settings = settings_from_args(args)  # fail here, naming the key, rather than in every worker
     if args.config:
         os.environ["LIANDONG_CONFIG"] = str(Path(args.config).resolve())
     if args.profile:
@@ -46,7 +48,24 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else settings.port
     if args.workers > 1 and can_share_port():
         # Each worker listens itself, so connections spread over them (gateway/workers.py).
-        return serve_workers(host, port, args.workers)
+        return serve_workers(
+            host,
+            port,
+            args.workers,
+            announce=lambda url: _say_listening(settings, url, args.workers),
+        )
+    if args.workers == 1:
+        # Bound here, not by uvicorn: a port in use is then one line (see main), and the
+        # address printed is the one really listening (port 0 picks a free one).
+        sock = bind(host, port)
+        bound_host, bound_port = sock.getsockname()[:2]
+        _say_listening(settings, f"http://{bound_host}:{bound_port}", 1)
+        config = uvicorn.Config(APP, factory=True, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
+        return 0
+    sock = bind(host, port)  # only to fail in one line if taken; uvicorn binds it again
+    sock.close()
+    _say_listening(settings, f"http://{host}:{port}", args.workers)
     uvicorn.run(
         APP,
         factory=True,
@@ -59,6 +78,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say_listening(settings: Any, url: str, workers: int) -> None:
+    extra = f", {workers} workers" if workers > 1 else ""
+    ui = "GraphiQL and " if settings.profile == "dev" else ""
+    print(
+        f"liandong: serving {ui}the API on {url}/graphql ({settings.profile} profile{extra});"
+        " Ctrl-C stops",
+        flush=True,
+    )
+
+
 def _cmd_mocks_serve(args: argparse.Namespace) -> int:
     from mocks.runner import serve
     from mocks.world import World
@@ -68,24 +97,6 @@ def _cmd_mocks_serve(args: argparse.Namespace) -> int:
     world = World(seed=args.seed, people=args.people)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(world, "127.0.0.1", ports))
-    return 0
-
-
-def _cmd_token(args: argparse.Namespace) -> int:
-    from gateway.demo import DEMO_OFFICER, DemoWorld, demo_token
-
-    settings = _settings(args)
-    court = args.court or DemoWorld.make().court
-    roles = tuple(args.role or ["officer"])
-    print(
-        demo_token(
-            settings,
-            court,
-            officer=args.officer or DEMO_OFFICER,
-            roles=roles,
-            scopes=tuple(args.scope or ()),
-        )
-    )
     return 0
 
 
@@ -135,13 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     mserve.set_defaults(func=_cmd_mocks_serve)
 
-    token = sub.add_parser("token", help="print a dev JWT signed with the local secret")
-    token.add_argument("--config", help="TOML settings file")
-    token.add_argument("--officer", help="subject / officer id (default: the demo officer)")
-    token.add_argument("--role", action="append", help="role (repeatable; default officer)")
-    token.add_argument("--scope", action="append", help="scope such as unmask (repeatable)")
-    token.add_argument("--court", help="court name (default: the demo court)")
-    token.set_defaults(func=_cmd_token)
+    from gateway.cli_token import add_token_command
+
+    add_token_command(sub)
 
     from gateway.lookup_command import add_arguments as add_lookup_arguments
 
@@ -168,19 +175,30 @@ def _parser() -> argparse.ArgumentParser:
     from gateway.cli_watch import add_watch_commands
 
     add_watch_commands(sub)
+
+    from gateway.cli_config import add_config_commands
+
+    add_config_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``liandong`` console script."""
+    from gateway.cli_errors import CliError, describe_os_error
     from gateway.settings import SettingsError
 
     args = _parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except SettingsError as err:
+    except (SettingsError, CliError) as err:
         print(f"liandong: {err}", file=sys.stderr)
-        return 2
+        return getattr(err, "exit_code", 2)
+    except OSError as err:
+        hint = "choose another with --base-port" if args.command == "mocks" else ""
+        if args.command in ("demo", "serve"):
+            hint = "choose another with --port (agencies: their base_url in the config)"
+        print(f"liandong: {describe_os_error(err, port_hint=hint)}", file=sys.stderr)
+        return 1
     return code
 
 

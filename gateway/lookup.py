@@ -83,8 +83,16 @@ class GatewayUnavailable(Exception):
     """The gateway kept failing (or refused the token): stop, the run can be resumed."""
 
 
+class TokenRefused(GatewayUnavailable):
+    """The gateway answered 401: no request can succeed until the token is replaced."""
+
+
 class QueryRefused(Exception):
     """The gateway refused the query itself (not an id): no chunk can succeed."""
+
+
+class CaseRefused(QueryRefused):
+    """The case itself is refused (unknown, or not the caller's): no id of it can succeed."""
 
 
 def graphql_url(url: str) -> str:
@@ -164,6 +172,11 @@ class LookupClient:
             message = "; ".join(str(e.get("message")) for e in errors) or "no data"
             raise QueryRefused(message)
         code = _code(on_field[0])
+        if code == "FORBIDDEN" and (on_field[0].get("extensions") or {}).get("field") == (
+            "caseNumber"
+        ):
+            # The gateway answers an unknown case and a case one is not on alike.
+            raise CaseRefused(str(on_field[0].get("message") or "no access to the case"))
         if len(ids) > 1 and code == "LIMIT_EXCEEDED":
             half = len(ids) // 2
             return [*await self.results(ids[:half]), *await self.results(ids[half:])]
@@ -196,7 +209,7 @@ class LookupClient:
                 problem, wait = f"{type(exc).__name__}: {exc}", None
                 continue
             if status == 401:
-                raise GatewayUnavailable("the gateway refused the token (401)")
+                raise TokenRefused("the gateway refused the token (401)")
             if status in RETRY_STATUSES:
                 problem, wait = f"HTTP {status}", _seconds(retry_after)
                 continue

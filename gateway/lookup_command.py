@@ -126,7 +126,13 @@ def run_command(args: argparse.Namespace) -> int:
     """Run ``liandong lookup`` with parsed ``args``; returns the exit code."""
     from rich.console import Console
 
-    from gateway.lookup import GatewayUnavailable, QueryRefused, RunStats
+    from gateway.lookup import (
+        CaseRefused,
+        GatewayUnavailable,
+        QueryRefused,
+        RunStats,
+        TokenRefused,
+    )
     from gateway.lookup_io import FAILED, OutputError, OutputFile, read_ids
 
     # soft_wrap: messages stay on one line (paths are long), for people and for grep alike.
@@ -160,13 +166,22 @@ def run_command(args: argparse.Namespace) -> int:
     )
     pending = [i for i in ids.valid if i not in out.done]
     show = sys.stdout.isatty() and not args.no_progress
-    stopped = ""
+    stopped, first = "", ""  # why the run stopped; what to do before running it again
     code = 0
     stats = RunStats()
     try:
         asyncio.run(_run(options, pending, out, out_console if show else None, stats))
     except KeyboardInterrupt:
         stopped, code = "interrupted", EXIT_INTERRUPTED
+    except TokenRefused as err:
+        stopped, code = (
+            f"stopped: {err}: it has expired or was made for another gateway",
+            EXIT_STOPPED,
+        )
+        first = "get a new token (liandong token, in the gateway's folder), then "
+    except CaseRefused as err:
+        stopped, code = f"stopped: {err} (unknown, or not a case you are on)", EXIT_USAGE
+        first = "check --case, then "
     except GatewayUnavailable as err:
         stopped, code = f"stopped: {err}", EXIT_STOPPED
     except QueryRefused as err:
@@ -183,7 +198,7 @@ def run_command(args: argparse.Namespace) -> int:
         markup=False,
     )
     if stopped:
-        err_console.print(f"{stopped}; run the same command again to resume", markup=False)
+        err_console.print(f"{stopped}; {first}run the same command again to resume", markup=False)
         return code
     if any(status == FAILED for status, _ in counts):
         return EXIT_FAILED_IDS

@@ -28,7 +28,11 @@ def bind(
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            # The bare errno text names no address; the command line shows this message.
+            raise OSError(exc.errno, f"cannot bind {host}:{port}: {exc.strerror}") from exc
         if listen:
             sock.listen(2048)
             sock.setblocking(False)

@@ -429,9 +429,27 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise SettingsError(f"unknown environment setting(s): {', '.join(unknown)}", unknown)
     token = _config_file.set(config_file)
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         message, keys = _error_message(exc)
         raise SettingsError(message, keys) from None
     finally:
         _config_file.reset(token)
+    _check_connectors(settings)
+    return settings
+
+
+def _check_connectors(settings: Settings) -> None:
+    # An agency's table name is its connector's name unless it says otherwise, so a typo
+    # there would otherwise pass and stop the gateway inside its server's start-up.
+    from connectors.registry import names
+
+    known = names()
+    bad = {n: a.connector for n, a in settings.agencies.items() if a.connector not in known}
+    if bad:
+        keys = [f"agencies.{name}.connector" for name in bad]
+        which = "; ".join(
+            f"agencies.{n}.connector: unknown connector {c!r}" for n, c in bad.items()
+        )
+        hint = f"known: {', '.join(known)}; is the agency's name misspelt?"
+        raise SettingsError(f"invalid settings: {which} ({hint})", keys)

@@ -108,18 +108,28 @@ class _Supervisor:
         return 1 if self.failed else 0
 
 
-def serve_workers(host: str, port: int, workers: int, app: str = APP) -> int:
+def serve_workers(
+    host: str,
+    port: int,
+    workers: int,
+    app: str = APP,
+    announce: Callable[[str], None] | None = None,
+) -> int:
     """Run ``workers`` processes serving ``app`` on ``host:port`` until SIGINT or SIGTERM.
 
     ``app`` names an app factory (``module:function``); the gateway's by default. Port 0
-    picks a free port once, for all of them; it is logged. Returns the exit status.
+    picks a free port once, for all of them; the URL goes to ``announce`` (else the log).
+    Returns the exit status.
     """
     # A bound socket that never listens holds the port's number and its SO_REUSEPORT group
     # while the workers come and go, and gets no connections itself.
     holder = bind(host, port, reuse_port=True, listen=False)
     try:
         port = holder.getsockname()[1]
-        logger.warning("%s serving on http://%s:%s with %s workers", app, host, port, workers)
+        if announce is not None:
+            announce(f"http://{host}:{port}")
+        else:
+            logger.warning("%s serving on http://%s:%s with %s workers", app, host, port, workers)
         return _Supervisor(app, host, port, workers).run()
     finally:
         holder.close()

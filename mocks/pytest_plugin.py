@@ -2,7 +2,11 @@
 
 ``liandong_world``: a fresh 1,000-person :class:`~mocks.world.World` (seed 7).
 ``liandong_mocks``: the four agencies serving that world on ephemeral 127.0.0.1 ports, as
-:class:`~mocks.runner.RunningMocks`; stopped after the test.
+:class:`~mocks.runner.RunningMocks`; stopped after the test. They run on the test's own
+event loop: call them with an async client (a synchronous one blocks the loop they need to
+answer, and hangs).
+``liandong_mocks_threaded``: the same agencies on a thread and loop of their own
+(:class:`~mocks.threaded.ThreadedMocks`), for plain ``def`` tests and synchronous clients.
 
 pytest imports this module for every run in every environment where liandong is
 installed, so it imports only pytest at module level; the world and the servers are
@@ -18,10 +22,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from mocks.runner import RunningMocks
+    from mocks.threaded import ThreadedMocks
     from mocks.world import World
 
-__all__ = ["liandong_mocks", "liandong_world"]
+__all__ = ["liandong_mocks", "liandong_mocks_threaded", "liandong_world"]
 
 #: The demo world the fixtures build.
 WORLD_SEED = 7
@@ -62,3 +69,12 @@ async def liandong_mocks(liandong_world: World) -> AsyncIterator[RunningMocks]:
         yield running
     finally:
         await running.aclose()
+
+
+@pytest.fixture
+def liandong_mocks_threaded(liandong_world: World) -> Iterator[ThreadedMocks]:
+    """The four agencies on their own thread and loop, for synchronous tests and clients."""
+    from mocks.threaded import ThreadedMocks
+
+    with ThreadedMocks(liandong_world) as running:
+        yield running
