@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench fmt clean install
+.PHONY: demo test check bench fmt clean install graphiql-assets
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,6 +30,11 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.audit_batches
 	$(BIN)/python -m bench.screening
 	$(BIN)/python -m pytest -q -m load
+
+# GraphiQL's pinned files (gateway/static/vendor): fetched with npm pack, checked against
+# ASSETS.json. To move to a new version, edit it there and run with UPDATE=--update.
+graphiql-assets: $(STAMP)
+	$(BIN)/python -m gateway.graphiql_assets $(UPDATE)
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .
