@@ -34,6 +34,7 @@ from connectors.control import (
 from gateway.assistance_effects import SYSTEM, AssistanceEffects
 from gateway.clock import Clock
 from gateway.errors import AgencyError, AgencyRejected, CircuitOpen
+from gateway.lapse_steps import notice_lapsing, refuse_lapsed_renewal
 from gateway.settings import AssistanceSettings
 from gateway.store_assistance import AssistanceRow, AssistanceStore, mark_lifted
 from gateway.store_assistance_schema import AssistanceStatus, EventKind, assistance_requests
@@ -132,6 +133,9 @@ class LifecycleWorker:
                 await self.effects.record_step(SYSTEM, "assistance.overdue", marked)
                 await self.effects.publish(marked)
                 done += 1
+        done += await notice_lapsing(
+            self.requests, self.effects, now, self.settings.lapse_notice_days, self.settings.batch
+        )
         rows = await self.requests.due(now, self.settings.batch)
         await asyncio.gather(*(self._handle(row) for row in rows))
         self.steps += len(rows)
@@ -141,6 +145,8 @@ class LifecycleWorker:
         now = self.clock.now()
         lease_until = now + timedelta(seconds=self.settings.lease_s)
         if row.status is AssistanceStatus.APPROVED:
+            if await refuse_lapsed_renewal(self.requests, self.effects, row, now):
+                return  # never sent: the control it would continue has lapsed
             deadline_s = self.settings.deadline_s.get(row.agency, 86400.0)
             claimed = await self.requests.transition(
                 row.id,
