@@ -67,7 +67,14 @@ class QueueWatch:
         due = or_(R.next_attempt_at.is_(None), R.next_attempt_at <= now)
         query = (
             select(assistance_requests)
-            .where(R.status == str(AssistanceStatus.QUEUED), R.lifted_by.is_(None), due, free)
+            .where(
+                R.status == str(AssistanceStatus.QUEUED),
+                R.lifted_by.is_(None),
+                # A queued seizure whose term ended before it took effect has lapsed.
+                or_(R.until.is_(None), R.until >= now.date()),
+                due,
+                free,
+            )
             .order_by(R.next_attempt_at, R.id)
             .limit(self.settings.batch)
         )

@@ -26,7 +26,7 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 
 from connectors.control import (
     ControlAction,
@@ -82,6 +82,7 @@ class LifecycleWorker:
             f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         )
         self.queue = QueueWatch(requests, connectors, effects, settings, self.instance)
+        self._lapse_day: date | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.steps = 0  # work done, for tests and metrics
@@ -139,9 +140,18 @@ class LifecycleWorker:
                 await self.effects.record_step(SYSTEM, "assistance.overdue", marked)
                 await self.effects.publish(marked)
                 done += 1
-        done += await notice_lapsing(
-            self.requests, self.effects, now, self.settings.lapse_notice_days, self.settings.batch
-        )
+        if self._lapse_day != now.date():
+            # Terms end on days: one look a day suffices, unless a full batch was warned.
+            warned = await notice_lapsing(
+                self.requests,
+                self.effects,
+                now,
+                self.settings.lapse_notice_days,
+                self.settings.batch,
+            )
+            done += warned
+            if warned < self.settings.batch:
+                self._lapse_day = now.date()
         done += await self.queue.run_once(now)
         rows = await self.requests.due(now, self.settings.batch)
         await asyncio.gather(*(self._handle(row) for row in rows))
