@@ -1,7 +1,7 @@
 """What the lifecycle worker does about lapse (查扣冻规定 art. 27): refuse a renewal whose
 control lapsed before it could be sent, and warn, once, of controls about to lapse.
 
-The warning is an ``LAPSING`` event on the control's own timeline (so subscribers to the
+The warning is a ``LAPSING`` event on the control's own timeline (so subscribers to the
 case see it like any other step) and an ``assistance.lapsing`` audit record. A control
 that a renewal already continues is not warned about: its lapse is being dealt with.
 """
@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.control import ControlAction
 from gateway.assistance_effects import SYSTEM, AssistanceEffects
@@ -32,7 +33,7 @@ R = assistance_requests.c
 _CONTROLS = [str(a) for a in ControlAction if not a.is_lift]
 
 
-def _not_renewed() -> object:
+def _not_renewed() -> ColumnElement[bool]:
     renewal = assistance_requests.alias("renewal")
     return ~exists().where(
         renewal.c.renewal_of == R.id,
@@ -40,7 +41,7 @@ def _not_renewed() -> object:
     )
 
 
-def _not_warned() -> object:
+def _not_warned() -> ColumnElement[bool]:
     ev = assistance_events.c
     return ~exists().where(ev.request_id == R.id, ev.kind == str(EventKind.LAPSING))
 
@@ -61,12 +62,12 @@ async def lapsing_controls(
         R.lifted_by.is_(None),
         R.until >= today,
         R.until <= today + timedelta(days=within_days),
-        _not_renewed(),  # type: ignore[arg-type]
+        _not_renewed(),
     )
     if case_number is not None:
         query = query.where(R.case_number == case_number)
     if unwarned_only:
-        query = query.where(_not_warned())  # type: ignore[arg-type]
+        query = query.where(_not_warned())
     query = query.order_by(R.until, R.id).limit(limit)
     async with engine.connect() as conn:
         return [row_from(r._mapping) for r in await conn.execute(query)]
@@ -93,7 +94,7 @@ async def notice_lapsing(
             now=now,
             note=f"lapses after {row.until.isoformat()} unless renewed before",
             # Two scans may both have read it as unwarned: one UPDATE still finds it so.
-            only_if=_not_warned(),  # type: ignore[arg-type]
+            only_if=_not_warned(),
         )
         if warned is not None:
             await effects.record_step(
