@@ -9,6 +9,8 @@ the agency's dates, and from then on counts in the controlled value and may be r
 found further up the line, its position is updated.
 
 A QUEUED request is leased like a submitted one, so two workers never both settle it.
+Each look is audited (``assistance.queue_check``) before the agency is asked; without a
+durable record there is no look.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy import or_, select
 from connectors.base import Connector
 from connectors.domain import Control, Facet
 from gateway.assistance_effects import SYSTEM, AssistanceEffects
-from gateway.errors import AgencyError
+from gateway.errors import AgencyError, AuditUnavailable
 from gateway.settings import AssistanceSettings
 from gateway.store_assistance import AssistanceRow, AssistanceStore
 from gateway.store_assistance_rows import row_from
@@ -87,6 +89,18 @@ class QueueWatch:
             "lease_until": None,
             "next_attempt_at": now + timedelta(seconds=self.settings.queue_check_s),
         }
+        try:
+            # A look at a debtor's assets is on the record before it is made, like any other.
+            await self.effects.record(
+                SYSTEM,
+                "assistance.queue_check",
+                case_number=row.case_number,
+                debtor_id=row.debtor_id,
+                detail={"assistanceRequest": row.id, "agency": row.agency, "target": row.target},
+            )
+        except AuditUnavailable:
+            await self.requests.release(row.id, self.instance, now, later)
+            return 0
         control = await self._standing(row)
         if control is None or control.queue_position > 0:
             if control is not None:

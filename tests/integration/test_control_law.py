@@ -317,6 +317,8 @@ async def test_a_queued_seizure_takes_effect_when_the_seizure_ahead_is_lifted(
         assert request["since"] == AS_OF.isoformat()
         assert (await case_value(ag, case.number))["controlledValue"] == request["netValue"]
         assert len(await steps(ag, case.number, "assistance.took_effect")) == 1
+        looks = await steps(ag, case.number, "assistance.queue_check")
+        assert looks and {look["detail"]["assistanceRequest"] for look in looks} == {rid}
         executions = await ag.executions("land_registry")
         assert executions == {"SEIZE_REAL_ESTATE": 1, "LIFT_REAL_ESTATE_SEIZURE": len(ahead)}
         # In force now, it may be renewed.
