@@ -125,7 +125,12 @@ async def test_a_lapsed_vehicle_seizure_counts_for_nothing_and_frees_the_vehicle
         _, cancelled = await ag.gw.post(CANCEL, {"id": freeze})
         assert cancelled["data"]["cancelAssistance"]["status"] == "CANCELLED", cancelled
         fresh = await ag.request_ok(order(case, "SEIZE_VEHICLE", vin, documentNumber="新"))
-        assert (await ag.state(fresh))["status"] == "PENDING_APPROVAL"
+        # Public security's records have moved on to the same day: its seizure lapsed too.
+        ag.world.today = clock.today()
+        await ag.approve(fresh)
+        await ag.settle(fresh, {"COMPLETED"})
+        assert await ag.executions("public_security") == {"SEIZE_VEHICLE": 2}
+        assert (await case_value(ag, case.number))["controlledValue"] == "30000.00"
         assert seized["status"] == "COMPLETED"
 
 
