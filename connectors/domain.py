@@ -115,6 +115,7 @@ class Control:
     since: date
     until: date | None
     queue_position: int = 0
+    claim: Decimal | None = None  # the sum the seizing case enforces, where the agency says
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,7 @@ def _property(element: Element) -> RealEstate:
                 since=s.date("since"),
                 until=s.opt_date("until"),
                 queue_position=queue,
+                claim=s.opt_decimal("claim"),
             )
         )
     return RealEstate(

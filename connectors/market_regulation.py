@@ -82,6 +82,7 @@ def _parse_role(person_id: str, item: Record) -> _Role:
             since=f.date("since"),
             until=f.opt_date("until"),
             queue_position=f.integer("queuePosition", minimum=0),
+            claim=f.opt_decimal("claim"),
         )
         for f in item.records("freezes", optional=True)
     )

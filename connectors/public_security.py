@@ -80,6 +80,7 @@ def _controls(holder: Record, key: str) -> tuple[Control, ...]:
                 since=seizure.date("since"),
                 until=seizure.opt_date("until"),
                 queue_position=queue,
+                claim=seizure.opt_decimal("claim"),
             )
         )
     return tuple(controls)

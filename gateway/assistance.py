@@ -28,12 +28,14 @@ from gateway.assistance_rules import (
     refuse_duplicate,
 )
 from gateway.clock import Clock
+from gateway.control_lapse import check_renewal_still_in_time
 from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound, OverSeizure
 from gateway.legal import PriorControl, check_control_term
-from gateway.overseizure import check_guard, committed_value
+from gateway.overseizure import check_guard, committed_value, net_value
 from gateway.store import CaseRow, Store
 from gateway.store_assistance import AssistanceRow, AssistanceStore, NewRequest
 from gateway.store_assistance_schema import AssistanceStatus, EventKind
+from gateway.store_case_costs import costs_of
 
 __all__ = ["AssistanceService"]
 
@@ -85,7 +87,8 @@ class AssistanceService:
         since, until = check_control_term(
             spec.action, spec.since, spec.until, self.clock.today(), prior, field="input"
         )
-        amount = await self._amount(case, spec, target)
+        owed = (await costs_of(self.store.engine, case.number)).owed(case.amount_due)
+        amount = await self._amount(case, spec, target, owed)
         key = (spec.idempotency_key or "").strip() or derive_key(
             case.number, spec.action.value, spec.target, document
         )
@@ -99,6 +102,7 @@ class AssistanceService:
             action=spec.action.value,
             target=spec.target,
             target_value=target.value,
+            encumbrance=target.encumbrance,
             amount=amount,
             document_number=document,
             since=since,
@@ -112,12 +116,16 @@ class AssistanceService:
         )
         overridden: list[bool] = []
 
+        today = self.clock.today()
+
         def guard(_current: AssistanceRow | None, rows: list[AssistanceRow]) -> None:
-            refuse_duplicate(spec, rows)
+            refuse_duplicate(spec, rows, today)
             result = check_guard(
                 spec.action,
-                case.amount_due,
+                owed,
                 rows,
+                today,
+                value=net_value(target.value, target.encumbrance),
                 override_reason=override,
                 renewal=prior is not None,
             )
@@ -156,12 +164,18 @@ class AssistanceService:
         given = clean_text(override_reason, "overrideReason", required=False)
         override = given or row.override_reason
         overridden: list[bool] = []
+        today = self.clock.today()
+        owed = (await costs_of(self.store.engine, case.number)).owed(case.amount_due)
 
         def guard(current: AssistanceRow | None, rows: list[AssistanceRow]) -> None:
+            # The control a renewal continues may have lapsed since it was requested.
+            check_renewal_still_in_time(current or row, rows, today, field="id")
             result = check_guard(
                 ControlAction(row.action),
-                case.amount_due,
+                owed,
                 rows,
+                today,
+                value=net_value(row.target_value, row.encumbrance),
                 override_reason=override,
                 exclude=row.id,
                 renewal=row.renewal_of is not None,
@@ -336,14 +350,17 @@ class AssistanceService:
         return PriorControl(until=prior.until)
 
     async def _amount(
-        self, case: CaseRow, spec: RequestSpec, target: TargetFacts
+        self, case: CaseRow, spec: RequestSpec, target: TargetFacts, owed: Decimal
     ) -> Decimal | None:
+        net = net_value(target.value, target.encumbrance)
         if spec.amount is None:
-            if spec.action is not ControlAction.FREEZE_EQUITY or target.value is None:
+            if spec.action is not ControlAction.FREEZE_EQUITY or net is None:
                 return None
-            # Equity is divisible: freeze what the judgment still needs, not the whole stake.
-            remainder = case.amount_due - committed_value(await self.requests.of_case(case.number))
-            return remainder if Decimal(0) < remainder < target.value else None
+            # Equity is divisible: freeze what the judgment still needs (due, costs and
+            # interest), not the whole stake (partial seizure, 查扣冻规定 art. 19).
+            rows = await self.requests.of_case(case.number)
+            remainder = owed - committed_value(rows, self.clock.today())
+            return remainder if Decimal(0) < remainder < net else None
         if spec.action is not ControlAction.FREEZE_EQUITY:
             raise InvalidInput("input.amount", "only an equity freeze takes an amount")
         if spec.amount <= 0 or (target.value is not None and spec.amount > target.value):

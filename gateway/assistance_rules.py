@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from connectors.control import ControlAction
 from gateway.assistance_effects import Actor
+from gateway.control_lapse import has_lapsed
 from gateway.errors import Conflict, InvalidInput
 from gateway.store import CaseRow
 from gateway.store_assistance_rows import AssistanceRow
@@ -50,9 +51,11 @@ class RequestSpec:
 
 @dataclass(frozen=True, slots=True)
 class TargetFacts:
-    """What the agency's own records say about the target (looked up before requesting)."""
+    """What the agency's own records say about the target (looked up before requesting):
+    its estimate, and the mortgages and earlier seizures' claims that rank ahead of it."""
 
     value: Decimal | None
+    encumbrance: Decimal | None = None
 
 
 def derive_key(case_number: str, action: str, target: str, document_number: str) -> str:
@@ -107,8 +110,11 @@ def fingerprint(spec: RequestSpec) -> str:
     return hashlib.sha256(json.dumps(order, sort_keys=True).encode()).hexdigest()
 
 
-def refuse_duplicate(spec: RequestSpec, rows: list[AssistanceRow]) -> None:
-    """``CONFLICT`` if the case already has a live control of the same kind on the target."""
+def refuse_duplicate(spec: RequestSpec, rows: list[AssistanceRow], today: date) -> None:
+    """``CONFLICT`` if the case already has a live control of the same kind on the target.
+
+    A lapsed control (查扣冻规定 art. 27) is not live: the asset is free to be taken again.
+    """
     if spec.action.is_lift or spec.renewal_of is not None:
         return
     live = {
@@ -124,6 +130,7 @@ def refuse_duplicate(spec: RequestSpec, rows: list[AssistanceRow]) -> None:
             and row.target == spec.target
             and row.status in live
             and row.lifted_by is None
+            and not has_lapsed(row, today)
         ):
             raise Conflict(
                 f"request {row.id} already controls this target in the case ({row.status.value})",

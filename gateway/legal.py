@@ -24,6 +24,7 @@ from datetime import date, timedelta
 
 from connectors.control import ControlAction
 from connectors.domain import AssetKind
+from gateway.control_lapse import check_renewal_in_time
 from gateway.errors import InvalidInput
 
 __all__ = [
@@ -105,12 +106,7 @@ def check_control_term(
     if prior is not None:
         if action.is_lift or action.asset_kind is None:
             raise _refuse(f"{field}.renewalOf", "RENEWAL_OF_CONTROL", "only controls are renewed")
-        if today > prior.until:
-            raise _refuse(
-                f"{field}.renewalOf",
-                "RENEWAL_BEFORE_EXPIRY",
-                f"the control expired on {prior.until.isoformat()}; renew before it expires",
-            )
+        check_renewal_in_time(prior.until, today, field=f"{field}.renewalOf")
         since = since or prior.until + timedelta(days=1)
     start = since or today
     if start < today:

@@ -32,6 +32,7 @@ def target(database: str) -> tuple[MetaData, str]:
     """The ``MetaData`` a database's migrations must produce, and its version table."""
     if database == "store":
         import gateway.store_assistance_schema  # these add their tables to the metadata
+        import gateway.store_case_costs
         import gateway.watch_tables  # noqa: F401
         from gateway.store_schema import metadata
 

@@ -188,6 +188,8 @@ class AssistanceSettings(_Model):
     retry_max_s: float = Field(default=300.0, ge=0)
     batch: int = Field(default=20, gt=0)  # requests taken per scan
     deadline_s: dict[str, float] = Field(default_factory=_default_deadlines)
+    lapse_notice_days: int = Field(default=30, ge=1)  # warn of a control lapsing this soon
+    queue_check_s: float = Field(default=3600.0, gt=0)  # between looks at a queued seizure
 
 
 class WatchSettings(_Model):

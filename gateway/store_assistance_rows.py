@@ -33,6 +33,7 @@ class NewRequest:
     requested_by: str
     override_reason: str | None = None
     reason: str | None = None  # a lift's written reason
+    encumbrance: Decimal | None = None  # mortgages and earlier claims ranking ahead
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,7 @@ class AssistanceRow:
     lifted_by: str | None
     created_at: datetime
     updated_at: datetime
+    encumbrance: Decimal | None = None  # mortgages and earlier claims ranking ahead
 
 
 @dataclass(frozen=True, slots=True)

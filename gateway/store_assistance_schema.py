@@ -90,6 +90,8 @@ class EventKind(enum.StrEnum):
     RESENT = "RESENT"  # a FAILED request sent again, with its key, to learn its outcome
     OVERDUE = "OVERDUE"
     LIFTED = "LIFTED"  # a later lift request released this control
+    LAPSING = "LAPSING"  # its term ends soon and no renewal is on its way (art. 27)
+    TOOK_EFFECT = "TOOK_EFFECT"  # a queued seizure whose holder was lifted (art. 26)
 
 
 def _in(values: object) -> str:
@@ -113,6 +115,8 @@ assistance_requests = Table(
     Column("target", String(200), nullable=False),
     Column("target_value", Money(), nullable=True),  # estimated value when requested
     Column("amount", Money(), nullable=True),  # the value held: all of it, or part of equity
+    # Mortgages and earlier seizures' claims ranking ahead when requested (net = value - this).
+    Column("encumbrance", Money(), nullable=True),
     Column("document_number", String(100), nullable=False),
     Column("since", Date, nullable=False),
     Column("until", Date, nullable=True),

@@ -11,6 +11,10 @@ in the store, so a restarted (or a second) gateway carries on where the last one
   (timeout, dropped connection, 5xx) is retried with back-off, up to ``max_attempts``
   sends, then FAILED (it still counts as holding its value; ``resendAssistance`` sends it
   again with its key). A SUBMITTED request past its deadline is marked overdue, once.
+- QUEUED: looked at again every ``queue_check_s`` until the seizure ahead is lifted and it
+  takes effect (``gateway/queue_steps.py``). COMPLETED controls about to lapse are warned
+  of once, and an approved renewal of a lapsed control is never sent
+  (``gateway/lapse_steps.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 
 from connectors.control import (
     ControlAction,
@@ -34,6 +38,8 @@ from connectors.control import (
 from gateway.assistance_effects import SYSTEM, AssistanceEffects
 from gateway.clock import Clock
 from gateway.errors import AgencyError, AgencyRejected, CircuitOpen
+from gateway.lapse_steps import notice_lapsing, refuse_lapsed_renewal
+from gateway.queue_steps import QueueWatch
 from gateway.settings import AssistanceSettings
 from gateway.store_assistance import AssistanceRow, AssistanceStore, mark_lifted
 from gateway.store_assistance_schema import AssistanceStatus, EventKind, assistance_requests
@@ -75,6 +81,8 @@ class LifecycleWorker:
         self.instance = instance or (
             f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         )
+        self.queue = QueueWatch(requests, connectors, effects, settings, self.instance)
+        self._lapse_day: date | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.steps = 0  # work done, for tests and metrics
@@ -132,6 +140,19 @@ class LifecycleWorker:
                 await self.effects.record_step(SYSTEM, "assistance.overdue", marked)
                 await self.effects.publish(marked)
                 done += 1
+        if self._lapse_day != now.date():
+            # Terms end on days: one look a day suffices, unless a full batch was warned.
+            warned = await notice_lapsing(
+                self.requests,
+                self.effects,
+                now,
+                self.settings.lapse_notice_days,
+                self.settings.batch,
+            )
+            done += warned
+            if warned < self.settings.batch:
+                self._lapse_day = now.date()
+        done += await self.queue.run_once(now)
         rows = await self.requests.due(now, self.settings.batch)
         await asyncio.gather(*(self._handle(row) for row in rows))
         self.steps += len(rows)
@@ -141,6 +162,8 @@ class LifecycleWorker:
         now = self.clock.now()
         lease_until = now + timedelta(seconds=self.settings.lease_s)
         if row.status is AssistanceStatus.APPROVED:
+            if await refuse_lapsed_renewal(self.requests, self.effects, row, now):
+                return  # never sent: the control it would continue has lapsed
             deadline_s = self.settings.deadline_s.get(row.agency, 86400.0)
             claimed = await self.requests.transition(
                 row.id,
@@ -250,6 +273,10 @@ class LifecycleWorker:
                 "reply": receipt.reply or None,
                 "lease_owner": None,
                 "lease_until": None,
+                # A queued seizure is looked at again later (gateway/queue_steps.py).
+                "next_attempt_at": now + timedelta(seconds=self.settings.queue_check_s)
+                if status is AssistanceStatus.QUEUED
+                else row.next_attempt_at,
             },
             hook=lifted,
             lease_owner=self.instance,

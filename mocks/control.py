@@ -116,7 +116,11 @@ def renew_control(
 
 
 def remove_control(controls: list[ControlRecord], case_number: str, today: date) -> bool:
-    """Lift this case's control; the queue behind it moves up. False if it had none."""
+    """Lift this case's control; the queue behind it moves up. False if it had none.
+
+    The queued control that reaches the front takes effect by itself that day (查扣冻规定
+    art. 26), and its term runs from then: it keeps its length, not its old dates.
+    """
     mine = [c for c in controls if c.case_number == case_number and _in_force(c, today)]
     if not mine:
         return False
@@ -125,4 +129,12 @@ def remove_control(controls: list[ControlRecord], case_number: str, today: date)
         for other in controls:
             if other.queue_position > control.queue_position and _in_force(other, today):
                 other.queue_position -= 1
+                if other.queue_position == 0:
+                    _take_effect(other, today)
     return True
+
+
+def _take_effect(control: ControlRecord, today: date) -> None:
+    if control.until is not None:
+        control.until = today + (control.until - control.since)
+    control.since = today

@@ -118,6 +118,8 @@ def create_app(world: World, settings: LandRegistrySettings | None = None) -> we
             if s.until is not None:
                 attrs["until"] = s.until.isoformat()
             attrs["queue"] = str(s.queue_position)
+            if s.claim is not None:
+                attrs["claim"] = f"{s.claim:.2f}"
             ET.SubElement(seizures, "Seizure", attrs)
 
     async def query(request: web.Request) -> web.Response:

@@ -21,7 +21,6 @@ from defusedxml import DefusedXmlException
 
 from mocks.control import IdempotencyCache, add_control, remove_control, renew_control
 from mocks.stats import note_execution, note_keys
-from mocks.world import AS_OF
 
 if TYPE_CHECKING:
     from mocks.world import World
@@ -92,11 +91,11 @@ def install_controls(
         if prop is None:
             return {"outcome": "REJECTED", "reason": "NOT_FOUND"}
         if order.action == "LIFT":
-            if not remove_control(prop.seizures, order.case_number, AS_OF):
+            if not remove_control(prop.seizures, order.case_number, world.today):
                 return {"outcome": "REJECTED", "reason": "NOT_CONTROLLED"}
             return {"outcome": "LIFTED", "queue": "0"}
         if order.renewal:
-            renewed = renew_control(prop.seizures, order.case_number, order.until, AS_OF)
+            renewed = renew_control(prop.seizures, order.case_number, order.until, world.today)
             if renewed is None:
                 return {"outcome": "REJECTED", "reason": "NOT_CONTROLLED"}
             return {"outcome": "SEIZED", "queue": str(renewed.queue_position)}
@@ -106,7 +105,7 @@ def install_controls(
             case_number=order.case_number,
             since=order.since,
             until=order.until,
-            today=AS_OF,
+            today=world.today,
         )
         if added is None:
             return {"outcome": "REJECTED", "reason": "ALREADY_CONTROLLED"}

@@ -16,7 +16,6 @@ from aiohttp import web
 
 from mocks.control import IdempotencyCache, add_control, remove_control, renew_control
 from mocks.stats import note_execution, note_keys
-from mocks.world import AS_OF
 
 if TYPE_CHECKING:
     from mocks.world import World
@@ -79,14 +78,14 @@ def install_controls(app: web.Application, world: World, envelope: Envelope) -> 
             return envelope(NOT_FOUND, "no such shareholding")
         freeze_id = f"MRF{o['companyCode']}"
         if o["action"] == "UNFREEZE":
-            if not remove_control(stake.freezes, o["caseNumber"], AS_OF):
+            if not remove_control(stake.freezes, o["caseNumber"], world.today):
                 return envelope(NOT_FROZEN, "not frozen for this case")
             note_execution(request, _ACTIONS["UNFREEZE"])
             return envelope(
                 0, "ok", {"freezeId": freeze_id, "status": "UNFROZEN", "queuePosition": 0}
             )
         if o.get("renewal") is True:
-            added = renew_control(stake.freezes, o["caseNumber"], o["until"], AS_OF)
+            added = renew_control(stake.freezes, o["caseNumber"], o["until"], world.today)
             if added is None:
                 return envelope(NOT_FROZEN, "not frozen for this case")
         else:
@@ -96,7 +95,7 @@ def install_controls(app: web.Application, world: World, envelope: Envelope) -> 
                 case_number=o["caseNumber"],
                 since=o["since"],
                 until=o["until"],
-                today=AS_OF,
+                today=world.today,
             )
             if added is None:
                 return envelope(ALREADY_FROZEN, "already frozen for this case")

@@ -16,7 +16,6 @@ from aiohttp import web
 from mocks.control import IdempotencyCache, add_control, remove_control, renew_control
 from mocks.records import ExitBanRecord
 from mocks.stats import note_execution, note_keys
-from mocks.world import AS_OF
 
 if TYPE_CHECKING:
     from mocks.world import World
@@ -74,14 +73,14 @@ def install_controls(
             return error(404, "not_found")
         control_id = f"VS{v.vin}"
         if o["action"] == "LIFT_VEHICLE_SEIZURE":
-            if not remove_control(v.seizures, o["caseNumber"], AS_OF):
+            if not remove_control(v.seizures, o["caseNumber"], world.today):
                 return error(409, "not_controlled")
             note_execution(request, o["action"])
             if not v.seizures and v.status == "SEIZED":
                 v.status = "NORMAL"
             return done("LIFTED", control_id)
         if o["renewal"]:
-            renewed = renew_control(v.seizures, o["caseNumber"], o["until"], AS_OF)
+            renewed = renew_control(v.seizures, o["caseNumber"], o["until"], world.today)
             if renewed is None:
                 return error(409, "not_controlled")
             note_execution(request, o["action"])
@@ -92,7 +91,7 @@ def install_controls(
             case_number=o["caseNumber"],
             since=o["since"],
             until=o["until"],
-            today=AS_OF,
+            today=world.today,
         )
         if added is None:
             return error(409, "already_controlled")

@@ -63,6 +63,7 @@ class ControlRecord:
     since: date
     until: date | None
     queue_position: int = 0  # 0: effective; n >= 1: n-th in the queue (轮候)
+    claim: Decimal | None = None  # the sum the seizing case enforces (ranks by since)
 
 
 @dataclass(slots=True)

@@ -23,4 +23,5 @@ def control_json(c: ControlRecord) -> dict[str, Any]:
         "since": c.since.isoformat(),
         "until": c.until.isoformat() if c.until else None,
         "queuePosition": c.queue_position,
+        "claim": None if c.claim is None else f"{c.claim:.2f}",
     }

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import random
 import re
+import zlib
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
@@ -113,7 +114,10 @@ class World(Skeleton):
             court = rng.choice(wp.COURTS)
         since = day(rng, first, AS_OF - timedelta(days=5))
         number = wp.case_number(court, since.year - (rng.random() < 0.3), rng.randint(1, 4000))
-        return ControlRecord(court.name, number, since, plus_years(since, years), queue)
+        # The claim is derived from the case number, not drawn: the RNG's sequence (and so
+        # every later record) stays what it was before claims were given.
+        claim = Decimal(50_000 + zlib.crc32(number.encode()) % 950_000)
+        return ControlRecord(court.name, number, since, plus_years(since, years), queue, claim)
 
     def _person_at(self, i: int) -> PersonRecord:
         if (rec := self._person_memo.get(i)) is None:

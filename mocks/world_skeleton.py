@@ -81,6 +81,9 @@ class Skeleton:
             raise ValueError(f"people must be at least 10, got {people}")
         self.seed = seed
         self.people = people
+        # The agencies' today: which controls are in force, when a queued one takes effect.
+        # Data is generated as of AS_OF; a test may move this on to let controls lapse.
+        self.today: date = AS_OF
         offsets = random.Random(f"{seed}:offsets")
         # One offset per kind, so that a certificate, VIN and plate never share digits.
         self._cert_offset, self._vin_offset, self._uscc_offset, self._plate_offset = (

@@ -9,6 +9,7 @@ DataLoaders and the read cache like any other; the control itself never does.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import cast
 
@@ -78,4 +79,24 @@ async def check_target(
             rule="NOT_CONTROLLED_BY_CASE",
         )
     value: Decimal | None = asset.estimated_value
-    return target, TargetFacts(value=value)
+    today = runtime(ctx).clock.today()
+    return target, TargetFacts(value=value, encumbrance=encumbrance(asset, case.number, today))
+
+
+def encumbrance(asset: d.Asset, case_number: str, today: date) -> Decimal:
+    """What ranks ahead of this case's control on ``asset`` (查扣冻规定 art. 19's 价额 is
+    what is left for the case): registered mortgages and the claims of other cases'
+    seizures and freezes still in force, effective or queued ahead."""
+    ahead = sum(
+        (
+            c.claim
+            for c in asset.controls
+            if c.case_number != case_number
+            and c.claim is not None
+            and (c.until is None or c.until >= today)
+        ),
+        Decimal("0.00"),
+    )
+    if isinstance(asset, d.RealEstate):
+        ahead += sum((m.amount for m in asset.mortgages), Decimal("0.00"))
+    return ahead

@@ -24,7 +24,7 @@ from connectors import domain as d
 
 __all__ = ["VERSION", "CodecError", "decode_fact", "encode_fact"]
 
-VERSION = 1
+VERSION = 2  # 2: Control.claim
 
 _RECORDS: dict[str, type[Any]] = {
     cls.__name__: cls

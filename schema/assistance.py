@@ -16,8 +16,9 @@ from strawberry.types import Info
 from gateway import validation
 from gateway.assistance_effects import Actor
 from gateway.assistance_rules import RequestSpec, TargetFacts
-from gateway.errors import NotFound
+from gateway.errors import InvalidInput, NotFound
 from gateway.events import case_topic
+from gateway.lapse_steps import lapsing_controls
 from gateway.store_assistance_rows import AssistanceRow
 from gateway.store_assistance_schema import AssistanceStatus
 from resolvers.access import authorized_case
@@ -70,6 +71,26 @@ class AssistanceQuery:
         rows = await runtime(ctx).requests.of_case(case.number)
         wanted = None if statuses is None else set(statuses)
         return [AssistanceRequest(row=r) for r in rows if wanted is None or r.status in wanted]
+
+    @strawberry.field(
+        description="A case's controls whose term ends within `withinDays` with no renewal on "
+        "its way: renew them before they lapse (查扣冻规定 art. 27), soonest first."
+    )
+    async def lapsing_controls(
+        self, info: Info[RequestContext, None], case_number: str, within_days: int = 30
+    ) -> list[AssistanceRequest]:
+        ctx = _ctx(info)
+        case = await authorized_case(ctx, case_number)
+        if not 0 <= within_days <= 3660:
+            raise InvalidInput("withinDays", "must be between 0 and 3660")
+        assistance = runtime(ctx)
+        rows = await lapsing_controls(
+            assistance.requests.engine,
+            assistance.clock.today(),
+            within_days,
+            case_number=case.number,
+        )
+        return [AssistanceRequest(row=r) for r in rows]
 
 
 @strawberry.type

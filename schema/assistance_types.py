@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from connectors.control import ControlAction
 from gateway.masking import mask_id
+from gateway.overseizure import net_value
 from gateway.store_assistance_rows import AssistanceRow, EventRow
 from gateway.store_assistance_schema import AssistanceStatus, EventKind
 from resolvers.context import RequestContext
@@ -96,6 +97,13 @@ class AssistanceRequest:
     @strawberry.field(description="The target's estimated value when the request was made.")
     def target_value(self) -> Money | None:
         return self.row.target_value
+
+    @strawberry.field(
+        description="The target's net value: its estimate less the mortgages and earlier "
+        "seizures' claims ranking ahead when the request was made (查扣冻规定 art. 19)."
+    )
+    def net_value(self) -> Money | None:
+        return net_value(self.row.target_value, self.row.encumbrance)
 
     @strawberry.field(description="The value held, when less than the target's (equity).")
     def amount(self) -> Money | None:

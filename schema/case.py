@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from gateway.overseizure import controlled_value
 from gateway.store import CaseRow
+from gateway.store_case_costs import costs_of
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext
 from resolvers.entities import case_reference
@@ -48,10 +49,20 @@ class Case:
 
     @strawberry.field(
         description="Estimated value under effective control for the case (completed "
-        "seizures and freezes not lifted; queued ones hold nothing yet)."
+        "seizures and freezes neither lifted nor lapsed; queued ones hold nothing yet)."
     )
     async def controlled_value(self, info: Info[RequestContext, None]) -> Money:
-        return controlled_value(await runtime(info.context).requests.of_case(self.number))
+        assistance = runtime(info.context)
+        rows = await assistance.requests.of_case(self.number)
+        return controlled_value(rows, assistance.clock.today())
+
+    @strawberry.field(
+        description="All the debtor owes (查扣冻规定 art. 19): the amount due plus enforcement "
+        "costs and late-performance interest (民诉法 art. 264), as the court stated them."
+    )
+    async def amount_owed(self, info: Info[RequestContext, None]) -> Money:
+        engine = runtime(info.context).requests.engine
+        return (await costs_of(engine, self.number)).owed(self.row.amount_due)
 
     @classmethod
     async def resolve_reference(cls, info: Info[RequestContext, None], number: str) -> Case:

@@ -158,6 +158,11 @@ class Control:
     queue_position: int = strawberry.field(
         description="0 for an effective control; n >= 1 for the n-th queued seizure (轮候)."
     )
+    claim: Money | None = strawberry.field(
+        default=None,
+        description="The sum the seizing case enforces, where the agency records it: it ranks "
+        "ahead of later seizures in the asset's net value.",
+    )
 
     @staticmethod
     def from_domain(value: d.Control) -> Control:
@@ -168,6 +173,7 @@ class Control:
             since=value.since,
             until=value.until,
             queue_position=value.queue_position,
+            claim=value.claim,
         )
 
 

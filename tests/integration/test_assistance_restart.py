@@ -28,7 +28,12 @@ from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks
 from mocks.world import World
 from tests.harness import JUDGE, OFFICER, SECRET
-from tests.integration.assistance_helpers import APPROVE, REQUEST, REQUEST_STATE
+from tests.integration.assistance_helpers import (
+    APPROVE,
+    NO_OTHER_PROPERTY,
+    REQUEST,
+    REQUEST_STATE,
+)
 
 LR_CONTROLS = "POST /lr/controls"
 
@@ -170,7 +175,7 @@ async def test_killed_between_approved_and_completed_finishes_once(
             body = await _gql(
                 session,
                 gateway.url,
-                token(OFFICER, "officer"),
+                token(JUDGE, "judge"),
                 REQUEST,
                 {
                     "input": {
@@ -179,6 +184,7 @@ async def test_killed_between_approved_and_completed_finishes_once(
                         "action": "SEIZE_REAL_ESTATE",
                         "target": cert,
                         "documentNumber": "DOC-RESTART-1",
+                        "overrideReason": NO_OTHER_PROPERTY,
                     }
                 },
             )

@@ -54,7 +54,7 @@ async def test_subscriber_sees_every_status_change_in_order(
                     break
                 await asyncio.sleep(0.02)
             cert = next(p.certificate_no for p in ag.world.properties_of(debtor) if not p.seizures)
-            rid = await ag.request_ok(
+            rid = await ag.request_whole(
                 {
                     "caseNumber": number,
                     "debtorId": debtor,

@@ -107,7 +107,7 @@ async def test_two_workers_on_one_postgres_submit_each_request_once(
     assert ag.services.assistance is not None
     rt = ag.services.assistance
     orders = _orders(ag, cases)
-    ids = [await ag.request_ok(order) for order in orders]
+    ids = [await ag.request_whole(order) for order in orders]
     for rid in ids:
         body = await ag.approve(rid)
         assert "errors" not in body, body

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
+from datetime import date
 
 import aiohttp
 import pytest
 
+from mocks.control import remove_control
+from mocks.records import ControlRecord
 from mocks.runner import RunningMocks, start_mocks
 from mocks.signing import signed_headers
 from mocks.world import World
@@ -167,3 +170,18 @@ async def test_market_regulation_freeze_in_its_envelope(
         assert (await resp.json())["code"] == 40901
     stats_now = await stats(http, fresh.urls["market_regulation"])
     assert stats_now["executions"] == {"FREEZE_EQUITY": 1}
+
+
+def test_the_queued_control_that_reaches_the_front_runs_its_term_from_that_day() -> None:
+    holder = ControlRecord("甲法院", "（2025）苏0311执1号", date(2025, 1, 1), date(2027, 1, 1), 0)
+    queued = ControlRecord("乙法院", "（2025）苏0311执2号", date(2025, 6, 1), date(2028, 6, 1), 1)
+    second = ControlRecord("丙法院", "（2025）苏0311执3号", date(2025, 7, 1), date(2028, 7, 1), 2)
+    controls = [holder, queued, second]
+    assert remove_control(controls, holder.case_number, date(2026, 10, 31))
+    # Art. 26: effective by itself the day the holder is lifted, for the same length of term.
+    assert (queued.queue_position, queued.since, queued.until) == (
+        0,
+        date(2026, 10, 31),
+        date(2029, 10, 31),
+    )
+    assert (second.queue_position, second.since) == (1, date(2025, 7, 1))

@@ -76,7 +76,7 @@ async def test_vehicle_seizures_wire_shape(
     seizures = [s for v in vehicles for s in v["seizures"]]
     assert [s["caseNumber"] for s in seizures] == [s.case_number for s in expected]
     assert [s["queuePosition"] for s in seizures] == [s.queue_position for s in expected]
-    assert set(seizures[0]) == {"court", "caseNumber", "since", "until", "queuePosition"}
+    assert set(seizures[0]) == {"court", "caseNumber", "since", "until", "queuePosition", "claim"}
 
 
 async def test_exit_bans(http: aiohttp.ClientSession, mocks: RunningMocks, world: World) -> None:

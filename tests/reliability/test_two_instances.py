@@ -40,7 +40,12 @@ from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks
 from mocks.world import World
 from tests.harness import JUDGE, OFFICER, SECRET
-from tests.integration.assistance_helpers import APPROVE, REQUEST, REQUEST_STATE
+from tests.integration.assistance_helpers import (
+    APPROVE,
+    NO_OTHER_PROPERTY,
+    REQUEST,
+    REQUEST_STATE,
+)
 from tests.reliability.gateway_process import (
     STOP_WAIT_S,
     GatewayProcess,
@@ -122,8 +127,10 @@ class Pair:
                     "action": "SEIZE_REAL_ESTATE",
                     "target": cert,
                     "documentNumber": doc,
+                    "overrideReason": NO_OTHER_PROPERTY,
                 }
             },
+            self.token(JUDGE, "judge"),
         )
         rid: str = body["data"]["requestAssistance"]["request"]["id"]
         return rid

@@ -116,15 +116,21 @@ async def test_guard_counts_committed_value_under_the_case_lock(requests: Assist
     def guard(_current: object, rows: list) -> None:  # type: ignore[type-arg]
         from connectors.control import ControlAction
 
-        check_guard(ControlAction.SEIZE_VEHICLE, Decimal("100000.00"), rows, override_reason=None)
+        check_guard(
+            ControlAction.SEIZE_VEHICLE,
+            Decimal("100000.00"),
+            rows,
+            NOW.date(),
+            override_reason=None,
+        )
 
     await requests.create(new("a", "VIN1", "60000.00"), NOW, guard)
     await requests.create(new("b", "VIN2", "70000.00"), NOW, guard)  # 60,000 < 100,000: allowed
     with pytest.raises(OverSeizure):
         await requests.create(new("c", "VIN3", "1000.00"), NOW, guard)
     rows = await requests.of_case(NUMBER)
-    assert committed_value(rows) == Decimal("130000.00")
-    assert controlled_value(rows) == Decimal("0.00")  # nothing completed yet
+    assert committed_value(rows, NOW.date()) == Decimal("130000.00")
+    assert controlled_value(rows, NOW.date()) == Decimal("0.00")  # nothing completed yet
     assert len(rows) == 2
 
 
