@@ -34,7 +34,8 @@ FAST_WORKER = {
     "lease_s": 5.0,
     "max_attempts": 50,
 }
-OTHER_JUDGE = "judge-2"
+OTHER_JUDGE = "judge-2"  # a judge of the same court, not assigned to the cases
+BUREAU_HEAD = "head-1"  # the court's enforcement bureau head (执行局长)
 
 REQUEST = """mutation($input: AssistanceRequestInput!) {
   requestAssistance(input: $input) { replayed request { id status agency action target
@@ -57,8 +58,12 @@ class AssistanceGateway:
     def mocks(self) -> RunningMocks:
         return self.gw.mocks
 
-    def judge(self, officer: str = OTHER_JUDGE) -> str:
+    def judge(self, officer: str = JUDGE) -> str:
         return self.gw.token(officer=officer, roles=["judge"])
+
+    def head(self) -> str:
+        """The bureau head: approves controls of any case of the court."""
+        return self.gw.token(officer=BUREAU_HEAD, roles=["judge", "bureau_head"])
 
     async def request(
         self, variables: dict[str, Any], token: str | None = None
@@ -71,9 +76,12 @@ class AssistanceGateway:
         rid: str = body["data"]["requestAssistance"]["request"]["id"]
         return rid
 
-    async def approve(self, rid: str, reason: str | None = None) -> dict[str, Any]:
+    async def approve(
+        self, rid: str, reason: str | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """Approve as ``token`` (default: the case's judge)."""
         status, body = await self.gw.post(
-            APPROVE, {"id": rid, "reason": reason}, token=self.judge()
+            APPROVE, {"id": rid, "reason": reason}, token=token or self.judge()
         )
         assert status == 200, body
         return body
