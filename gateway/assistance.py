@@ -2,8 +2,8 @@
 
 Officers on a case (and the court's own system) make requests; the case's judge or the
 court's enforcement bureau head approves or rejects them (never the request's maker), and
-only a judge may override the over-seizure guard, in writing. Nothing reaches an agency from here: approval only moves
-the request to APPROVED, and the lifecycle worker sends it.
+only a judge may override the over-seizure guard, in writing. Nothing reaches an agency
+from here: approval only moves the request to APPROVED, and the lifecycle worker sends it.
 
 A request is stored once per idempotency key — the client's, or one derived from the case,
 action, target and document number — so retries and double clicks return the first one.
