@@ -83,7 +83,7 @@ class AssistanceRuntime:
             clock=clock,
             wake=worker.wake if worker is not None else lambda: None,
         )
-        restrictions = RestrictionService(store, effects, clock)
+        restrictions = RestrictionService(store, requests, effects, clock)
         sync = None
         if screening is not None and isinstance(bus, SharedEventBus):
             sync = ScreeningSync(store, screening, bus)

@@ -31,12 +31,14 @@ from gateway.store_memo import MISSING, VersionedMemo
 from gateway.store_reader import SqliteReader
 from gateway.store_schema import (
     CENT,
+    CaseStatus,
     RestrictionKind,
     RestrictionStatus,
     case_debtors,
     case_officers,
     cases,
     metadata,
+    parse_case_status,
     restrictions,
 )
 from gateway.validation import parse_case_number
@@ -93,7 +95,8 @@ class CaseIn:
     officers: list[str] = field(default_factory=list)
     judges: list[str] = field(default_factory=list)
     filed_on: date | None = None
-    status: str = "ACTIVE"
+    status: CaseStatus = CaseStatus.ACTIVE
+    security: Decimal | None = None  # 担保 the debtor gave
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +108,14 @@ class CaseRow:
     court_code: str
     applicant: str
     amount_due: Decimal
-    status: str
+    status: CaseStatus
     filed_on: date | None
     created_at: datetime
     debtor_ids: tuple[tuple[str, DebtorKind], ...]
     officer_ids: tuple[str, ...]
     judge_ids: tuple[str, ...]
+    security: Decimal | None = None
+    status_since: date | None = None
 
     def has_debtor(self, debtor_id: str) -> bool:
         """True if ``debtor_id`` is a party to this case."""
@@ -284,8 +289,9 @@ class Store:
             "court_code": parsed.court_code,
             "applicant": case.applicant,
             "amount_due": amount,
-            "status": case.status,
+            "status": str(parse_case_status(case.status)),
             "filed_on": case.filed_on,
+            "security": case.security,
         }
         staff = {(o, "officer") for o in case.officers} | {(j, "judge") for j in case.judges}
         parties = dict(case.debtor_ids)  # one kind per id; the last one given wins
@@ -497,12 +503,14 @@ def _case_rows(head: Sequence[Any], parties: Sequence[Any], staff: Sequence[Any]
             court_code=r.court_code,
             applicant=r.applicant,
             amount_due=r.amount_due,
-            status=r.status,
+            status=CaseStatus(r.status),
             filed_on=r.filed_on,
             created_at=r.created_at,
             debtor_ids=tuple(debtors.get(r.number, ())),
             officer_ids=tuple(people.get((r.number, "officer"), ())),
             judge_ids=tuple(people.get((r.number, "judge"), ())),
+            security=r.security,
+            status_since=r.status_since,
         )
         for r in head
     ]

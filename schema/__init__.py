@@ -20,6 +20,7 @@ from schema.agencies import AgencyQuery
 from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
 from schema.audit import AuditQuery
+from schema.decisions import DecisionMutation
 from schema.error_codes import ErrorCodes, MaskInternal
 from schema.error_log import LoggedSchema
 from schema.executor import FastExecutionContext
@@ -43,7 +44,12 @@ QUERIES: tuple[type, ...] = (
     AssistanceQuery,
     AccessLogQuery,
 )
-MUTATIONS: tuple[type, ...] = (AssistanceMutation, RestrictionMutation, WatchMutation)
+MUTATIONS: tuple[type, ...] = (
+    AssistanceMutation,
+    RestrictionMutation,
+    DecisionMutation,
+    WatchMutation,
+)
 SUBSCRIPTIONS: tuple[type, ...] = (AssistanceSubscription, WatchSubscription)
 
 
