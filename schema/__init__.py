@@ -20,6 +20,7 @@ from schema.agencies import AgencyQuery
 from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
 from schema.audit import AuditQuery
+from schema.case_status import CaseStatusMutation
 from schema.decisions import DecisionMutation
 from schema.error_codes import ErrorCodes, MaskInternal
 from schema.error_log import LoggedSchema
@@ -48,6 +49,7 @@ MUTATIONS: tuple[type, ...] = (
     AssistanceMutation,
     RestrictionMutation,
     DecisionMutation,
+    CaseStatusMutation,
     WatchMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (AssistanceSubscription, WatchSubscription)
