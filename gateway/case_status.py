@@ -6,7 +6,7 @@
   through public security (a LIFT_EXIT_BAN request per ban, approved as any control), and
   decisions never signed withdrawn. Rule ``PAYMENT_ENDS_RESTRICTIONS``.
 - ``DORMANT`` (终结本次执行程序): the debtors' assets are looked up again every six months
-  for five years (法〔2016〕373号 art. 9), by an asset watch that ends with the five years.
+  for five years (法〔2016〕373号 art. 9 ¶2), by an asset watch that ends with the five years.
   Rule ``DORMANT_REQUERY_6M_5Y``.
 - ``FULLY_PERFORMED`` and ``TERMINATED`` are final (``CASE_CLOSED``).
 
@@ -237,7 +237,7 @@ class CaseStatusService:
         self, actor: Actor, case: CaseRow, change: StatusChange, watches: WatchStore
     ) -> None:
         """Rule ``DORMANT_REQUERY_6M_5Y`` (法〔2016〕373号 art. 9): a baseline now, then every
-        six months until five years have passed."""
+        six months until five years have passed (art. 9 ¶2)."""
         now = self.clock.now()
         ends = datetime.combine(add_years(now.date(), DORMANT_YEARS), now.timetz())
         for debtor_id, _kind in case.debtor_ids:
