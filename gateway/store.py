@@ -9,8 +9,6 @@ migrations, which build the same schema (a test compares them).
 
 from __future__ import annotations
 
-import sqlite3
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +39,7 @@ from gateway.store_schema import (
     parse_case_status,
     restrictions,
 )
+from gateway.store_sqlite import enable_wal, sqlite_pragmas
 from gateway.validation import parse_case_number
 
 __all__ = [
@@ -164,36 +163,6 @@ def _chunks(keys: Sequence[str]) -> Iterator[list[str]]:
         yield unique[start : start + _CHUNK]
 
 
-def enable_wal(cursor: Any, attempts: int = 100) -> None:
-    """Switch a SQLite connection to WAL, riding out other connections doing the same.
-
-    Runs in the driver's thread, never on the event loop. SQLite answers "database is
-    locked" at once, without its busy handler, when two new connections race to change the
-    journal mode, so busy_timeout alone does not cover the first opens of a new file.
-    """
-    for attempt in range(attempts):
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.02)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers run beside the writer; SQLite ignores foreign keys unless asked.
-    cursor = dbapi_connection.cursor()
-    try:
-        # busy_timeout first: switching to WAL takes a lock that another worker may hold.
-        cursor.execute("PRAGMA busy_timeout=5000")
-        enable_wal(cursor)
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
-
-
 class Store:
     """Cases and restrictions; build with ``await Store.open(url)``, end with ``close()``."""
 
@@ -234,7 +203,7 @@ class Store:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
         if engine.dialect.name == "sqlite":
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         try:
             async with engine.begin() as conn:
                 if engine.dialect.name == "postgresql":
