@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from gateway.legal import add_years
 from gateway.store import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord
@@ -166,3 +167,62 @@ async def test_no_listing_for_refusing_to_pay_when_the_seized_property_covers_th
         _, body = await ag.gw.post(IMPOSE, {"input": refusal}, token=judge)
         assert error_of(body)["rule"] == "DISHONEST_NOT_WHEN_COVERED"  # and at decision
         assert await restrictions_in(ag, debtor, number) == []
+
+
+async def test_security_bars_refusal_and_an_extension_needs_its_statutory_basis(
+    tmp_path: Path, cases: list[CaseRecord]
+) -> None:
+    async with assistance_gateway(tmp_path, cases) as ag:
+        debtor = cases[0].debtor_ids[0]
+        number = "（2026）苏0311执9922号"
+        await ag.gw.add_case(
+            CaseIn(
+                number=number,
+                court=ag.gw.court,
+                applicant="某银行",
+                amount_due=Decimal("100000.00"),
+                debtor_ids=[debtor_id(debtor)],
+                officers=[OFFICER],
+                judges=[JUDGE],
+                security=Decimal("120000.00"),  # a guarantee covering the debt
+            )
+        )
+        judge = ag.judge()
+        base = {"caseNumber": number, "debtorId": debtor, "documentNumber": DOCUMENT}
+        listing = {**base, "kind": "DISHONEST_LIST"}
+        _, body = await ag.gw.post(
+            IMPOSE, {"input": {**listing, "ground": "ABLE_BUT_REFUSES"}}, token=judge
+        )
+        assert error_of(body)["rule"] == "DISHONEST_NOT_WHEN_SECURED"
+        # The case: a property-report breach, reason "x", five years.
+        today = ag.services.assistance.clock.today()  # type: ignore[union-attr]
+        five = add_years(today, 5).isoformat()
+        breach = {
+            **listing,
+            "ground": "VIOLATES_PROPERTY_REPORTING",
+            "until": five,
+            "extensionReason": "x",
+        }
+        for basis in (None, "VIOLENT_OBSTRUCTION", "SEVERAL_DISHONEST_ACTS"):
+            _, body = await ag.gw.post(
+                IMPOSE, {"input": {**breach, "extensionBasis": basis}}, token=judge
+            )
+            assert error_of(body)["rule"] == "DISHONEST_EXTENSION_BASIS"
+        # Two dishonest acts recorded together may be extended, with the reason.
+        several = {
+            **breach,
+            "grounds": ["VIOLATES_CONSUMPTION_BAN"],
+            "extensionBasis": "SEVERAL_DISHONEST_ACTS",
+            "extensionReason": "违反财产报告制度且违反限制消费令",
+        }
+        _, body = await ag.gw.post(IMPOSE, {"input": several}, token=judge)
+        assert "errors" not in body, body
+        decision = body["data"]["imposeRestriction"]["decision"]
+        assert decision["grounds"] == ["VIOLATES_PROPERTY_REPORTING", "VIOLATES_CONSUMPTION_BAN"]
+        _, body = await ag.gw.post(SIGN, {"id": decision["id"]}, token=president(ag))
+        listed = next(
+            r
+            for r in body["data"]["signRestrictionDecision"]["restrictions"]
+            if r["kind"] == "DISHONEST_LIST"
+        )
+        assert listed["until"] == five
