@@ -11,6 +11,7 @@ from strawberry.types import Info
 from gateway.assistance_effects import Actor
 from gateway.decision_store import DecisionRow
 from gateway.errors import NotFound
+from gateway.store_schema import RestrictionKind as StoredKind
 from resolvers.access import authorized_case
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext
@@ -54,7 +55,10 @@ class RestrictionDecision:
             id=strawberry.ID(row.id),
             case_number=row.case_number,
             kind=RestrictionKind(row.kind.value),
-            grounds=row.grounds.split(","),
+            # A listing's grounds are statutory names; a ban's ground is free text.
+            grounds=(
+                row.grounds.split(",") if row.kind is StoredKind.DISHONEST_LIST else [row.grounds]
+            ),
             document_number=row.document_number,
             status=DecisionStatus(row.status.value),
             since=row.since,
