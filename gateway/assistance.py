@@ -1,9 +1,9 @@
 """Assistance requests (协助执行) as the court's staff make and decide them.
 
-Officers on a case (and the court's own system) make requests; a judge assigned to the
-case or sitting at its court approves or rejects them, and only a judge may override the
-over-seizure guard, in writing. Nothing reaches an agency from here: approval only moves
-the request to APPROVED, and the lifecycle worker sends it.
+Officers on a case (and the court's own system) make requests; the case's judge or the
+court's enforcement bureau head approves or rejects them (never the request's maker), and
+only a judge may override the over-seizure guard, in writing. Nothing reaches an agency
+from here: approval only moves the request to APPROVED, and the lifecycle worker sends it.
 
 A request is stored once per idempotency key — the client's, or one derived from the case,
 action, target and document number — so retries and double clicks return the first one.
@@ -24,6 +24,7 @@ from gateway.assistance_rules import (
     derive_key,
     fingerprint,
     is_judge_of,
+    may_approve,
     may_request,
     refuse_duplicate,
 )
@@ -149,10 +150,13 @@ class AssistanceService:
     async def approve(
         self, actor: Actor, request_id: str, override_reason: str | None = None
     ) -> AssistanceRow:
-        """PENDING_APPROVAL -> APPROVED, by a judge other than the requester."""
+        """PENDING_APPROVAL -> APPROVED, by the case's judge or the bureau head, not the maker."""
         row, case = await self._load(request_id)
-        if not is_judge_of(actor, case):
-            raise Forbidden("only a judge of the case's court may approve", rule="JUDGE_APPROVES")
+        if not may_approve(actor, case):
+            raise Forbidden(
+                "only the case's judge or the enforcement bureau's head may approve",
+                rule="JUDGE_APPROVES",
+            )
         if row.requested_by == actor.officer_id:
             raise Forbidden(
                 "a request is approved by someone other than its maker", rule="FOUR_EYES"
@@ -228,8 +232,11 @@ class AssistanceService:
     async def reject(self, actor: Actor, request_id: str, reason: str) -> AssistanceRow:
         """PENDING_APPROVAL -> REJECTED, by a judge, with a reason."""
         row, case = await self._load(request_id)
-        if not is_judge_of(actor, case):
-            raise Forbidden("only a judge of the case's court may reject", rule="JUDGE_APPROVES")
+        if not may_approve(actor, case):
+            raise Forbidden(
+                "only the case's judge or the enforcement bureau's head may reject",
+                rule="JUDGE_APPROVES",
+            )
         text = clean_text(reason, "reason", required=True)
         return await self._end(
             actor,

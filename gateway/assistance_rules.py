@@ -24,6 +24,7 @@ __all__ = [
     "derive_key",
     "fingerprint",
     "is_judge_of",
+    "may_approve",
     "may_request",
     "refuse_duplicate",
 ]
@@ -69,6 +70,20 @@ def is_judge_of(actor: Actor, case: CaseRow) -> bool:
     return actor.has_role("judge") and (
         actor.officer_id in case.judge_ids or actor.court == case.court
     )
+
+
+def may_approve(actor: Actor, case: CaseRow) -> bool:
+    """Rule ``JUDGE_APPROVES``: the case's own judge, or the court's enforcement bureau head.
+
+    A control (查封、扣押、冻结) is a measure of the case: it is approved by the judge who
+    handles it (承办法官) or by the head of the enforcement bureau (执行局长) — not by any
+    judge who happens to sit at the same court (法发〔2011〕15号, 执行权合理配置和科学运行).
+    """
+    if not actor.has_role("judge"):
+        return False
+    if actor.officer_id in case.judge_ids:
+        return True
+    return actor.has_role("bureau_head") and actor.court == case.court
 
 
 def may_request(actor: Actor, case: CaseRow) -> bool:

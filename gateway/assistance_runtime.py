@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from gateway.assistance import AssistanceService
 from gateway.assistance_effects import AssistanceEffects
 from gateway.audit import AuditLog
+from gateway.case_status import CaseStatusService
 from gateway.clock import Clock, SystemClock
 from gateway.events import LocalEventBus
 from gateway.events_pg import PgEventBus
@@ -48,6 +49,7 @@ class AssistanceRuntime:
     worker: LifecycleWorker | None
     # Restriction writes of other instances, applied to this one's screening index.
     screening_sync: ScreeningSync | None = None
+    cases: CaseStatusService | None = None  # status changes and their legal effects
 
     @classmethod
     def build(
@@ -83,12 +85,20 @@ class AssistanceRuntime:
             clock=clock,
             wake=worker.wake if worker is not None else lambda: None,
         )
-        restrictions = RestrictionService(store, effects, clock)
+        restrictions = RestrictionService(store, requests, effects, clock)
         sync = None
         if screening is not None and isinstance(bus, SharedEventBus):
             sync = ScreeningSync(store, screening, bus)
             store.add_restriction_listener(sync)
-        return cls(requests, bus, effects, service, restrictions, clock, worker, sync)
+        cases = CaseStatusService(
+            store,
+            restrictions=restrictions,
+            assistance=service,
+            requests=requests,
+            effects=effects,
+            clock=clock,
+        )
+        return cls(requests, bus, effects, service, restrictions, clock, worker, sync, cases)
 
     async def start(self) -> None:
         """Start the bus's listener and the worker (inside the running event loop)."""

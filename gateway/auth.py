@@ -53,6 +53,10 @@ class Role(enum.StrEnum):
     AGENCY = "agency"  # joint-punishment agency screening debtors
     ADMIN = "admin"
     SUBJECT = "subject"  # a person looking at their own record
+    # Sign-off roles, held together with ``judge`` (which gives sight of the court's cases):
+    # they add a right, never replace one.
+    BUREAU_HEAD = "bureau_head"  # 执行局长: approves any control of the court's cases
+    PRESIDENT = "president"  # 院长 (or a vice-president so authorised): signs decisions
 
 
 _KNOWN_ROLES = frozenset(r.value for r in Role)

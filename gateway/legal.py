@@ -9,16 +9,12 @@ the rule it breaks, so that a client can show the officer which provision applie
   property rights such as equity at most three (``MAX_TERM_PROPERTY_RIGHT_3Y``). A renewal
   (续行) must be made before the control expires (``RENEWAL_BEFORE_EXPIRY``) and runs at
   most the same term again.
-- The dishonest-debtor list (关于公布失信被执行人名单信息的若干规定, arts. 1, 2, 4): one of
-  six statutory grounds (``DISHONEST_GROUND``); two years for grounds 2-6
-  (``DISHONEST_TERM_2Y``), extendable by one to three years with a stated reason
-  (``DISHONEST_EXTENSION_MAX_3Y``); no fixed term for "able to pay but refuses"
-  (``DISHONEST_REFUSAL_NO_FIXED_TERM``); never a minor (``NO_MINOR_ON_DISHONEST_LIST``).
+
+The dishonest-debtor list's rules live in ``gateway.dishonest``.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -29,12 +25,10 @@ from gateway.errors import InvalidInput
 
 __all__ = [
     "MAX_TERM_YEARS",
-    "DishonestGround",
     "PriorControl",
     "add_years",
     "age_on",
     "check_control_term",
-    "check_dishonest_listing",
     "max_term_rule",
 ]
 
@@ -44,20 +38,6 @@ MAX_TERM_YEARS: dict[AssetKind, tuple[int, str]] = {
     AssetKind.EQUITY: (3, "MAX_TERM_PROPERTY_RIGHT_3Y"),
     AssetKind.VEHICLE: (2, "MAX_TERM_MOVABLE_2Y"),
 }
-DISHONEST_YEARS = 2
-DISHONEST_MAX_EXTENSION_YEARS = 3
-ADULT_AGE = 18
-
-
-class DishonestGround(enum.StrEnum):
-    """The statutory grounds for listing a dishonest debtor (art. 1, items 1-6)."""
-
-    ABLE_BUT_REFUSES = "ABLE_BUT_REFUSES"  # 有履行能力而拒不履行
-    OBSTRUCTS_ENFORCEMENT = "OBSTRUCTS_ENFORCEMENT"  # 伪造证据、暴力、威胁等妨碍、抗拒执行
-    EVADES_ENFORCEMENT = "EVADES_ENFORCEMENT"  # 虚假诉讼、隐匿、转移财产等规避执行
-    VIOLATES_PROPERTY_REPORTING = "VIOLATES_PROPERTY_REPORTING"  # 违反财产报告制度
-    VIOLATES_CONSUMPTION_BAN = "VIOLATES_CONSUMPTION_BAN"  # 违反限制消费令
-    BREACHES_SETTLEMENT = "BREACHES_SETTLEMENT"  # 无正当理由拒不履行执行和解协议
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,56 +110,3 @@ def check_control_term(
             f"(until {longest.isoformat()} at the latest)",
         )
     return start, until
-
-
-def check_dishonest_listing(
-    ground: str,
-    since: date,
-    until: date | None,
-    birth_date: date | None,
-    *,
-    extension_reason: str | None = None,
-    field: str = "input",
-) -> tuple[DishonestGround, date | None]:
-    """The ground and the end date of a dishonest-list entry, or the rule it breaks.
-
-    ``birth_date`` is the person's (``None`` for an organization).
-    """
-    try:
-        parsed = DishonestGround(ground)
-    except ValueError:
-        names = ", ".join(g.value for g in DishonestGround)
-        raise _refuse(
-            f"{field}.ground", "DISHONEST_GROUND", f"must be one of the statutory grounds: {names}"
-        ) from None
-    if birth_date is not None and age_on(birth_date, since) < ADULT_AGE:
-        raise _refuse(f"{field}.debtorId", "NO_MINOR_ON_DISHONEST_LIST", "a minor cannot be listed")
-    if parsed is DishonestGround.ABLE_BUT_REFUSES:
-        if until is not None or extension_reason:
-            raise _refuse(
-                f"{field}.until",
-                "DISHONEST_REFUSAL_NO_FIXED_TERM",
-                "a listing for refusing to pay lasts until the debt is paid; give no end date",
-            )
-        return parsed, None
-    default = add_years(since, DISHONEST_YEARS)
-    if until is None or until == default:
-        return parsed, default
-    if until < default:
-        raise _refuse(
-            f"{field}.until", "DISHONEST_TERM_2Y", "the listing runs two years (lift it early)"
-        )
-    if not (extension_reason or "").strip():
-        raise _refuse(
-            f"{field}.extensionReason",
-            "DISHONEST_TERM_2Y",
-            "a listing longer than two years needs a written reason for the extension",
-        )
-    longest = add_years(default, DISHONEST_MAX_EXTENSION_YEARS)
-    if until > longest:
-        raise _refuse(
-            f"{field}.until",
-            "DISHONEST_EXTENSION_MAX_3Y",
-            f"extended by three years at most (until {longest.isoformat()})",
-        )
-    return parsed, until

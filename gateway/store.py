@@ -9,8 +9,6 @@ migrations, which build the same schema (a test compares them).
 
 from __future__ import annotations
 
-import sqlite3
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,14 +29,17 @@ from gateway.store_memo import MISSING, VersionedMemo
 from gateway.store_reader import SqliteReader
 from gateway.store_schema import (
     CENT,
+    CaseStatus,
     RestrictionKind,
     RestrictionStatus,
     case_debtors,
     case_officers,
     cases,
     metadata,
+    parse_case_status,
     restrictions,
 )
+from gateway.store_sqlite import enable_wal, sqlite_pragmas
 from gateway.validation import parse_case_number
 
 __all__ = [
@@ -93,7 +94,8 @@ class CaseIn:
     officers: list[str] = field(default_factory=list)
     judges: list[str] = field(default_factory=list)
     filed_on: date | None = None
-    status: str = "ACTIVE"
+    status: CaseStatus = CaseStatus.ACTIVE
+    security: Decimal | None = None  # 担保 the debtor gave
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +107,14 @@ class CaseRow:
     court_code: str
     applicant: str
     amount_due: Decimal
-    status: str
+    status: CaseStatus
     filed_on: date | None
     created_at: datetime
     debtor_ids: tuple[tuple[str, DebtorKind], ...]
     officer_ids: tuple[str, ...]
     judge_ids: tuple[str, ...]
+    security: Decimal | None = None
+    status_since: date | None = None
 
     def has_debtor(self, debtor_id: str) -> bool:
         """True if ``debtor_id`` is a party to this case."""
@@ -159,36 +163,6 @@ def _chunks(keys: Sequence[str]) -> Iterator[list[str]]:
         yield unique[start : start + _CHUNK]
 
 
-def enable_wal(cursor: Any, attempts: int = 100) -> None:
-    """Switch a SQLite connection to WAL, riding out other connections doing the same.
-
-    Runs in the driver's thread, never on the event loop. SQLite answers "database is
-    locked" at once, without its busy handler, when two new connections race to change the
-    journal mode, so busy_timeout alone does not cover the first opens of a new file.
-    """
-    for attempt in range(attempts):
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.02)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers run beside the writer; SQLite ignores foreign keys unless asked.
-    cursor = dbapi_connection.cursor()
-    try:
-        # busy_timeout first: switching to WAL takes a lock that another worker may hold.
-        cursor.execute("PRAGMA busy_timeout=5000")
-        enable_wal(cursor)
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
-
-
 class Store:
     """Cases and restrictions; build with ``await Store.open(url)``, end with ``close()``."""
 
@@ -229,7 +203,7 @@ class Store:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
         if engine.dialect.name == "sqlite":
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         try:
             async with engine.begin() as conn:
                 if engine.dialect.name == "postgresql":
@@ -284,8 +258,9 @@ class Store:
             "court_code": parsed.court_code,
             "applicant": case.applicant,
             "amount_due": amount,
-            "status": case.status,
+            "status": str(parse_case_status(case.status)),
             "filed_on": case.filed_on,
+            "security": case.security,
         }
         staff = {(o, "officer") for o in case.officers} | {(j, "judge") for j in case.judges}
         parties = dict(case.debtor_ids)  # one kind per id; the last one given wins
@@ -497,12 +472,14 @@ def _case_rows(head: Sequence[Any], parties: Sequence[Any], staff: Sequence[Any]
             court_code=r.court_code,
             applicant=r.applicant,
             amount_due=r.amount_due,
-            status=r.status,
+            status=CaseStatus(r.status),
             filed_on=r.filed_on,
             created_at=r.created_at,
             debtor_ids=tuple(debtors.get(r.number, ())),
             officer_ids=tuple(people.get((r.number, "officer"), ())),
             judge_ids=tuple(people.get((r.number, "judge"), ())),
+            security=r.security,
+            status_since=r.status_since,
         )
         for r in head
     ]

@@ -27,7 +27,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from gateway.errors import InvalidInput
+
 __all__ = [
+    "CaseStatus",
+    "DecisionStatus",
     "Money",
     "RestrictionKind",
     "RestrictionStatus",
@@ -36,10 +40,38 @@ __all__ = [
     "case_officers",
     "cases",
     "metadata",
+    "parse_case_status",
+    "restriction_decisions",
     "restrictions",
 ]
 
 CENT = Decimal("0.01")
+
+
+class CaseStatus(enum.StrEnum):
+    """Where an enforcement case stands; each change has its legal effects."""
+
+    ACTIVE = "ACTIVE"  # 执行中
+    DORMANT = "DORMANT"  # 终结本次执行程序 (终本): re-queried every six months for five years
+    FULLY_PERFORMED = "FULLY_PERFORMED"  # 执行完毕: listings deleted, bans lifted
+    TERMINATED = "TERMINATED"  # 终结执行
+
+
+def parse_case_status(value: str, field: str = "status") -> CaseStatus:
+    """A case status by name; ``INVALID_INPUT`` naming the statuses otherwise."""
+    try:
+        return CaseStatus(value)
+    except ValueError:
+        names = ", ".join(s.value for s in CaseStatus)
+        raise InvalidInput(field, f"must be one of {names}", rule="CASE_STATUS") from None
+
+
+class DecisionStatus(enum.StrEnum):
+    """A court-side restriction's written decision, before and after the president signs."""
+
+    PENDING_SIGNOFF = "PENDING_SIGNOFF"
+    SIGNED = "SIGNED"  # in force: its restriction exists, with the decision's id
+    WITHDRAWN = "WITHDRAWN"  # never signed (the case was paid meanwhile)
 
 
 class RestrictionKind(enum.StrEnum):
@@ -113,9 +145,11 @@ cases = Table(
     Column("court_code", String(16), nullable=False),  # 苏0312
     Column("applicant", String(400), nullable=False),
     Column("amount_due", Money(), nullable=False),
-    Column("status", String(32), nullable=False),
+    Column("status", String(32), nullable=False),  # a CaseStatus
     Column("filed_on", Date, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("security", Money(), nullable=True),  # 担保: security the debtor gave, in yuan
+    Column("status_since", Date, nullable=True),  # when the status last changed
 )
 
 case_debtors = Table(
@@ -164,4 +198,30 @@ restrictions = Table(
     CheckConstraint("kind IN ('HIGH_CONSUMPTION_BAN', 'DISHONEST_LIST', 'EXIT_BAN')", name="kind"),
     CheckConstraint("status IN ('ACTIVE', 'LIFTED')", name="status"),
     Index(None, "debtor_id"),
+)
+
+# One written decision (决定书 / 限制消费令) per court-side restriction. The restriction it
+# imposes exists only once the decision is signed, and then has the decision's id.
+restriction_decisions = Table(
+    "restriction_decisions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_number", String(64), nullable=False),
+    Column("court", String(200), nullable=False),
+    Column("debtor_id", String(18), nullable=False),
+    Column("debtor_kind", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("grounds", Text, nullable=False),  # comma-separated for a listing
+    Column("since", Date, nullable=True),  # None: the day it is signed
+    Column("until", Date, nullable=True),
+    Column("extension_basis", String(32), nullable=True),
+    Column("extension_reason", Text, nullable=True),
+    Column("document_number", String(100), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decided_by", String(64), nullable=False),
+    Column("signed_by", String(64), nullable=True),
+    Column("signed_at", UtcDateTime(), nullable=True),
+    Column("follows", String(36), nullable=True),  # the listing a mandatory ban follows
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index(None, "case_number"),
 )

@@ -340,6 +340,8 @@ class WatchScheduler:
         digest = snapshot_hash(snap)
         changes = [] if w.snapshot is None or digest == w.snapshot_hash else diff(w.snapshot, snap)
         spread = 1 + self._rng.uniform(-self.settings.jitter, self.settings.jitter)
+        if w.ends_at is not None:
+            spread = min(spread, 1.0)  # a statutory schedule may run early, never late
         due = self.clock.now() + timedelta(seconds=w.interval_s * spread)
         return WatchResult(w, snap, digest, next_due=due, changes=changes)
 

@@ -34,6 +34,7 @@ class WatchRow:
     last_run: datetime | None
     snapshot_hash: str | None
     snapshot: Snapshot | None
+    ends_at: datetime | None = None  # no run after it (a dormant case's five years)
 
     @classmethod
     def of(cls, row: Any) -> WatchRow:
@@ -48,6 +49,7 @@ class WatchRow:
             last_run=row.last_run,
             snapshot_hash=row.snapshot_hash,
             snapshot=snap,
+            ends_at=row.ends_at,
         )
 
 
@@ -119,8 +121,9 @@ class WatchStore:
         next_due: datetime,
         officer: str,
         now: datetime,
+        ends_at: datetime | None = None,
     ) -> WatchRow:
-        """Start watching (or change the interval of the existing watch of the pair)."""
+        """Start watching (or change the interval and end of the existing watch of the pair)."""
         w = asset_watches.c
         async with self.engine.begin() as conn:
             found = (
@@ -141,13 +144,18 @@ class WatchStore:
                         next_due=next_due,
                         created_by=officer,
                         created_at=now,
+                        ends_at=ends_at,
                     )
                 )
             else:
                 await conn.execute(
                     update(asset_watches)
                     .where(w.id == found.id)
-                    .values(interval_s=interval_s, next_due=min(found.next_due, next_due))
+                    .values(
+                        interval_s=interval_s,
+                        next_due=min(found.next_due, next_due),
+                        ends_at=ends_at,
+                    )
                 )
             row = (
                 await conn.execute(
@@ -172,11 +180,13 @@ class WatchStore:
         """Claim the due watches of up to ``debtors`` distinct debtors, most overdue first."""
         w = asset_watches.c
         free = or_(w.claim.is_(None), w.claimed_until < now)
+        # A watch past its end is never run again (kept: its events stay readable).
+        live = or_(w.ends_at.is_(None), w.next_due <= w.ends_at)
         async with self.engine.begin() as conn:
             rows = (
                 await conn.execute(
                     select(w.id, w.debtor_id)
-                    .where(w.next_due <= now, free)
+                    .where(w.next_due <= now, free, live)
                     .order_by(w.next_due, w.id)
                     .limit(limit)
                 )

@@ -44,6 +44,8 @@ asset_watches = Table(
     Column("snapshot", Text, nullable=True),
     Column("created_by", String(64), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # The last moment a run may fall on (a dormant case's five years); None: no end.
+    Column("ends_at", UtcDateTime(), nullable=True),
     UniqueConstraint("case_number", "debtor_id", name="uq_asset_watches_case_debtor"),
     Index(None, "next_due"),
     Index(None, "claim"),

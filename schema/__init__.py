@@ -21,6 +21,8 @@ from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
 from schema.audit import AuditQuery
 from schema.case_costs import CaseCostsMutation
+from schema.case_status import CaseStatusMutation
+from schema.decisions import DecisionMutation
 from schema.error_codes import ErrorCodes, MaskInternal
 from schema.error_log import LoggedSchema
 from schema.executor import FastExecutionContext
@@ -47,6 +49,8 @@ QUERIES: tuple[type, ...] = (
 MUTATIONS: tuple[type, ...] = (
     AssistanceMutation,
     RestrictionMutation,
+    DecisionMutation,
+    CaseStatusMutation,
     WatchMutation,
     CaseCostsMutation,
 )

@@ -11,14 +11,21 @@ from strawberry.types import Info
 from gateway.overseizure import controlled_value
 from gateway.store import CaseRow
 from gateway.store_case_costs import costs_of
+from gateway.store_schema import CaseStatus
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext
 from resolvers.entities import case_reference
 from schema.assistance_types import AssistanceRequest
 from schema.debtor import Debtor
+from schema.decisions import RestrictionDecision
 from schema.scalars import Money
 
 __all__ = ["Case"]
+
+strawberry.enum(
+    CaseStatus,
+    description="Where a case stands: ACTIVE, DORMANT (终本), FULLY_PERFORMED, TERMINATED.",
+)
 
 
 @strawberry.federation.type(
@@ -29,9 +36,24 @@ class Case:
     court: str
     applicant: str
     amount_due: Money
-    status: str
+    status: CaseStatus
     filed_on: date | None
     row: strawberry.Private[CaseRow]
+
+    @strawberry.field(description="When the status last changed (null: since registration).")
+    def status_since(self) -> date | None:
+        return self.row.status_since
+
+    @strawberry.field(description="Security (担保) the debtor gave; null if none.")
+    def security(self) -> Money | None:
+        return self.row.security
+
+    @strawberry.field(description="Written decisions on listings and bans, oldest first.")
+    async def restriction_decisions(
+        self, info: Info[RequestContext, None]
+    ) -> list[RestrictionDecision]:
+        rows = await runtime(info.context).restrictions.decisions.of_case(self.number)
+        return [RestrictionDecision.from_row(r) for r in rows]
 
     @strawberry.field(description="The debtors (被执行人) who are parties to the case.")
     def debtors(self) -> list[Debtor]:

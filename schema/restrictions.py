@@ -1,7 +1,8 @@
-"""Imposing and lifting restrictions: court-side ones at once, exit bans through an agency.
+"""Imposing and lifting restrictions: court-side ones by decision, exit bans through an agency.
 
-``HIGH_CONSUMPTION_BAN`` and ``DISHONEST_LIST`` are the court's own decisions and are
-recorded immediately (``gateway/restrictions.py``). ``EXIT_BAN`` is carried out by public
+``HIGH_CONSUMPTION_BAN`` and ``DISHONEST_LIST`` are the court's own decisions: imposing one
+records its written decision, which takes effect when the president signs it
+(``signRestrictionDecision``; ``gateway/restrictions.py``). ``EXIT_BAN`` is carried out by public
 security: imposing or lifting one makes an assistance request (EXIT_BAN / LIFT_EXIT_BAN)
 that needs a judge's approval like any other control action.
 """
@@ -17,14 +18,15 @@ from connectors.control import ControlAction
 from gateway import validation
 from gateway.assistance_effects import Actor
 from gateway.assistance_rules import RequestSpec
+from gateway.dishonest import DishonestGround, ExtensionBasis
 from gateway.errors import InvalidInput
-from gateway.legal import DishonestGround
 from gateway.restrictions import RestrictionSpec
 from gateway.store_schema import RestrictionKind as StoredKind
 from resolvers.access import authorized_case
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext
 from schema.assistance_types import AssistanceRequest
+from schema.decisions import RestrictionDecision
 from schema.types import Restriction, RestrictionKind
 
 __all__ = [
@@ -33,6 +35,11 @@ __all__ = [
     "RestrictionMutation",
     "RestrictionPayload",
 ]
+
+strawberry.enum(
+    ExtensionBasis,
+    description="Why a listing may run one to three years past its two (art. 2 ¶2).",
+)
 
 strawberry.enum(
     DishonestGround,
@@ -49,6 +56,13 @@ class ImposeRestrictionInput:
         default=None,
         description="The legal ground; for DISHONEST_LIST one of DishonestGround's values.",
     )
+    grounds: list[str] | None = strawberry.field(
+        default=None,
+        description="DISHONEST_LIST: several statutory grounds at once (with or for `ground`).",
+    )
+    extension_basis: ExtensionBasis | None = strawberry.field(
+        default=None, description="DISHONEST_LIST past two years: the statutory basis."
+    )
     since: date | None = strawberry.field(default=None, description="Default: today.")
     until: date | None = strawberry.field(
         default=None, description="DISHONEST_LIST: default two years (none when refusing)."
@@ -57,7 +71,8 @@ class ImposeRestrictionInput:
         default=None, description="Why a dishonest-list entry runs longer than two years."
     )
     document_number: str | None = strawberry.field(
-        default=None, description="EXIT_BAN: the 协助执行通知书 number (required)."
+        default=None,
+        description="Required: the 决定书 / 限制消费令 number, or for EXIT_BAN the 协助执行通知书.",
     )
     idempotency_key: str | None = None
 
@@ -77,10 +92,14 @@ class LiftRestrictionInput:
     idempotency_key: str | None = None
 
 
-@strawberry.type(description="The restriction recorded, or the request that will carry it out.")
+@strawberry.type(
+    description="The decision awaiting the president's signature, the restriction recorded, "
+    "or the request that will carry it out."
+)
 class RestrictionPayload:
     restriction: Restriction | None
     assistance_request: AssistanceRequest | None
+    decision: RestrictionDecision | None = None
 
 
 def _required(value: str | None, field: str) -> str:
@@ -127,20 +146,27 @@ class RestrictionMutation:
             return RestrictionPayload(
                 restriction=None, assistance_request=AssistanceRequest(row=row)
             )
-        stored = await rt.restrictions.impose(
+        grounds = [*([input.ground] if input.ground else []), *(input.grounds or [])]
+        decided = await rt.restrictions.impose(
             actor,
             case,
             RestrictionSpec(
                 debtor_id=debtor[0],
                 debtor_kind=debtor[1],
                 kind=StoredKind(input.kind.value),
-                ground=input.ground,
+                grounds=tuple(grounds),
+                document_number=input.document_number,
                 since=input.since,
                 until=input.until,
+                extension_basis=input.extension_basis,
                 extension_reason=input.extension_reason,
             ),
         )
-        return RestrictionPayload(restriction=Restriction.from_row(stored), assistance_request=None)
+        return RestrictionPayload(
+            restriction=None,
+            assistance_request=None,
+            decision=RestrictionDecision.from_row(decided),
+        )
 
     @strawberry.mutation(description="Lift a restriction with a reason (exit bans via PS).")
     async def lift_restriction(

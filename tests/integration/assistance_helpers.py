@@ -34,7 +34,8 @@ FAST_WORKER = {
     "lease_s": 5.0,
     "max_attempts": 50,
 }
-OTHER_JUDGE = "judge-2"
+OTHER_JUDGE = "judge-2"  # a judge of the same court, not assigned to the cases
+BUREAU_HEAD = "head-1"  # the court's enforcement bureau head (执行局长)
 # A judge's written finding that lets an indivisible asset worth clearly more than what is
 # owed be taken whole (查扣冻规定 art. 19): the world's flats are worth millions.
 NO_OTHER_PROPERTY = "被执行人无其他可供执行的财产，该房产为不可分物"
@@ -60,8 +61,12 @@ class AssistanceGateway:
     def mocks(self) -> RunningMocks:
         return self.gw.mocks
 
-    def judge(self, officer: str = OTHER_JUDGE) -> str:
+    def judge(self, officer: str = JUDGE) -> str:
         return self.gw.token(officer=officer, roles=["judge"])
+
+    def head(self) -> str:
+        """The bureau head: approves controls of any case of the court."""
+        return self.gw.token(officer=BUREAU_HEAD, roles=["judge", "bureau_head"])
 
     async def request(
         self, variables: dict[str, Any], token: str | None = None
@@ -75,13 +80,21 @@ class AssistanceGateway:
         return rid
 
     async def request_whole(self, variables: dict[str, Any]) -> str:
-        """Request taking an indivisible asset whole, as the case's judge, in writing."""
-        token = self.gw.token(officer=JUDGE, roles=["judge"])
-        return await self.request_ok({**variables, "overrideReason": NO_OTHER_PROPERTY}, token)
+        """Request taking an indivisible asset whole, as the bureau head, in writing.
 
-    async def approve(self, rid: str, reason: str | None = None) -> dict[str, Any]:
+        The bureau head and not the case's judge, so that the case's judge may approve it
+        (four eyes).
+        """
+        return await self.request_ok(
+            {**variables, "overrideReason": NO_OTHER_PROPERTY}, self.head()
+        )
+
+    async def approve(
+        self, rid: str, reason: str | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """Approve as ``token`` (default: the case's judge)."""
         status, body = await self.gw.post(
-            APPROVE, {"id": rid, "reason": reason}, token=self.judge()
+            APPROVE, {"id": rid, "reason": reason}, token=token or self.judge()
         )
         assert status == 200, body
         return body

@@ -193,7 +193,7 @@ async def test_killed_between_approved_and_completed_finishes_once(
                 mocks.urls["land_registry"] + "/_faults", json={"hang": True}
             ) as r:
                 assert r.status == 200
-            await _gql(session, gateway.url, token("judge-2", "judge"), APPROVE, {"id": rid})
+            await _gql(session, gateway.url, token(JUDGE, "judge"), APPROVE, {"id": rid})
             for _ in range(600):  # the registry now holds the gateway's order
                 if (await _stats(session, mocks))["in_flight"] == 1:
                     break

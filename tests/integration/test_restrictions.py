@@ -16,7 +16,12 @@ from tests.integration.assistance_helpers import assistance_gateway
 
 IMPOSE = """mutation($input: ImposeRestrictionInput!) { imposeRestriction(input: $input) {
   restriction { id kind ground since until status liftReason }
+  decision { id status kind grounds documentNumber decidedBy }
   assistanceRequest { id status action } } }"""
+SIGN = """mutation($id: ID!) { signRestrictionDecision(id: $id) {
+  decision { id status signedBy follows }
+  restrictions { id kind ground since until status caseNumber } } }"""
+PRESIDENT = "president-1"
 LIFT = """mutation($input: LiftRestrictionInput!) { liftRestriction(input: $input) {
   restriction { id status liftReason } assistanceRequest { id status action reason } } }"""
 RESTRICTIONS = """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
@@ -35,16 +40,24 @@ async def test_dishonest_listing_by_a_judge_with_ground_and_lift_reason(
     async with assistance_gateway(tmp_path, cases) as ag:
         number, debtor = cases[0].number, cases[0].debtor_ids[0]
         judge = ag.gw.token(officer=JUDGE, roles=["judge"])
-        listing = {"caseNumber": number, "debtorId": debtor, "kind": "DISHONEST_LIST"}
+        listing = {
+            "caseNumber": number,
+            "debtorId": debtor,
+            "kind": "DISHONEST_LIST",
+            "documentNumber": "（2026）苏0311执1号之一",
+        }
         _, body = await ag.gw.post(IMPOSE, {"input": {**listing, "ground": "EVADES_ENFORCEMENT"}})
         assert error_of(body)["code"] == "FORBIDDEN"  # an officer does not decide it
         _, body = await ag.gw.post(IMPOSE, {"input": {**listing, "ground": "不还钱"}}, token=judge)
         assert error_of(body)["rule"] == "DISHONEST_GROUND"
-        _, body = await ag.gw.post(
-            IMPOSE, {"input": {**listing, "ground": "EVADES_ENFORCEMENT"}}, token=judge
-        )
+        decided = {**listing, "ground": "EVADES_ENFORCEMENT"}
+        _, body = await ag.gw.post(IMPOSE, {"input": decided}, token=judge)
         assert "errors" not in body, body
-        listed = body["data"]["imposeRestriction"]["restriction"]
+        decision = body["data"]["imposeRestriction"]["decision"]
+        president = ag.gw.token(officer=PRESIDENT, roles=["judge", "president"])
+        _, body = await ag.gw.post(SIGN, {"id": decision["id"]}, token=president)
+        assert "errors" not in body, body
+        listed = body["data"]["signRestrictionDecision"]["restrictions"][0]
         assert listed["status"] == "ACTIVE" and listed["until"] is not None
         _, body = await ag.gw.post(RESTRICTIONS, {"id": debtor, "c": number})
         mine = [r for r in body["data"]["debtor"]["restrictions"] if r["id"] == listed["id"]]
@@ -79,6 +92,7 @@ async def test_a_minor_cannot_be_listed(tmp_path: Path, cases: list[CaseRecord])
             "debtorId": minor,
             "kind": "DISHONEST_LIST",
             "ground": "EVADES_ENFORCEMENT",
+            "documentNumber": "（2026）失2号",
         }
         _, body = await ag.gw.post(IMPOSE, {"input": variables}, token=judge)
         ext = error_of(body)

@@ -136,7 +136,7 @@ class Pair:
         return rid
 
     async def approve(self, gw: GatewayProcess, rid: str) -> None:
-        await self.gql(gw, APPROVE, {"id": rid}, self.token("judge-2", "judge"))
+        await self.gql(gw, APPROVE, {"id": rid}, self.token(JUDGE, "judge"))
 
     async def settle(self, gw: GatewayProcess, rid: str) -> dict[str, Any]:
         for _ in range(600):  # bounded by polls, not by a clock

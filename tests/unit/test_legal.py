@@ -13,9 +13,7 @@ from gateway.errors import InvalidInput
 from gateway.legal import (
     PriorControl,
     add_years,
-    age_on,
     check_control_term,
-    check_dishonest_listing,
 )
 
 TODAY = date(2026, 10, 31)
@@ -92,67 +90,3 @@ def test_lifts_and_exit_bans_have_no_maximum() -> None:
     with pytest.raises(InvalidInput) as exc:
         check_control_term(ControlAction.LIFT_VEHICLE_SEIZURE, None, far, TODAY)
     assert rule_of(exc) == "LIFT_HAS_NO_TERM"
-
-
-ADULT = date(1990, 3, 7)
-
-
-def test_dishonest_listing_needs_a_statutory_ground() -> None:
-    with pytest.raises(InvalidInput) as exc:
-        check_dishonest_listing("就是不还钱", TODAY, None, ADULT)
-    assert rule_of(exc) == "DISHONEST_GROUND" and exc.value.field == "input.ground"
-
-
-@pytest.mark.parametrize(
-    "ground",
-    [
-        "OBSTRUCTS_ENFORCEMENT",
-        "EVADES_ENFORCEMENT",
-        "VIOLATES_PROPERTY_REPORTING",
-        "VIOLATES_CONSUMPTION_BAN",
-        "BREACHES_SETTLEMENT",
-    ],
-)
-def test_two_years_by_default_for_grounds_two_to_six(ground: str) -> None:
-    _, until = check_dishonest_listing(ground, TODAY, None, ADULT)
-    assert until == add_years(TODAY, 2)
-    with pytest.raises(InvalidInput) as exc:
-        check_dishonest_listing(ground, TODAY, add_years(TODAY, 1), ADULT)
-    assert rule_of(exc) == "DISHONEST_TERM_2Y"
-    with pytest.raises(InvalidInput) as exc:
-        check_dishonest_listing(ground, TODAY, add_years(TODAY, 3), ADULT)
-    assert rule_of(exc) == "DISHONEST_TERM_2Y" and exc.value.field == "input.extensionReason"
-    five = add_years(TODAY, 5)
-    assert (
-        check_dishonest_listing(ground, TODAY, five, ADULT, extension_reason="暴力抗拒执行")[1]
-        == five
-    )
-    with pytest.raises(InvalidInput) as exc:
-        check_dishonest_listing(
-            ground, TODAY, five + timedelta(days=1), ADULT, extension_reason="多项失信行为"
-        )
-    assert rule_of(exc) == "DISHONEST_EXTENSION_MAX_3Y"
-
-
-def test_able_to_pay_but_refuses_has_no_fixed_term() -> None:
-    assert check_dishonest_listing("ABLE_BUT_REFUSES", TODAY, None, ADULT)[1] is None
-    with pytest.raises(InvalidInput) as exc:
-        check_dishonest_listing("ABLE_BUT_REFUSES", TODAY, add_years(TODAY, 2), ADULT)
-    assert rule_of(exc) == "DISHONEST_REFUSAL_NO_FIXED_TERM"
-
-
-@given(st.dates(min_value=date(1940, 1, 1), max_value=TODAY))
-def test_a_minor_is_never_listed(birth: date) -> None:
-    if age_on(birth, TODAY) >= 18:
-        check_dishonest_listing("EVADES_ENFORCEMENT", TODAY, None, birth)
-        return
-    with pytest.raises(InvalidInput) as exc:
-        check_dishonest_listing("EVADES_ENFORCEMENT", TODAY, None, birth)
-    assert rule_of(exc) == "NO_MINOR_ON_DISHONEST_LIST"
-
-
-def test_organizations_have_no_age() -> None:
-    assert check_dishonest_listing("EVADES_ENFORCEMENT", TODAY, None, None)[1] == add_years(
-        TODAY, 2
-    )
-    assert age_on(date(2008, 11, 1), TODAY) == 17 and age_on(date(2008, 10, 31), TODAY) == 18

@@ -22,7 +22,7 @@ from gateway.store import (
     RestrictionStatus,
     Store,
 )
-from gateway.store_schema import case_debtors
+from gateway.store_schema import CaseStatus, case_debtors
 
 NUMBER = "（2024）苏0312执1234号"
 PERSON = "11010119900307803X"
@@ -115,7 +115,7 @@ async def test_upsert_replaces_parties_and_keeps_created_at(store: Store) -> Non
             debtor_ids=[(SPOUSE, DebtorKind.PERSON)],
             officers=["E-3"],
             judges=[],
-            status="CLOSED",
+            status=CaseStatus.TERMINATED,
         )
     )
     row = await store.get_case(NUMBER)
@@ -123,7 +123,7 @@ async def test_upsert_replaces_parties_and_keeps_created_at(store: Store) -> Non
     assert row.created_at == first.created_at
     assert row.amount_due == Decimal("0.10")
     assert row.debtor_ids == ((SPOUSE, DebtorKind.PERSON),)
-    assert (row.officer_ids, row.judge_ids, row.status) == (("E-3",), (), "CLOSED")
+    assert (row.officer_ids, row.judge_ids, row.status) == (("E-3",), (), CaseStatus.TERMINATED)
     assert await store.cases_of_debtor(PERSON) == []
 
 

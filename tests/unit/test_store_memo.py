@@ -23,6 +23,7 @@ from gateway.store import (
     Store,
 )
 from gateway.store_memo import MISSING, VersionedMemo
+from gateway.store_schema import CaseStatus
 
 NUMBERS = ["（2024）苏0312执1234号", "（2024）苏0312执9号", "（2023）京0105执77号"]
 PEOPLE = ["11010119900307803X", "360426199101010071", "110101199003074578"]
@@ -32,7 +33,7 @@ def url(directory: Path) -> str:
     return f"sqlite+aiosqlite:///{directory / 'liandong.db'}"
 
 
-def case(number: str, officers: list[str], status: str = "ACTIVE") -> CaseIn:
+def case(number: str, officers: list[str], status: CaseStatus = CaseStatus.ACTIVE) -> CaseIn:
     return CaseIn(
         number=number,
         court="徐州市泉山区人民法院",
@@ -109,7 +110,7 @@ _OTHER_PROCESS = """
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("UPDATE case_officers SET officer_id = 'E-9' WHERE officer_id = 'E-1'")
-db.execute("UPDATE cases SET status = 'CLOSED'")
+db.execute("UPDATE cases SET status = 'TERMINATED'")
 db.execute("UPDATE restrictions SET status = 'LIFTED', lift_reason = 'paid'")
 db.commit()
 """
@@ -125,7 +126,7 @@ async def test_a_commit_by_another_process_is_seen_at_once(store: Store, tmp_pat
     )
     assert await proc.wait() == 0
     row = await store.get_case(NUMBERS[0])
-    assert row is not None and row.officer_ids == ("E-9",) and row.status == "CLOSED"
+    assert row is not None and row.officer_ids == ("E-9",) and row.status is CaseStatus.TERMINATED
     (lifted,) = (await store.restrictions_of([PEOPLE[0]]))[PEOPLE[0]]
     assert lifted.status is RestrictionStatus.LIFTED and lifted.lift_reason == "paid"
 
@@ -157,7 +158,7 @@ async def test_reads_through_the_memo_equal_reads_without_it(
                 if kind == "case":
                     await writer.upsert_case(case(key, [value]))
                 elif kind == "close" and await writer.get_case(key) is not None:
-                    await writer.upsert_case(case(key, ["E-1"], status="CLOSED"))
+                    await writer.upsert_case(case(key, ["E-1"], status=CaseStatus.TERMINATED))
                 elif kind == "restrict" and await writer.get_case(value) is not None:
                     await writer.add_restriction(restriction(key, value))
                 elif kind == "lift":
