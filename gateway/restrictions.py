@@ -303,7 +303,7 @@ class RestrictionService:
             extension_reason=spec.extension_reason,
         )
         if DishonestGround.ABLE_BUT_REFUSES in listing.grounds:
-            held = controlled_value(await self.requests.of_case(case.number))
+            held = controlled_value(await self.requests.of_case(case.number), since)
             check_listing_allowed(
                 listing.grounds, case.amount_due, controlled=held, security=case.security
             )
