@@ -194,6 +194,10 @@ class AssistanceStore:
             if lease_owner is not None:
                 where.append(R.lease_owner == lease_owner)
             if only_if is not None:
+                # A condition on other tables is judged against the UPDATE's snapshot, so on
+                # PostgreSQL two racing UPDATEs could both pass it. With the row locked first,
+                # the UPDATE (a later statement) sees what the lock's last holder committed.
+                await conn.execute(select(R.id).where(R.id == request_id).with_for_update())
                 where.append(only_if)
             changes = {**(values or {}), "status": str(to_status), "updated_at": now}
             result = await conn.execute(update(assistance_requests).where(*where), changes)

@@ -175,7 +175,8 @@ async def test_killed_between_approved_and_completed_finishes_once(
             body = await _gql(
                 session,
                 gateway.url,
-                token(JUDGE, "judge"),
+                # Another judge of the court asks, so that the case's judge may approve.
+                token("judge-2", "judge"),
                 REQUEST,
                 {
                     "input": {

@@ -153,7 +153,7 @@ async def test_no_listing_for_refusing_to_pay_when_the_seized_property_covers_th
             "target": flat.certificate_no,
             "documentNumber": "（2026）苏0311执9921号之一",
         }
-        rid = await ag.request_ok(seizure)
+        rid = await ag.request_whole(seizure)  # worth far more than owed: taken whole (art. 19)
         # Decided while the seizure was still on its way...
         _, body = await ag.gw.post(IMPOSE, {"input": refusal}, token=judge)
         decision = body["data"]["imposeRestriction"]["decision"]

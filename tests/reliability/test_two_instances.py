@@ -130,7 +130,8 @@ class Pair:
                     "overrideReason": NO_OTHER_PROPERTY,
                 }
             },
-            self.token(JUDGE, "judge"),
+            # Another judge of the court asks, so that the case's judge may approve.
+            self.token("judge-2", "judge"),
         )
         rid: str = body["data"]["requestAssistance"]["request"]["id"]
         return rid
