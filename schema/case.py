@@ -12,7 +12,6 @@ from gateway.overseizure import controlled_value
 from gateway.store import CaseRow
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext
-from resolvers.entities import case_reference
 from schema.assistance_types import AssistanceRequest
 from schema.debtor import Debtor
 from schema.scalars import Money
@@ -52,11 +51,6 @@ class Case:
     )
     async def controlled_value(self, info: Info[RequestContext, None]) -> Money:
         return controlled_value(await runtime(info.context).requests.of_case(self.number))
-
-    @classmethod
-    async def resolve_reference(cls, info: Info[RequestContext, None], number: str) -> Case:
-        """A federation entity reference ``{number}``: authorised as ``case(number:)``."""
-        return cls.from_row(await case_reference(info.context, number))
 
     @staticmethod
     def from_row(row: CaseRow) -> Case:
