@@ -65,6 +65,8 @@ class DebtorHandles:
             raise InvalidInput(field, "not a debtor handle")
         try:
             sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            if base64.urlsafe_b64encode(sealed).rstrip(b"=").decode() != body:
+                raise ValueError("not the canonical spelling")  # unused low bits set
             plain = self._siv.decrypt(sealed, None)
         except (binascii.Error, ValueError, InvalidTag):
             raise InvalidInput(field, "not a debtor handle") from None

@@ -94,19 +94,26 @@ async def case_reference(ctx: RequestContext, number: object, field: str = "numb
     return await authorized_case(ctx, normalised, field=field)
 
 
-def debtor_of_handle(
-    ctx: RequestContext, handle: object, case_number: str, field: str
-) -> tuple[str, DebtorKind]:
-    """The debtor a handle names, if it was made for ``case_number`` (normalised).
-
-    The debtor goes on the record before anything is refused: who tried to look at whom.
-    A handle of another case is ``Forbidden``: a handle carries no right of its own.
-    """
+def _opened(ctx: RequestContext, handle: object, field: str) -> tuple[str, str, DebtorKind]:
+    # The debtor goes on the record before anything is refused: who tried to look at whom.
     handle_case, debtor_id = handles(ctx).open(handle, field)
     key, kind = validation.debtor_id(debtor_id, field)
     ctx.debtors_touched.add(key)
+    return handle_case, key, kind
+
+
+def _same_case(handle_case: str, case_number: str, field: str) -> None:
+    # A handle carries no right of its own: one made for another case is refused here.
     if handle_case != case_number:
         raise Forbidden(f"the debtor handle is not one of case {case_number}", field=field)
+
+
+def debtor_of_handle(
+    ctx: RequestContext, handle: object, case_number: str, field: str
+) -> tuple[str, DebtorKind]:
+    """The debtor a handle names, if it was made for ``case_number`` (normalised)."""
+    handle_case, key, kind = _opened(ctx, handle, field)
+    _same_case(handle_case, case_number, field)
     return key, kind
 
 
@@ -146,8 +153,9 @@ async def debtor_reference(
         raise InvalidInput("representations", "a Debtor reference needs caseNumber and handle")
     normalised = validation.case_number(case_number, "caseNumber")
     note_reference(ctx, index, EntityReference("Debtor", case_number=normalised))
-    key, kind = debtor_of_handle(ctx, handle, normalised, "handle")
+    handle_case, key, kind = _opened(ctx, handle, "handle")
     note_reference(ctx, index, EntityReference("Debtor", normalised, key))
+    _same_case(handle_case, normalised, "handle")
     case = await case_reference(ctx, normalised, field="caseNumber")
     if not case.has_debtor(key):
         raise Forbidden(f"the debtor is not a party to case {case.number}", field="handle")
