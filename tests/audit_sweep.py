@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from stdnum.cn import ric
 
+from gateway.masking import mask_id
+
 __all__ = ["SWEEP", "Sweep", "offences", "sweep_postgres"]
 
 TABLE = "audit_records"
@@ -42,9 +44,10 @@ def _valid_resident_id(number: str) -> bool:
 
 def offences(text_of_record: str) -> list[str]:
     """What in one record's text must not be on record: clear ids, framework objects."""
-    found = [m for m in _CLEAR_ID.findall(text_of_record) if _valid_resident_id(m)]
+    # Named masked, once each: the failure message is a log too.
+    found = [mask_id(m) for m in _CLEAR_ID.findall(text_of_record) if _valid_resident_id(m)]
     found += [word for word in _FRAMEWORK if word in text_of_record]
-    return found
+    return list(dict.fromkeys(found))
 
 
 @dataclass
