@@ -33,8 +33,10 @@ def resolve_entities(
 ) -> list[Awaitable[Debtor | Case]]:
     """One awaitable per representation; a failing one fails only its own entity."""
     ctx = info.context
-    ctx.entity_references = [EntityReference(_UNKNOWN)] * len(representations)
-    return [_resolve(ctx, i, rep) for i, rep in enumerate(representations)]
+    # After those of an earlier _entities field of the same request (an alias), if any.
+    first = len(ctx.entity_references)
+    ctx.entity_references.extend([EntityReference(_UNKNOWN)] * len(representations))
+    return [_resolve(ctx, first + i, rep) for i, rep in enumerate(representations)]
 
 
 async def _resolve(ctx: RequestContext, index: int, representation: object) -> Debtor | Case:

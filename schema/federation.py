@@ -46,11 +46,13 @@ class SubgraphSchema(LoggedFederationSchema):
         self, info: Info, representations: list[FederationAny]
     ) -> list[FederationAny]:
         # Variables escape the token limit: without this bound one request could name any
-        # number of debtors. The request's own id limit applies, as for debtors(ids:).
+        # number of debtors. The request's own id limit applies, as for debtors(ids:), over
+        # all the _entities fields of the request (aliases), which also bounds its record.
         limit = getattr(info.context, "max_ids", DEFAULT_MAX_REPRESENTATIONS)
-        if len(representations) > limit:
+        asked = len(getattr(info.context, "entity_references", ())) + len(representations)
+        if asked > limit:
             raise LimitExceeded(
-                f"at most {limit} representations per request, got {len(representations)}",
+                f"at most {limit} representations per request, got {asked}",
                 field="representations",
                 limit=limit,
             )

@@ -237,18 +237,50 @@ async def test_500_representations_make_one_bounded_record(
         status, body = await gw.post(query, {"r": reps}, headers={"X-Request-Id": "entities-500"})
         assert status == 200 and "errors" not in body, body.get("errors")
         assert len(body["data"]["_entities"]) == 500
-        record = await one_record(settings, "entities-500")
+        # Refused, all 500: 500 errors must not push the list of what was asked off the record.
+        status, body = await gw.post(
+            query, {"r": reps}, token=gw.token(OUTSIDER), headers={"X-Request-Id": "refused-500"}
+        )
+        assert status == 200 and len(body["errors"]) == 500
+        records = [await one_record(settings, r) for r in ("entities-500", "refused-500")]
     finally:
         await stop_gateway(gw)
-    stored = orjson.dumps(dataclasses.asdict(record), default=str)
-    assert len(stored) < 64 * 1024, len(stored)
-    assert sorted(record.debtors) == sorted(mask_id(p) for p in people)
-    assert all(MASKED.fullmatch(d) for d in record.debtors)
-    assert len(set(record.debtor_keys)) == 500
-    rows = record.detail["entities"]["rows"]
-    assert len(rows) == 500 and {(t, c, code) for t, c, _, code in rows} == {("Debtor", 0, None)}
-    assert [record.debtors[d] for _, _, d, _ in rows] == [mask_id(p) for p in people]
-    assert record.case_number == BIG_CASE
+    for record, code in zip(records, (None, "FORBIDDEN"), strict=True):
+        stored = orjson.dumps(dataclasses.asdict(record), default=str)
+        assert len(stored) < 64 * 1024, len(stored)
+        assert sorted(record.debtors) == sorted(mask_id(p) for p in people)
+        assert all(MASKED.fullmatch(d) for d in record.debtors)
+        assert len(set(record.debtor_keys)) == 500
+        rows = record.detail["entities"]["rows"]
+        assert len(rows) == 500 and {(t, c, e) for t, c, _, e in rows} == {("Debtor", 0, code)}
+        assert [record.debtors[d] for _, _, d, _ in rows] == [mask_id(p) for p in people]
+        assert record.case_number == BIG_CASE
+
+
+async def test_aliased_entities_fields_share_one_record_and_one_limit(
+    subgraph: Gateway, world: World
+) -> None:
+    people = list(world.person_ids())
+    big = await handles_of(subgraph, BIG_CASE)
+    query = """query($a: [_Any!]!, $b: [_Any!]!) {
+      a: _entities(representations: $a) { ... on Debtor { caseNumber } }
+      b: _entities(representations: $b) { ... on Case { number } } }"""
+    debtor = {"__typename": "Debtor", "caseNumber": BIG_CASE, "handle": big[people[1]]}
+    case = {"__typename": "Case", "number": OTHER_CASE}
+    status, body = await subgraph.post(
+        query, {"a": [debtor], "b": [case]}, headers={"X-Request-Id": "aliased-entities"}
+    )
+    assert status == 200 and "errors" not in body, body.get("errors")
+    record = await one_record(subgraph.settings, "aliased-entities")
+    rows = [[t, record.cases[c], code] for t, c, _, code in record.detail["entities"]["rows"]]
+    assert rows == [["Debtor", BIG_CASE, None], ["Case", OTHER_CASE, None]]
+
+    # The limit counts every _entities field of the request, not each one alone.
+    half = MAX_IDS // 2 + 1
+    status, body = await subgraph.post(query, {"a": [debtor] * half, "b": [case] * half})
+    assert status == 200
+    codes = {e["extensions"]["code"] for e in body["errors"]}
+    assert codes == {"LIMIT_EXCEEDED"}, codes
 
 
 async def test_too_many_representations_are_refused(subgraph: Gateway, world: World) -> None:
