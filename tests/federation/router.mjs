@@ -11,6 +11,8 @@ import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
 
 const [mode, source] = process.argv.slice(2);
+// Asked to stop, stop now: Hive Gateway's own handler would drain for ten seconds.
+process.on("SIGTERM", () => process.exit(0));
 const listening = (port) => process.stdout.write(`LISTENING ${port}\n`);
 
 if (mode === "hive") {
