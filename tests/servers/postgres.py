@@ -105,10 +105,12 @@ class PostgresServer:
             try:
                 yield self.url(name)
             finally:
-                # Its audit records are searched before they go (tests/audit_sweep.py).
-                await sweep_postgres(self.url(name))
-                async with admin.connect() as conn:
-                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                try:
+                    # Its audit records are searched before they go (tests/audit_sweep.py).
+                    await sweep_postgres(self.url(name))
+                finally:
+                    async with admin.connect() as conn:
+                        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         finally:
             await admin.dispose()
 
