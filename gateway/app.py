@@ -146,6 +146,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             audit_search=services.audit_search,
             assistance=services.assistance,
             watch=services.watch,
+            handles=services.handles,
         )
         return context
 

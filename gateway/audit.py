@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from gateway.audit_entities import EntityReference
+
 __all__ = ["AgencyCallRecord", "AuditEntry", "AuditLog", "Outcome"]
 
 Outcome = str  # "ok" | "partial" | "refused" | "error"
@@ -54,6 +56,8 @@ class AuditEntry:
     cases: tuple[str, ...] = ()  # every case named, when more than ``case_number``
     http_status: int | None = None  # the status of the response this record stands for
     duration_ms: float | None = None  # from arrival to the record being made
+    # An _entities request's references, in the order asked (see gateway/audit_entities.py).
+    references: tuple[EntityReference, ...] = ()
 
 
 class AuditLog(Protocol):

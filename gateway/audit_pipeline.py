@@ -319,4 +319,5 @@ def build_entry(ex: _Exchange, status: int) -> AuditEntry:
         cases=tuple(ctx.cases_requested) if ctx else (),
         http_status=status,
         duration_ms=(time.perf_counter() - ex.started) * 1000,
+        references=tuple(ctx.entity_references) if ctx else (),
     )

@@ -14,12 +14,18 @@ import functools
 import hashlib
 import hmac
 import math
-from datetime import UTC
+from dataclasses import replace
+from datetime import UTC, date, time
+from decimal import Decimal
+from enum import Enum
+from pathlib import PurePath
 from typing import Any
+from uuid import UUID
 
 import orjson
 
 from gateway.audit import AuditEntry
+from gateway.audit_entities import entities_detail, normalised_debtor
 from gateway.masking import mask_id, mask_text, mask_value
 
 __all__ = ["MAX_JSON_BYTES", "debtor_key", "jsonable", "prepare"]
@@ -62,7 +68,12 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         items = [jsonable(v) for v in value]
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
-    return str(value)
+    if isinstance(value, Decimal | date | time | UUID | Enum | PurePath):
+        return mask_text(str(value))
+    # Anything else is some library's object, whose printed form may hold anything (a
+    # framework's request info printed the whole request context, personal numbers and
+    # all): only its type goes on the record.
+    return f"<{type(value).__name__}>"
 
 
 def _bounded(value: Any) -> Any:
@@ -74,9 +85,21 @@ def _bounded(value: Any) -> Any:
 
 def prepare(entry: AuditEntry, key: bytes) -> dict[str, Any]:
     """The stored fields of ``entry`` except ``seq`` and the hashes (see ``audit_chain.seal``)."""
-    debtors = sorted({d.strip().upper() for d in entry.debtors if d})
+    refs = entry.references
+    asked = [normalised_debtor(r.debtor_id) for r in refs if r.debtor_id]
+    debtors = sorted({normalised_debtor(d) for d in entry.debtors if d} | set(asked))
     named = [entry.case_number, *entry.cases] if entry.case_number else list(entry.cases)
+    named += [r.case_number for r in refs if r.case_number]
     cases = [_clip(c, 64) for c in dict.fromkeys(named) if c]
+    detail = _bounded(jsonable(mask_value(entry.detail)))
+    if refs:
+        # Beside the bounded detail, not inside it: a detail cut to its digest (hundreds of
+        # refusals' messages) must not take the list of what was asked with it.
+        clipped = [
+            r if r.case_number is None else replace(r, case_number=_clip(r.case_number, 64))
+            for r in refs
+        ]
+        detail = {**detail, "entities": mask_value(entities_detail(clipped, cases, debtors))}
     agencies = tuple(
         {
             "agency": call.agency,
@@ -106,5 +129,5 @@ def prepare(entry: AuditEntry, key: bytes) -> dict[str, Any]:
         "code": None if entry.code is None else _clip(entry.code, 64),
         "http_status": entry.http_status,
         "duration_ms": None if entry.duration_ms is None else round(entry.duration_ms, 3),
-        "detail": _bounded(jsonable(mask_value(entry.detail))),
+        "detail": detail,
     }

@@ -13,6 +13,7 @@ from gateway.audit_query import AuditSearch
 from gateway.audit_store import SqlAuditLog, open_audit_log
 from gateway.auth import TokenVerifier
 from gateway.clock import Clock
+from gateway.debtor_handle import DebtorHandles
 from gateway.ratelimit import RateLimiter, TokenBucketLimiter
 from gateway.screening import ScreeningIndex
 from gateway.settings import Settings, SettingsError
@@ -46,6 +47,8 @@ class Services:
     assistance: AssistanceRuntime | None = field(default=None, kw_only=True)
     # Asset watches: the scheduler that re-queries watched debtors (gateway/watch_scheduler).
     watch: WatchScheduler | None = field(default=None, kw_only=True)
+    # Opaque debtor handles (federation keys, drill-down): see gateway/debtor_handle.py.
+    handles: DebtorHandles = field(kw_only=True)
 
     @classmethod
     async def start(
@@ -97,6 +100,7 @@ class Services:
             audit=audit,
             audit_search=search,
             ratelimiter=_ratelimiter(settings),
+            handles=DebtorHandles(settings.audit_key()),
         )
         services.assistance = AssistanceRuntime.build(
             settings,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
+from gateway.audit_entities import EntityReference
 from resolvers.loaders import Loaders
 
 if TYPE_CHECKING:
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from gateway.assistance_runtime import AssistanceRuntime
     from gateway.audit_query import AuditSearch
     from gateway.auth import Principal
+    from gateway.debtor_handle import DebtorHandles
     from gateway.store import CaseRow, Store
     from gateway.watch_scheduler import WatchScheduler
 
@@ -67,3 +69,7 @@ class RequestContext:
     watch: WatchScheduler | None = None
     # The websocket's connection_init payload (strawberry sets it; the token is in it).
     connection_params: dict[str, Any] | None = None
+    # An _entities request's references, in the order asked (for the audit record).
+    entity_references: list[EntityReference] = field(default_factory=list)
+    # Seals and opens opaque debtor handles (None only where no gateway runs).
+    handles: DebtorHandles | None = None

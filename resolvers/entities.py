@@ -1,19 +1,18 @@
 """Federation entity references (``_entities``), under the same case-bound rule as root fields.
 
-A router resolves our entities by key, and a key carries no ``caseNumber`` argument, so
-each key says where the legal basis of the look-up comes from:
+A query planner picks whichever resolvable key it likes, so every key we offer carries the
+legal basis of the look-up, and none carries a personal number:
 
-- ``Debtor {id caseNumber}``: exactly ``debtor(id:, caseNumber:)``: the principal may see
-  the case and the debtor is a party to it. Routers that know the case should use this key.
-- ``Debtor {id}``: the debtor must be a party to at least one case the principal may see
-  (assigned officer or judge, a judge of its court, or the court's own system); the lowest
-  such case number becomes the basis, so the answer is deterministic and the case is on
-  the audit record like any other. No visible case: refused, as for a stranger's case.
+- ``Debtor {caseNumber handle}``: exactly ``debtor(id: handle, caseNumber:)``: the principal
+  may see the case, the handle was made for that case, and the debtor is still a party to
+  it. The handle is opaque (``gateway/debtor_handle.py``), so the key is the same with or
+  without the ``unmask`` scope and other subgraphs join on it whatever the token.
 - ``Case {number}``: exactly ``case(number:)``.
 
-References arrive one by one but are authorised in batches: the cases named by all the
-references of one request are read in one store query, and the cases of all id-only
-debtors in another, through per-request DataLoaders.
+A reference that fails is refused for that entity only. Each reference is noted on the
+request context (type, case asked, debtor, outcome) for the audit record: from our own
+values, never from what the framework hands the resolver (``gateway/audit_entities.py``).
+The cases named by all references of one request are read in one store query.
 """
 
 from __future__ import annotations
@@ -23,14 +22,26 @@ from typing import cast
 
 from connectors.domain import DebtorKind
 from gateway import validation
-from gateway.errors import Forbidden
+from gateway.audit_entities import EntityReference
+from gateway.debtor_handle import DebtorHandles, is_handle
+from gateway.errors import Forbidden, InvalidInput
 from gateway.store import CaseRow, Store
 from resolvers.access import authorized_case, may_see_case
 from resolvers.context import RequestContext
 from resolvers.loaders import StoreLoader
 
-__all__ = ["EntityLoaders", "case_reference", "debtor_reference"]
+__all__ = [
+    "ENTITY_TYPES",
+    "EntityLoaders",
+    "case_reference",
+    "debtor_ids_of",
+    "debtor_of_handle",
+    "debtor_reference",
+    "handles",
+    "note_reference",
+]
 
+ENTITY_TYPES = frozenset({"Debtor", "Case"})
 _EXTRA_KEY = "entity_loaders"
 
 
@@ -42,7 +53,6 @@ class EntityLoaders:
             return {n: (row,) for n, row in (await store.get_cases(numbers)).items()}
 
         self.cases = StoreLoader(cases)
-        self.debtor_cases = StoreLoader(store.cases_of_debtors)
 
     @staticmethod
     def of(ctx: RequestContext) -> EntityLoaders:
@@ -51,6 +61,18 @@ class EntityLoaders:
         if found is None:
             found = ctx.extra[_EXTRA_KEY] = EntityLoaders(ctx.store)
         return cast(EntityLoaders, found)
+
+
+def handles(ctx: RequestContext) -> DebtorHandles:
+    """The gateway's handle codec (every running gateway has one)."""
+    if ctx.handles is None:
+        raise RuntimeError("no debtor handle key: the request context was not made by a gateway")
+    return ctx.handles
+
+
+def note_reference(ctx: RequestContext, index: int, reference: EntityReference) -> None:
+    """Put what is known of representation ``index`` on the request's audit record."""
+    ctx.entity_references[index] = reference
 
 
 async def _visible(ctx: RequestContext, normalised: str) -> bool:
@@ -62,29 +84,79 @@ async def _visible(ctx: RequestContext, normalised: str) -> bool:
     return True
 
 
-async def case_reference(ctx: RequestContext, number: str, field: str = "number") -> CaseRow:
+async def case_reference(ctx: RequestContext, number: object, field: str = "number") -> CaseRow:
     """The referenced case, if the principal may see it; ``Forbidden`` otherwise."""
+    if not isinstance(number, str):
+        raise InvalidInput(field, "a case reference needs the case number")
     normalised = validation.case_number(number, field)
     await _visible(ctx, normalised)
     # authorized_case records the request and refuses exactly as the root fields do.
     return await authorized_case(ctx, normalised, field=field)
 
 
-async def debtor_reference(
-    ctx: RequestContext, debtor_id: str, case_number: str | None
-) -> tuple[str, DebtorKind, CaseRow]:
-    """The referenced debtor (id, kind) and the case that is the basis of the look-up."""
-    key, kind = validation.debtor_id(debtor_id, "id")
+def _opened(ctx: RequestContext, handle: object, field: str) -> tuple[str, str, DebtorKind]:
+    # The debtor goes on the record before anything is refused: who tried to look at whom.
+    handle_case, debtor_id = handles(ctx).open(handle, field)
+    key, kind = validation.debtor_id(debtor_id, field)
     ctx.debtors_touched.add(key)
-    if case_number is not None:
-        case = await case_reference(ctx, case_number, field="caseNumber")
-        if not case.has_debtor(key):
-            raise Forbidden(f"the debtor is not a party to case {case.number}", field="id")
-        return key, kind, case
-    loaders = EntityLoaders.of(ctx)
-    numbers = cast(Sequence[str], await loaders.debtor_cases.load(key))
-    await loaders.cases.load_many(list(numbers))  # one batch for all of them
-    for number in numbers:  # sorted: the lowest visible case is the basis
-        if await _visible(ctx, number):
-            return key, kind, await authorized_case(ctx, number)
-    raise Forbidden("no access to this debtor through any of your cases", field="id")
+    return handle_case, key, kind
+
+
+def _same_case(handle_case: str, case_number: str, field: str) -> None:
+    # A handle carries no right of its own: one made for another case is refused here.
+    if handle_case != case_number:
+        raise Forbidden(f"the debtor handle is not one of case {case_number}", field=field)
+
+
+def debtor_of_handle(
+    ctx: RequestContext, handle: object, case_number: str, field: str
+) -> tuple[str, DebtorKind]:
+    """The debtor a handle names, if it was made for ``case_number`` (normalised)."""
+    handle_case, key, kind = _opened(ctx, handle, field)
+    _same_case(handle_case, case_number, field)
+    return key, kind
+
+
+def debtor_ids_of(
+    ctx: RequestContext, values: Sequence[str], case_number: str, field: str = "ids"
+) -> list[str]:
+    """Root-field debtor ids as given, each handle among them replaced by its debtor's id.
+
+    A handle made for another case than ``case_number`` is ``Forbidden``, with the case on
+    the record as if it had been looked at.
+    """
+    if not any(is_handle(v) for v in values):
+        return list(values)  # the usual case: personal numbers, validated by the caller
+    normalised = validation.case_number(case_number)
+    out: list[str] = []
+    for index, value in enumerate(values):
+        if not is_handle(value):
+            out.append(value)
+            continue
+        try:
+            name = field if field == "id" else f"{field}[{index}]"
+            out.append(debtor_of_handle(ctx, value, normalised, name)[0])
+        except Forbidden:
+            if normalised not in ctx.cases_requested:
+                ctx.cases_requested.append(normalised)
+            raise
+    return out
+
+
+async def debtor_reference(
+    ctx: RequestContext, index: int, case_number: object, handle: object
+) -> tuple[str, DebtorKind, CaseRow]:
+    """The debtor of a ``{caseNumber, handle}`` reference and the case that is its basis."""
+    if not isinstance(case_number, str) or not isinstance(handle, str) or not is_handle(handle):
+        # An id-only or id+case reference: such keys are no longer offered, because a
+        # planner's choice of key must never decide the legal basis of a look-up.
+        raise InvalidInput("representations", "a Debtor reference needs caseNumber and handle")
+    normalised = validation.case_number(case_number, "caseNumber")
+    note_reference(ctx, index, EntityReference("Debtor", case_number=normalised))
+    handle_case, key, kind = _opened(ctx, handle, "handle")
+    note_reference(ctx, index, EntityReference("Debtor", normalised, key))
+    _same_case(handle_case, normalised, "handle")
+    case = await case_reference(ctx, normalised, field="caseNumber")
+    if not case.has_debtor(key):
+        raise Forbidden(f"the debtor is not a party to case {case.number}", field="handle")
+    return key, kind, case

@@ -14,7 +14,6 @@ from gateway.store_case_costs import costs_of
 from gateway.store_schema import CaseStatus
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext
-from resolvers.entities import case_reference
 from schema.assistance_types import AssistanceRequest
 from schema.debtor import Debtor
 from schema.decisions import RestrictionDecision
@@ -85,11 +84,6 @@ class Case:
     async def amount_owed(self, info: Info[RequestContext, None]) -> Money:
         engine = runtime(info.context).requests.engine
         return (await costs_of(engine, self.number)).owed(self.row.amount_due)
-
-    @classmethod
-    async def resolve_reference(cls, info: Info[RequestContext, None], number: str) -> Case:
-        """A federation entity reference ``{number}``: authorised as ``case(number:)``."""
-        return cls.from_row(await case_reference(info.context, number))
 
     @staticmethod
     def from_row(row: CaseRow) -> Case:

@@ -17,7 +17,7 @@ from strawberry.types import Info
 from connectors import domain as d
 from gateway.masking import mask_id
 from resolvers.context import RequestContext
-from resolvers.entities import debtor_reference
+from resolvers.entities import handles
 from resolvers.facts import MaybeAwaitable, load_all_now, load_one_now, then
 from schema.assets import Asset, AssetKind, asset_from_domain
 from schema.assistance_types import AssistanceRequest
@@ -59,9 +59,10 @@ class Marriage:
 # GraphQL type, since the Python return type also admits the awaitable.
 
 
-# Federation keys: see resolvers/entities.py for how each one keeps the case-bound rule.
+# Federation key: the case is in it (a planner picks any key it likes, and the case is the
+# legal basis), a personal number is not. See resolvers/entities.py.
 @strawberry.federation.type(
-    keys=["id caseNumber", "id"], description="被执行人: a judgment debtor, seen through one case."
+    keys=["caseNumber handle"], description="被执行人: a judgment debtor, seen through one case."
 )
 class Debtor:
     key: strawberry.Private[str]
@@ -70,18 +71,13 @@ class Debtor:
         name="caseNumber", description="The case this debtor is seen through: the legal basis."
     )
 
-    @classmethod
-    async def resolve_reference(
-        cls, info: Info[RequestContext, None], **representation: Any
-    ) -> Debtor:
-        """A federation entity reference: ``{id, caseNumber}`` or ``{id}``."""
-        case_number = representation.get("caseNumber")
-        key, kind, case = await debtor_reference(
-            _ctx(info),
-            str(representation.get("id", "")),
-            None if case_number is None else str(case_number),
-        )
-        return cls(key=key, kind=kind, case_number=case.number)
+    @strawberry.field(
+        description="An opaque, stable handle of this debtor in this case, never a personal "
+        "number: debtor(id:, caseNumber:) and debtors(ids:, caseNumber:) take it back in place "
+        "of the id, and federation routers join on it. A spouse's handle is not accepted back."
+    )
+    def handle(self, info: Info[RequestContext, None]) -> strawberry.ID:
+        return strawberry.ID(handles(_ctx(info)).seal(self.case_number, self.key))
 
     @strawberry.field(description="Resident ID or unified social credit code (masked for persons).")
     def id(self, info: Info[RequestContext, None]) -> strawberry.ID:

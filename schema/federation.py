@@ -1,7 +1,8 @@
 """The schema as an Apollo Federation v2 subgraph: ``_service``, ``_entities`` and the SDLs.
 
 Entity types (``Debtor``, ``Case``) carry their ``@key`` directives in their own
-definitions; how a key is authorised is in ``resolvers/entities.py``. The subgraph schema
+definitions; how a key is authorised is in ``resolvers/entities.py``, how one request's
+representations are resolved and recorded in ``schema/entities.py``. The subgraph schema
 adds the federation root fields; the plain schema has the same types without them.
 
 Strawberry prints type directives from the shared type definitions, so the plain schema's
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLSchema, print_schema
@@ -21,6 +22,7 @@ from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 
 from gateway.errors import LimitExceeded
+from schema.entities import resolve_entities
 from schema.error_log import LoggedFederationSchema
 
 __all__ = ["SubgraphSchema", "plain_schema", "public_sdl", "subgraph_sdl"]
@@ -44,15 +46,19 @@ class SubgraphSchema(LoggedFederationSchema):
         self, info: Info, representations: list[FederationAny]
     ) -> list[FederationAny]:
         # Variables escape the token limit: without this bound one request could name any
-        # number of debtors. The request's own id limit applies, as for debtors(ids:).
+        # number of debtors. The request's own id limit applies, as for debtors(ids:), over
+        # all the _entities fields of the request (aliases), which also bounds its record.
         limit = getattr(info.context, "max_ids", DEFAULT_MAX_REPRESENTATIONS)
-        if len(representations) > limit:
+        asked = len(getattr(info.context, "entity_references", ())) + len(representations)
+        if asked > limit:
             raise LimitExceeded(
-                f"at most {limit} representations per request, got {len(representations)}",
+                f"at most {limit} representations per request, got {asked}",
                 field="representations",
                 limit=limit,
             )
-        return super().entities_resolver(info, representations)
+        # Not strawberry's resolver: it edits the representations, which are the request's
+        # own variables, and put a framework object into the audit record (schema/entities).
+        return cast(list[FederationAny], resolve_entities(info, representations))
 
 
 def plain_schema(factory: Callable[[], strawberry.Schema]) -> strawberry.Schema:

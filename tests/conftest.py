@@ -16,7 +16,8 @@ from mocks.world import World
 from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway
 
 # Real PostgreSQL / Redis servers and the per-backend database_url (tests/servers/).
-pytest_plugins = ["tests.servers.fixtures"]
+# Every audit record the session wrote is searched for clear ids at its end (audit_sweep).
+pytest_plugins = ["tests.audit_sweep", "tests.servers.fixtures"]
 
 SEED = 7
 PEOPLE = 1000

@@ -1,5 +1,6 @@
 // Composes subgraph SDLs with a real Federation v2 composer.
-// stdin: JSON [{"name": ..., "sdl": ...}]; stdout: JSON {"errors": [...]} or {"supergraphSdl": ...}.
+// stdin: JSON [{"name": ..., "sdl": ..., "url"?: ...}];
+// stdout: JSON {"errors": [...]} or {"supergraphSdl": ...}.
 import { readFileSync } from "node:fs";
 import { parse } from "graphql";
 import { composeServices, compositionHasErrors } from "@theguild/federation-composition";
@@ -7,6 +8,7 @@ import { composeServices, compositionHasErrors } from "@theguild/federation-comp
 const services = JSON.parse(readFileSync(0, "utf8")).map((s) => ({
   name: s.name,
   typeDefs: parse(s.sdl),
+  url: s.url,
 }));
 const result = composeServices(services);
 if (compositionHasErrors(result)) {

@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from tests.audit_sweep import sweep_postgres
 from tests.servers.install import ensure_installed
 from tests.servers.leftovers import claim, reap
 
@@ -104,8 +105,12 @@ class PostgresServer:
             try:
                 yield self.url(name)
             finally:
-                async with admin.connect() as conn:
-                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                try:
+                    # Its audit records are searched before they go (tests/audit_sweep.py).
+                    await sweep_postgres(self.url(name))
+                finally:
+                    async with admin.connect() as conn:
+                        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         finally:
             await admin.dispose()
 
