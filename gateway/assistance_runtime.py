@@ -23,6 +23,7 @@ from gateway.events import LocalEventBus
 from gateway.events_pg import PgEventBus
 from gateway.events_redis import RedisEventBus
 from gateway.events_shared import SharedEventBus
+from gateway.org_persons_store import OrganizationPersons
 from gateway.restrictions import RestrictionService
 from gateway.screening import ScreeningIndex
 from gateway.screening_sync import ScreeningSync
@@ -48,6 +49,8 @@ class AssistanceRuntime:
     worker: LifecycleWorker | None
     # Restriction writes of other instances, applied to this one's screening index.
     screening_sync: ScreeningSync | None = None
+    # The persons behind organisations under measures, snapshots told to the index and sync.
+    persons: OrganizationPersons | None = None
 
     @classmethod
     def build(
@@ -88,7 +91,11 @@ class AssistanceRuntime:
         if screening is not None and isinstance(bus, SharedEventBus):
             sync = ScreeningSync(store, screening, bus)
             store.add_restriction_listener(sync)
-        return cls(requests, bus, effects, service, restrictions, clock, worker, sync)
+        persons = OrganizationPersons(store.engine)
+        for listener in (screening, sync):
+            if listener is not None:
+                persons.add_listener(listener)
+        return cls(requests, bus, effects, service, restrictions, clock, worker, sync, persons)
 
     async def start(self) -> None:
         """Start the bus's listener and the worker (inside the running event loop)."""

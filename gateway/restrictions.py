@@ -17,6 +17,7 @@ from stdnum.cn import ric
 from connectors.domain import DebtorKind
 from gateway.assistance_effects import Actor, AssistanceEffects
 from gateway.assistance_rules import clean_text, is_judge_of
+from gateway.case_rules import check_measure_case
 from gateway.clock import Clock
 from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gateway.legal import check_dishonest_listing
@@ -59,6 +60,7 @@ class RestrictionService:
         """Record the restriction, after the legal checks; ``CONFLICT`` if one is active."""
         if spec.kind not in COURT_SIDE:
             raise InvalidInput("input.kind", "exit bans are requested from public security")
+        check_measure_case(case.number, restriction=True)
         if not _may_decide(actor, case):
             raise Forbidden(
                 "a judge of the case's court decides restrictions", rule="JUDGE_DECIDES"

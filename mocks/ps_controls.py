@@ -103,7 +103,8 @@ def install_controls(
         )
 
     def exit_ban(request: web.Request, o: dict[str, Any]) -> web.Response:
-        person_id = o["subjectId"]
+        # A new ban is placed on its target: the debtor, or the person behind an organisation.
+        person_id = o["target"] if o["action"] == "EXIT_BAN" else o["subjectId"]
         if world.person(person_id) is None:
             return error(404, "not_found")
         current = world.exit_bans_of(person_id)

@@ -385,6 +385,12 @@ class World(Skeleton):
             (r for r in roles if r.person_id == pid), key=lambda r: (r.company_code, r.role)
         )
 
+    def members_of(self, code: str) -> list[RoleRecord]:
+        """The persons a company's register names: legal representative, shareholders,
+        executives (主要人员), by (person id, role); [] for an unknown code."""
+        c = self._company_index.get(code)
+        return [] if c is None else list(self._roles_at(c))
+
     def properties_of(self, owner_id: str) -> list[PropertyRecord]:
         """Real estate of a resident or organisation, including co-owned property."""
         indices: list[int] = []

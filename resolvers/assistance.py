@@ -17,9 +17,11 @@ from connectors.control import ControlAction
 from gateway.assistance_rules import TargetFacts
 from gateway.assistance_runtime import AssistanceRuntime
 from gateway.errors import InvalidInput, NotFound
+from gateway.org_persons import exit_ban_person
 from gateway.store import CaseRow
 from resolvers.context import RequestContext
 from resolvers.facts import load_all
+from resolvers.org_persons import persons_behind
 
 __all__ = ["check_target", "runtime"]
 
@@ -40,11 +42,18 @@ async def check_target(
     target: str | None,
     path: Sequence[str | int],
 ) -> tuple[str, TargetFacts]:
-    """The target's id and what it is worth; ``INVALID_INPUT`` naming ``input.target``."""
+    """The target's id and what it is worth; ``INVALID_INPUT`` naming ``input.target``.
+
+    An exit ban's target is the person banned: the debtor, or for an organisation the
+    person behind it (``target`` names them; the legal representative by default).
+    """
     debtor_id, kind = debtor
     if action is ControlAction.EXIT_BAN:
-        if kind is not d.DebtorKind.PERSON:
-            raise InvalidInput("input.debtorId", "exit bans apply to persons only")
+        if kind is d.DebtorKind.ORGANIZATION:
+            # 执行程序解释 art. 24: placed on the organisation's legal representative (or a
+            # person in charge it names), never on the organisation.
+            persons = await persons_behind(ctx, debtor_id, path)
+            return exit_ban_person(persons, target).person_id, TargetFacts(value=None)
         if target not in (None, "", debtor_id):
             raise InvalidInput("input.target", "an exit ban's target is the debtor; omit it")
         return debtor_id, TargetFacts(value=None)

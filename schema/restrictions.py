@@ -14,16 +14,19 @@ import strawberry
 from strawberry.types import Info
 
 from connectors.control import ControlAction
+from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.assistance_effects import Actor
 from gateway.assistance_rules import RequestSpec
 from gateway.errors import InvalidInput
 from gateway.legal import DishonestGround
+from gateway.org_persons import consumption_ban_persons
 from gateway.restrictions import RestrictionSpec
 from gateway.store_schema import RestrictionKind as StoredKind
 from resolvers.access import authorized_case
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext
+from resolvers.org_persons import persons_behind, record_persons_behind
 from schema.assistance_types import AssistanceRequest
 from schema.types import Restriction, RestrictionKind
 
@@ -58,6 +61,11 @@ class ImposeRestrictionInput:
     )
     document_number: str | None = strawberry.field(
         default=None, description="EXIT_BAN: the 协助执行通知书 number (required)."
+    )
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="EXIT_BAN for an organisation: the person it is placed on, its legal "
+        "representative (the default) or an executive in market regulation's register.",
     )
     idempotency_key: str | None = None
 
@@ -110,7 +118,7 @@ class RestrictionMutation:
                 case,
                 ControlAction.EXIT_BAN,
                 debtor=debtor,
-                target=None,
+                target=None if input.person_id is None else str(input.person_id),
                 path=info.path.as_list(),
             )
             spec = RequestSpec(
@@ -127,6 +135,13 @@ class RestrictionMutation:
             return RestrictionPayload(
                 restriction=None, assistance_request=AssistanceRequest(row=row)
             )
+        # Who the measure reaches through the organisation (法释〔2015〕17号 art. 3 ¶2), read
+        # before anything is recorded: a ban without its persons would let them pass.
+        behind = None
+        if debtor[1] is DebtorKind.ORGANIZATION:
+            behind = consumption_ban_persons(
+                await persons_behind(ctx, debtor[0], info.path.as_list())
+            )
         stored = await rt.restrictions.impose(
             actor,
             case,
@@ -140,6 +155,8 @@ class RestrictionMutation:
                 extension_reason=input.extension_reason,
             ),
         )
+        if behind is not None:
+            await record_persons_behind(rt, actor, case, debtor[0], behind)
         return RestrictionPayload(restriction=Restriction.from_row(stored), assistance_request=None)
 
     @strawberry.mutation(description="Lift a restriction with a reason (exit bans via PS).")
