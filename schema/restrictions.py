@@ -77,7 +77,10 @@ class LiftRestrictionInput:
     id: strawberry.ID = strawberry.field(description="The restriction's id (an exit ban's id).")
     reason: str
     debtor_id: strawberry.ID | None = strawberry.field(
-        default=None, description="EXIT_BAN: the person (the ban lives at public security)."
+        default=None, description="EXIT_BAN: the debtor (the ban lives at public security)."
+    )
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None, description="EXIT_BAN of an organisation: the person the ban is on."
     )
     document_number: str | None = strawberry.field(
         default=None, description="EXIT_BAN: the 协助执行通知书 number (required)."
@@ -183,6 +186,7 @@ class RestrictionMutation:
                 debtor=debtor,
                 target=str(input.id),
                 path=info.path.as_list(),
+                person=None if input.person_id is None else str(input.person_id),
             )
             spec = RequestSpec(
                 case_number=case.number,

@@ -26,6 +26,8 @@ IMPOSE = """mutation($input: ImposeRestrictionInput!) { imposeRestriction(input:
   restriction { id kind status } assistanceRequest { id status action target } } }"""
 LIFT = """mutation($input: LiftRestrictionInput!) { liftRestriction(input: $input) {
   restriction { id status } } }"""
+LIFT_BAN = """mutation($input: LiftRestrictionInput!) { liftRestriction(input: $input) {
+  assistanceRequest { id status } } }"""
 NUMBER = "（2026）苏0311执9931号"
 
 
@@ -203,3 +205,23 @@ async def test_an_exit_ban_for_an_organisation_is_placed_on_its_legal_representa
         await ag.approve(second)
         await ag.settle(second, {"COMPLETED"})
         assert [b.case_number for b in ag.world.exit_bans_of(executive)] == [NUMBER]
+
+        # Lifted by the organisation's case, naming the person the ban is on.
+        [held] = placed
+        lift = {
+            "caseNumber": NUMBER,
+            "kind": "EXIT_BAN",
+            "id": held.ban_id,
+            "debtorId": organization,
+            "reason": "已履行",
+            "documentNumber": "解限-31",
+        }
+        _, body = await ag.gw.post(LIFT_BAN, {"input": lift})
+        assert body["errors"][0]["extensions"]["field"] == "input.personId", body
+        _, body = await ag.gw.post(LIFT_BAN, {"input": {**lift, "personId": legal}})
+        assert "errors" not in body, body
+        lifting = body["data"]["liftRestriction"]["assistanceRequest"]["id"]
+        await ag.approve(lifting)
+        await ag.settle(lifting, {"COMPLETED"})
+        assert held.status == "LIFTED"
+        assert await ag.executions("public_security") == {"EXIT_BAN": 2, "LIFT_EXIT_BAN": 1}
