@@ -26,6 +26,7 @@ __all__ = [
     "Identity",
     "Marriage",
     "Mortgage",
+    "OrganizationPerson",
     "RealEstate",
     "Vehicle",
 ]
@@ -40,6 +41,8 @@ class Facet(enum.StrEnum):
     COMPANY_ROLES = "company_roles"  # -> tuple[CompanyRole, ...]
     ASSETS = "assets"  # -> tuple[RealEstate | Vehicle | EquityStake, ...]
     EXIT_BANS = "exit_bans"  # -> tuple[ExitBan, ...]
+    # by credit code -> tuple[OrganizationPerson, ...]
+    ORGANIZATION_PERSONS = "organization_persons"
 
 
 class DebtorKind(enum.StrEnum):
@@ -101,6 +104,17 @@ class CompanyRole:
     """A person's role in a company: legal representative, shareholder, executive."""
 
     company: CompanyInfo
+    role: str  # LEGAL_REPRESENTATIVE | SHAREHOLDER | EXECUTIVE
+    share_ratio: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationPerson:
+    """A person market regulation's register names for an organisation."""
+
+    company_code: str
+    person_id: str
+    name: str | None
     role: str  # LEGAL_REPRESENTATIVE | SHAREHOLDER | EXECUTIVE
     share_ratio: Decimal | None = None
 

@@ -25,6 +25,7 @@ from connectors.domain import (
     ControlKind,
     EquityStake,
     Facet,
+    OrganizationPerson,
 )
 from connectors.mr_control import MarketRegulationControl
 from connectors.mr_envelope import AGENCY, failure_in, reply_data, unwrap
@@ -114,6 +115,30 @@ def parse_roles(
     return out
 
 
+def parse_members(codes: Sequence[str], items: Sequence[Record]) -> dict[str, Result]:
+    """``/members`` items grouped by company; a bad item spoils its company only."""
+    found: dict[str, list[OrganizationPerson] | AgencyError] = {k: [] for k in codes}
+    for item in items:
+        code = item.text("companyCode")  # unattributable: the whole batch is in doubt
+        persons = found.get(code)
+        if not isinstance(persons, list):
+            continue
+        try:
+            role = item.text("role")
+            persons.append(
+                OrganizationPerson(
+                    company_code=code,
+                    person_id=item.text("personId"),
+                    name=item.opt_text("name"),
+                    role=role,
+                    share_ratio=item.decimal("shareRatio") if role == "SHAREHOLDER" else None,
+                )
+            )
+        except AgencyError as exc:
+            found[code] = exc
+    return {k: v if isinstance(v, AgencyError) else tuple(v) for k, v in found.items()}
+
+
 class MarketRegulationConnector(MarketRegulationControl):
     """Company roles, equity stakes (as assets) and company records at market regulation."""
 
@@ -122,6 +147,7 @@ class MarketRegulationConnector(MarketRegulationControl):
         Facet.COMPANY_ROLES: FacetSpec(max_batch=50),
         Facet.ASSETS: FacetSpec(max_batch=50, kinds=frozenset({AssetKind.EQUITY})),
         Facet.ORGANIZATION: FacetSpec(max_batch=50),
+        Facet.ORGANIZATION_PERSONS: FacetSpec(max_batch=50),
     }
 
     def __init__(self, options: Mapping[str, Any], http: AgencyHttp) -> None:
@@ -132,12 +158,15 @@ class MarketRegulationConnector(MarketRegulationControl):
         self._in_flight = {}
 
     async def fetch(self, facet: Facet, keys: Sequence[str]) -> Sequence[Result]:
-        """One result per key: roles, equity stakes, or ``CompanyInfo | None`` by credit code."""
+        """One result per key: roles, equity stakes, or by credit code ``CompanyInfo | None``
+        and the persons the organisation's register names."""
         if facet not in self.facets:
             raise ValueError(f"{AGENCY} does not serve {facet}")
         batch = self.facets[facet].max_batch
         if facet is Facet.ORGANIZATION:
             return await fetch_batched(AGENCY, keys, batch, self._companies)
+        if facet is Facet.ORGANIZATION_PERSONS:
+            return await fetch_batched(AGENCY, keys, batch, self._members)
 
         async def project(ids: tuple[str, ...]) -> Mapping[str, Result]:
             by_person = await self._shared_roles(ids)
@@ -206,6 +235,10 @@ class MarketRegulationConnector(MarketRegulationControl):
                 except AgencyError as exc:
                     out[code] = exc
         return out
+
+    async def _members(self, codes: tuple[str, ...]) -> Mapping[str, Result]:
+        data = await self._post("/mr/api/v1/members", {"codes": codes})
+        return parse_members(codes, data.records("items"))
 
     async def aclose(self) -> None:
         """Cancel shared /roles calls nobody will collect any more."""

@@ -28,6 +28,7 @@ from gateway.assistance_rules import (
     may_request,
     refuse_duplicate,
 )
+from gateway.case_rules import check_measure_case
 from gateway.clock import Clock
 from gateway.control_lapse import check_renewal_still_in_time
 from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound, OverSeizure
@@ -68,6 +69,8 @@ class AssistanceService:
         """Store a new request (PENDING_APPROVAL); return it and whether it is new."""
         if not may_request(actor, case):
             raise Forbidden(f"no right to request assistance in case {case.number}")
+        if not spec.action.is_lift:
+            check_measure_case(case.number, restriction=spec.action is ControlAction.EXIT_BAN)
         override = clean_text(spec.override_reason, "input.overrideReason", required=False)
         if override and not is_judge_of(actor, case):
             raise Forbidden("only a judge may override the over-seizure guard", rule="OVERRIDE")

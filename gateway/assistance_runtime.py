@@ -24,6 +24,7 @@ from gateway.events import LocalEventBus
 from gateway.events_pg import PgEventBus
 from gateway.events_redis import RedisEventBus
 from gateway.events_shared import SharedEventBus
+from gateway.org_persons_store import OrganizationPersons
 from gateway.restrictions import RestrictionService
 from gateway.screening import ScreeningIndex
 from gateway.screening_sync import ScreeningSync
@@ -50,6 +51,8 @@ class AssistanceRuntime:
     # Restriction writes of other instances, applied to this one's screening index.
     screening_sync: ScreeningSync | None = None
     cases: CaseStatusService | None = None  # status changes and their legal effects
+    # The persons behind organisations under measures, snapshots told to the index and sync.
+    persons: OrganizationPersons | None = None
 
     @classmethod
     def build(
@@ -98,7 +101,13 @@ class AssistanceRuntime:
             effects=effects,
             clock=clock,
         )
-        return cls(requests, bus, effects, service, restrictions, clock, worker, sync, cases)
+        persons = OrganizationPersons(store.engine)
+        for listener in (screening, sync):
+            if listener is not None:
+                persons.add_listener(listener)
+        return cls(
+            requests, bus, effects, service, restrictions, clock, worker, sync, cases, persons
+        )
 
     async def start(self) -> None:
         """Start the bus's listener and the worker (inside the running event loop)."""

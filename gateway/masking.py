@@ -12,7 +12,9 @@ import functools
 import re
 from typing import TypeVar, cast
 
-from stdnum.cn import ric, uscc
+from stdnum.cn import ric
+
+from gateway.identifiers import is_credit_code
 
 __all__ = ["mask_id", "mask_text", "mask_value"]
 
@@ -39,7 +41,7 @@ def mask_id(value: str) -> str:
 def _is_credit_code(value: str) -> bool:
     # A resident id whose check digit also happens to satisfy the credit-code checksum
     # would stay unmasked; prefer masking when both readings are plausible.
-    if not uscc.is_valid(value):
+    if not is_credit_code(value.upper()):
         return False
     try:
         return not ric.is_valid(value)

@@ -31,6 +31,7 @@ SCRIPTS = Path(__file__).parent / "migrations"
 def target(database: str) -> tuple[MetaData, str]:
     """The ``MetaData`` a database's migrations must produce, and its version table."""
     if database == "store":
+        import gateway.org_persons_store
         import gateway.store_assistance_schema  # these add their tables to the metadata
         import gateway.store_case_costs
         import gateway.watch_tables  # noqa: F401

@@ -19,6 +19,7 @@ from stdnum.cn import ric
 from connectors.domain import DebtorKind
 from gateway.assistance_effects import Actor, AssistanceEffects
 from gateway.assistance_rules import clean_text, is_judge_of
+from gateway.case_rules import check_measure_case
 from gateway.clock import Clock
 from gateway.decision_store import DecisionIn, DecisionRow, DecisionStore
 from gateway.dishonest import (
@@ -116,6 +117,7 @@ class RestrictionService:
         """Record the written decision, after the legal checks; it awaits the signature."""
         if spec.kind not in COURT_SIDE:
             raise InvalidInput("input.kind", "exit bans are requested from public security")
+        check_measure_case(case.number, restriction=True)
         if not _may_decide(actor, case):
             raise Forbidden(
                 "a judge of the case's court decides restrictions", rule="JUDGE_DECIDES"

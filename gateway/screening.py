@@ -12,6 +12,13 @@ restriction write — no request can run between the commit and the index update
 Scope: the court's own restrictions table, including the EXIT_BAN rows the court imposed.
 Exit bans that public security holds on its side are agency data, never copied here.
 
+Persons behind an organisation (its legal representative, executives and controlling
+shareholders, ``gateway.org_persons``) screen with the organisation's consumption bans,
+marked as applying through it (法释〔2015〕17号 art. 3 ¶2). Their snapshots come from
+``OrganizationPersons``, whose listener this index is too. A listing of the organisation
+is not theirs: it names the legal representative but does not list them (法释〔2017〕7号
+art. 6); the consumption ban that must follow a listing reaches them.
+
 Per-process: with several gateway processes, a write made in one reaches the others'
 indexes only by ``reload`` (or, later, the store's change fan-out).
 """
@@ -23,6 +30,8 @@ from typing import TYPE_CHECKING, Final, NamedTuple, cast
 
 from sqlalchemy import String, or_, select, type_coerce
 
+from gateway.org_persons import BehindPerson
+from gateway.org_persons_store import OrganizationPersons
 from gateway.store_schema import RestrictionKind, RestrictionStatus, restrictions
 
 if TYPE_CHECKING:
@@ -45,8 +54,9 @@ def court_today() -> date:
 class ListedMeasure(NamedTuple):
     """One in-force restriction of a debtor, as a screening answer carries it.
 
-    Only ``measure``, ``court``, ``case_number`` and ``since`` are ever shown to an agency
-    (``public()``); ``until`` and ``restriction_id`` are the index's own bookkeeping.
+    Only ``measure``, ``court``, ``case_number``, ``since`` and, for a measure on an
+    organisation that reaches the person, ``through`` and ``role`` are ever shown to an
+    agency (``public()``); ``until`` and ``restriction_id`` are the index's bookkeeping.
     """
 
     measure: RestrictionKind
@@ -55,19 +65,24 @@ class ListedMeasure(NamedTuple):
     since: date
     until: date | None
     restriction_id: str
+    through: str | None = None  # the organisation's credit code
+    role: str | None = None  # the person's capacity in it (BehindRole)
 
     def in_force(self, today: date) -> bool:
         """True unless the restriction's end date has passed."""
         return self.until is None or self.until >= today
 
-    def public(self) -> dict[str, str]:
+    def public(self) -> dict[str, object]:
         """The measure as a screening response shows it: nothing about the person."""
-        return {
+        shown: dict[str, object] = {
             "measure": str(self.measure),
             "court": self.court,
             "caseNumber": self.case_number,
             "since": self.since.isoformat(),
         }
+        if self.through is not None:
+            shown["through"] = {"organization": self.through, "role": self.role}
+        return shown
 
 
 # Inside the table a measure is a plain tuple in ListedMeasure's field order: the garbage
@@ -112,6 +127,10 @@ class ScreeningIndex:
         self._shared_dates: dict[str | date, date] = {}
         # Changes that arrive while a reload streams the table, replayed on its result.
         self._pending: list[RestrictionRow] | None = None
+        # Person id -> ((organisation, role), ...), and each organisation's snapshot.
+        self._behind: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._persons_of: dict[str, tuple[BehindPerson, ...]] = {}
+        self._pending_persons: list[tuple[str, tuple[BehindPerson, ...]]] | None = None
 
     def __len__(self) -> int:
         """The number of listed debtors."""
@@ -154,6 +173,25 @@ class ScreeningIndex:
             del self._by_debtor[debtor_id]
         elif len(kept) != len(current):
             self._by_debtor[debtor_id] = kept if len(kept) > 1 else kept[0]
+
+    def on_persons_changed(self, organization_id: str, persons: tuple[BehindPerson, ...]) -> None:
+        """``OrganizationPersons``' hook: the persons now behind ``organization_id``."""
+        if self._pending_persons is not None:
+            self._pending_persons.append((organization_id, persons))
+        self._set_persons(organization_id, persons)
+
+    def _set_persons(self, organization_id: str, persons: tuple[BehindPerson, ...]) -> None:
+        for old in self._persons_of.pop(organization_id, ()):
+            kept = tuple(b for b in self._behind.get(old.person_id, ()) if b[0] != organization_id)
+            if kept:
+                self._behind[old.person_id] = kept
+            else:
+                self._behind.pop(old.person_id, None)
+        if persons:
+            self._persons_of[organization_id] = persons
+        for person in persons:
+            link = (organization_id, str(person.role))
+            self._behind[person.person_id] = (*self._behind.get(person.person_id, ()), link)
 
     def lift(self, row: RestrictionRow) -> None:
         """Unlist a lifted restriction (``apply`` does the same for a LIFTED row)."""
@@ -222,6 +260,7 @@ class ScreeningIndex:
         )
         entry = self._entry
         self._pending = []
+        self._pending_persons = []
         try:
             async with store.engine.connect() as conn:
                 result = await conn.stream(query)
@@ -233,10 +272,16 @@ class ScreeningIndex:
                         else:
                             table[debtor] = made
                     loaded += len(batch)
+            snapshots = await OrganizationPersons(store.engine).everything()
             pending = self._pending
+            pending_persons = self._pending_persons
         finally:
             self._pending = None
+            self._pending_persons = None
         self._by_debtor = table
+        self._behind, self._persons_of = {}, {}
+        for organization, persons in (*snapshots.items(), *pending_persons):
+            self._set_persons(organization, persons)
         for row in pending:
             self.apply(row, day)
         return loaded
@@ -244,14 +289,24 @@ class ScreeningIndex:
     # --- answering ----------------------------------------------------------------------
 
     def lookup(self, debtor_id: str, today: date | None = None) -> tuple[ListedMeasure, ...]:
-        """The in-force measures of a normalised debtor id (empty if not listed)."""
+        """The in-force measures of a normalised debtor id (empty if not listed): its own,
+        then the consumption bans of organisations it stands behind."""
         slot = self._by_debtor.get(debtor_id)
-        if slot is None:
+        behind = self._behind.get(debtor_id)
+        if slot is None and behind is None:
             return ()
         day = today or court_today()
         found = []
-        for entry in _entries(slot):
+        for entry in () if slot is None else _entries(slot):
             until = entry[4]
             if until is None or until >= day:
-                found.append(ListedMeasure._make(entry))
+                found.append(ListedMeasure(*entry))
+        for organization, role in behind or ():
+            org_slot = self._by_debtor.get(organization)
+            for entry in () if org_slot is None else _entries(org_slot):
+                until = entry[4]
+                if entry[0] is RestrictionKind.HIGH_CONSUMPTION_BAN and (
+                    until is None or until >= day
+                ):
+                    found.append(ListedMeasure(*entry, through=organization, role=role))
         return tuple(found)

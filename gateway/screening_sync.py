@@ -7,6 +7,10 @@ one reads that debtor's restrictions from the store and applies them to the inde
 the assistance messages, a notification carries no state: a duplicate or a late one
 re-applies what the store holds, which is harmless.
 
+The persons behind an organisation (``OrganizationPersons``) travel the same way: a new
+snapshot is announced under the organisation's id, and a message makes the hearer read both
+the organisation's restrictions and its snapshot.
+
 Only worth running over a shared bus (Redis or PostgreSQL); a lost message leaves the index
 behind until the next write for that debtor or the next reload.
 """
@@ -19,8 +23,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from gateway.events import Change, EventBus
+from gateway.org_persons_store import OrganizationPersons
 
 if TYPE_CHECKING:
+    from gateway.org_persons import BehindPerson
     from gateway.screening import ScreeningIndex
     from gateway.store import RestrictionRow, Store
 
@@ -41,13 +47,19 @@ class ScreeningSync:
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._sending: set[asyncio.Task[None]] = set()
+        self._persons = OrganizationPersons(store.engine)
         self.applied = 0  # debtors re-read on a message, for tests and metrics
 
     def on_restriction_changed(self, row: RestrictionRow) -> None:
         # Called synchronously after a commit: queue the publish, never block the writer.
-        task = asyncio.get_running_loop().create_task(
-            self.bus.publish(TOPIC, Change(row.debtor_id, 0))
-        )
+        self._announce(row.debtor_id)
+
+    def on_persons_changed(self, organization_id: str, persons: tuple[BehindPerson, ...]) -> None:
+        """``OrganizationPersons``' hook: announce the organisation's new snapshot."""
+        self._announce(organization_id)
+
+    def _announce(self, debtor_id: str) -> None:
+        task = asyncio.get_running_loop().create_task(self.bus.publish(TOPIC, Change(debtor_id, 0)))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
@@ -74,9 +86,11 @@ class ScreeningSync:
                 debtor = change.request_id
                 try:
                     rows = (await self.store.restrictions_of([debtor]))[debtor]
+                    persons = (await self._persons.of([debtor]))[debtor]
                 except Exception:
                     log.exception("screening sync: could not read restrictions")
                     continue
+                self.index.on_persons_changed(debtor, persons)
                 for row in rows:
                     self.index.apply(row)
                 self.applied += 1

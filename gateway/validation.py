@@ -1,7 +1,11 @@
 """Argument validation: every check raises ``InvalidInput(field, message)``, nothing else.
 
-Identifiers are checked with python-stdnum (GB 11643 resident ids, GB 32100 credit codes),
-never by hand; case numbers (案号) follow the 2016 Supreme People's Court numbering rules.
+Identifiers follow their standards (GB 11643 resident ids and residence permits, GB 32100
+credit codes), with python-stdnum where it reads them fully and ``gateway.identifiers``
+where it does not (the differences are listed there). Case numbers (案号) follow the
+Supreme People's Court's numbering rules in force since 1 January 2016 (最高人民法院关于
+人民法院案件案号的若干规定, 法〔2015〕137号, and its 案件类型代字标准): ``（收案年度）法院代字
+类型代字 案件编号号``.
 """
 
 from __future__ import annotations
@@ -10,17 +14,19 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TypeVar
 
-from stdnum.cn import ric, uscc
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
 
 from connectors.domain import DebtorKind
 from gateway.errors import InvalidInput
+from gateway.identifiers import PERMIT_REGIONS, credit_code_problem, permit_problem
 
 __all__ = [
+    "CASE_TYPES",
     "PROVINCES",
     "CaseNumber",
     "case_number",
@@ -39,17 +45,28 @@ _CJK = "\u4e00-\u9fff"
 
 T = TypeVar("T")
 
+# 案件类型代字 of enforcement cases (2016 standard): implementation — 执 (first enforcement),
+# 执恢 (resumed), 执保 (enforcing a preservation order); review and others — 执异
+# (objection), 执复 (reconsideration), 执监 (supervision), 执协 (coordination), 执请
+# (request for instructions), 执他 (other).
+CASE_TYPES = frozenset({"执", "执恢", "执保", "执异", "执复", "执监", "执协", "执请", "执他"})
+FIRST_FORMAT_YEAR = 2016
+
 _CASE_RE = re.compile(
     rf"""
     [(〔\[] (?P<year>\d{{4}}) [)〕\]]
     (?P<province>{_SUPREME}|[{"".join(sorted(PROVINCES))}])
-    (?P<court>\d{{0,4}})
-    (?P<kind>[{_CJK}]{{0,2}}执[{_CJK}]{{0,3}}?)
+    (?P<court>\d*)
+    (?P<kind>[{_CJK}]*?)
     (?P<seq>[1-9]\d{{0,7}})
     号
     """,
     re.VERBOSE,
 )
+# Court codes (法院代字): the province alone for a higher court, two digits more for an
+# intermediate or specialised court (苏01, 京73), four for a basic court (苏0312).
+_COURT_DIGITS = frozenset({0, 2, 4})
+_BEIJING = timedelta(hours=8)
 _ID_MESSAGE = "must be an 18-character resident ID number or unified social credit code"
 
 
@@ -68,10 +85,19 @@ def _ascii_compact(value: str, field: str) -> str:
 
 
 def resident_id(value: str, field: str = "id") -> str:
-    """A valid 18-digit resident ID number (居民身份证号), compacted and upper-case."""
+    """A valid 18-digit resident ID number (居民身份证号), compacted and upper-case.
+
+    Hong Kong, Macao and Taiwan residents' residence-permit numbers (810000…, 820000…,
+    830000…) are accepted: GB 11643 numbers whose region stdnum's table does not hold.
+    """
     number = _ascii_compact(_text(value, field), field)
     if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
         raise InvalidInput(field, "a resident ID number has 17 digits and a check digit (0-9 or X)")
+    if number[:6] in PERMIT_REGIONS:
+        problem = permit_problem(number)
+        if problem is not None:
+            raise InvalidInput(field, problem)
+        return _not_born_later(number, field)
     try:
         _validate_ric(number)
     except InvalidChecksum:
@@ -88,6 +114,10 @@ def resident_id(value: str, field: str = "id") -> str:
         # python-stdnum's region table has entries without a county list, on which its
         # birth-place look-up raises KeyError instead of InvalidComponent.
         raise InvalidInput(field, "resident ID number has an unknown region code") from None
+    return _not_born_later(number, field)
+
+
+def _not_born_later(number: str, field: str) -> str:
     if ric.get_birth_date(number) > date.today():
         raise InvalidInput(field, "resident ID number has a birth date in the future")
     return number
@@ -110,20 +140,16 @@ def _check_birth_place(region: str, year: str) -> None:
 
 
 def credit_code(value: str, field: str = "id") -> str:
-    """A valid unified social credit code (统一社会信用代码), compacted and upper-case."""
+    """A valid unified social credit code (统一社会信用代码, GB 32100), compact, upper-case.
+
+    Registration authorities written with letters (A, N, Y) are accepted, and the embedded
+    organisation code's own check digit is checked (``gateway.identifiers``).
+    """
     code = _ascii_compact(_text(value, field), field)
-    try:
-        return str(uscc.validate(code))
-    except InvalidLength:
-        raise InvalidInput(field, "a unified social credit code has 18 characters") from None
-    except InvalidChecksum:
-        raise InvalidInput(
-            field, "unified social credit code has a wrong check character"
-        ) from None
-    except ValidationError:
-        raise InvalidInput(
-            field, "unified social credit code has characters outside its alphabet"
-        ) from None
+    problem = credit_code_problem(code)
+    if problem is not None:
+        raise InvalidInput(field, problem)
+    return code
 
 
 def _remember_valid(check: Callable[[str, str], T]) -> Callable[[str, str], T]:
@@ -199,12 +225,28 @@ def _parse_case_number(value: str, field: str) -> CaseNumber:
     match = _CASE_RE.fullmatch(text)
     if match is None:
         raise InvalidInput(field, "not an enforcement case number like （2024）苏0312执1234号")
+    kind = match["kind"]
+    if kind.endswith("字第"):
+        raise InvalidInput(
+            field, "the 执字第 form was abolished in 2016: write （2024）苏0312执1号"
+        )
+    if kind not in CASE_TYPES:
+        types = "、".join(sorted(CASE_TYPES))
+        raise InvalidInput(
+            field, f"{kind or '(no type)'} is not an enforcement case type ({types})"
+        )
     year = int(match["year"])
-    if not 1990 <= year <= 2100:
-        raise InvalidInput(field, f"case year {year} is outside 1990-2100")
-    if match["province"] == _SUPREME and match["court"]:
+    this_year = (datetime.now(UTC) + _BEIJING).year
+    if year > this_year:
+        raise InvalidInput(field, f"case year {year} is in the future")
+    if year < FIRST_FORMAT_YEAR:
+        raise InvalidInput(field, f"case numbers in this form exist from {FIRST_FORMAT_YEAR}")
+    court = match["court"]
+    if match["province"] == _SUPREME and court:
         raise InvalidInput(field, "the Supreme People's Court has no court digits")
-    return CaseNumber(year, match["province"], match["court"], match["kind"], int(match["seq"]))
+    if len(court) not in _COURT_DIGITS:
+        raise InvalidInput(field, f"a court code has 0, 2 or 4 digits after {match['province']}")
+    return CaseNumber(year, match["province"], court, kind, int(match["seq"]))
 
 
 _debtor_id_remembered = _remember_valid(_debtor_id)

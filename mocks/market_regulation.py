@@ -14,7 +14,7 @@ from aiohttp import web
 
 from mocks.faults import install_faults
 from mocks.mr_controls import install_controls
-from mocks.records import CompanyRecord, RoleRecord
+from mocks.records import CompanyRecord, PersonRecord, RoleRecord
 from mocks.stats import install_stats, note_keys
 from mocks.wire import control_json, money_text
 
@@ -85,6 +85,18 @@ def _role(r: RoleRecord, company: CompanyRecord) -> dict[str, Any]:
         item["subscribedCapital"] = money_text(r.subscribed_capital)
         item["estimatedValue"] = money_text(r.estimated_value)
         item["freezes"] = [control_json(f) for f in r.freezes]
+    return item
+
+
+def _member(r: RoleRecord, person: PersonRecord | None) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "companyCode": r.company_code,
+        "personId": r.person_id,
+        "name": None if person is None else person.name,
+        "role": r.role,
+    }
+    if r.role == "SHAREHOLDER":
+        item["shareRatio"] = None if r.share_ratio is None else f"{r.share_ratio:.4f}"
     return item
 
 
@@ -164,7 +176,23 @@ def create_app(world: World, settings: MarketRegulationSettings | None = None) -
         found = (world.company(code) for code in dict.fromkeys(codes))
         return _envelope(OK, "ok", {"items": [_company(c) for c in found if c is not None]})
 
+    async def members(request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        codes = None if body is None else _strings(body.get("codes"))
+        if codes is None:
+            return _envelope(BAD_PARAMETER, "bad parameter: codes")
+        if refusal := too_many(len(codes)):
+            return refusal
+        note_keys(request, len(codes))
+        items = [
+            _member(r, world.person(r.person_id))
+            for code in sorted(set(codes))
+            for r in world.members_of(code)
+        ]
+        return _envelope(OK, "ok", {"items": items})
+
     app.router.add_post("/mr/api/v1/roles", roles)
+    app.router.add_post("/mr/api/v1/members", members)
     app.router.add_post("/mr/api/v1/companies", companies)
     install_controls(app, world, _envelope)
     return app

@@ -102,12 +102,16 @@ def install_controls(
         )
 
     def exit_ban(request: web.Request, o: dict[str, Any]) -> web.Response:
-        person_id = o["subjectId"]
-        if world.person(person_id) is None:
-            return error(404, "not_found")
-        current = world.exit_bans_of(person_id)
+        # A new ban is placed on its target: the debtor, or the person behind an organisation.
+        person_id = o["target"] if o["action"] == "EXIT_BAN" else o["subjectId"]
         if o["action"] == "LIFT_EXIT_BAN":
-            ban = next((b for b in current if b.ban_id == o["target"]), None)
+            # The subject may be an organisation whose person the ban was placed on: the ban
+            # is found by its id then.
+            if world.person(person_id) is not None:
+                bans_of = world.exit_bans_of(person_id)
+                ban = next((b for b in bans_of if b.ban_id == o["target"]), None)
+            else:
+                ban = world.added_exit_ban(o["target"])
             if ban is None:
                 return error(404, "not_found")
             if ban.case_number != o["caseNumber"] or ban.status != "ACTIVE":
@@ -117,6 +121,9 @@ def install_controls(
             ban.lift_reason = reason if isinstance(reason, str) and reason else None
             note_execution(request, o["action"])
             return done("LIFTED", ban.ban_id)
+        if world.person(person_id) is None:
+            return error(404, "not_found")
+        current = world.exit_bans_of(person_id)
         if any(b.case_number == o["caseNumber"] and b.status == "ACTIVE" for b in current):
             return error(409, "already_controlled")
         ban_id = f"EBC{next(bans):08d}"

@@ -86,6 +86,7 @@ class World(Skeleton):
         self._property_memo: dict[int, PropertyRecord] = {}
         self._vehicle_memo: dict[int, VehicleRecord] = {}
         self._ban_memo: dict[int, list[ExitBanRecord]] = {}
+        self._added_bans: dict[str, ExitBanRecord] = {}
         self._added_properties: dict[str, PropertyRecord] = {}
         self._added_vehicles: dict[str, VehicleRecord] = {}
         self._added_property_owners: dict[str, list[str]] = {}
@@ -389,6 +390,12 @@ class World(Skeleton):
             (r for r in roles if r.person_id == pid), key=lambda r: (r.company_code, r.role)
         )
 
+    def members_of(self, code: str) -> list[RoleRecord]:
+        """The persons a company's register names: legal representative, shareholders,
+        executives (主要人员), by (person id, role); [] for an unknown code."""
+        c = self._company_index.get(code)
+        return [] if c is None else list(self._roles_at(c))
+
     def properties_of(self, owner_id: str) -> list[PropertyRecord]:
         """Real estate of a resident or organisation, including co-owned property."""
         indices: list[int] = []
@@ -500,6 +507,11 @@ class World(Skeleton):
         if i is None:
             raise ValueError("exit bans are recorded against residents of the world")
         self._bans_at(i).append(record)
+        self._added_bans[record.ban_id] = record
+
+    def added_exit_ban(self, ban_id: str) -> ExitBanRecord | None:
+        """An exit ban recorded through ``add_exit_ban`` (a court's order), by its id."""
+        return self._added_bans.get(ban_id)
 
     def add_vehicle(self, record: VehicleRecord) -> None:
         """Register ``record``, replacing any vehicle with the same VIN."""

@@ -18,9 +18,12 @@ from connectors.control import ControlAction
 from gateway.assistance_rules import TargetFacts
 from gateway.assistance_runtime import AssistanceRuntime
 from gateway.errors import InvalidInput, NotFound
+from gateway.org_persons import exit_ban_person
 from gateway.store import CaseRow
+from gateway.validation import resident_id
 from resolvers.context import RequestContext
 from resolvers.facts import load_all
+from resolvers.org_persons import persons_behind
 
 __all__ = ["check_target", "runtime"]
 
@@ -40,19 +43,33 @@ async def check_target(
     debtor: tuple[str, d.DebtorKind],
     target: str | None,
     path: Sequence[str | int],
+    person: str | None = None,
 ) -> tuple[str, TargetFacts]:
-    """The target's id and what it is worth; ``INVALID_INPUT`` naming ``input.target``."""
+    """The target's id and what it is worth; ``INVALID_INPUT`` naming ``input.target``.
+
+    An exit ban's target is the person banned: the debtor, or for an organisation the
+    person behind it (``target`` names them; the legal representative by default). Lifting
+    an organisation's exit ban names that person in ``person``: the ban is theirs.
+    """
     debtor_id, kind = debtor
     if action is ControlAction.EXIT_BAN:
-        if kind is not d.DebtorKind.PERSON:
-            raise InvalidInput("input.debtorId", "exit bans apply to persons only")
+        if kind is d.DebtorKind.ORGANIZATION:
+            # 执行程序解释 art. 24: placed on the organisation's legal representative (or a
+            # person in charge it names), never on the organisation.
+            persons = await persons_behind(ctx, debtor_id, path)
+            return exit_ban_person(persons, target).person_id, TargetFacts(value=None)
         if target not in (None, "", debtor_id):
             raise InvalidInput("input.target", "an exit ban's target is the debtor; omit it")
         return debtor_id, TargetFacts(value=None)
     if not target:
         raise InvalidInput("input.target", f"{action.value} needs a target")
     if action is ControlAction.LIFT_EXIT_BAN:
-        facts = await load_all(ctx, d.Facet.EXIT_BANS, debtor_id, path)
+        holder = debtor_id
+        if kind is d.DebtorKind.ORGANIZATION:
+            if not person:
+                raise InvalidInput("input.personId", "name the person the exit ban is on")
+            holder = resident_id(person, "input.personId")
+        facts = await load_all(ctx, d.Facet.EXIT_BANS, holder, path)
         bans = [b for f in facts for b in cast(tuple[d.ExitBan, ...], f.value)]
         ban = next((b for b in bans if b.id == target), None)
         if ban is None or ban.case_number != case.number or ban.status != "ACTIVE":

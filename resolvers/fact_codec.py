@@ -39,6 +39,7 @@ _RECORDS: dict[str, type[Any]] = {
         d.Vehicle,
         d.EquityStake,
         d.ExitBan,
+        d.OrganizationPerson,
     )
 }
 _ENUMS: dict[str, type[enum.Enum]] = {

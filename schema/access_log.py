@@ -48,6 +48,7 @@ _KINDS: dict[str, DataKind] = {
     Facet.COMPANY_ROLES.value: DataKind.COMPANIES,
     Facet.ASSETS.value: DataKind.ASSETS,
     Facet.EXIT_BANS.value: DataKind.RESTRICTIONS,
+    Facet.ORGANIZATION_PERSONS.value: DataKind.COMPANIES,
 }
 
 

@@ -15,16 +15,19 @@ import strawberry
 from strawberry.types import Info
 
 from connectors.control import ControlAction
+from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.assistance_effects import Actor
 from gateway.assistance_rules import RequestSpec
 from gateway.dishonest import DishonestGround, ExtensionBasis
 from gateway.errors import InvalidInput
+from gateway.org_persons import consumption_ban_persons
 from gateway.restrictions import RestrictionSpec
 from gateway.store_schema import RestrictionKind as StoredKind
 from resolvers.access import authorized_case
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext
+from resolvers.org_persons import persons_behind, record_persons_behind
 from schema.assistance_types import AssistanceRequest
 from schema.decisions import RestrictionDecision
 from schema.types import Restriction, RestrictionKind
@@ -74,6 +77,11 @@ class ImposeRestrictionInput:
         default=None,
         description="Required: the 决定书 / 限制消费令 number, or for EXIT_BAN the 协助执行通知书.",
     )
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="EXIT_BAN for an organisation: the person it is placed on, its legal "
+        "representative (the default) or an executive in market regulation's register.",
+    )
     idempotency_key: str | None = None
 
 
@@ -84,7 +92,10 @@ class LiftRestrictionInput:
     id: strawberry.ID = strawberry.field(description="The restriction's id (an exit ban's id).")
     reason: str
     debtor_id: strawberry.ID | None = strawberry.field(
-        default=None, description="EXIT_BAN: the person (the ban lives at public security)."
+        default=None, description="EXIT_BAN: the debtor (the ban lives at public security)."
+    )
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None, description="EXIT_BAN of an organisation: the person the ban is on."
     )
     document_number: str | None = strawberry.field(
         default=None, description="EXIT_BAN: the 协助执行通知书 number (required)."
@@ -129,7 +140,7 @@ class RestrictionMutation:
                 case,
                 ControlAction.EXIT_BAN,
                 debtor=debtor,
-                target=None,
+                target=None if input.person_id is None else str(input.person_id),
                 path=info.path.as_list(),
             )
             spec = RequestSpec(
@@ -147,6 +158,13 @@ class RestrictionMutation:
                 restriction=None, assistance_request=AssistanceRequest(row=row)
             )
         grounds = [*([input.ground] if input.ground else []), *(input.grounds or [])]
+        # Who the measure reaches through the organisation (法释〔2015〕17号 art. 3 ¶2), read
+        # before anything is recorded: a ban without its persons would let them pass.
+        behind = None
+        if debtor[1] is DebtorKind.ORGANIZATION:
+            behind = consumption_ban_persons(
+                await persons_behind(ctx, debtor[0], info.path.as_list())
+            )
         decided = await rt.restrictions.impose(
             actor,
             case,
@@ -162,6 +180,8 @@ class RestrictionMutation:
                 extension_reason=input.extension_reason,
             ),
         )
+        if behind is not None:
+            await record_persons_behind(rt, actor, case, debtor[0], behind)
         return RestrictionPayload(
             restriction=None,
             assistance_request=None,
@@ -192,6 +212,7 @@ class RestrictionMutation:
                 debtor=debtor,
                 target=str(input.id),
                 path=info.path.as_list(),
+                person=None if input.person_id is None else str(input.person_id),
             )
             spec = RequestSpec(
                 case_number=case.number,

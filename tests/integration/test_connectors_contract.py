@@ -28,6 +28,7 @@ from connectors.domain import (
     Facet,
     Identity,
     Marriage,
+    OrganizationPerson,
     RealEstate,
     Vehicle,
 )
@@ -49,8 +50,10 @@ SHAPES: dict[Facet, type | tuple[type, ...]] = {
     Facet.COMPANY_ROLES: CompanyRole,
     Facet.ASSETS: (RealEstate, Vehicle, EquityStake),
     Facet.EXIT_BANS: ExitBan,
+    Facet.ORGANIZATION_PERSONS: OrganizationPerson,
 }
 SINGLE_VALUED = {Facet.IDENTITY, Facet.ORGANIZATION, Facet.MARRIAGE}
+BY_CREDIT_CODE = {Facet.ORGANIZATION, Facet.ORGANIZATION_PERSONS}
 
 
 def _cases() -> list[tuple[str, Facet]]:
@@ -123,14 +126,14 @@ async def make(agencies: RunningMocks) -> AsyncIterator[Any]:
 def showcase_key(world: World, facet: Facet) -> str:
     """The showcase debtor, or for ORGANIZATION a company the showcase has a role in."""
     showcase = world.showcase_id()
-    if facet is Facet.ORGANIZATION:
+    if facet in BY_CREDIT_CODE:
         return world.roles_of(showcase)[0].company_code
     return showcase
 
 
 def keys_for(world: World, facet: Facet, batch: int) -> list[str]:
     """Two full batches and one more key: the showcase first, the unknown one last."""
-    if facet is Facet.ORGANIZATION:
+    if facet in BY_CREDIT_CODE:
         pool, unknown = list(world.company_codes()), UNKNOWN_COMPANY
     else:
         pool, unknown = list(world.person_ids()), UNKNOWN_PERSON

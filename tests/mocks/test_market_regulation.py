@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
 
+from connectors.domain import DebtorKind
+from gateway.validation import debtor_id
 from mocks.runner import RunningMocks
 from mocks.world import World
 
@@ -106,3 +109,30 @@ async def test_companies(http: aiohttp.ClientSession, mocks: RunningMocks, world
     env = await call(http, mocks, COMPANIES, {"codes": [known[0], "91000000UNKNOWN000", *known]})
     assert env["code"] == 0
     assert [c["code"] for c in env["data"]["items"]] == known
+
+
+async def test_members_name_each_companys_persons_with_valid_ids(
+    http: aiohttp.ClientSession, mocks: RunningMocks, world: World
+) -> None:
+    codes = list(world.company_codes()[:30])
+    env = await call(http, mocks, "/mr/api/v1/members", {"codes": [*codes, "91000000UNKNOWN000"]})
+    assert env["code"] == 0
+    items = env["data"]["items"]
+    assert len(items) == sum(len(world.members_of(c)) for c in codes)
+    keys = [(i["companyCode"], i["personId"], i["role"]) for i in items]
+    assert keys == sorted(keys)
+    for code in codes:
+        company = world.company(code)
+        assert company is not None
+        mine = [i for i in items if i["companyCode"] == code]
+        legal = [i["personId"] for i in mine if i["role"] == "LEGAL_REPRESENTATIVE"]
+        assert legal == [company.legal_representative_id]
+        shares = sum(Decimal(i["shareRatio"]) for i in mine if i["role"] == "SHAREHOLDER")
+        assert shares == 1
+    for item in items:
+        number, kind = debtor_id(item["personId"])
+        assert kind is DebtorKind.PERSON
+        person = world.person(number)
+        assert person is not None and item["name"] == person.name
+    too_many = await call(http, mocks, "/mr/api/v1/members", {"codes": codes * 2})
+    assert too_many["code"] == 40002 and too_many["data"] is None

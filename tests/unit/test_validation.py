@@ -12,6 +12,7 @@ from stdnum.cn import ric, uscc
 from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.errors import InvalidInput
+from gateway.identifiers import REGISTRATION_AUTHORITIES, organization_code_check
 from gateway.masking import mask_id, mask_text, mask_value
 from gateway.validation import (
     CaseNumber,
@@ -44,9 +45,13 @@ def resident_ids(draw: st.DrawFn) -> str:
 
 @st.composite
 def credit_codes(draw: st.DrawFn) -> str:
-    head = draw(st.text("0123456789", min_size=8, max_size=8))
-    tail = draw(st.text(USCC_ALPHABET, min_size=9, max_size=9))
-    return head + tail + uscc.calc_check_digit(head + tail)
+    """GB 32100 codes of every registration authority, letters (A, N, Y) included."""
+    authority = draw(st.sampled_from(sorted(REGISTRATION_AUTHORITIES)))
+    category = draw(st.sampled_from(sorted(REGISTRATION_AUTHORITIES[authority])))
+    region = draw(st.sampled_from(["100000", "110105", "320312", "440300", "650000"]))
+    body = draw(st.text(USCC_ALPHABET, min_size=8, max_size=8))
+    head = f"{authority}{category}{region}{body}{organization_code_check(body)}"
+    return head + uscc.calc_check_digit(head)
 
 
 def message(exc: pytest.ExceptionInfo[InvalidInput]) -> str:
@@ -195,14 +200,14 @@ def test_case_number_parsed() -> None:
 @pytest.mark.parametrize(
     ("raw", "fragment"),
     [
-        ("（2024）苏0312民1234号", "enforcement case number"),  # civil, not enforcement
+        ("（2024）苏0312民1234号", "not an enforcement case type"),  # civil
         ("（2024）苏0312执0号", "enforcement case number"),
         ("（2024）苏0312执1234", "enforcement case number"),
-        ("（2024）苏03121执1号", "enforcement case number"),
+        ("（2024）苏03121执1号", "0, 2 or 4 digits"),
         ("（2024）X0312执1号", "enforcement case number"),
         ("（2024）苏0312 执1号", "enforcement case number"),
-        ("（1989）苏0312执1号", "1990-2100"),
-        ("（2101）苏0312执1号", "1990-2100"),
+        ("（2015）苏0312执1号", "from 2016"),
+        ("（2101）苏0312执1号", "in the future"),
         ("（2024）最高法01执1号", "no court digits"),
         ("", "enforcement case number"),
     ],
