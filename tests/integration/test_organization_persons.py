@@ -23,12 +23,15 @@ from tests.harness import JUDGE, OFFICER, SECRET
 from tests.integration.assistance_helpers import AssistanceGateway, assistance_gateway
 
 IMPOSE = """mutation($input: ImposeRestrictionInput!) { imposeRestriction(input: $input) {
-  restriction { id kind status } assistanceRequest { id status action target } } }"""
+  restriction { id kind status } decision { id status }
+  assistanceRequest { id status action target } } }"""
 LIFT = """mutation($input: LiftRestrictionInput!) { liftRestriction(input: $input) {
   restriction { id status } } }"""
 LIFT_BAN = """mutation($input: LiftRestrictionInput!) { liftRestriction(input: $input) {
   assistanceRequest { id status } } }"""
 NUMBER = "（2026）苏0311执9931号"
+SIGN = """mutation($id: ID!) { signRestrictionDecision(id: $id) { restrictions { id kind } } }"""
+PRESIDENT = "president-1"
 
 
 def _company(world: World) -> tuple[str, list[RoleRecord]]:
@@ -141,11 +144,17 @@ async def test_a_consumption_ban_on_an_organisation_screens_its_legal_representa
             "debtorId": organization,
             "kind": "HIGH_CONSUMPTION_BAN",
             "ground": "未按执行通知履行",
+            "documentNumber": "（2026）苏0311执9931号限制消费令",
         }
         _, body = await ag.gw.post(IMPOSE, {"input": ban}, token=judge)
         assert "errors" not in body, body
-        restriction = body["data"]["imposeRestriction"]["restriction"]
+        decision = body["data"]["imposeRestriction"]["decision"]
         assert await ag.route_count("market_regulation", "POST /mr/api/v1/members") == 1
+        assert _hits(await _screen(ag, [legal])) == {}  # decided, not yet in force
+        president = ag.gw.token(officer=PRESIDENT, roles=["judge", "president"])
+        _, body = await ag.gw.post(SIGN, {"id": decision["id"]}, token=president)
+        assert "errors" not in body, body
+        [restriction] = body["data"]["signRestrictionDecision"]["restrictions"]
 
         hits = _hits(await _screen(ag, [legal, executive, controlling, minority]))
         assert set(hits) == {legal, executive, controlling}  # not the minority shareholder
