@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Every dependency, dev tools included, at one version with its hashes; `make lock` renews it.
 LOCK := requirements.lock
 
-.PHONY: demo test check bench fmt clean install lock
+.PHONY: demo test check bench fmt clean install lock servers
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 # Twice: the second run turns the execution shortcuts off (strawberry's and graphql-core's
 # own paths), so a shortcut that changes an answer fails here.
-test: $(STAMP)
+test: $(STAMP) servers
 	$(BIN)/python -m pytest -q -m "not load"
 	LIANDONG_EXECUTION_SHORTCUTS=false $(BIN)/python -m pytest -q -m "not load"
 
@@ -31,11 +31,15 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) servers
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.audit_batches
 	$(BIN)/python -m bench.screening
 	$(BIN)/python -m pytest -q -m load
+
+# PostgreSQL, Redis and Node.js for the tests, from Debian's packages (root; only if missing).
+servers:
+	bash .ci/install-servers
 
 # Resolves pyproject.toml's ranges afresh (newest releases inside them) into $(LOCK).
 lock:

@@ -2,7 +2,7 @@
 
 The composer (``@theguild/federation-composition``, pinned in ``tests/federation``) is
 installed with the machine's npm into ``tests/federation/node_modules`` (git-ignored) the
-first time a test needs it, under the same lock as the apt installs.
+first time a test needs it, under a machine-wide lock; Node.js itself comes from `make servers`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.servers.install import InstallError, ensure_installed, install_lock
+from tests.servers.install import InstallError, install_lock, require
 
 __all__ = ["FEDERATION_DIR", "NPM_OPTIONS", "compose", "ensure_composer"]
 
@@ -29,9 +29,9 @@ def _which(name: str) -> Path | None:
 
 
 def ensure_composer() -> Path:
-    """Install Node.js/npm if missing, then the composer; return the ``node`` binary."""
-    node = ensure_installed("Node.js (node)", lambda: _which("node"), ["nodejs"])
-    npm = ensure_installed("npm", lambda: _which("npm"), ["npm"])
+    """Install the composer if missing (Node.js and npm must be there); return ``node``."""
+    node = require("Node.js (node)", lambda: _which("node"), ["nodejs"])
+    npm = require("npm", lambda: _which("npm"), ["npm"])
     if (_COMPOSER / "package.json").exists():
         return node
     with install_lock():

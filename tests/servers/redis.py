@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.servers.install import ensure_installed
+from tests.servers.install import require
 from tests.servers.leftovers import claim, process_of, reap
 from tests.servers.postgres import free_port
 
@@ -72,8 +72,8 @@ def _answers_ping(port: int) -> bool:
 
 
 def start_redis() -> RedisServer:
-    """Install Redis if needed, then start a server on a free port and wait for PONG."""
-    binary = ensure_installed("Redis (redis-server)", find_redis_server, ["redis-server"])
+    """Start a Redis server on a free port and wait for PONG."""
+    binary = require("Redis (redis-server)", find_redis_server, ["redis-server"])
     reap(PREFIX, _stop_leftover)
     root = Path(tempfile.mkdtemp(prefix=PREFIX))
     claim(root)
