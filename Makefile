@@ -3,13 +3,16 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every dependency, dev tools included, at one version with its hashes; `make lock` renews it.
+LOCK := requirements.lock
 
-.PHONY: demo test check bench fmt clean install graphiql-assets
+.PHONY: demo test check bench fmt clean install lock servers graphiql-assets
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -17,15 +20,18 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/liandong demo
 
-test: $(STAMP)
+# Twice: the second run turns the execution shortcuts off (strawberry's and graphql-core's
+# own paths), so a shortcut that changes an answer fails here.
+test: $(STAMP) servers
 	$(BIN)/python -m pytest -q -m "not load"
+	LIANDONG_EXECUTION_SHORTCUTS=false $(BIN)/python -m pytest -q -m "not load"
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) servers
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.audit_batches
 	$(BIN)/python -m bench.screening
@@ -35,6 +41,18 @@ bench: $(STAMP)
 # ASSETS.json. To move to a new version, edit it there and run with UPDATE=--update.
 graphiql-assets: $(STAMP)
 	$(BIN)/python -m gateway.graphiql_assets $(UPDATE)
+
+# PostgreSQL, Redis and Node.js for the tests, from Debian's packages (root; only if missing).
+servers:
+	bash .ci/install-servers
+
+# Resolves pyproject.toml's ranges afresh (newest releases inside them) into $(LOCK).
+lock:
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip-tools
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --upgrade --extra dev \
+		--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file $(LOCK) pyproject.toml
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

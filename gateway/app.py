@@ -70,6 +70,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 introspection=dev,
                 mask_errors=not dev,
                 federation=settings.federation,
+                shortcuts=settings.execution_shortcuts,
             )
         )
         super().__init__(schema, graphql_ide="graphiql" if dev else None, **kwargs)

@@ -13,7 +13,6 @@ import asyncio
 import enum
 import json
 import threading
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import jwt
 from cachetools import TTLCache
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
+from gateway.clock import Clock, SystemClock
 from gateway.errors import Unauthenticated
 from gateway.settings import AuthSettings, Settings
 
@@ -102,8 +102,12 @@ def bearer_token(authorization_header: str | None) -> str:
 class TokenVerifier:
     """Verifies JWTs against one ``AuthSettings``; cheap to call, build it once."""
 
-    def __init__(self, settings: AuthSettings, secret: bytes | None = None) -> None:
+    def __init__(
+        self, settings: AuthSettings, secret: bytes | None = None, *, clock: Clock | None = None
+    ) -> None:
         self.settings = settings
+        # ``exp``, ``nbf`` and ``iat`` are judged by this clock (tests move a manual one).
+        self._clock: Clock = clock or SystemClock()
         self._allowed = frozenset(settings.algorithms)
         self._secret = secret
         self._jwks: jwt.PyJWKSet | None = None
@@ -148,7 +152,8 @@ class TokenVerifier:
             raise _fail("malformed", "not a JWT")
         with self._verified_lock:
             known = self._verified.get(token)
-        if known is not None and time.time() <= known[1] + self.settings.leeway_s:
+        # Strictly before exp + leeway, as the full check has it (at that instant it refuses).
+        if known is not None and self._now() < known[1] + self.settings.leeway_s:
             return known[0]
         claims = self._verify(token)
         principal = _principal(claims)
@@ -173,7 +178,14 @@ class TokenVerifier:
                 audience=self.settings.audience,
                 issuer=self.settings.issuer,
                 leeway=self.settings.leeway_s,
-                options={"require": ["exp", "sub"], "verify_signature": True},
+                # The times are checked below, against our clock: PyJWT reads the system's.
+                options={
+                    "require": ["exp", "sub"],
+                    "verify_signature": True,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
         except jwt.InvalidSignatureError:
             raise _fail("bad_signature", "bad signature") from None
@@ -192,7 +204,11 @@ class TokenVerifier:
         except jwt.PyJWTError:
             # DecodeError, InvalidIssuedAtError, bad subject type, ...: all malformed tokens.
             raise _fail("malformed", "malformed token") from None
+        _check_times(claims, self._now(), self.settings.leeway_s)
         return claims
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
 
     def _key_for(self, alg: str, header: Mapping[str, Any], token: str) -> Any:
         if alg.startswith("HS"):
@@ -212,6 +228,21 @@ class TokenVerifier:
             # Only an RSA *public* key may verify RS*: never an oct key, never a private one.
             raise _fail("unknown_key", "signing key not found")
         return jwk.key
+
+
+def _check_times(claims: Mapping[str, Any], now: float, leeway: float) -> None:
+    """``iat``, ``nbf`` and ``exp`` against ``now``, with PyJWT's rules (integers, leeway)."""
+    for name in ("iat", "nbf", "exp"):
+        if name not in claims:
+            continue
+        try:
+            value = int(claims[name])
+        except (ValueError, TypeError, OverflowError):
+            raise _fail("malformed", "malformed token") from None
+        if name == "exp" and value <= now - leeway:
+            raise _fail("expired", "expired")
+        if name != "exp" and value > now + leeway:
+            raise _fail("not_yet_valid", "not yet valid")
 
 
 def _find_key(jwks: jwt.PyJWKSet, kid: Any) -> jwt.PyJWK | None:

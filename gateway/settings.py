@@ -281,6 +281,7 @@ class Settings(BaseSettings):
     # Also serve /graphql as a Federation v2 subgraph (_service, _entities); off by default
     # so that a gateway no router fronts exposes neither (see schema/federation.py).
     federation: bool = False
+    execution_shortcuts: bool = True  # off: plain strawberry execution (schema/__init__.py)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import strawberry
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
+    DisableIntrospection,
     MaxAliasesLimiter,
+    MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -23,7 +25,7 @@ from schema.audit import AuditQuery
 from schema.case_costs import CaseCostsMutation
 from schema.case_status import CaseStatusMutation
 from schema.decisions import DecisionMutation
-from schema.error_codes import ErrorCodes, MaskInternal
+from schema.error_codes import ErrorCodes, LeanMaskInternal, MaskInternal
 from schema.error_log import LoggedSchema
 from schema.executor import FastExecutionContext
 from schema.extensions import PartialErrors, is_unexpected
@@ -56,6 +58,8 @@ MUTATIONS: tuple[type, ...] = (
 )
 SUBSCRIPTIONS: tuple[type, ...] = (AssistanceSubscription, WatchSubscription)
 
+_Extension = Callable[[], SchemaExtension] | type[SchemaExtension]
+
 
 @dataclass(frozen=True, slots=True)
 class SchemaOptions:
@@ -68,29 +72,22 @@ class SchemaOptions:
     mask_errors: bool = False
     # Also a Federation v2 subgraph (``_service``, ``_entities``); see schema/federation.py.
     federation: bool = False
+    # The execution shortcuts (executor.py, lean_resolvers.py, extension_runner.py,
+    # prepared.py, MaskInternal's lean check): off, the schema runs on strawberry's and
+    # graphql-core's own paths, with the same answers, only slower. Off is the way out
+    # when a strawberry or graphql-core release changes an internal they rely on.
+    shortcuts: bool = True
 
 
 def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
-    """Build the schema with the caches on and the limits in force."""
+    """Build the schema with the limits in force (and the caches, with the shortcuts)."""
     opts = options or SchemaOptions()
-    # The limiters' rule classes are made once: the validation cache keys on the rule
-    # classes, so fresh ones per request would make every validation a miss.
-    rules = [
-        *QueryDepthLimiter(max_depth=opts.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=opts.max_aliases).validation_rules,
-    ]
-    if not opts.introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    max_tokens = opts.max_tokens
-    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
-        lambda: ParsedInPath(maxsize=512),
-        ValidatedByText,
-        lambda: OperationRules(max_tokens, rules),
-        PartialErrors,
-    ]
+    extensions = _limits(opts) if opts.shortcuts else _plain_limits(opts)
+    extensions.append(PartialErrors)
     if opts.mask_errors:
+        mask = LeanMaskInternal if opts.shortcuts else MaskInternal
         extensions.append(
-            lambda: MaskInternal(should_mask_error=is_unexpected, error_message="Internal error.")
+            lambda: mask(should_mask_error=is_unexpected, error_message="Internal error.")
         )
     # Last in the list, first to run once the operation is over: ErrorCodes codes every
     # error, then OperationRecorder notes them for the audit record, then masking runs.
@@ -104,8 +101,40 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
             types=[RealEstate, Vehicle, EquityStake],
             extensions=extensions,
             config=StrawberryConfig(scalar_map=SCALARS),
-            execution_context_class=FastExecutionContext,
+            execution_context_class=FastExecutionContext if opts.shortcuts else None,
+            lean_extensions=opts.shortcuts,
         )
     )
-    use_lean_resolvers(schema)
+    if opts.shortcuts:
+        use_lean_resolvers(schema)
     return schema
+
+
+def _limits(opts: SchemaOptions) -> list[_Extension]:
+    """Parse and validation caches, and every limit in one extension made per request."""
+    # The limiters' rule classes are made once: the validation cache keys on the rule
+    # classes, so fresh ones per request would make every validation a miss.
+    rules = [
+        *QueryDepthLimiter(max_depth=opts.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=opts.max_aliases).validation_rules,
+    ]
+    if not opts.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    max_tokens = opts.max_tokens
+    return [
+        lambda: ParsedInPath(maxsize=512),
+        ValidatedByText,
+        lambda: OperationRules(max_tokens, rules),
+    ]
+
+
+def _plain_limits(opts: SchemaOptions) -> list[_Extension]:
+    """The same limits as strawberry's own extensions, in the same order, uncached."""
+    extensions: list[_Extension] = [
+        lambda: MaxTokensLimiter(max_token_count=opts.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=opts.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=opts.max_aliases),
+    ]
+    if not opts.introspection:
+        extensions.append(DisableIntrospection)
+    return extensions

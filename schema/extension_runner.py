@@ -125,9 +125,21 @@ class LeanExtensionsRunner(SchemaExtensionsRunner):
 
 
 class LeanRunnerSchema:
-    """Mixin for a ``strawberry.Schema`` subclass: run its extensions with the lean runner."""
+    """Mixin for a ``strawberry.Schema`` subclass: run its extensions with the lean runner.
+
+    ``lean_extensions=False`` keeps strawberry's own runner (the shortcuts turned off).
+    """
+
+    def __init__(self, *args: Any, lean_extensions: bool = True, **kwargs: Any) -> None:
+        self.lean_extensions = lean_extensions
+        super().__init__(*args, **kwargs)
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
+        if not self.lean_extensions:
+            runner: SchemaExtensionsRunner = super().create_extensions_runner(  # type: ignore[misc]
+                execution_context, extensions
+            )
+            return runner
         return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)

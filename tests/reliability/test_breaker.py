@@ -2,41 +2,58 @@
 
 After ``THRESHOLD`` failed calls the circuit opens: look-ups send nothing more (the mock's
 count stands still) and fail with CIRCUIT_OPEN. After the cool-down exactly one probe goes
-out; if it succeeds, traffic resumes, and if it fails, the circuit opens again.
+out; if it succeeds, traffic resumes, and if it fails, the circuit opens again. The breaker
+runs on a manual clock: the cool-down passes when the test says so, never by waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 
+from connectors.breaker import CircuitBreaker
+from gateway.app import create_app
+from gateway.clock import ManualClock
+from gateway.demo import seed_cases
+from gateway.server import start_server
+from gateway.services import Services
 from mocks.records import CaseRecord
+from mocks.runner import start_mocks
 from mocks.world import World
-from tests.harness import PROFILE_VARIABLES, Gateway
-from tests.reliability.stack import clear_faults, metric, mock_requests, running_stack, scrape
+from tests.harness import JUDGE, OFFICER, PROFILE_VARIABLES, Gateway, gateway_settings
+from tests.reliability.stack import clear_faults, metric, mock_requests, scrape
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 THRESHOLD = 2
-COOLDOWN_S = 1.5  # long enough that a few quick look-ups all fall inside it
+COOLDOWN_S = 30.0  # passes only when the test moves the clock
 
 REAL_ESTATE = """query($id: ID!, $caseNumber: String!) {
   debtor(id: $id, caseNumber: $caseNumber) { assets(kinds: [REAL_ESTATE]) { id } } }"""
 AGENCIES = "{ agencies { name health circuitState stats { requests errors shortCircuited } } }"
 
 
+@dataclass
+class Stack:
+    gw: Gateway
+    clock: ManualClock
+
+
 @pytest_asyncio.fixture(loop_scope="module")
-async def gw(
+async def stack(
     tmp_path_factory: pytest.TempPathFactory, world: World, cases: list[CaseRecord]
-) -> AsyncIterator[Gateway]:
-    async with running_stack(
+) -> AsyncIterator[Stack]:
+    mocks = await start_mocks(world)
+    settings = gateway_settings(
         tmp_path_factory.mktemp("breaker"),
-        world,
-        cases,
+        mocks,
         cache={"enabled": False},
         agencies={
             "land_registry": {
@@ -45,8 +62,29 @@ async def gw(
                 "max_retries": 0,  # one look-up, one call: the counts below stay exact
             }
         },
-    ) as running:
-        yield running
+    )
+    services = await Services.start(settings)
+    clock = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
+    # The breaker the gateway built, again with the same settings and the test's clock.
+    http = services.http.agencies["land_registry"]
+    http.breaker = CircuitBreaker(
+        "land_registry", http.breaker.settings, clock=lambda: clock.now().timestamp()
+    )
+    await seed_cases(services.store, cases, [OFFICER], [JUDGE])
+    server = await start_server(create_app(settings, services=services))
+    session = aiohttp.ClientSession()
+    try:
+        yield Stack(Gateway(settings, server, mocks, cases[0].court, session), clock)
+    finally:
+        await session.close()
+        await server.stop()
+        await services.aclose()
+        await mocks.aclose()
+
+
+@pytest.fixture
+def gw(stack: Stack) -> Gateway:
+    return stack.gw
 
 
 async def look_up(gw: Gateway) -> tuple[list[Any] | None, str | None]:
@@ -75,16 +113,15 @@ async def open_the_circuit(gw: Gateway) -> None:
     assert (await land_registry_status(gw))["circuitState"] == "OPEN"
 
 
-async def wait_for_half_open(gw: Gateway) -> None:
-    await asyncio.sleep(COOLDOWN_S)
-    for _ in range(100):
-        if (await land_registry_status(gw))["circuitState"] == "HALF_OPEN":
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the circuit never became half-open")
+async def cool_down(stack: Stack) -> None:
+    stack.clock.advance(seconds=COOLDOWN_S - 0.001)
+    assert (await land_registry_status(stack.gw))["circuitState"] == "OPEN"
+    stack.clock.advance(seconds=0.001)
+    assert (await land_registry_status(stack.gw))["circuitState"] == "HALF_OPEN"
 
 
-async def test_open_circuit_sends_nothing_then_one_probe_closes_it(gw: Gateway) -> None:
+async def test_open_circuit_sends_nothing_then_one_probe_closes_it(stack: Stack) -> None:
+    gw = stack.gw
     await open_the_circuit(gw)
     await gw.reset_stats()
 
@@ -105,7 +142,7 @@ async def test_open_circuit_sends_nothing_then_one_probe_closes_it(gw: Gateway) 
     assert ready["agencies"]["land_registry"] == {"health": "DOWN", "circuit": "OPEN"}
 
     await clear_faults(gw)
-    await wait_for_half_open(gw)
+    await cool_down(stack)
     assets, code = await look_up(gw)  # the probe
     assert code is None and assets
     assert await mock_requests(gw, "land_registry") == 1
@@ -117,9 +154,10 @@ async def test_open_circuit_sends_nothing_then_one_probe_closes_it(gw: Gateway) 
     assert await mock_requests(gw, "land_registry") == 4
 
 
-async def test_only_one_probe_at_a_time_and_a_failed_probe_reopens(gw: Gateway) -> None:
+async def test_only_one_probe_at_a_time_and_a_failed_probe_reopens(stack: Stack) -> None:
+    gw = stack.gw
     await open_the_circuit(gw)
-    await wait_for_half_open(gw)
+    await cool_down(stack)
     await gw.set_faults("land_registry", {"outage": False, "latency_ms": 1000})
     await gw.reset_stats()
 
@@ -131,7 +169,7 @@ async def test_only_one_probe_at_a_time_and_a_failed_probe_reopens(gw: Gateway) 
 
     await clear_faults(gw)
     await open_the_circuit(gw)
-    await wait_for_half_open(gw)
+    await cool_down(stack)
     await gw.reset_stats()
     _, code = await look_up(gw)  # the probe, into the outage
     assert code == "AGENCY_UNAVAILABLE"
@@ -155,4 +193,4 @@ async def test_other_agencies_are_untouched_by_an_open_circuit(gw: Gateway) -> N
         "agency": "LAND_REGISTRY",
         "retryAfter": error["extensions"]["retryAfter"],
     }
-    assert 0 < error["extensions"]["retryAfter"] <= COOLDOWN_S
+    assert error["extensions"]["retryAfter"] == COOLDOWN_S  # the clock has not moved

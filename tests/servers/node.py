@@ -3,7 +3,7 @@
 The packages (``@theguild/federation-composition``, Hive Gateway, Apollo Gateway and Server,
 ``@apollo/subgraph``; pinned exactly in ``tests/federation/package.json``) are installed
 with the machine's npm into ``tests/federation/node_modules`` (git-ignored) the first time
-a test needs them, under the same lock as the apt installs. ``start_node`` runs one of the
+a test needs them, under a machine-wide lock; Node.js itself comes from `make servers`. ``start_node`` runs one of the
 scripts there as a server on 127.0.0.1 and waits for the port it prints.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.servers.install import InstallError, ensure_installed, install_lock
+from tests.servers.install import InstallError, install_lock, require
 
 __all__ = [
     "FEDERATION_DIR",
@@ -48,9 +48,9 @@ def _installed() -> bool:
 
 
 def ensure_composer() -> Path:
-    """Install Node.js/npm if missing, then the packages; return the ``node`` binary."""
-    node = ensure_installed("Node.js (node)", lambda: _which("node"), ["nodejs"])
-    npm = ensure_installed("npm", lambda: _which("npm"), ["npm"])
+    """Install the composer if missing (Node.js and npm must be there); return ``node``."""
+    node = require("Node.js (node)", lambda: _which("node"), ["nodejs"])
+    npm = require("npm", lambda: _which("npm"), ["npm"])
     if _installed():
         return node
     with install_lock():

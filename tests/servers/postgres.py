@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tests.audit_sweep import sweep_postgres
-from tests.servers.install import ensure_installed
+from tests.servers.install import require
 from tests.servers.leftovers import claim, reap
 
 __all__ = ["PostgresServer", "find_pg_bin", "start_postgres"]
@@ -126,8 +126,8 @@ class PostgresServer:
 
 
 def start_postgres() -> PostgresServer:
-    """Install PostgreSQL if needed, then init and start a server on a free port."""
-    bindir = ensure_installed("PostgreSQL (pg_ctl)", find_pg_bin, ["postgresql"])
+    """Init and start a PostgreSQL server on a free port."""
+    bindir = require("PostgreSQL (pg_ctl)", find_pg_bin, ["postgresql"])
 
     def stop_leftover(root: Path) -> None:
         PostgresServer(bindir=bindir, root=root, port=0).stop()

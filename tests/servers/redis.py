@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.servers.install import ensure_installed
+from tests.servers.install import require
 from tests.servers.leftovers import claim, process_of, reap
 from tests.servers.postgres import free_port
 
@@ -26,6 +26,8 @@ START_ATTEMPTS = 3
 PREFIX = "liandong-redis-"
 SERVER_PID = "server.pid"
 READY_WAIT_S = 20.0
+STOP_POLL_S = 0.02
+STOP_POLLS = 500  # 10 s for a leftover server to exit on SIGTERM, then as long on SIGKILL
 
 
 def find_redis_server() -> Path | None:
@@ -57,9 +59,21 @@ class RedisServer:
 
 
 def _stop_leftover(root: Path) -> None:
+    """Stop an orphaned server and return once it is gone, so its directory can go.
+
+    Redis opens its log file anew for every line, its last "bye bye" included: a directory
+    deleted while the server was still shutting down (on a busy machine) got that file back
+    and outlived the reaping. The server is not our child, so it is polled, not waited for.
+    """
     pid = process_of(root / SERVER_PID, "redis-server")
-    if pid is not None:
-        os.kill(pid, signal.SIGTERM)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if pid is None:
+            return
+        os.kill(pid, sig)
+        for _ in range(STOP_POLLS):
+            if process_of(root / SERVER_PID, "redis-server") != pid:
+                return
+            time.sleep(STOP_POLL_S)
 
 
 def _answers_ping(port: int) -> bool:
@@ -72,8 +86,8 @@ def _answers_ping(port: int) -> bool:
 
 
 def start_redis() -> RedisServer:
-    """Install Redis if needed, then start a server on a free port and wait for PONG."""
-    binary = ensure_installed("Redis (redis-server)", find_redis_server, ["redis-server"])
+    """Start a Redis server on a free port and wait for PONG."""
+    binary = require("Redis (redis-server)", find_redis_server, ["redis-server"])
     reap(PREFIX, _stop_leftover)
     root = Path(tempfile.mkdtemp(prefix=PREFIX))
     claim(root)

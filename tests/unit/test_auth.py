@@ -4,7 +4,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gateway.auth import Principal, Role, TokenVerifier, bearer_token, issue_token
+from gateway.clock import ManualClock
 from gateway.errors import Unauthenticated
 from gateway.settings import AuthSettings, load_settings
 
@@ -271,11 +271,10 @@ def test_bearer_token() -> None:
 
 def test_a_verified_token_is_remembered_but_its_expiry_still_applies() -> None:
     # The second use of a token skips the signature check; it must not outlive ``exp``.
-    strict = AuthSettings(leeway_s=0)
-    verifier = TokenVerifier(strict, SECRET)
-    now = datetime.now(UTC)
+    clock = ManualClock(datetime.now(UTC))
+    verifier = TokenVerifier(AuthSettings(leeway_s=0), SECRET, clock=clock)
     short = jwt.encode(
-        claims(exp=now + timedelta(seconds=1), sub="officer-9"), SECRET, algorithm="HS256"
+        claims(exp=clock.now() + timedelta(seconds=1), sub="officer-9"), SECRET, algorithm="HS256"
     )
     first = verifier.verify(short)
     assert verifier.verify(short) is first  # from memory
@@ -283,8 +282,24 @@ def test_a_verified_token_is_remembered_but_its_expiry_still_applies() -> None:
     with pytest.raises(Unauthenticated) as exc:
         verifier.verify(forged)  # a different string: checked in full
     assert reason(exc) in {"bad_signature", "malformed"}
-    expires = float(jwt.decode(short, options={"verify_signature": False})["exp"])
-    time.sleep(max(0.0, expires - time.time()) + 1.1)  # exp has whole seconds
+    clock.advance(seconds=2)  # exp has whole seconds: past it whatever the fraction
     with pytest.raises(Unauthenticated) as exc:
         verifier.verify(short)
+    assert reason(exc) == "expired"
+
+
+def test_times_are_judged_by_the_injected_clock() -> None:
+    clock = ManualClock(datetime(2030, 1, 1, tzinfo=UTC))
+    verifier = TokenVerifier(AuthSettings(leeway_s=30), SECRET, clock=clock)
+    tok = token(now=clock.now() + timedelta(seconds=60), ttl_s=600)  # iat and nbf ahead
+    with pytest.raises(Unauthenticated) as exc:
+        verifier.verify(tok)
+    assert reason(exc) == "not_yet_valid"
+    clock.advance(seconds=31)  # now inside the leeway
+    assert verifier.verify(tok).subject == "officer-7"
+    clock.advance(seconds=60 + 600 + 29 - 31)  # 29 s past exp: still inside the leeway
+    assert verifier.verify(tok).subject == "officer-7"
+    clock.advance(seconds=1)
+    with pytest.raises(Unauthenticated) as exc:
+        verifier.verify(tok)
     assert reason(exc) == "expired"

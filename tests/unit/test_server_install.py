@@ -1,88 +1,61 @@
-"""The test-server installer: installs once, under a lock, and fails with apt's output."""
+"""Tests never install Debian packages: a missing server fails in one line naming the fix."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
+import ast
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.servers import install
 
-
-@pytest.fixture
-def fake_apt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str]]:
-    """apt-get replaced by a recorder; root, apt-get present, a private lock and policy file."""
-    calls: list[list[str]] = []
-    monkeypatch.setattr(install, "LOCK_FILE", tmp_path / "install.lock")
-    monkeypatch.setattr(install, "POLICY_RC", tmp_path / "policy-rc.d")
-    monkeypatch.setattr("os.geteuid", lambda: 0)
-    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
-
-    def apt(args: Sequence[str]) -> str:
-        assert (tmp_path / "policy-rc.d").exists(), "services must not start during installs"
-        calls.append(list(args))
-        (tmp_path / "installed").touch()
-        return "ok\n"
-
-    monkeypatch.setattr(install, "_apt", apt)
-    return calls
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / ".ci" / "install-servers"
 
 
-def test_nothing_is_installed_when_found(fake_apt: list[list[str]], tmp_path: Path) -> None:
-    assert install.ensure_installed("x", lambda: tmp_path, ["x"]) == tmp_path
-    assert fake_apt == []
+def test_a_found_binary_is_returned(tmp_path: Path) -> None:
+    assert install.require("x", lambda: tmp_path, ["x"]) == tmp_path
 
 
-def test_missing_package_is_installed_once_across_threads(
-    fake_apt: list[list[str]], tmp_path: Path
+def test_a_missing_binary_fails_in_one_line_naming_the_command() -> None:
+    with pytest.raises(pytest.fail.Exception) as failed:
+        install.require("Redis (redis-server)", lambda: None, ["redis-server"])
+    assert failed.value.pytrace is False  # the line alone, no traceback
+    assert failed.value.msg == (
+        "Redis (redis-server) is not installed: run `make servers` "
+        "(as root: apt-get install redis-server)"
+    )
+
+
+def test_no_test_module_runs_apt() -> None:
+    runs_apt = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        if path == Path(__file__).resolve():
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in ("apt-get", "apt", "dpkg"):
+                runs_apt.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert runs_apt == []
+
+
+def test_the_install_script_names_what_is_missing_when_it_cannot_install(
+    tmp_path: Path,
 ) -> None:
-    marker = tmp_path / "installed"
-    results: list[Path] = []
-
-    def find() -> Path | None:
-        return marker if marker.exists() else None
-
-    threads = [
-        threading.Thread(
-            target=lambda: results.append(install.ensure_installed("x", find, ["pkg"]))
-        )
-        for _ in range(4)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results == [marker] * 4
-    assert [c[0] for c in fake_apt] == ["update", "install"]
-    assert fake_apt[1][-1] == "pkg"
-    assert not (tmp_path / "policy-rc.d").exists()  # put back as it was
-
-
-def test_failures_carry_apt_output(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(install, "LOCK_FILE", tmp_path / "install.lock")
-    monkeypatch.setattr(install, "POLICY_RC", tmp_path / "policy-rc.d")
-    monkeypatch.setattr("os.geteuid", lambda: 0)
-    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
-
-    def apt(args: Sequence[str]) -> str:
-        raise install.InstallError("apt-get install failed (100):\nE: Unable to locate package pkg")
-
-    monkeypatch.setattr(install, "_apt", apt)
-    with pytest.raises(install.InstallError, match="Unable to locate package pkg"):
-        install.ensure_installed("x", lambda: None, ["pkg"])
-
-
-def test_installed_but_still_missing_is_an_error(fake_apt: list[list[str]]) -> None:
-    with pytest.raises(install.InstallError, match="found no x"):
-        install.ensure_installed("x", lambda: None, ["pkg"])
-
-
-def test_without_root_it_says_what_to_install(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr(install, "LOCK_FILE", tmp_path / "install.lock")
-    monkeypatch.setattr("os.geteuid", lambda: 1000)
-    with pytest.raises(install.InstallError, match="install redis-server"):
-        install.ensure_installed("Redis", lambda: None, ["redis-server"])
+    # A PATH with none of the servers and an ``id`` that says "not root".
+    fake_id = tmp_path / "id"
+    fake_id.write_text("#!/bin/sh\necho 1000\n", encoding="utf-8")
+    fake_id.chmod(0o755)
+    proc = subprocess.run(
+        ["/bin/bash", str(SCRIPT)],
+        env={"PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1
+    assert "apt-get install" in lines[0] and "redis-server nodejs npm" in lines[0]

@@ -1,0 +1,57 @@
+"""The gateway follows ``execution_shortcuts``: off, a look-up fills none of their caches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.demo import seed_cases
+from gateway.store import Store
+from mocks.records import CaseRecord
+from mocks.runner import RunningMocks
+from schema.executor import FastExecutionContext
+from schema.prepared import ValidatedByText
+from tests.harness import (
+    JUDGE,
+    OFFICER,
+    PROFILE,
+    PROFILE_VARIABLES,
+    gateway_settings,
+    start_gateway,
+    stop_gateway,
+)
+
+
+@pytest.mark.parametrize("shortcuts", [True, False])
+async def test_the_setting_from_the_environment_reaches_the_schema(
+    tmp_path: Path,
+    mocks: RunningMocks,
+    cases: list[CaseRecord],
+    monkeypatch: pytest.MonkeyPatch,
+    shortcuts: bool,
+) -> None:
+    # Set as an operator would; the rest of the suite may itself run with either value.
+    monkeypatch.setenv("LIANDONG_EXECUTION_SHORTCUTS", "true" if shortcuts else "false")
+    settings = gateway_settings(tmp_path, mocks)
+    assert settings.execution_shortcuts is shortcuts
+    store = await Store.open(settings.database_url)
+    try:
+        await seed_cases(store, cases, [OFFICER], [JUDGE])
+    finally:
+        await store.close()
+    # Class-level caches, shared by every schema of the process: emptied so that what the
+    # one look-up below leaves in them can be counted.
+    ValidatedByText._results.clear()
+    FastExecutionContext._shared.clear()
+    FastExecutionContext._plans.clear()
+    gw = await start_gateway(settings, mocks, court=cases[0].court)
+    try:
+        status, body = await gw.post(PROFILE, PROFILE_VARIABLES)
+    finally:
+        await stop_gateway(gw)
+    assert status == 200 and "errors" not in body, body.get("errors")
+    assert body["data"]["debtor"]["identity"]["provenance"]["agency"] == "PUBLIC_SECURITY"
+    assert len(ValidatedByText._results) == (1 if shortcuts else 0)
+    assert (len(FastExecutionContext._shared) > 0) is shortcuts
+    assert (len(FastExecutionContext._plans) > 0) is shortcuts
