@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.types.unset import UNSET, UnsetType
 
 from connectors.deadline import deadline_after
@@ -30,9 +32,10 @@ from gateway.audit_pipeline import (
     request_id_of,
 )
 from gateway.auth import Principal, bearer_token
-from gateway.errors import LiandongError, Unauthenticated
+from gateway.errors import BadRequest, LiandongError, Unauthenticated
 from gateway.health import health_routes
 from gateway.metrics import metrics_route
+from gateway.request_input import check_params, decode_json
 from gateway.screen_route import ScreenEndpoint
 from gateway.services import Services
 from gateway.settings import Settings
@@ -68,6 +71,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 max_tokens=settings.limits.max_tokens,
                 introspection=dev,
                 mask_errors=not dev,
+                hide_suggestions=not dev,
                 federation=settings.federation,
             )
         )
@@ -77,12 +81,30 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         self._providers: dict[Facet, list[str]] = {}  # shared by every request's Loaders
 
     def decode_json(self, data: str | bytes) -> object:
+        # Strict: not UTF-8, not JSON or too deep is the client's mistake, refused before
+        # anything acts (gateway/request_input.py). A websocket message that fails so is
+        # closed by strawberry as non-JSON (4400), which it knows by JSONDecodeError.
         try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            # What orjson refuses and the standard library takes (integers over 64 bits,
-            # NaN, lone surrogates) keeps its old fate: GraphQL's own error on the variable.
-            return json.loads(data)
+            return decode_json(data)
+        except BadRequest as err:
+            if _TEXT_FRAMES.get():
+                raise json.JSONDecodeError(err.message, "", 0) from err
+            raise
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            check_params(
+                {
+                    "query": item.query,
+                    "operationName": item.operation_name,
+                    "variables": item.variables,
+                    "extensions": item.extensions,
+                }
+            )
+        return data
 
     def encode_json(self, data: object) -> bytes | str:
         encoded = orjson.dumps(data)

@@ -56,6 +56,8 @@ class SchemaOptions:
     max_tokens: int = 3000
     introspection: bool = True
     mask_errors: bool = False
+    # No "Did you mean …?" in errors (production: they leak names with introspection off).
+    hide_suggestions: bool = False
     # Also a Federation v2 subgraph (``_service``, ``_entities``); see schema/federation.py.
     federation: bool = False
 
@@ -74,7 +76,7 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
     max_tokens = opts.max_tokens
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: ParsedInPath(maxsize=512),
-        ValidatedByText,
+        lambda: ValidatedByText(opts.hide_suggestions),
         lambda: OperationRules(max_tokens, rules),
         PartialErrors,
     ]
@@ -84,7 +86,7 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
         )
     # Last in the list, first to run once the operation is over: ErrorCodes codes every
     # error, then OperationRecorder notes them for the audit record, then masking runs.
-    extensions += [OperationRecorder, ErrorCodes]
+    extensions += [OperationRecorder, lambda: ErrorCodes(opts.hide_suggestions)]
     schema_class = SubgraphSchema if opts.federation else LoggedSchema
     schema = plain_schema(
         lambda: schema_class(
