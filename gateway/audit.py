@@ -54,6 +54,7 @@ class AuditEntry:
     cases: tuple[str, ...] = ()  # every case named, when more than ``case_number``
     http_status: int | None = None  # the status of the response this record stands for
     duration_ms: float | None = None  # from arrival to the record being made
+    client_request_id: str | None = None  # the client's X-Request-Id, kept beside ours
 
 
 class AuditLog(Protocol):

@@ -64,6 +64,7 @@ __all__ = [
     "PRINCIPAL_KEY",
     "REQUEST_ID_KEY",
     "AuditPipeline",
+    "client_request_id_of",
     "outcome_of",
     "request_id_of",
 ]
@@ -102,11 +103,18 @@ def _is_agency_code(code: str) -> bool:
     return code.startswith("AGENCY_") or code == "CIRCUIT_OPEN"
 
 
-def request_id_of(headers: Mapping[str, str]) -> str:
-    """The client's ``X-Request-Id`` if it is a sane token, else a fresh one."""
-    given = headers.get("x-request-id", "")
-    if _REQUEST_ID.fullmatch(given):
-        return given
+def client_request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The client's ``X-Request-Id`` if it is a sane token (up to 128 safe characters)."""
+    given = headers.get("x-request-id")
+    return given if given is not None and _REQUEST_ID.fullmatch(given) else None
+
+
+def request_id_of(_headers: Mapping[str, str] | None = None) -> str:
+    """A fresh request id, made by the server.
+
+    Never the client's ``X-Request-Id``: two requests could share one, and a record could be
+    made to look like another's. The client's id is kept beside it (``client_request_id_of``).
+    """
     # Unique, not secret: drawn from the process's seeded generator rather than
     # ``os.urandom``, whose system call lets go of the interpreter lock (~20 µs to get it
     # back on a busy worker). Workers are separate processes, each seeded on its own.
@@ -159,6 +167,7 @@ class _Exchange:
     arrived: datetime
     started: float
     client: str
+    client_request_id: str | None = None
     media: str = JSON  # of the response, by the request's Accept (gateway/media_types.py)
     principal: Principal | None = None
     refusal: str | None = None  # a code, when the pipeline itself answered
@@ -183,6 +192,7 @@ class AuditPipeline:
             arrived=datetime.now(UTC),
             started=time.perf_counter(),
             client=str(client[0]) if client else "",
+            client_request_id=client_request_id_of(request.headers),
             media=negotiate(request.headers.get("accept")),
         )
         state = scope.setdefault("state", {})
@@ -346,4 +356,5 @@ def build_entry(ex: _Exchange, status: int) -> AuditEntry:
         cases=tuple(ctx.cases_requested) if ctx else (),
         http_status=status,
         duration_ms=(time.perf_counter() - ex.started) * 1000,
+        client_request_id=ex.client_request_id,
     )

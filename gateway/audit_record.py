@@ -112,4 +112,7 @@ def prepare(entry: AuditEntry, key: bytes) -> dict[str, Any]:
         "http_status": entry.http_status,
         "duration_ms": None if entry.duration_ms is None else round(entry.duration_ms, 3),
         "detail": _bounded(jsonable(mask_value(entry.detail))),
+        "client_request_id": None
+        if entry.client_request_id is None
+        else _clip(entry.client_request_id, 128),
     }
