@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import gc
 import json
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from connectors.deadline import deadline_after
@@ -39,6 +41,7 @@ from gateway.request_input import check_params, decode_json
 from gateway.screen_route import ScreenEndpoint
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.ws_audit import AuditedTransportWS, record_refusal
 from resolvers.context import RequestContext
 from resolvers.loaders import Loaders
 from schema import SchemaOptions, build_schema
@@ -61,6 +64,8 @@ def error_body(err: LiandongError) -> dict[str, Any]:
 class GatewayGraphQL(GraphQL[RequestContext, None]):
     """Strawberry's ASGI view with our context, JSON encoder and authentication."""
 
+    graphql_transport_ws_handler_class = AuditedTransportWS
+
     def __init__(self, services: Services, **kwargs: Any) -> None:
         settings = services.settings
         dev = settings.profile == "dev"
@@ -75,7 +80,14 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 federation=settings.federation,
             )
         )
-        super().__init__(schema, graphql_ide="graphiql" if dev else None, **kwargs)
+        # graphql-transport-ws only: its handler keeps every operation on the record
+        # (gateway/ws_audit.py); the legacy graphql-ws protocol has no such handler here.
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if dev else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            **kwargs,
+        )
         self.services = services
         self.audited = AuditPipeline(services, self.run)
         self._providers: dict[Facet, list[str]] = {}  # shared by every request's Loaders
@@ -158,7 +170,31 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             assistance=services.assistance,
             watch=services.watch,
         )
+        if request.client is not None:
+            context.extra["client"] = request.client.host
         return context
+
+    def operation_context(self, connection: RequestContext) -> RequestContext:
+        """A websocket operation's own context: the connection's principal, a new request
+        id, fresh loaders and nothing gathered yet."""
+        request_id = request_id_of()
+        return dataclasses.replace(
+            connection,
+            request_id=request_id,
+            loaders=Loaders(
+                connectors=self.services.connectors,
+                cache=self.services.cache,
+                store=self.services.store,
+                request_id=request_id,
+                providers_memo=self._providers,
+            ),
+            cases={},
+            debtors_touched=set(),
+            partial_errors=[],
+            extra=dict(connection.extra),
+            cases_requested=[],
+            operations=[],
+        )
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """Authenticate a websocket from its connection_init payload's ``Authorization``.
@@ -173,7 +209,8 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             principal = await self.services.verifier.averify(
                 bearer_token(header if isinstance(header, str) else None)
             )
-        except Unauthenticated:
+        except Unauthenticated as err:
+            await record_refusal(self.services, context, err, 4403)
             raise ConnectionRejectionError from None
         context.principal = principal
         context.unmask = principal.can_unmask()

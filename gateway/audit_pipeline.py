@@ -311,8 +311,8 @@ def _document_hash(query: str) -> str:
     return hashlib.sha256(escaped(query).encode()).hexdigest()
 
 
-def build_entry(ex: _Exchange, status: int) -> AuditEntry:
-    """The record of one exchange that ended with HTTP ``status``."""
+def build_entry(ex: _Exchange, status: int | None) -> AuditEntry:
+    """The record of one exchange that ended with HTTP ``status`` (None: a websocket)."""
     ctx = ex.context
     ops = ctx.operations if ctx is not None else []
     errors = [e for op in ops for e in op.errors]
