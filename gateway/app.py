@@ -20,8 +20,9 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from connectors.deadline import deadline_after
@@ -173,6 +174,21 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         if request.client is not None:
             context.extra["client"] = request.client.host
         return context
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        answer = await super().process_result(request, result)
+        # Every error has a code, even one raised where no extension could give it one
+        # (an exception escaping an extension's hook); its message is masked in production.
+        errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
+        for error in errors:
+            extensions = error.setdefault("extensions", {})
+            if "code" not in extensions:
+                extensions["code"] = "INTERNAL"
+                if self.services.settings.profile != "dev":
+                    error["message"] = "Internal error."
+        return answer
 
     def operation_context(self, connection: RequestContext) -> RequestContext:
         """A websocket operation's own context: the connection's principal, a new request

@@ -10,7 +10,8 @@ the client's mistake (``BAD_REQUEST``, 400), when it is
 - nested deeper than ``MAX_DEPTH`` (``too_deep``),
 - holding a lone surrogate in any string (``invalid_unicode``), with ``field`` naming where:
   a variable's name (then ``INVALID_INPUT``), ``query``, ``operationName`` or ``extensions``,
-- or has a parameter of the wrong JSON type (``wrong_type``).
+- not a JSON object (``not_an_object``), or has a parameter of the wrong JSON type
+  (``wrong_type``).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def decode_json(data: str | bytes) -> Any:
         # orjson refuses lone surrogates (and nesting past 1024); the standard library
         # decodes them, so that the refusal can name the variable.
         value = _stdlib_loads(data)
+    if not isinstance(value, dict | list):
+        # A request (or its variables or extensions) is a JSON object; a list is a batch.
+        raise BadRequest("a GraphQL request is a JSON object", reason="not_an_object")
     problem = first_problem(value)
     if problem is not None and problem[0] == "too_deep":
         raise BadRequest(

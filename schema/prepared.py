@@ -10,7 +10,16 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
-from graphql import ASTValidationRule, GraphQLError, OperationDefinitionNode, validate
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    validate,
+    visit,
+)
+from graphql.language import Visitor
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -64,12 +73,7 @@ class ValidatedByText(SchemaExtension):
             key = (schema, ec.query, tuple(ec.validation_rules), self.hide_suggestions)
             found = self._results.get(key)
             if found is None:
-                found = validate(
-                    schema,
-                    ec.graphql_document,
-                    (*ec.validation_rules, *_STRAWBERRY_RULES),
-                    hide_suggestions=self.hide_suggestions,
-                )
+                found = self._validate(schema, ec.graphql_document, ec.validation_rules)
                 self._results[key] = found
                 if len(self._results) > self.maxsize:
                     self._results.popitem(last=False)
@@ -77,6 +81,21 @@ class ValidatedByText(SchemaExtension):
                 self._results.move_to_end(key)
             ec.pre_execution_errors = list(found)
         yield
+
+    def _validate(
+        self, schema: Any, document: DocumentNode, rules: Sequence[type[ASTValidationRule]]
+    ) -> list[GraphQLError]:
+        if (empty := _empty_selection(document)) is not None:
+            # graphql-core 3.3 parses "{}", which the specification's grammar does not allow
+            # (and strawberry's depth limiter fails on): refused as a syntax error.
+            message = "Syntax Error: a selection set must select at least one field."
+            return [GraphQLError(message, nodes=[empty])]
+        return validate(
+            schema,
+            document,
+            (*rules, *_STRAWBERRY_RULES),
+            hide_suggestions=self.hide_suggestions,
+        )
 
 
 class OperationRules(SchemaExtension):
@@ -104,6 +123,22 @@ class OperationRules(SchemaExtension):
             if count > 1:
                 ec.pre_execution_errors = [*(ec.pre_execution_errors or []), _no_operation_name()]
         yield
+
+
+class _EmptySelection(Visitor):
+    found: SelectionSetNode | None = None
+
+    def enter_selection_set(self, node: SelectionSetNode, *_args: Any) -> Any:
+        if not node.selections:
+            self.found = node
+            return self.BREAK
+        return None
+
+
+def _empty_selection(document: DocumentNode) -> SelectionSetNode | None:
+    visitor = _EmptySelection()
+    visit(document, visitor)
+    return visitor.found
 
 
 def _no_operation_name() -> GraphQLError:

@@ -209,3 +209,21 @@ async def test_no_field_name_suggestions_in_production(
     assert suggests is (gw.settings.profile == "dev"), message
     assert "debtor" not in message.replace("debtr", "") or gw.settings.profile == "dev"
     await on_record_once(gw, before, answer)
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [
+        (b"null", 400, "BAD_REQUEST"),  # not an object: strawberry failed on it (500)
+        (b'"{ __typename }"', 400, "BAD_REQUEST"),
+        (b'{"query": "{}"}', 400, "GRAPHQL_PARSE_FAILED"),  # crashed the depth limiter
+        (b'{"query": "{ agencies {} }"}', 400, "GRAPHQL_PARSE_FAILED"),
+    ],
+    ids=["null", "string", "empty-selection", "empty-sub-selection"],
+)
+async def test_found_by_the_fuzz_test(gw: Gateway, data: bytes, status: int, code: str) -> None:
+    before = len(await audit_records(gw.settings))
+    answer = await send(gw, data)
+    assert (answer.status, answer.code) == (status, code)
+    assert await gw.total_requests() == 0
+    await on_record_once(gw, before, answer)
