@@ -37,7 +37,8 @@ from gateway.audit_pipeline import (
 from gateway.auth import Principal, bearer_token
 from gateway.errors import BadRequest, LiandongError, Unauthenticated
 from gateway.health import health_routes
-from gateway.metrics import metrics_route
+from gateway.metrics import MetricsEndpoint
+from gateway.metrics_listener import MetricsListener
 from gateway.request_input import check_params, decode_json
 from gateway.screen_route import ScreenEndpoint
 from gateway.services import Services
@@ -246,12 +247,20 @@ def create_app(
     the CPU. Objects made later are collected as before.
     """
     holder: dict[str, Any] = {}
+    token = settings.metrics.token
+    metrics = MetricsEndpoint(
+        lambda: holder.get("services"), token.get_secret_value() if token else None
+    )
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started = services or await Services.start(settings)
         holder["services"] = started
         holder["view"] = GatewayGraphQL(started)
+        listener = None
+        if settings.metrics.listen:
+            listener = await MetricsListener(metrics, settings.metrics.listen).start()
+            app.state.metrics_url = listener.url
         if freeze_gc:
             gc.collect()
             gc.freeze()
@@ -259,6 +268,8 @@ def create_app(
             yield
         finally:
             holder.clear()
+            if listener is not None:
+                await listener.aclose()
             if services is None:
                 await started.aclose()
 
@@ -268,7 +279,12 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *health_routes(lambda: holder.get("services")),
-            metrics_route(lambda: holder.get("services")),
+            # With an address of its own, /metrics is not served on the gateway's port.
+            *(
+                []
+                if settings.metrics.listen
+                else [Route("/metrics", metrics.handle, methods=["GET"])]
+            ),
             Route("/v1/screen", ScreenEndpoint(lambda: holder.get("services")), methods=["POST"]),
         ],
         lifespan=lifespan,
