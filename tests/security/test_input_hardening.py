@@ -94,6 +94,7 @@ async def test_lone_surrogate_in_an_unused_variable_reaches_no_agency(
     record = await on_record_once(gw, before, answer)
     assert (record.code, record.http_status) == ("INVALID_INPUT", 400)
     assert "\\udfff" in record.detail["sent"]
+    assert cases[0].debtor_ids[0] not in str(record.detail)  # what was sent, masked
 
 
 @pytest.mark.parametrize("where", ["query", "operationName", "extensions"])
