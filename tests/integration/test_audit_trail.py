@@ -219,7 +219,7 @@ async def test_switched_off_it_records_nothing_and_says_so_loudly(
 ) -> None:
     async with running_gateway(tmp_path, mocks, cases, audit={"enabled": False}) as gw:
         status, _, echoed = await send(gw, "unrecorded", "{ __typename }")
-        assert (status, echoed) == (200, "unrecorded")
+        assert status == 200 and echoed != "unrecorded"  # the gateway names its requests
     assert not await asyncio.to_thread(log_files, tmp_path)
     warnings = [r for r in caplog.records if r.name == "liandong.audit"]
     assert any("AUDIT LOG IS DISABLED" in r.getMessage() for r in warnings)
