@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import gc
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,6 +20,9 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from connectors.deadline import deadline_after
@@ -30,13 +35,16 @@ from gateway.audit_pipeline import (
     request_id_of,
 )
 from gateway.auth import Principal, bearer_token
-from gateway.errors import LiandongError, Unauthenticated
+from gateway.errors import BadRequest, LiandongError, Unauthenticated
 from gateway.graphiql_page import graphiql_html, graphiql_routes
 from gateway.health import health_routes
-from gateway.metrics import metrics_route
+from gateway.metrics import MetricsEndpoint
+from gateway.metrics_listener import MetricsListener
+from gateway.request_input import check_params, decode_json
 from gateway.screen_route import ScreenEndpoint
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.ws_audit import AuditedTransportWS, record_refusal
 from resolvers.context import RequestContext
 from resolvers.loaders import Loaders
 from schema import SchemaOptions, build_schema
@@ -59,6 +67,8 @@ def error_body(err: LiandongError) -> dict[str, Any]:
 class GatewayGraphQL(GraphQL[RequestContext, None]):
     """Strawberry's ASGI view with our context, JSON encoder and authentication."""
 
+    graphql_transport_ws_handler_class = AuditedTransportWS
+
     def __init__(self, services: Services, **kwargs: Any) -> None:
         settings = services.settings
         dev = settings.profile == "dev"
@@ -69,22 +79,48 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 max_tokens=settings.limits.max_tokens,
                 introspection=dev,
                 mask_errors=not dev,
+                hide_suggestions=not dev,
                 federation=settings.federation,
                 shortcuts=settings.execution_shortcuts,
             )
         )
-        super().__init__(schema, graphql_ide="graphiql" if dev else None, **kwargs)
+        # graphql-transport-ws only: its handler keeps every operation on the record
+        # (gateway/ws_audit.py); the legacy graphql-ws protocol has no such handler here.
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if dev else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            **kwargs,
+        )
         self.services = services
         self.audited = AuditPipeline(services, self.run)
         self._providers: dict[Facet, list[str]] = {}  # shared by every request's Loaders
 
     def decode_json(self, data: str | bytes) -> object:
+        # Strict: not UTF-8, not JSON or too deep is the client's mistake, refused before
+        # anything acts (gateway/request_input.py). A websocket message that fails so is
+        # closed by strawberry as non-JSON (4400), which it knows by JSONDecodeError.
         try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            # What orjson refuses and the standard library takes (integers over 64 bits,
-            # NaN, lone surrogates) keeps its old fate: GraphQL's own error on the variable.
-            return json.loads(data)
+            return decode_json(data)
+        except BadRequest as err:
+            if _TEXT_FRAMES.get():
+                raise json.JSONDecodeError(err.message, "", 0) from err
+            raise
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            check_params(
+                {
+                    "query": item.query,
+                    "operationName": item.operation_name,
+                    "variables": item.variables,
+                    "extensions": item.extensions,
+                }
+            )
+        return data
 
     def encode_json(self, data: object) -> bytes | str:
         encoded = orjson.dumps(data)
@@ -149,7 +185,46 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             watch=services.watch,
             handles=services.handles,
         )
+        if request.client is not None:
+            context.extra["client"] = request.client.host
         return context
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        answer = await super().process_result(request, result)
+        # Every error has a code, even one raised where no extension could give it one
+        # (an exception escaping an extension's hook); its message is masked in production.
+        errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
+        for error in errors:
+            extensions = error.setdefault("extensions", {})
+            if "code" not in extensions:
+                extensions["code"] = "INTERNAL"
+                if self.services.settings.profile != "dev":
+                    error["message"] = "Internal error."
+        return answer
+
+    def operation_context(self, connection: RequestContext) -> RequestContext:
+        """A websocket operation's own context: the connection's principal, a new request
+        id, fresh loaders and nothing gathered yet."""
+        request_id = request_id_of()
+        return dataclasses.replace(
+            connection,
+            request_id=request_id,
+            loaders=Loaders(
+                connectors=self.services.connectors,
+                cache=self.services.cache,
+                store=self.services.store,
+                request_id=request_id,
+                providers_memo=self._providers,
+            ),
+            cases={},
+            debtors_touched=set(),
+            partial_errors=[],
+            extra=dict(connection.extra),
+            cases_requested=[],
+            operations=[],
+        )
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """Authenticate a websocket from its connection_init payload's ``Authorization``.
@@ -164,7 +239,8 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             principal = await self.services.verifier.averify(
                 bearer_token(header if isinstance(header, str) else None)
             )
-        except Unauthenticated:
+        except Unauthenticated as err:
+            await record_refusal(self.services, context, err, 4403)
             raise ConnectionRejectionError from None
         context.principal = principal
         context.unmask = principal.can_unmask()
@@ -184,12 +260,20 @@ def create_app(
     the CPU. Objects made later are collected as before.
     """
     holder: dict[str, Any] = {}
+    token = settings.metrics.token
+    metrics = MetricsEndpoint(
+        lambda: holder.get("services"), token.get_secret_value() if token else None
+    )
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started = services or await Services.start(settings)
         holder["services"] = started
         holder["view"] = GatewayGraphQL(started)
+        listener = None
+        if settings.metrics.listen:
+            listener = await MetricsListener(metrics, settings.metrics.listen).start()
+            app.state.metrics_url = listener.url
         if freeze_gc:
             gc.collect()
             gc.freeze()
@@ -197,6 +281,8 @@ def create_app(
             yield
         finally:
             holder.clear()
+            if listener is not None:
+                await listener.aclose()
             if services is None:
                 await started.aclose()
 
@@ -206,7 +292,12 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *health_routes(lambda: holder.get("services")),
-            metrics_route(lambda: holder.get("services")),
+            # With an address of its own, /metrics is not served on the gateway's port.
+            *(
+                []
+                if settings.metrics.listen
+                else [Route("/metrics", metrics.handle, methods=["GET"])]
+            ),
             Route("/v1/screen", ScreenEndpoint(lambda: holder.get("services")), methods=["POST"]),
             *(graphiql_routes() if settings.profile == "dev" else []),
         ],

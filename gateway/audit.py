@@ -58,6 +58,7 @@ class AuditEntry:
     duration_ms: float | None = None  # from arrival to the record being made
     # An _entities request's references, in the order asked (see gateway/audit_entities.py).
     references: tuple[EntityReference, ...] = ()
+    client_request_id: str | None = None  # the client's X-Request-Id, kept beside ours
 
 
 class AuditLog(Protocol):

@@ -33,6 +33,7 @@ import orjson
 
 __all__ = [
     "GENESIS",
+    "OPTIONAL",
     "Break",
     "ChainWalker",
     "StoredRecord",
@@ -70,6 +71,7 @@ class StoredRecord:
     detail: Any
     prev_hash: str
     hash: str
+    client_request_id: str | None = None  # the client's X-Request-Id; hashed only when set
 
     def body(self) -> dict[str, Any]:
         """The hashed fields (all but ``prev_hash`` and ``hash``) as JSON values."""
@@ -78,6 +80,8 @@ class StoredRecord:
             if f.name in ("prev_hash", "hash"):
                 continue
             value = getattr(self, f.name)
+            if value is None and f.name in OPTIONAL:
+                continue
             if isinstance(value, datetime):
                 value = _timestamp(value)
             elif isinstance(value, tuple):
@@ -106,6 +110,9 @@ def record_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
 
 
 _UNHASHED = frozenset({"seq", "prev_hash", "hash"})
+# Fields added after records were first written: left out of the canonical form while unset,
+# so records written before them hash, and verify, exactly as they did.
+OPTIONAL = frozenset({"client_request_id"})
 _FIELDS = frozenset(f.name for f in fields(StoredRecord)) - _UNHASHED
 # The body's keys in canonical order, either side of "seq", each as its JSON prefix.
 _BEFORE_SEQ = tuple((name, b'"%s":' % name.encode()) for name in sorted(_FIELDS) if name < "seq")
@@ -133,6 +140,7 @@ class Unsealed:
         Raises ``TypeError`` for missing or unknown fields and values that are not JSON,
         ``ValueError`` for a naive ``time``.
         """
+        fields_ = {**{name: None for name in OPTIONAL}, **fields_}
         if fields_.keys() != _FIELDS:
             wrong = sorted(fields_.keys() ^ _FIELDS)
             raise TypeError(f"audit record fields do not match the stored record: {wrong}")
@@ -143,8 +151,9 @@ class Unsealed:
             )
             for name, value in fields_.items()
         }
-        head = b",".join([key + encoded[name] for name, key in _BEFORE_SEQ])
-        tail = b",".join([key + encoded[name] for name, key in _AFTER_SEQ])
+        unset = {name for name in OPTIONAL if fields_[name] is None}
+        head = b",".join([key + encoded[n] for n, key in _BEFORE_SEQ if n not in unset])
+        tail = b",".join([key + encoded[n] for n, key in _AFTER_SEQ if n not in unset])
         return cls(fields_, encoded, b"{" + head + b',"seq":', b"," + tail + b"}")
 
     def digest(self, seq: int, prev_hash: str) -> str:

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -40,12 +39,23 @@ from gateway.auth import Principal, bearer_token
 from gateway.body_limit import check_declared, limited_receive
 from gateway.errors import (
     AuditUnavailable,
+    BadRequest,
+    InvalidInput,
     LiandongError,
     LimitExceeded,
     RateLimited,
     Unauthenticated,
 )
+from gateway.media_types import (
+    JSON,
+    content_type,
+    error_body,
+    is_request_error,
+    negotiate,
+    to_media,
+)
 from gateway.ratelimit import retry_after_header
+from gateway.request_input import escaped
 from gateway.services import Services
 from resolvers.context import OperationFacts, RequestContext
 
@@ -54,6 +64,7 @@ __all__ = [
     "PRINCIPAL_KEY",
     "REQUEST_ID_KEY",
     "AuditPipeline",
+    "client_request_id_of",
     "outcome_of",
     "request_id_of",
 ]
@@ -92,15 +103,36 @@ def _is_agency_code(code: str) -> bool:
     return code.startswith("AGENCY_") or code == "CIRCUIT_OPEN"
 
 
-def request_id_of(headers: Mapping[str, str]) -> str:
-    """The client's ``X-Request-Id`` if it is a sane token, else a fresh one."""
-    given = headers.get("x-request-id", "")
-    if _REQUEST_ID.fullmatch(given):
-        return given
+def client_request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The client's ``X-Request-Id`` if it is a sane token (up to 128 safe characters)."""
+    given = headers.get("x-request-id")
+    return given if given is not None and _REQUEST_ID.fullmatch(given) else None
+
+
+def request_id_of(_headers: Mapping[str, str] | None = None) -> str:
+    """A fresh request id, made by the server.
+
+    Never the client's ``X-Request-Id``: two requests could share one, and a record could be
+    made to look like another's. The client's id is kept beside it (``client_request_id_of``).
+    """
     # Unique, not secret: drawn from the process's seeded generator rather than
     # ``os.urandom``, whose system call lets go of the interpreter lock (~20 µs to get it
     # back on a busy worker). Workers are separate processes, each seeded on its own.
     return uuid.UUID(int=_ids.getrandbits(128), version=4).hex
+
+
+_SENT_CHARS = 2048  # of a refused request, kept in its record: enough to see what it was
+
+
+async def sent_text(request: Request) -> str:
+    """What a refused request sent (its body, or a GET's query string), escaped and bounded."""
+    if request.method == "GET":
+        return escaped(request.url.query[:_SENT_CHARS])
+    try:
+        raw = await request.body()  # read already, and so cached, by the time of a refusal
+    except Exception:  # the body itself was the trouble (too large, cut off)
+        return ""
+    return escaped(raw[: _SENT_CHARS * 4].decode("utf-8", "backslashreplace")[:_SENT_CHARS])
 
 
 def outcome_of(operations: Sequence[OperationFacts]) -> tuple[str, str | None]:
@@ -117,14 +149,14 @@ def outcome_of(operations: Sequence[OperationFacts]) -> tuple[str, str | None]:
     return "ok", None
 
 
-def _body(err: LiandongError) -> bytes:
-    return orjson.dumps(
-        {"data": None, "errors": [{"message": err.message, "extensions": err.extensions}]}
-    )
+def _body(err: LiandongError, media: str = JSON) -> bytes:
+    return error_body(media, [{"message": err.message, "extensions": err.extensions}])
 
 
-def _json(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(body, status_code=status, media_type="application/json", headers=headers)
+def _json(
+    status: int, body: bytes, headers: Mapping[str, str] | None = None, media: str = JSON
+) -> Response:
+    return Response(body, status_code=status, media_type=content_type(media), headers=headers)
 
 
 @dataclass(slots=True)
@@ -135,6 +167,8 @@ class _Exchange:
     arrived: datetime
     started: float
     client: str
+    client_request_id: str | None = None
+    media: str = JSON  # of the response, by the request's Accept (gateway/media_types.py)
     principal: Principal | None = None
     refusal: str | None = None  # a code, when the pipeline itself answered
     detail: dict[str, Any] = field(default_factory=dict)
@@ -158,6 +192,8 @@ class AuditPipeline:
             arrived=datetime.now(UTC),
             started=time.perf_counter(),
             client=str(client[0]) if client else "",
+            client_request_id=client_request_id_of(request.headers),
+            media=negotiate(request.headers.get("accept")),
         )
         state = scope.setdefault("state", {})
         state[REQUEST_ID_KEY] = ex.request_id
@@ -176,7 +212,7 @@ class AuditPipeline:
     ) -> Response:
         ex.refusal = err.code
         ex.detail.update({k: v for k, v in err.extensions.items() if k != "code"})
-        return _json(status, _body(err), headers)
+        return _json(status, _body(err, ex.media), headers, ex.media)
 
     async def _respond(self, request: Request, ex: _Exchange, state: dict[str, Any]) -> Response:
         services = self.services
@@ -204,28 +240,29 @@ class AuditPipeline:
             response = await self.run(request)
         except LimitExceeded as err:  # the body, declared or as it arrived (limited_receive)
             return self._refuse(ex, err, 413)
+        except (BadRequest, InvalidInput) as err:  # gateway/request_input.py: nothing acted
+            ex.detail["sent"] = await sent_text(request)
+            return self._refuse(ex, err, 400)
         except HTTPException as exc:
             ex.refusal = "NOT_FOUND" if exc.status_code == 404 else "BAD_REQUEST"
-            body = {
-                "data": None,
-                "errors": [{"message": exc.reason, "extensions": {"code": ex.refusal}}],
-            }
-            return _json(exc.status_code, orjson.dumps(body))
+            ex.detail["sent"] = await sent_text(request)
+            errors = [{"message": exc.reason, "extensions": {"code": ex.refusal}}]
+            return _json(exc.status_code, error_body(ex.media, errors), media=ex.media)
         except Exception:
             logger.exception("request %s failed outside GraphQL execution", ex.request_id)
             ex.refusal = "INTERNAL"
-            body = {
-                "data": None,
-                "errors": [{"message": "Internal error.", "extensions": {"code": ex.refusal}}],
-            }
-            return _json(500, orjson.dumps(body))
+            errors = [{"message": "Internal error.", "extensions": {"code": ex.refusal}}]
+            return _json(500, error_body(ex.media, errors), media=ex.media)
         finally:
             ex.context = state.get(CONTEXT_KEY)
         if isinstance(response, StreamingResponse):
             # A stream (a subscription over HTTP) is recorded as it starts, before its
             # first part is sent; what it later streams is not on this record.
             ex.detail["stream"] = True
-        return response
+            return response
+        ops = ex.context.operations if ex.context is not None else []
+        failed = len(ops) == 1 and is_request_error(ops[0].has_data, ops[0].errors)
+        return to_media(response, ex.media, failed)
 
     async def _limit(self, ex: _Exchange, key: str) -> Response | None:
         wait = await self.services.ratelimiter.acquire(key)
@@ -236,14 +273,14 @@ class AuditPipeline:
         return self._refuse(ex, limited, 429, {"Retry-After": retry})
 
     async def _record(self, ex: _Exchange, response: Response) -> Response:
-        entry = build_entry(ex, response.status_code)
         try:
-            await self.services.audit.append(entry)
+            await self.services.audit.append(build_entry(ex, response.status_code))
         except AuditUnavailable as err:
-            return _json(503, _body(err))
+            return _json(503, _body(err, ex.media), media=ex.media)
         except Exception:
             logger.exception("audit append failed for request %s", ex.request_id)
-            return _json(503, _body(AuditUnavailable("the audit log cannot be written")))
+            down = AuditUnavailable("the audit log cannot be written")
+            return _json(503, _body(down, ex.media), media=ex.media)
         return response
 
 
@@ -271,11 +308,11 @@ def _agency_calls(
 @functools.lru_cache(maxsize=512)
 def _document_hash(query: str) -> str:
     # Clients send the same few documents over and over (about 1.5 KB for a full profile).
-    return hashlib.sha256(query.encode()).hexdigest()
+    return hashlib.sha256(escaped(query).encode()).hexdigest()
 
 
-def build_entry(ex: _Exchange, status: int) -> AuditEntry:
-    """The record of one exchange that ended with HTTP ``status``."""
+def build_entry(ex: _Exchange, status: int | None) -> AuditEntry:
+    """The record of one exchange that ended with HTTP ``status`` (None: a websocket)."""
     ctx = ex.context
     ops = ctx.operations if ctx is not None else []
     errors = [e for op in ops for e in op.errors]
@@ -320,4 +357,5 @@ def build_entry(ex: _Exchange, status: int) -> AuditEntry:
         http_status=status,
         duration_ms=(time.perf_counter() - ex.started) * 1000,
         references=tuple(ctx.entity_references) if ctx else (),
+        client_request_id=ex.client_request_id,
     )

@@ -33,6 +33,7 @@ class AuditFilter:
     until: datetime | None = None  # exclusive
     outcome: str | None = None
     request_id: str | None = None
+    client_request_id: str | None = None
 
 
 class AuditSearch:
@@ -61,6 +62,8 @@ class AuditSearch:
             stmt = stmt.where(r.outcome == where.outcome)
         if where.request_id is not None:
             stmt = stmt.where(r.request_id == where.request_id)
+        if where.client_request_id is not None:
+            stmt = stmt.where(r.client_request_id == where.client_request_id)
         return stmt
 
     @staticmethod

@@ -27,6 +27,7 @@ import orjson
 from gateway.audit import AuditEntry
 from gateway.audit_entities import entities_detail, normalised_debtor
 from gateway.masking import mask_id, mask_text, mask_value
+from gateway.request_input import escaped
 
 __all__ = ["MAX_JSON_BYTES", "debtor_key", "jsonable", "prepare"]
 
@@ -36,7 +37,9 @@ _INT64 = 2**63
 
 def _clip(value: str, limit: int) -> str:
     # Column widths are enforced by PostgreSQL: one oversized value must not fail a whole
-    # group commit (and with it every request waiting on it).
+    # group commit (and with it every request waiting on it). Nor may a NUL or a lone
+    # surrogate: kept as an escape, never dropped.
+    value = escaped(value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
@@ -57,14 +60,16 @@ def _keyed(key: bytes) -> hmac.HMAC:
 
 def jsonable(value: Any) -> Any:
     """``value`` as JSON that encodes, decodes and re-encodes to the same bytes."""
-    if value is None or isinstance(value, bool | str):
+    if isinstance(value, str):
+        return escaped(value)  # a lone surrogate would fail the encoding, and the append
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         return value if -_INT64 <= value < _INT64 else str(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {escaped(str(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         items = [jsonable(v) for v in value]
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
@@ -130,4 +135,7 @@ def prepare(entry: AuditEntry, key: bytes) -> dict[str, Any]:
         "http_status": entry.http_status,
         "duration_ms": None if entry.duration_ms is None else round(entry.duration_ms, 3),
         "detail": detail,
+        "client_request_id": None
+        if entry.client_request_id is None
+        else _clip(entry.client_request_id, 128),
     }

@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Connection, func, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -32,6 +32,7 @@ from gateway.audit_tables import audit_head, audit_metadata, audit_records
 from gateway.audit_writer import WRITER_OPTION, BatchWriter, listen_sqlite, writer_for
 from gateway.errors import AuditUnavailable
 from gateway.settings import Settings
+from gateway.store import SchemaBehind
 
 __all__ = [
     "DisabledAuditLog",
@@ -57,6 +58,18 @@ def open_audit_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def _check_columns(conn: Connection) -> None:
+    # create_all adds tables, never columns: a log made by an earlier version would fail
+    # every append (and so every request) at the first column it lacks. Refuse to open.
+    have = {c["name"] for c in inspect(conn).get_columns("audit_records")}
+    missing = [c.name for c in audit_records.columns if c.name not in have]
+    if missing:
+        raise SchemaBehind(
+            f"the audit log was made by an earlier version (no audit_records."
+            f"{', audit_records.'.join(missing)}): run `liandong db upgrade` first"
+        )
+
+
 async def _prepare_tables(engine: AsyncEngine) -> None:
     # Workers opening a new log together would race CREATE TABLE and the loser would stop
     # its gateway: take the database's write lock first (BEGIN IMMEDIATE on SQLite through
@@ -67,6 +80,7 @@ async def _prepare_tables(engine: AsyncEngine) -> None:
             if engine.dialect.name == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DDL_LOCK})
             await conn.run_sync(audit_metadata.create_all)
+            await conn.run_sync(_check_columns)
     async with engine.begin() as conn:
         head = (await conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1))).first()
         if head is not None:

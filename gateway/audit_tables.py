@@ -93,9 +93,12 @@ audit_records = Table(
     Column("detail", JsonText(), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # The client's X-Request-Id, beside the server's own (migration audit_0002).
+    Column("client_request_id", String(128), nullable=True),
     Index(None, "time"),
     Index(None, "principal"),
     Index(None, "request_id"),
+    Index(None, "client_request_id"),
 )
 
 audit_index = Table(

@@ -2,6 +2,7 @@
 
     LiandongError                    (code)
     ├── InvalidInput                 INVALID_INPUT       bad argument, names the field
+    ├── BadRequest                   BAD_REQUEST         not a GraphQL request (body, types)
     ├── Unauthenticated              UNAUTHENTICATED     no, bad or expired token
     ├── Forbidden                    FORBIDDEN           authenticated, but not allowed
     ├── NotFound                     NOT_FOUND
@@ -33,6 +34,7 @@ __all__ = [
     "AgencyTimeout",
     "AgencyUnavailable",
     "AuditUnavailable",
+    "BadRequest",
     "CircuitOpen",
     "Conflict",
     "Forbidden",
@@ -69,6 +71,12 @@ class InvalidInput(LiandongError):
     def __init__(self, field: str, message: str, **extra: Any) -> None:
         super().__init__(f"{field}: {message}", field=field, **extra)
         self.field = field
+
+
+class BadRequest(LiandongError):
+    """The request is not a well-formed GraphQL request: undecodable, too deep, wrong types."""
+
+    code = "BAD_REQUEST"
 
 
 class Unauthenticated(LiandongError):

@@ -29,6 +29,7 @@ The endpoint is unauthenticated, like ``/healthz``: it carries no personal data 
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,6 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from connectors.breaker import CircuitState
 from connectors.service_stats import AgencyHealth
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from connectors.http import AgencyHttp
     from gateway.services import Services
 
-__all__ = ["GatewayCollector", "metrics_route"]
+__all__ = ["GatewayCollector", "MetricsEndpoint"]
 
 ServicesGetter = Callable[[], "Services | None"]
 
@@ -174,12 +174,26 @@ def _bound(upper: float) -> str:
     return "+Inf" if upper == float("inf") else repr(upper)
 
 
-def metrics_route(services: ServicesGetter) -> Route:
-    """The ``/metrics`` route over a registry of this app's own."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(GatewayCollector(services))
+class MetricsEndpoint:
+    """``/metrics`` over a registry of this app's own, behind ``token`` when one is set."""
 
-    async def metrics(_request: Request) -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    def __init__(self, services: ServicesGetter, token: str | None = None) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(GatewayCollector(services))
+        self.token = token
 
-    return Route("/metrics", metrics, methods=["GET"])
+    def render(self, authorization: str | None) -> tuple[int, bytes, dict[str, str]]:
+        """Status, body and headers of the answer to a request with this Authorization."""
+        if self.token is not None:
+            scheme, _, given = (authorization or "").partition(" ")
+            ok = scheme.lower() == "bearer" and hmac.compare_digest(
+                given.strip().encode(), self.token.encode()
+            )
+            if not ok:
+                return 401, b"a bearer token is required\n", {"WWW-Authenticate": "Bearer"}
+        return 200, generate_latest(self.registry), {"Content-Type": CONTENT_TYPE_LATEST}
+
+    async def handle(self, request: Request) -> Response:
+        """The starlette endpoint."""
+        status, body, headers = self.render(request.headers.get("authorization"))
+        return Response(body, status_code=status, headers=headers)

@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from connectors.http import HttpSettings
+from gateway.metrics_settings import MetricsSettings
 
 __all__ = [
     "AGENCY_NAMES",
@@ -289,6 +290,7 @@ class Settings(BaseSettings):
     assistance: AssistanceSettings = Field(default_factory=AssistanceSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     agencies: dict[str, AgencySettings] = Field(default_factory=_default_agencies)
 
     @model_validator(mode="before")

@@ -70,6 +70,8 @@ class SchemaOptions:
     max_tokens: int = 3000
     introspection: bool = True
     mask_errors: bool = False
+    # No "Did you mean …?" in errors (production: they leak names with introspection off).
+    hide_suggestions: bool = False
     # Also a Federation v2 subgraph (``_service``, ``_entities``); see schema/federation.py.
     federation: bool = False
     # The execution shortcuts (executor.py, lean_resolvers.py, extension_runner.py,
@@ -91,7 +93,7 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
         )
     # Last in the list, first to run once the operation is over: ErrorCodes codes every
     # error, then OperationRecorder notes them for the audit record, then masking runs.
-    extensions += [OperationRecorder, ErrorCodes]
+    extensions += [OperationRecorder, lambda: ErrorCodes(opts.hide_suggestions)]
     schema_class = SubgraphSchema if opts.federation else LoggedSchema
     schema = plain_schema(
         lambda: schema_class(
@@ -123,7 +125,7 @@ def _limits(opts: SchemaOptions) -> list[_Extension]:
     max_tokens = opts.max_tokens
     return [
         lambda: ParsedInPath(maxsize=512),
-        ValidatedByText,
+        lambda: ValidatedByText(opts.hide_suggestions),
         lambda: OperationRules(max_tokens, rules),
     ]
 
@@ -137,4 +139,7 @@ def _plain_limits(opts: SchemaOptions) -> list[_Extension]:
     ]
     if not opts.introspection:
         extensions.append(DisableIntrospection)
+    # Not a shortcut: what the API promises about validation (no suggestions in
+    # production, "{}" refused), here without the cache.
+    extensions.append(lambda: ValidatedByText(opts.hide_suggestions, cache=False))
     return extensions

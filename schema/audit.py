@@ -54,7 +54,10 @@ class AuditAgencyCall:
 class AuditRecord:
     seq: strawberry.ID = strawberry.field(description="Position in the chain (1, 2, ...).")
     time: datetime
-    request_id: str
+    request_id: str = strawberry.field(description="The gateway's own id of the request.")
+    client_request_id: str | None = strawberry.field(
+        default=None, description="The X-Request-Id the client sent, if any."
+    )
     officer: str = strawberry.field(description="The principal's subject.")
     court: str
     roles: list[str]
@@ -79,6 +82,7 @@ class AuditRecord:
             seq=strawberry.ID(str(r.seq)),
             time=r.time,
             request_id=r.request_id,
+            client_request_id=r.client_request_id,
             officer=r.principal,
             court=r.court,
             roles=list(r.roles),
@@ -120,6 +124,7 @@ class AuditRecordFilter:
     until: datetime | None = strawberry.field(default=None, description="Exclusive.")
     outcome: AuditOutcome | None = None
     request_id: str | None = None
+    client_request_id: str | None = None
 
 
 def _cursor(seq: int) -> str:
@@ -152,6 +157,7 @@ def _filter(given: AuditRecordFilter | None) -> AuditFilter:
         "until": _utc(given.until),
         "outcome": None if given.outcome is None else given.outcome.value,
         "request_id": given.request_id,
+        "client_request_id": given.client_request_id,
     }
     if given.case_number is not None:
         values["case_number"] = validation.case_number(given.case_number, "filter.caseNumber")

@@ -25,16 +25,32 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 
 from gateway.errors import LiandongError
 
-__all__ = ["ErrorCodes", "LeanMaskInternal", "MaskInternal", "with_code"]
+__all__ = ["ErrorCodes", "LeanMaskInternal", "MaskInternal", "variable_error", "with_code"]
 
 _TOKENS = re.compile(r"Syntax Error: Document contains more than (\d+) tokens")
 _DEPTH = re.compile(r"'.*' exceeds maximum operation depth of (\d+)$", re.DOTALL)
 _ALIASES = re.compile(r"(\d+) aliases found\. Allowed: (\d+)$")
 _INTROSPECTION = "GraphQL introspection has been disabled"
 _VARIABLE = re.compile(r"Variable '\$(\w+)'")
+# graphql-core's hint at names ("Did you mean the enum value 'X'?") in a coercion error.
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+
+
+def variable_error(error: GraphQLError) -> str | None:
+    """The variable's name if ``error`` is a variable that did not coerce, else None.
+
+    Such an error is the client's (an ``Int`` given ``"abc"``, a missing ``Int!``), even
+    though graphql-core keeps the scalar's own exception as its ``original_error``.
+    """
+    if error.path is not None:
+        return None
+    match = _VARIABLE.match(error.message)
+    return match.group(1) if match else None
 
 
 def _extensions(error: GraphQLError) -> dict[str, Any]:
+    if (name := variable_error(error)) is not None:
+        return {"code": "INVALID_INPUT", "field": name}
     original = error.original_error
     if original is not None and not isinstance(original, LiandongError):
         return {"code": "INTERNAL"}
@@ -54,30 +70,44 @@ def _extensions(error: GraphQLError) -> dict[str, Any]:
     return {"code": "GRAPHQL_VALIDATION_FAILED"}
 
 
-def with_code(error: GraphQLError) -> GraphQLError:
+def with_code(error: GraphQLError, *, hide_suggestions: bool = False) -> GraphQLError:
     """``error`` with an ``extensions.code``; errors that have one are returned as they are."""
     if error.extensions and "code" in error.extensions:
         return error
+    client_side = variable_error(error) is not None
+    message = error.message
+    if client_side and hide_suggestions:
+        message = _SUGGESTION.sub("", message)
     return GraphQLError(
-        error.message,
+        message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
-        original_error=error.original_error,
+        # Without its scalar's exception a coercion error is no longer "unexpected": it is
+        # neither masked in production nor logged with a traceback.
+        original_error=None if client_side else error.original_error,
         extensions={**(error.extensions or {}), **_extensions(error)},
     )
 
 
 class ErrorCodes(SchemaExtension):
-    """Gives every error of the operation's result a code (operation level, never per field)."""
+    """Gives every error of the operation's result a code (operation level, never per field).
+
+    With ``hide_suggestions`` (production) a coercion error does not hint at names either;
+    validation errors are made without hints in the first place (``ValidatedByText``).
+    """
+
+    def __init__(self, hide_suggestions: bool = False) -> None:
+        self.hide_suggestions = hide_suggestions
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if result is not None and errors:
-            result.errors = [with_code(e) for e in errors]
+            hide = self.hide_suggestions
+            result.errors = [with_code(e, hide_suggestions=hide) for e in errors]
 
 
 class MaskInternal(MaskErrors):

@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 
 from gateway.errors import LiandongError
 from gateway.masking import mask_text
+from schema.error_codes import variable_error
 from schema.extension_runner import LeanRunnerSchema
 
 __all__ = ["LoggedFederationSchema", "LoggedSchema", "log_errors"]
@@ -33,7 +34,7 @@ def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext |
         path = ".".join(str(p) for p in error.path or ())
         message = mask_text(error.message)
         original = error.original_error
-        if original is None or isinstance(original, LiandongError):
+        if original is None or isinstance(original, LiandongError) or variable_error(error):
             code = (error.extensions or {}).get("code", "-")
             logger.info("request %s: %s at %s: %s", request_id, code, path or "-", message)
         else:

@@ -8,6 +8,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import LiandongError
+from schema.error_codes import variable_error
 
 __all__ = ["PartialErrors", "is_unexpected"]
 
@@ -28,4 +29,6 @@ class PartialErrors(SchemaExtension):
 def is_unexpected(error: GraphQLError) -> bool:
     """True for errors that are not ours on purpose: they are masked in responses."""
     original = error.original_error
-    return original is not None and not isinstance(original, LiandongError)
+    if original is None or isinstance(original, LiandongError):
+        return False
+    return variable_error(error) is None  # a variable that did not coerce: the client's

@@ -10,9 +10,22 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
-from graphql import ASTValidationRule, GraphQLError
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    validate,
+    visit,
+)
+from graphql.language import Visitor
 from strawberry.extensions import ParserCache, SchemaExtension
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+# What strawberry's ``validate_document`` adds to the rules it is given.
+_STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 
 __all__ = ["OperationRules", "ParsedInPath", "ValidatedByText"]
 
@@ -48,21 +61,43 @@ class ValidatedByText(SchemaExtension):
     maxsize: ClassVar[int] = 512
     _results: ClassVar[OrderedDict[tuple[Any, ...], list[GraphQLError]]] = OrderedDict()
 
+    def __init__(self, hide_suggestions: bool = False, *, cache: bool = True) -> None:
+        # In production a misspelt field must not be answered with the names it is near:
+        # with introspection off, that would hand the schema out one guess at a time.
+        self.hide_suggestions = hide_suggestions
+        self.cache = cache
+
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
         if ec.graphql_document is not None and ec.query is not None and ec.validation_rules:
             schema = ec.schema._schema
-            key = (schema, ec.query, tuple(ec.validation_rules))
-            found = self._results.get(key)
+            key = (schema, ec.query, tuple(ec.validation_rules), self.hide_suggestions)
+            found = self._results.get(key) if self.cache else None
             if found is None:
-                found = validate_document(schema, ec.graphql_document, ec.validation_rules)
-                self._results[key] = found
-                if len(self._results) > self.maxsize:
-                    self._results.popitem(last=False)
+                found = self._validate(schema, ec.graphql_document, ec.validation_rules)
+                if self.cache:
+                    self._results[key] = found
+                    if len(self._results) > self.maxsize:
+                        self._results.popitem(last=False)
             else:
                 self._results.move_to_end(key)
             ec.pre_execution_errors = list(found)
         yield
+
+    def _validate(
+        self, schema: Any, document: DocumentNode, rules: Sequence[type[ASTValidationRule]]
+    ) -> list[GraphQLError]:
+        if (empty := _empty_selection(document)) is not None:
+            # graphql-core 3.3 parses "{}", which the specification's grammar does not allow
+            # (and strawberry's depth limiter fails on): refused as a syntax error.
+            message = "Syntax Error: a selection set must select at least one field."
+            return [GraphQLError(message, nodes=[empty])]
+        return validate(
+            schema,
+            document,
+            (*rules, *_STRAWBERRY_RULES),
+            hide_suggestions=self.hide_suggestions,
+        )
 
 
 class OperationRules(SchemaExtension):
@@ -79,3 +114,34 @@ class OperationRules(SchemaExtension):
         ec.parse_options["max_tokens"] = self.max_tokens
         ec.validation_rules = (*ec.validation_rules, *self.rules)
         yield
+
+    def on_validate(self) -> Iterator[None]:
+        # strawberry runs the first operation of a document when no operationName picks
+        # one; the GraphQL specification (and graphql-core's own execute) refuses instead.
+        ec = self.execution_context
+        document = ec.graphql_document
+        if document is not None and ec._provided_operation_name is None:
+            count = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+            if count > 1:
+                ec.pre_execution_errors = [*(ec.pre_execution_errors or []), _no_operation_name()]
+        yield
+
+
+class _EmptySelection(Visitor):
+    found: SelectionSetNode | None = None
+
+    def enter_selection_set(self, node: SelectionSetNode, *_args: Any) -> Any:
+        if not node.selections:
+            self.found = node
+            return self.BREAK
+        return None
+
+
+def _empty_selection(document: DocumentNode) -> SelectionSetNode | None:
+    visitor = _EmptySelection()
+    visit(document, visitor)
+    return visitor.found
+
+
+def _no_operation_name() -> GraphQLError:
+    return GraphQLError("Must provide operation name if query contains multiple operations.")

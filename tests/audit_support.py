@@ -68,8 +68,10 @@ async def audit_records(settings: Settings, **where: Any) -> list[StoredRecord]:
 
 
 async def one_record(settings: Settings, request_id: str) -> StoredRecord:
-    """The single record of ``request_id``."""
+    """The single record of ``request_id``: the gateway's id, or else the client's."""
     found = await audit_records(settings, request_id=request_id)
+    if not found:
+        found = await audit_records(settings, client_request_id=request_id)
     assert len(found) == 1, f"{len(found)} records for request {request_id}"
     return found[0]
 

@@ -18,7 +18,7 @@ DEBTOR = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { ident
 RECORDS = """
 query($filter: AuditFilter, $first: Int, $after: String) {
   auditRecords(filter: $filter, first: $first, after: $after) {
-    edges { cursor node { seq requestId officer caseNumber debtors outcome code
+    edges { cursor node { seq requestId clientRequestId officer caseNumber debtors outcome code
                           variables agencies { agency status } hash prevHash } }
     pageInfo { hasNextPage endCursor }
   }
@@ -55,7 +55,8 @@ async def audit(gw: Gateway, **variables: Any) -> dict[str, Any]:
 
 
 def ids(page: dict[str, Any]) -> list[str]:
-    return [e["node"]["requestId"] for e in page["edges"]]
+    """The ids the look-ups were sent with (the client's), else the gateway's own."""
+    return [e["node"]["clientRequestId"] or e["node"]["requestId"] for e in page["edges"]]
 
 
 async def test_filters_by_case_debtor_officer_outcome(gw: Gateway, cases: list[CaseRecord]) -> None:

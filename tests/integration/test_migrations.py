@@ -12,14 +12,29 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, inspect
+from sqlalchemy import MetaData, insert, inspect, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from gateway.audit_chain import GENESIS, StoredRecord, seal
+from gateway.audit_record import prepare
+from gateway.audit_store import SqlAuditLog
+from gateway.audit_tables import (
+    audit_head,
+    audit_index,
+    audit_records,
+    index_rows,
+    record_from_row,
+    record_to_row,
+)
+from gateway.audit_verify import verify_log
 from gateway.cli import main
 from gateway.migrate import target, upgrade
 from gateway.store import SchemaBehind, Store
+from tests.audit_support import make_entry
 from tests.servers.fixtures import DbBackend
+
+KEY = b"k" * 32
 
 
 def _diff(conn: Connection, metadata: MetaData, version_table: str) -> list[Any]:
@@ -88,3 +103,46 @@ async def test_a_store_behind_its_migrations_refuses_to_open(tmp_path: Path) -> 
     await upgrade(url, "store")
     store = await Store.open(url)
     await store.close()
+
+
+async def test_a_log_from_before_the_client_request_id_upgrades_and_verifies(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+    await upgrade(url, "audit", "audit_0001")
+    old = seal(
+        {k: v for k, v in prepare(make_entry(1), KEY).items() if k != "client_request_id"},
+        1,
+        GENESIS,
+    )
+    row = {k: v for k, v in record_to_row(old).items() if k != "client_request_id"}
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            columns = audit_records.c
+            await conn.execute(
+                insert(audit_records).values({columns[k]: v for k, v in row.items()})
+            )
+            await conn.execute(insert(audit_index), list(index_rows(old)))
+            await conn.execute(insert(audit_head), {"id": 1, "seq": 1, "hash": old.hash})
+        with pytest.raises(SchemaBehind, match="client_request_id"):
+            await SqlAuditLog.open(url, KEY)
+        await upgrade(url, "audit")
+        log = await SqlAuditLog.open(url, KEY)
+        try:
+            await log.append(make_entry(2, client_request_id="client-2"))
+        finally:
+            await log.aclose()
+        report = await verify_log(engine)
+        assert report.broken is None, str(report.broken)
+        assert report.checked == 2
+        records = await audit_records_of(engine)
+        assert [r.client_request_id for r in records] == [None, "client-2"]
+    finally:
+        await engine.dispose()
+
+
+async def audit_records_of(engine: AsyncEngine) -> list[StoredRecord]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(audit_records).order_by(audit_records.c.seq))).all()
+    return [record_from_row(r._mapping) for r in rows]

@@ -160,7 +160,7 @@ async def test_every_answered_request_survives_a_sigkill(
         await proc.wait()
 
     records = await audit_records(settings)
-    recorded = {r.request_id for r in records}
+    recorded = {r.client_request_id for r in records}  # the ids the clients sent
     missing = [rid for rid in load.answered + after.answered if rid not in recorded]
     assert not missing, f"{len(missing)} answered requests have no record: {missing[:5]}"
     assert len(records) >= len(load.answered) + len(after.answered)

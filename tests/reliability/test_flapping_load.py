@@ -212,7 +212,7 @@ async def flapping_run(
         settings = gw.settings
 
     # After a clean stop everything queued is committed: each answered request is on record.
-    recorded = {r.request_id for r in await audit_records(settings)}
+    recorded = {r.client_request_id for r in await audit_records(settings)}
     missing = [rid for rid in run.answered if rid not in recorded]
     assert not missing, f"{len(missing)} answered requests have no audit record: {missing[:5]}"
 

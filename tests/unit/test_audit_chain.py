@@ -110,13 +110,21 @@ async def test_memory_log_chains_like_the_sql_one() -> None:
     variables=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
     detail=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
     operation=st.text(max_size=30),
+    client=st.none() | st.text(max_size=20),
     seq=st.integers(min_value=1, max_value=2**62),
     prev=st.binary(min_size=32, max_size=32),
 )
 def test_sealing_from_the_split_encoding_matches_the_full_one(
-    variables: dict[str, Any], detail: dict[str, Any], operation: str, seq: int, prev: bytes
+    variables: dict[str, Any],
+    detail: dict[str, Any],
+    operation: str,
+    client: str | None,
+    seq: int,
+    prev: bytes,
 ) -> None:
-    entry = make_entry(1, variables=variables, detail=detail, operation=operation)
+    entry = make_entry(
+        1, variables=variables, detail=detail, operation=operation, client_request_id=client
+    )
     fields = prepare(entry, KEY)
     unsealed = Unsealed.of(fields)
     reference = StoredRecord(seq=seq, prev_hash=prev.hex(), hash="", **fields)
@@ -139,3 +147,23 @@ def test_encoding_refuses_what_the_stored_record_would() -> None:
         Unsealed.of({**fields, "time": datetime(2024, 5, 1, 8, 0)})
     with pytest.raises(TypeError):
         Unsealed.of({**fields, "detail": {"not json": object()}})
+
+
+# The hashed fields of every record written before the client's request id had a column.
+FIRST_FIELDS = {
+    "agencies", "case_number", "cases", "code", "court", "debtor_keys", "debtors", "detail",
+    "document_hash", "duration_ms", "http_status", "operation", "outcome", "principal",
+    "request_id", "roles", "seq", "time", "variables",
+}  # fmt: skip
+
+
+def test_records_without_a_client_id_hash_as_they_always_did() -> None:
+    plain = seal(prepare(make_entry(1), KEY), 1, GENESIS)
+    assert plain.client_request_id is None
+    assert set(plain.body()) == FIRST_FIELDS  # so older records keep verifying
+    given = seal(prepare(make_entry(1, client_request_id="abc-1"), KEY), 1, GENESIS)
+    assert set(given.body()) == {*FIRST_FIELDS, "client_request_id"}
+    assert given.hash != plain.hash
+    assert ChainWalker().check(given) is None
+    forged = dataclasses.replace(given, client_request_id="abc-2")
+    assert ChainWalker().check(forged) is not None

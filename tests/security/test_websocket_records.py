@@ -1,0 +1,130 @@
+"""graphql-transport-ws on the record: each refused connection and each operation is one
+audit record, written before anything about it is sent, and none reaches an agency."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from mocks.records import CaseRecord
+from mocks.runner import RunningMocks
+from tests.audit_support import audit_records, running_gateway
+from tests.harness import OUTSIDER, Gateway
+
+SUBSCRIBE = """subscription($c: String!) { assistanceRequestUpdated(caseNumber: $c) {
+  event { requestId seq kind status } request { id status } } }"""
+
+
+@pytest.fixture
+async def gw(
+    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
+) -> AsyncIterator[Gateway]:
+    async with running_gateway(tmp_path, mocks, cases) as gateway:
+        yield gateway
+
+
+async def connect(gw: Gateway, init: dict[str, Any] | None) -> aiohttp.ClientWebSocketResponse:
+    ws = await gw.session.ws_connect(
+        gw.url.replace("http://", "ws://"), protocols=["graphql-transport-ws"]
+    )
+    message: dict[str, Any] = {"type": "connection_init"}
+    if init is not None:
+        message["payload"] = init
+    await ws.send_json(message)
+    return ws
+
+
+async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+    message = await asyncio.wait_for(ws.receive(), 30)
+    if message.type != aiohttp.WSMsgType.TEXT:
+        return {"type": "closed", "code": ws.close_code}
+    data: dict[str, Any] = message.json()
+    return data
+
+
+@pytest.mark.parametrize(
+    ("init", "reason"),
+    [
+        ({}, "missing_token"),
+        ({"Authorization": "Bearer not-a-jwt"}, "malformed"),
+        (None, "missing_token"),  # connection_init without a payload
+    ],
+    ids=["no-token", "bad-token", "no-payload"],
+)
+async def test_a_refused_websocket_is_one_record(
+    gw: Gateway, init: dict[str, Any] | None, reason: str
+) -> None:
+    ws = await connect(gw, init)
+    try:
+        assert (await receive(ws)) == {"type": "closed", "code": 4403}
+    finally:
+        await ws.close()
+    records = await audit_records(gw.settings)
+    assert len(records) == 1
+    record = records[0]
+    assert (record.outcome, record.code, record.http_status) == ("refused", "UNAUTHENTICATED", None)
+    assert record.detail["transport"] == "graphql-transport-ws"
+    assert (record.detail["close"], record.detail["reason"]) == (4403, reason)
+    assert await gw.total_requests() == 0
+
+
+async def test_a_forbidden_subscription_is_one_record(gw: Gateway, cases: list[CaseRecord]) -> None:
+    ws = await connect(gw, {"Authorization": f"Bearer {gw.token(officer=OUTSIDER)}"})
+    try:
+        assert (await receive(ws))["type"] == "connection_ack"
+        subscribe = {"query": SUBSCRIBE, "variables": {"c": cases[0].number}}
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": subscribe})
+        message = await receive(ws)
+        assert message["type"] in {"next", "error"}, message
+        errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+        assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+        # Its record was durable before that message left.
+        records = await audit_records(gw.settings)
+        assert len(records) == 1
+        record = records[0]
+        assert (record.outcome, record.code) == ("refused", "FORBIDDEN")
+        assert record.principal == OUTSIDER and record.detail["operation_id"] == "1"
+        assert record.variables == {"c": cases[0].number}
+        await ws.send_json({"type": "ping"})
+        while (message := await receive(ws))["type"] != "pong":
+            assert message == {"id": "1", "type": "complete"}
+        assert len(await audit_records(gw.settings)) == 1
+    finally:
+        await ws.close()
+    assert await gw.total_requests() == 0
+
+
+async def test_each_operation_on_one_connection_is_its_own_record(
+    gw: Gateway, cases: list[CaseRecord]
+) -> None:
+    ws = await connect(gw, {"Authorization": f"Bearer {gw.token()}"})
+    try:
+        assert (await receive(ws))["type"] == "connection_ack"
+        subscribe = {"query": SUBSCRIBE, "variables": {"c": cases[0].number}}
+        await ws.send_json({"id": "a", "type": "subscribe", "payload": subscribe})
+        await ws.send_json({"id": "b", "type": "subscribe", "payload": {"query": "{ nope }"}})
+        message = await receive(ws)
+        assert (message["id"], message["type"]) == ("b", "error")
+        await ws.send_json({"id": "a", "type": "complete"})  # stopped before any event
+        # Messages are handled in order: once the pong is back, the stop was handled.
+        await ws.send_json({"type": "ping"})
+        assert (await receive(ws))["type"] == "pong"
+        found = await audit_records(gw.settings)
+    finally:
+        await ws.close()
+    # The subscription that was let through also noted its start itself, as it does over
+    # HTTP (operation "assistance.subscribe", a record of the step, not of the request).
+    assert sorted(r.operation for r in found if "transport" not in r.detail) == [
+        "assistance.subscribe"
+    ]
+    records = {r.detail["operation_id"]: r for r in found if "transport" in r.detail}
+    assert len(records) == 2
+    assert set(records) == {"a", "b"}
+    assert records["a"].request_id != records["b"].request_id
+    assert (records["a"].outcome, records["a"].detail["ended"]) == ("ok", "client")
+    assert (records["b"].outcome, records["b"].code) == ("refused", "GRAPHQL_VALIDATION_FAILED")
