@@ -110,6 +110,13 @@ async def test_each_operation_on_one_connection_is_its_own_record(
         await ws.send_json({"id": "b", "type": "subscribe", "payload": {"query": "{ nope }"}})
         message = await receive(ws)
         assert (message["id"], message["type"]) == ("b", "error")
+        # The subscription notes its own start once its resolver runs; wait for that (by
+        # polls, not time) so that the stop below always finds it started.
+        for _ in range(600):
+            started = await audit_records(gw.settings)
+            if any(r.operation == "assistance.subscribe" for r in started):
+                break
+            await asyncio.sleep(0.05)
         await ws.send_json({"id": "a", "type": "complete"})  # stopped before any event
         # Messages are handled in order: once the pong is back, the stop was handled.
         await ws.send_json({"type": "ping"})

@@ -2,7 +2,7 @@
 
 Pinned in ``tests/graphql_http/package.json`` and installed with the machine's npm into
 ``tests/graphql_http/node_modules`` (git-ignored) the first time a test needs them, under
-the same lock as the apt installs.
+a machine-wide lock; Node.js itself comes from `make servers`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.servers.install import InstallError, ensure_installed, install_lock
+from tests.servers.install import InstallError, install_lock, require
 
 __all__ = ["AUDIT_DIR", "run_audits"]
 
@@ -29,8 +29,8 @@ def _which(name: str) -> Path | None:
 
 
 def _ensure_audits() -> Path:
-    node = ensure_installed("Node.js (node)", lambda: _which("node"), ["nodejs"])
-    npm = ensure_installed("npm", lambda: _which("npm"), ["npm"])
+    node = require("Node.js (node)", lambda: _which("node"), ["nodejs"])
+    npm = require("npm", lambda: _which("npm"), ["npm"])
     if _PACKAGE.exists():
         return node
     with install_lock():

@@ -46,7 +46,16 @@ def test_the_setting_decides_every_shortcut(shortcuts: bool, federation: bool) -
     assert isinstance(runner, SchemaExtensionsRunner)
     assert isinstance(runner, LeanExtensionsRunner) is shortcuts
     used = _extension_types(schema) & set(_SHORTCUT_EXTENSIONS)
-    assert used == (set(_SHORTCUT_EXTENSIONS) if shortcuts else set())
+    # Off, validation still runs through ValidatedByText (no suggestions in production,
+    # "{}" refused), but with its cache off: the promise stays, the shortcut goes.
+    expected = set(_SHORTCUT_EXTENSIONS) if shortcuts else {ValidatedByText}
+    assert used == expected
+    validators = [
+        made
+        for made in (e() if not isinstance(e, type) else None for e in schema.extensions)
+        if isinstance(made, ValidatedByText)
+    ]
+    assert [v.cache for v in validators] == [shortcuts]
 
 
 def test_the_shortcuts_are_on_unless_the_settings_say_off(
