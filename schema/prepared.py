@@ -82,6 +82,14 @@ class ValidatedByText(SchemaExtension):
             else:
                 self._results.move_to_end(key)
             ec.pre_execution_errors = list(found)
+        # strawberry runs the first operation of a document when no operationName picks
+        # one; the GraphQL specification (and graphql-core's own execute) refuses instead.
+        # Here, not in OperationRules, so that it holds with the shortcuts off too.
+        document = ec.graphql_document
+        if document is not None and ec._provided_operation_name is None:
+            count = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+            if count > 1:
+                ec.pre_execution_errors = [*(ec.pre_execution_errors or []), _no_operation_name()]
         yield
 
     def _validate(
@@ -115,16 +123,6 @@ class OperationRules(SchemaExtension):
         ec.validation_rules = (*ec.validation_rules, *self.rules)
         yield
 
-    def on_validate(self) -> Iterator[None]:
-        # strawberry runs the first operation of a document when no operationName picks
-        # one; the GraphQL specification (and graphql-core's own execute) refuses instead.
-        ec = self.execution_context
-        document = ec.graphql_document
-        if document is not None and ec._provided_operation_name is None:
-            count = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
-            if count > 1:
-                ec.pre_execution_errors = [*(ec.pre_execution_errors or []), _no_operation_name()]
-        yield
 
 
 class _EmptySelection(Visitor):
