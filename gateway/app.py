@@ -289,7 +289,8 @@ def create_app(
     graphql = _Deferred(holder)
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the audit pipeline: a PUT is refused (405) on the record too.
+            Route("/graphql", graphql, methods=None),
             WebSocketRoute("/graphql", graphql),
             *health_routes(lambda: holder.get("services")),
             # With an address of its own, /metrics is not served on the gateway's port.

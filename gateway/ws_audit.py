@@ -8,8 +8,9 @@ a message (the client stopped it, or went away) is recorded as it ends. While th
 is known to be broken no operation starts; if its record then cannot be written, the
 connection is closed (1011) and nothing about the operation is sent.
 
-Refusals are records too: a ``connection_init`` without a valid token (closed 4403) and a
-``subscribe`` before the connection was acknowledged (closed 4401).
+Refusals are records too: a ``connection_init`` without a valid token (closed 4403) or not
+in time (4408), a ``subscribe`` before the connection was acknowledged (4401) or under an id
+in use (4409), and a message that is not one of the protocol's (4400).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from gateway.audit_pipeline import _Exchange, build_entry, request_id_of
-from gateway.errors import AuditUnavailable, LiandongError, Unauthenticated
+from gateway.errors import AuditUnavailable, BadRequest, LiandongError, Unauthenticated
 from gateway.services import Services
 from resolvers.context import OperationFacts, RequestContext
 from schema.error_codes import with_code
@@ -88,6 +89,7 @@ async def record_refusal(
         arrived=datetime.now(UTC),
         started=time.perf_counter(),
         client=str(context.extra.get("client", "")),
+        principal=context.principal,  # known once the connection was acknowledged
         refusal=err.code,
     )
     ex.detail.update({k: v for k, v in err.extensions.items() if k != "code"})
@@ -119,12 +121,26 @@ class AuditedTransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
     def _enabled(self) -> bool:
         return self.services.settings.audit.enabled
 
+    async def handle_connection_init_timeout(self) -> None:
+        await super().handle_connection_init_timeout()
+        if self.connection_timed_out:
+            late = BadRequest("no connection_init in time", reason="init_timeout")
+            await record_refusal(self.services, self.context, late, 4408)
+
+    async def handle_invalid_message(self, error_message: str) -> None:
+        bad = BadRequest(error_message, reason="invalid_message")
+        await record_refusal(self.services, self.context, bad, 4400)
+        await super().handle_invalid_message(error_message)
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         op_id = message["id"]
         if not self.connection_acknowledged:
             refused = Unauthenticated("subscribe before connection_ack", reason="not_initialised")
             await record_refusal(self.services, self.context, refused, 4401)
-        elif self._enabled and op_id not in self.operations:
+        elif op_id in self.operations:
+            taken = BadRequest(f"operation id {op_id!r} is in use", reason="duplicate_id")
+            await record_refusal(self.services, self.context, taken, 4409)
+        elif self._enabled:
             payload = message.get("payload") or {}
             variables = payload.get("variables")
             self._pending[op_id] = _Pending(

@@ -107,6 +107,7 @@ def attempts(draw: st.DrawFn, token: str, case: CaseRecord) -> Attempt:
         encoded = urllib.parse.urlencode(query, encoding="utf-8", errors="surrogatepass")
         valid = kind == "lookup" and auth == "valid"
         return Attempt("GET", "/graphql?" + encoded, None, headers, valid)
+    method = draw(st.sampled_from(["POST"] * 6 + ["PUT", "DELETE", "PATCH", "OPTIONS"]))
     content_type = draw(st.sampled_from(CONTENT_TYPES))
     if content_type is not None:
         headers["Content-Type"] = content_type
@@ -132,8 +133,8 @@ def attempts(draw: st.DrawFn, token: str, case: CaseRecord) -> Attempt:
             at = draw(st.integers(min_value=0, max_value=len(mangled) - 1))
             mangled[at] = draw(st.integers(min_value=0, max_value=255))
         body = bytes(mangled)
-    valid = kind == "lookup" and auth == "valid" and content_type is not None
-    return Attempt("POST", "/graphql", body, headers, valid and "json" in (content_type or ""))
+    valid = kind == "lookup" and auth == "valid" and method == "POST"
+    return Attempt(method, "/graphql", body, headers, valid and "json" in (content_type or ""))
 
 
 def _request_objects(base: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:

@@ -228,3 +228,15 @@ async def test_found_by_the_fuzz_test(gw: Gateway, data: bytes, status: int, cod
     assert (answer.status, answer.code) == (status, code)
     assert await gw.total_requests() == 0
     await on_record_once(gw, before, answer)
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+async def test_other_methods_are_refused_on_the_record(gw: Gateway, method: str) -> None:
+    before = len(await audit_records(gw.settings))
+    headers = {"Authorization": f"Bearer {gw.token()}", "Content-Type": "application/json"}
+    body = encoded({"query": "{ __typename }"})
+    async with gw.session.request(method, gw.url, data=body, headers=headers) as resp:
+        answer = Answer(resp.status, await resp.json(content_type=None), resp.headers)
+    assert (answer.status, answer.code) == (405, "BAD_REQUEST")
+    record = await on_record_once(gw, before, answer)
+    assert (record.outcome, record.http_status) == ("refused", 405)
