@@ -85,4 +85,4 @@ def screening_id(
         return validation.debtor_id(value, name)[0]  # type: ignore[arg-type]
     except KeyError:
         # stdnum's region lookup fails this way on codes it lists without a county.
-        raise InvalidInput(name, _UNKNOWN_REGION) from None
+        raise InvalidInput(name, _UNKNOWN_REGION, rule=validation.RESIDENT_ID_RULE) from None

@@ -26,8 +26,11 @@ from gateway.errors import InvalidInput
 from gateway.identifiers import PERMIT_REGIONS, credit_code_problem, permit_problem
 
 __all__ = [
+    "CASE_NUMBER_RULE",
     "CASE_TYPES",
+    "CREDIT_CODE_RULE",
     "PROVINCES",
+    "RESIDENT_ID_RULE",
     "CaseNumber",
     "case_number",
     "credit_code",
@@ -70,6 +73,24 @@ _BEIJING = timedelta(hours=8)
 _ID_MESSAGE = "must be an 18-character resident ID number or unified social credit code"
 
 
+# Rule names of the standards, in ``extensions.rule`` (``docs/rules.md``).
+RESIDENT_ID_RULE = "RESIDENT_ID_GB11643"
+CREDIT_CODE_RULE = "CREDIT_CODE_GB32100"
+CASE_NUMBER_RULE = "CASE_NUMBER_2016"
+
+
+def _resident_refusal(field: str, message: str) -> InvalidInput:
+    return InvalidInput(field, message, rule=RESIDENT_ID_RULE)
+
+
+def _credit_refusal(field: str, message: str) -> InvalidInput:
+    return InvalidInput(field, message, rule=CREDIT_CODE_RULE)
+
+
+def _case_refusal(field: str, message: str) -> InvalidInput:
+    return InvalidInput(field, message, rule=CASE_NUMBER_RULE)
+
+
 def _text(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise InvalidInput(field, "must be a string")
@@ -92,34 +113,38 @@ def resident_id(value: str, field: str = "id") -> str:
     """
     number = _ascii_compact(_text(value, field), field)
     if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
-        raise InvalidInput(field, "a resident ID number has 17 digits and a check digit (0-9 or X)")
+        raise _resident_refusal(
+            field, "a resident ID number has 17 digits and a check digit (0-9 or X)"
+        )
     if number[:6] in PERMIT_REGIONS:
         problem = permit_problem(number)
         if problem is not None:
-            raise InvalidInput(field, problem)
+            raise _resident_refusal(field, problem)
         return _not_born_later(number, field)
     try:
         _validate_ric(number)
     except InvalidChecksum:
-        raise InvalidInput(field, "resident ID number has a wrong check digit") from None
+        raise _resident_refusal(field, "resident ID number has a wrong check digit") from None
     except InvalidComponent:
         try:
             ric.get_birth_date(number)
         except ValidationError:
-            raise InvalidInput(field, "resident ID number has an invalid birth date") from None
-        raise InvalidInput(field, "resident ID number has an unknown region code") from None
+            raise _resident_refusal(field, "resident ID number has an invalid birth date") from None
+        raise _resident_refusal(field, "resident ID number has an unknown region code") from None
     except ValidationError:
-        raise InvalidInput(field, "a resident ID number has 17 digits and a check digit") from None
+        raise _resident_refusal(
+            field, "a resident ID number has 17 digits and a check digit"
+        ) from None
     except KeyError:
         # python-stdnum's region table has entries without a county list, on which its
         # birth-place look-up raises KeyError instead of InvalidComponent.
-        raise InvalidInput(field, "resident ID number has an unknown region code") from None
+        raise _resident_refusal(field, "resident ID number has an unknown region code") from None
     return _not_born_later(number, field)
 
 
 def _not_born_later(number: str, field: str) -> str:
     if ric.get_birth_date(number) > date.today():
-        raise InvalidInput(field, "resident ID number has a birth date in the future")
+        raise _resident_refusal(field, "resident ID number has a birth date in the future")
     return number
 
 
@@ -148,7 +173,7 @@ def credit_code(value: str, field: str = "id") -> str:
     code = _ascii_compact(_text(value, field), field)
     problem = credit_code_problem(code)
     if problem is not None:
-        raise InvalidInput(field, problem)
+        raise _credit_refusal(field, problem)
     return code
 
 
@@ -224,28 +249,28 @@ def _parse_case_number(value: str, field: str) -> CaseNumber:
     text = unicodedata.normalize("NFKC", _text(value, field)).strip()
     match = _CASE_RE.fullmatch(text)
     if match is None:
-        raise InvalidInput(field, "not an enforcement case number like （2024）苏0312执1234号")
+        raise _case_refusal(field, "not an enforcement case number like （2024）苏0312执1234号")
     kind = match["kind"]
     if kind.endswith("字第"):
-        raise InvalidInput(
+        raise _case_refusal(
             field, "the 执字第 form was abolished in 2016: write （2024）苏0312执1号"
         )
     if kind not in CASE_TYPES:
         types = "、".join(sorted(CASE_TYPES))
-        raise InvalidInput(
+        raise _case_refusal(
             field, f"{kind or '(no type)'} is not an enforcement case type ({types})"
         )
     year = int(match["year"])
     this_year = (datetime.now(UTC) + _BEIJING).year
     if year > this_year:
-        raise InvalidInput(field, f"case year {year} is in the future")
+        raise _case_refusal(field, f"case year {year} is in the future")
     if year < FIRST_FORMAT_YEAR:
-        raise InvalidInput(field, f"case numbers in this form exist from {FIRST_FORMAT_YEAR}")
+        raise _case_refusal(field, f"case numbers in this form exist from {FIRST_FORMAT_YEAR}")
     court = match["court"]
     if match["province"] == _SUPREME and court:
-        raise InvalidInput(field, "the Supreme People's Court has no court digits")
+        raise _case_refusal(field, "the Supreme People's Court has no court digits")
     if len(court) not in _COURT_DIGITS:
-        raise InvalidInput(field, f"a court code has 0, 2 or 4 digits after {match['province']}")
+        raise _case_refusal(field, f"a court code has 0, 2 or 4 digits after {match['province']}")
     return CaseNumber(year, match["province"], court, kind, int(match["seq"]))
 
 

@@ -66,6 +66,7 @@ async def test_case_numbers_the_2016_rules_refuse(
         _, answer = await ag.gw.post(CASE, {"n": number})
         ext = _error(answer)
         assert ext["code"] == "INVALID_INPUT" and ext["field"] == "number"
+        assert ext["rule"] == "CASE_NUMBER_2016"
 
 
 async def test_letter_authorities_and_residence_permits_are_debtors(

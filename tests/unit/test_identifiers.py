@@ -53,8 +53,9 @@ def test_letter_authorities_are_valid_credit_codes(code: str) -> None:
 
 def test_all_zeros_is_no_credit_code() -> None:
     assert uscc.is_valid("000000000000000000")  # stdnum's wider reading accepts it
-    with pytest.raises(InvalidInput, match="registration authority 0"):
+    with pytest.raises(InvalidInput, match="registration authority 0") as info:
         credit_code("000000000000000000")
+    assert info.value.extensions["rule"] == "CREDIT_CODE_GB32100"
     with pytest.raises(InvalidInput):
         debtor_id("000000000000000000")
 
@@ -147,8 +148,9 @@ def test_permit_numbers_keep_the_birth_date_rules() -> None:
     ],
 )
 def test_case_numbers_the_2016_rules_refuse(raw: str, fragment: str) -> None:
-    with pytest.raises(InvalidInput, match=fragment):
+    with pytest.raises(InvalidInput, match=fragment) as info:
         case_number(raw)
+    assert info.value.extensions["rule"] == "CASE_NUMBER_2016"
 
 
 @given(
