@@ -124,7 +124,6 @@ class OperationRules(SchemaExtension):
         yield
 
 
-
 class _EmptySelection(Visitor):
     found: SelectionSetNode | None = None
 
