@@ -165,7 +165,8 @@ def create_app(world: World, settings: MarketRegulationSettings | None = None) -
         }
         return _envelope(OK, "ok", data)
 
-    async def companies(request: web.Request) -> web.Response:
+    async def batch_codes(request: web.Request) -> list[str] | web.Response:
+        # The batch endpoints' common front: a JSON object with "codes", within the limit.
         body = await _json_object(request)
         codes = None if body is None else _strings(body.get("codes"))
         if codes is None:
@@ -173,17 +174,19 @@ def create_app(world: World, settings: MarketRegulationSettings | None = None) -
         if refusal := too_many(len(codes)):
             return refusal
         note_keys(request, len(codes))
+        return codes
+
+    async def companies(request: web.Request) -> web.Response:
+        codes = await batch_codes(request)
+        if isinstance(codes, web.Response):
+            return codes
         found = (world.company(code) for code in dict.fromkeys(codes))
         return _envelope(OK, "ok", {"items": [_company(c) for c in found if c is not None]})
 
     async def members(request: web.Request) -> web.Response:
-        body = await _json_object(request)
-        codes = None if body is None else _strings(body.get("codes"))
-        if codes is None:
-            return _envelope(BAD_PARAMETER, "bad parameter: codes")
-        if refusal := too_many(len(codes)):
-            return refusal
-        note_keys(request, len(codes))
+        codes = await batch_codes(request)
+        if isinstance(codes, web.Response):
+            return codes
         items = [
             _member(r, world.person(r.person_id))
             for code in sorted(set(codes))
