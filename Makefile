@@ -30,6 +30,7 @@ check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python -m schema.compat
 
 bench: $(STAMP) servers
 	$(BIN)/python -m bench
