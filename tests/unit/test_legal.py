@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from connectors.control import ControlAction
 from gateway.errors import InvalidInput
-from gateway.legal import (
+from gateway.law.terms import (
     PriorControl,
     add_years,
     check_control_term,

@@ -12,10 +12,10 @@ import pytest
 
 from connectors.domain import DebtorKind
 from gateway.errors import Conflict, OverSeizure
-from gateway.overseizure import check_guard, committed_value, controlled_value
-from gateway.store import CaseIn, Store
-from gateway.store_assistance import AssistanceStore, NewRequest
-from gateway.store_assistance_schema import AssistanceStatus, EventKind, assistance_requests
+from gateway.law.overseizure import check_guard, committed_value, controlled_value
+from gateway.store.assistance import AssistanceStore, NewRequest
+from gateway.store.assistance_tables import AssistanceStatus, EventKind, assistance_requests
+from gateway.store.cases import CaseIn, Store
 
 NUMBER = "（2024）苏0312执1234号"
 PERSON = "11010119900307803X"
