@@ -26,7 +26,7 @@ from pydantic_settings import (
 )
 
 from connectors.http import HttpSettings
-from gateway.web.metrics_settings import MetricsSettings
+from gateway.metrics_settings import MetricsSettings
 
 __all__ = [
     "AGENCY_NAMES",

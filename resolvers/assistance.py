@@ -17,8 +17,8 @@ from connectors import domain as d
 from connectors.control import ControlAction
 from gateway.assistance.rules import TargetFacts
 from gateway.assistance.runtime import AssistanceRuntime
+from gateway.domain.org_persons import exit_ban_person
 from gateway.errors import InvalidInput, NotFound
-from gateway.law.org_persons import exit_ban_person
 from gateway.store.cases import CaseRow
 from gateway.validation import resident_id
 from resolvers.context import RequestContext

@@ -1,7 +1,7 @@
 """The persons behind an organisation, from market regulation's register, for a measure.
 
 A consumption ban or a listing of an organisation records who it reaches (its legal
-representative, executives and controlling shareholders, ``gateway.law.org_persons``) so that
+representative, executives and controlling shareholders, ``gateway.domain.org_persons``) so that
 screening finds them; an exit ban for an organisation is placed on one of them. The
 register is read through the request's DataLoaders like any other fact; if market
 regulation cannot answer, the measure is not taken (its error says why), because a ban
@@ -16,7 +16,7 @@ from typing import cast
 from connectors.domain import Facet, OrganizationPerson
 from gateway.assistance.effects import Actor
 from gateway.assistance.runtime import AssistanceRuntime
-from gateway.law.org_persons import BehindPerson
+from gateway.domain.org_persons import BehindPerson
 from gateway.masking import mask_id
 from gateway.store.cases import CaseRow
 from resolvers.context import RequestContext

@@ -8,9 +8,9 @@ import strawberry
 from strawberry.types import Info
 
 from connectors.control import ControlAction
-from gateway.law.overseizure import net_value
+from gateway.domain.assistance_rows import AssistanceRow, EventRow
+from gateway.domain.overseizure import net_value
 from gateway.masking import mask_id
-from gateway.store.assistance_rows import AssistanceRow, EventRow
 from gateway.store.assistance_tables import AssistanceStatus, EventKind
 from resolvers.context import RequestContext
 from schema.scalars import Money

@@ -8,7 +8,7 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
-from gateway.law.overseizure import controlled_value
+from gateway.domain.overseizure import controlled_value
 from gateway.store.case_costs import costs_of
 from gateway.store.cases import CaseRow
 from gateway.store.tables import CaseStatus

@@ -20,9 +20,9 @@ from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.assistance.effects import Actor
 from gateway.assistance.rules import RequestSpec
+from gateway.domain.dishonest import DishonestGround, ExtensionBasis
+from gateway.domain.org_persons import consumption_ban_persons
 from gateway.errors import InvalidInput
-from gateway.law.dishonest import DishonestGround, ExtensionBasis
-from gateway.law.org_persons import consumption_ban_persons
 from gateway.restrictions.service import RestrictionSpec
 from gateway.store.tables import RestrictionKind as StoredKind
 from resolvers.access import authorized_case

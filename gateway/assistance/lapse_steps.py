@@ -16,10 +16,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.control import ControlAction
 from gateway.assistance.effects import SYSTEM, AssistanceEffects
+from gateway.domain.assistance_rows import row_from
+from gateway.domain.control_lapse import RENEWING_STATUSES, check_renewal_still_in_time
 from gateway.errors import InvalidInput
-from gateway.law.control_lapse import RENEWING_STATUSES, check_renewal_still_in_time
 from gateway.store.assistance import AssistanceRow, AssistanceStore
-from gateway.store.assistance_rows import row_from
 from gateway.store.assistance_tables import (
     AssistanceStatus,
     EventKind,

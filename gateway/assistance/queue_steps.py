@@ -24,10 +24,10 @@ from sqlalchemy import or_, select
 from connectors.base import Connector
 from connectors.domain import Control, Facet
 from gateway.assistance.effects import SYSTEM, AssistanceEffects
+from gateway.domain.assistance_rows import row_from
 from gateway.errors import AgencyError, AuditUnavailable
 from gateway.settings import AssistanceSettings
 from gateway.store.assistance import AssistanceRow, AssistanceStore
-from gateway.store.assistance_rows import row_from
 from gateway.store.assistance_tables import AssistanceStatus, EventKind, assistance_requests
 
 __all__ = ["QueueWatch"]

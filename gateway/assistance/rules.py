@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from connectors.control import ControlAction
 from gateway.assistance.effects import Actor
+from gateway.domain.assistance_rows import AssistanceRow
+from gateway.domain.control_lapse import has_lapsed
 from gateway.errors import Conflict, InvalidInput
-from gateway.law.control_lapse import has_lapsed
-from gateway.store.assistance_rows import AssistanceRow
 from gateway.store.assistance_tables import AssistanceStatus
 from gateway.store.cases import CaseRow
 

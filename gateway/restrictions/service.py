@@ -20,16 +20,16 @@ from connectors.domain import DebtorKind
 from gateway.assistance.effects import Actor, AssistanceEffects
 from gateway.assistance.rules import clean_text, is_judge_of
 from gateway.clock import Clock
-from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound
-from gateway.law.case_types import check_measure_case
-from gateway.law.dishonest import (
+from gateway.domain.case_types import check_measure_case
+from gateway.domain.dishonest import (
     DishonestGround,
     ExtensionBasis,
     Listing,
     check_dishonest_listing,
     check_listing_allowed,
 )
-from gateway.law.overseizure import controlled_value
+from gateway.domain.overseizure import controlled_value
+from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gateway.store.assistance import AssistanceStore
 from gateway.store.cases import CaseRow, RestrictionRow, Store
 from gateway.store.decisions import DecisionIn, DecisionRow, DecisionStore

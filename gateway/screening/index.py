@@ -13,7 +13,7 @@ Scope: the court's own restrictions table, including the EXIT_BAN rows the court
 Exit bans that public security holds on its side are agency data, never copied here.
 
 Persons behind an organisation (its legal representative, executives and controlling
-shareholders, ``gateway.law.org_persons``) screen with the organisation's consumption bans,
+shareholders, ``gateway.domain.org_persons``) screen with the organisation's consumption bans,
 marked as applying through it (法释〔2015〕17号 art. 3 ¶2). Their snapshots come from
 ``OrganizationPersons``, whose listener this index is too. A listing of the organisation
 is not theirs: it names the legal representative but does not list them (法释〔2017〕7号
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Final, NamedTuple, cast
 
 from sqlalchemy import String, or_, select, type_coerce
 
-from gateway.law.org_persons import BehindPerson
+from gateway.domain.org_persons import BehindPerson
 from gateway.store.org_persons import OrganizationPersons
 from gateway.store.tables import RestrictionKind, RestrictionStatus, restrictions
 

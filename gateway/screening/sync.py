@@ -26,7 +26,7 @@ from gateway.events.bus import Change, EventBus
 from gateway.store.org_persons import OrganizationPersons
 
 if TYPE_CHECKING:
-    from gateway.law.org_persons import BehindPerson
+    from gateway.domain.org_persons import BehindPerson
     from gateway.screening.index import ScreeningIndex
     from gateway.store.cases import RestrictionRow, Store
 

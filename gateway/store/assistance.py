@@ -22,14 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.control import ControlAction
-from gateway.errors import Conflict, NotFound
-from gateway.store.assistance_rows import (
+from gateway.domain.assistance_rows import (
     AssistanceRow,
     EventRow,
     NewRequest,
     event_from,
     row_from,
 )
+from gateway.errors import Conflict, NotFound
 from gateway.store.assistance_tables import (
     AssistanceStatus,
     EventKind,

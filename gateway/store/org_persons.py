@@ -1,7 +1,7 @@
 """The persons behind organisations under the court's measures, as last recorded.
 
 When a consumption ban or a listing is imposed on an organisation, the persons it reaches
-(``gateway.law.org_persons``) are taken from market regulation's register and kept here, one
+(``gateway.domain.org_persons``) are taken from market regulation's register and kept here, one
 snapshot per organisation, replaced whole at each new measure. The screening index answers
 from memory, so it is told of each committed snapshot (``PersonsListener``), like it is of
 restriction writes; instances sharing a database hear of it over the event bus
@@ -17,7 +17,7 @@ from typing import Protocol
 from sqlalchemy import Column, PrimaryKeyConstraint, String, Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.law.org_persons import BehindPerson, BehindRole
+from gateway.domain.org_persons import BehindPerson, BehindRole
 from gateway.store.tables import UtcDateTime, metadata
 
 __all__ = ["OrganizationPersons", "PersonsListener", "organization_persons"]

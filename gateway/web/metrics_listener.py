@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.metrics_settings import split_address
 from gateway.web.metrics import MetricsEndpoint
-from gateway.web.metrics_settings import split_address
 from gateway.web.server import bind
 
 __all__ = ["MetricsListener"]

@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from gateway.domain.org_persons import BehindPerson, BehindRole
 from gateway.events.redis_bus import RedisEventBus
-from gateway.law.org_persons import BehindPerson, BehindRole
 from gateway.screening.index import ScreeningIndex
 from gateway.screening.sync import ScreeningSync
 from gateway.store.cases import RestrictionIn, Store

@@ -10,16 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.control import ControlAction
-from gateway.errors import InvalidInput, OverSeizure
-from gateway.law.control_lapse import check_renewal_in_time, has_lapsed
-from gateway.law.overseizure import (
+from gateway.domain.assistance_rows import AssistanceRow
+from gateway.domain.control_lapse import check_renewal_in_time, has_lapsed
+from gateway.domain.overseizure import (
     CLEAR_EXCESS_FACTOR,
     check_guard,
     controlled_value,
     held_value,
     net_value,
 )
-from gateway.store.assistance_rows import AssistanceRow
+from gateway.errors import InvalidInput, OverSeizure
 from gateway.store.assistance_tables import AssistanceStatus
 
 TODAY = date(2027, 10, 1)

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.errors import InvalidInput
-from gateway.law.dishonest import (
+from gateway.domain.dishonest import (
     DishonestGround,
     ExtensionBasis,
     check_dishonest_listing,
     check_listing_allowed,
 )
-from gateway.law.terms import add_years, age_on
+from gateway.domain.terms import add_years, age_on
+from gateway.errors import InvalidInput
 
 TODAY = date(2026, 10, 31)
 ADULT = date(1990, 3, 7)

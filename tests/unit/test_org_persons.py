@@ -10,13 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.domain import OrganizationPerson
-from gateway.errors import InvalidInput
-from gateway.law.org_persons import (
+from gateway.domain.org_persons import (
     BehindPerson,
     BehindRole,
     consumption_ban_persons,
     exit_ban_person,
 )
+from gateway.errors import InvalidInput
 from gateway.screening.index import ScreeningIndex
 from gateway.store.cases import (
     RestrictionIn,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from connectors.domain import DebtorKind
+from gateway.domain.overseizure import check_guard, committed_value, controlled_value
 from gateway.errors import Conflict, OverSeizure
-from gateway.law.overseizure import check_guard, committed_value, controlled_value
 from gateway.store.assistance import AssistanceStore, NewRequest
 from gateway.store.assistance_tables import AssistanceStatus, EventKind, assistance_requests
 from gateway.store.cases import CaseIn, Store

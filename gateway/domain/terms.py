@@ -10,7 +10,7 @@ the rule it breaks, so that a client can show the officer which provision applie
   (续行) must be made before the control expires (``RENEWAL_BEFORE_EXPIRY``) and runs at
   most the same term again.
 
-The dishonest-debtor list's rules live in ``gateway.law.dishonest``.
+The dishonest-debtor list's rules live in ``gateway.domain.dishonest``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from datetime import date, timedelta
 
 from connectors.control import ControlAction
 from connectors.domain import AssetKind
+from gateway.domain.control_lapse import check_renewal_in_time
 from gateway.errors import InvalidInput
-from gateway.law.control_lapse import check_renewal_in_time
 
 __all__ = [
     "MAX_TERM_YEARS",

@@ -18,7 +18,7 @@ property will do (``INDIVISIBLE_ASSET_EXCEEDS``), which a judge states in writin
 override. Equity is divisible: a freeze is limited to the remainder (partial seizure).
 Queued seizures (轮候) hold nothing until the one ahead is lifted, so they count for nothing.
 A control whose term has ended without renewal has lapsed (查扣冻规定 art. 27,
-``gateway/law/control_lapse.py``) and counts for nothing either.
+``gateway/domain/control_lapse.py``) and counts for nothing either.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from datetime import date
 from decimal import Decimal
 
 from connectors.control import ControlAction
+from gateway.domain.control_lapse import has_lapsed
 from gateway.errors import OverSeizure
-from gateway.law.control_lapse import has_lapsed
 from gateway.store.assistance import AssistanceRow
 from gateway.store.assistance_tables import ACTIVE_STATUSES, AssistanceStatus
 

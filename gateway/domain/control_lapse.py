@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from connectors.control import ControlAction
+from gateway.domain.assistance_rows import AssistanceRow
 from gateway.errors import InvalidInput
-from gateway.store.assistance_rows import AssistanceRow
 from gateway.store.assistance_tables import AssistanceStatus
 
 __all__ = [

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from gateway.domain.terms import add_years, age_on
 from gateway.errors import InvalidInput
-from gateway.law.terms import add_years, age_on
 
 __all__ = [
     "ADULT_AGE",
