@@ -18,9 +18,9 @@ from gateway.assistance.effects import Actor
 from gateway.assistance.lapse_steps import lapsing_controls
 from gateway.assistance.rules import RequestSpec, TargetFacts
 from gateway.domain.assistance_rows import AssistanceRow
+from gateway.domain.assistance_status import AssistanceStatus
 from gateway.errors import InvalidInput, NotFound
 from gateway.events.bus import case_topic
-from gateway.store.assistance_tables import AssistanceStatus
 from resolvers.access import authorized_case
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext

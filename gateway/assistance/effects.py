@@ -10,21 +10,20 @@ to the record the GraphQL pipeline writes for the mutation as a whole.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from connectors.control import ControlAction
 from connectors.domain import Facet
 from gateway.audit.log import AuditEntry, AuditLog
 from gateway.auth import Principal
 from gateway.clock import Clock
+from gateway.domain.assistance_rows import AssistanceRow
 from gateway.errors import AuditUnavailable
 from gateway.events.bus import Change, EventBus, case_topic
-from gateway.store.assistance import AssistanceRow
-from resolvers.cache import FactCache
 
-__all__ = ["SYSTEM", "Actor", "AssistanceEffects"]
+__all__ = ["SYSTEM", "Actor", "AssistanceEffects", "CachedFacts"]
 
 log = logging.getLogger("liandong.assistance")
 
@@ -52,10 +51,22 @@ class Actor:
 SYSTEM = Actor("system:lifecycle", "system:lifecycle", "", frozenset({"system"}), "")
 
 
+class CachedFacts(Protocol):
+    """The read cache as a control step sees it: facts of debtors to drop.
+
+    Handed in by whoever builds the services (``resolvers.cache.FactCache`` fits), so that
+    the domain below the resolvers never imports them.
+    """
+
+    def invalidate(self, debtor_ids: Iterable[str], facets: Iterable[Facet] | None = None) -> int:
+        """Drop the debtors' cached facts (all facets, or only ``facets``); the count dropped."""
+        ...
+
+
 class AssistanceEffects:
     """Audit, fan-out and cache invalidation for request steps."""
 
-    def __init__(self, audit: AuditLog, bus: EventBus, cache: FactCache, clock: Clock) -> None:
+    def __init__(self, audit: AuditLog, bus: EventBus, cache: CachedFacts, clock: Clock) -> None:
         self.audit = audit
         self.bus = bus
         self.cache = cache

@@ -17,15 +17,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from connectors.control import ControlAction
 from gateway.assistance.effects import SYSTEM, AssistanceEffects
 from gateway.domain.assistance_rows import row_from
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.domain.control_lapse import RENEWING_STATUSES, check_renewal_still_in_time
 from gateway.errors import InvalidInput
 from gateway.store.assistance import AssistanceRow, AssistanceStore
-from gateway.store.assistance_tables import (
-    AssistanceStatus,
-    EventKind,
-    assistance_events,
-    assistance_requests,
-)
+from gateway.store.assistance_tables import assistance_events, assistance_requests
 
 __all__ = ["lapsing_controls", "notice_lapsing", "refuse_lapsed_renewal"]
 

@@ -39,10 +39,11 @@ from gateway.assistance.effects import SYSTEM, AssistanceEffects
 from gateway.assistance.lapse_steps import notice_lapsing, refuse_lapsed_renewal
 from gateway.assistance.queue_steps import QueueWatch
 from gateway.clock import Clock
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.errors import AgencyError, AgencyRejected, CircuitOpen
 from gateway.settings import AssistanceSettings
 from gateway.store.assistance import AssistanceRow, AssistanceStore, mark_lifted
-from gateway.store.assistance_tables import AssistanceStatus, EventKind, assistance_requests
+from gateway.store.assistance_tables import assistance_requests
 
 __all__ = ["LifecycleWorker"]
 

@@ -25,10 +25,11 @@ from connectors.base import Connector
 from connectors.domain import Control, Facet
 from gateway.assistance.effects import SYSTEM, AssistanceEffects
 from gateway.domain.assistance_rows import row_from
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.errors import AgencyError, AuditUnavailable
 from gateway.settings import AssistanceSettings
 from gateway.store.assistance import AssistanceRow, AssistanceStore
-from gateway.store.assistance_tables import AssistanceStatus, EventKind, assistance_requests
+from gateway.store.assistance_tables import assistance_requests
 
 __all__ = ["QueueWatch"]
 

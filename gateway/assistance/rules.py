@@ -11,9 +11,9 @@ from decimal import Decimal
 from connectors.control import ControlAction
 from gateway.assistance.effects import Actor
 from gateway.domain.assistance_rows import AssistanceRow
+from gateway.domain.assistance_status import AssistanceStatus
 from gateway.domain.control_lapse import has_lapsed
 from gateway.errors import Conflict, InvalidInput
-from gateway.store.assistance_tables import AssistanceStatus
 from gateway.store.cases import CaseRow
 
 __all__ = [

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
-from gateway.assistance.effects import AssistanceEffects
+from gateway.assistance.effects import AssistanceEffects, CachedFacts
 from gateway.assistance.lifecycle_worker import LifecycleWorker
 from gateway.assistance.service import AssistanceService
 from gateway.audit.log import AuditLog
@@ -32,7 +32,6 @@ from gateway.settings import Settings, SettingsError
 from gateway.store.assistance import AssistanceStore
 from gateway.store.cases import Store
 from gateway.store.org_persons import OrganizationPersons
-from resolvers.cache import FactCache
 
 __all__ = ["AssistanceRuntime"]
 
@@ -61,7 +60,7 @@ class AssistanceRuntime:
         store: Store,
         *,
         connectors: Mapping[str, object],
-        cache: FactCache,
+        cache: CachedFacts,
         audit: AuditLog,
         clock: Clock | None = None,
         screening: ScreeningIndex | None = None,

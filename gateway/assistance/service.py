@@ -29,13 +29,13 @@ from gateway.assistance.rules import (
     refuse_duplicate,
 )
 from gateway.clock import Clock
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.domain.case_types import check_measure_case
 from gateway.domain.control_lapse import check_renewal_still_in_time
 from gateway.domain.overseizure import check_guard, committed_value, net_value
 from gateway.domain.terms import PriorControl, check_control_term
 from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound, OverSeizure
 from gateway.store.assistance import AssistanceRow, AssistanceStore, NewRequest
-from gateway.store.assistance_tables import AssistanceStatus, EventKind
 from gateway.store.case_costs import costs_of
 from gateway.store.cases import CaseRow, Store
 

@@ -26,8 +26,7 @@ import orjson
 
 from gateway.audit.entities import entities_detail, normalised_debtor
 from gateway.audit.log import AuditEntry
-from gateway.masking import mask_id, mask_text, mask_value
-from gateway.web.request_input import escaped
+from gateway.masking import escaped, mask_id, mask_text, mask_value
 
 __all__ = ["MAX_JSON_BYTES", "debtor_key", "jsonable", "prepare"]
 

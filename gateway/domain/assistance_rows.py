@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from gateway.store.assistance_tables import AssistanceStatus, EventKind
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
 
 __all__ = ["AssistanceRow", "EventRow", "NewRequest", "event_from", "row_from"]
 

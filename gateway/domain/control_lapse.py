@@ -13,8 +13,8 @@ from datetime import date
 
 from connectors.control import ControlAction
 from gateway.domain.assistance_rows import AssistanceRow
+from gateway.domain.assistance_status import AssistanceStatus
 from gateway.errors import InvalidInput
-from gateway.store.assistance_tables import AssistanceStatus
 
 __all__ = [
     "RENEWING_STATUSES",

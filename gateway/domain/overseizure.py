@@ -29,10 +29,10 @@ from datetime import date
 from decimal import Decimal
 
 from connectors.control import ControlAction
+from gateway.domain.assistance_rows import AssistanceRow
+from gateway.domain.assistance_status import ACTIVE_STATUSES, AssistanceStatus
 from gateway.domain.control_lapse import has_lapsed
 from gateway.errors import OverSeizure
-from gateway.store.assistance import AssistanceRow
-from gateway.store.assistance_tables import ACTIVE_STATUSES, AssistanceStatus
 
 __all__ = [
     "CLEAR_EXCESS_FACTOR",

@@ -29,13 +29,9 @@ from gateway.domain.assistance_rows import (
     event_from,
     row_from,
 )
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.errors import Conflict, NotFound
-from gateway.store.assistance_tables import (
-    AssistanceStatus,
-    EventKind,
-    assistance_events,
-    assistance_requests,
-)
+from gateway.store.assistance_tables import assistance_events, assistance_requests
 from gateway.store.tables import cases
 
 __all__ = ["AssistanceRow", "AssistanceStore", "EventRow", "NewRequest", "mark_lifted"]

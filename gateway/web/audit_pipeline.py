@@ -45,6 +45,7 @@ from gateway.errors import (
     RateLimited,
     Unauthenticated,
 )
+from gateway.masking import escaped
 from gateway.web.body_limit import check_declared, limited_receive
 from gateway.web.media_types import (
     JSON,
@@ -55,7 +56,6 @@ from gateway.web.media_types import (
     to_media,
 )
 from gateway.web.ratelimit import retry_after_header
-from gateway.web.request_input import escaped
 from gateway.web.services import Services
 from resolvers.context import OperationFacts, RequestContext
 

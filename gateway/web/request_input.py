@@ -24,25 +24,14 @@ from typing import Any
 import orjson
 
 from gateway.errors import BadRequest, InvalidInput, LiandongError
+from gateway.masking import escaped
 
-__all__ = ["MAX_DEPTH", "check_params", "decode_json", "escaped", "first_problem"]
+__all__ = ["MAX_DEPTH", "check_params", "decode_json", "first_problem"]
 
 # Deep enough for any input object of the schema; graphql-core coerces values recursively,
 # so a few hundred levels would already end in RecursionError there.
 MAX_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_UNSAFE = re.compile("[\x00\ud800-\udfff]")
-
-
-def escaped(text: str) -> str:
-    """``text`` with lone surrogates and NUL written as escapes (``\\ud800``, ``\\x00``).
-
-    For what is stored or logged: such text cannot be encoded to UTF-8 (surrogates) or
-    stored in a PostgreSQL text column (NUL), and must be kept, not dropped.
-    """
-    if _UNSAFE.search(text) is None:
-        return text
-    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _reject_constant(name: str) -> Any:

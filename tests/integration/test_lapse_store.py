@@ -16,9 +16,9 @@ from gateway.assistance.effects import AssistanceEffects
 from gateway.assistance.lapse_steps import lapsing_controls, notice_lapsing
 from gateway.audit.log import AuditEntry
 from gateway.clock import ManualClock
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.events.bus import LocalEventBus
 from gateway.store.assistance import AssistanceStore, NewRequest
-from gateway.store.assistance_tables import AssistanceStatus, EventKind
 from gateway.store.case_costs import CaseCosts, costs_of, set_costs
 from gateway.store.cases import CaseIn, Store
 from resolvers.cache import FactCache

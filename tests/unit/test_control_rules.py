@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from connectors.control import ControlAction
 from gateway.domain.assistance_rows import AssistanceRow
+from gateway.domain.assistance_status import AssistanceStatus
 from gateway.domain.control_lapse import check_renewal_in_time, has_lapsed
 from gateway.domain.overseizure import (
     CLEAR_EXCESS_FACTOR,
@@ -20,7 +21,6 @@ from gateway.domain.overseizure import (
     net_value,
 )
 from gateway.errors import InvalidInput, OverSeizure
-from gateway.store.assistance_tables import AssistanceStatus
 
 TODAY = date(2027, 10, 1)
 AT = datetime(2026, 10, 31, tzinfo=UTC)

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from connectors.domain import DebtorKind
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.domain.overseizure import check_guard, committed_value, controlled_value
 from gateway.errors import Conflict, OverSeizure
 from gateway.store.assistance import AssistanceStore, NewRequest
-from gateway.store.assistance_tables import AssistanceStatus, EventKind, assistance_requests
+from gateway.store.assistance_tables import assistance_requests
 from gateway.store.cases import CaseIn, Store
 
 NUMBER = "（2024）苏0312执1234号"
