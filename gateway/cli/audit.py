@@ -13,43 +13,16 @@ import argparse
 import asyncio
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-__all__ = ["add_audit_commands", "audit_url", "load_config"]
+from gateway.cli.settings_args import audit_url, load_config
+
+__all__ = ["add_audit_commands"]
 
 EXIT_BROKEN = 1
 EXIT_USAGE = 2
-
-
-def load_config(args: argparse.Namespace) -> Any:
-    """The settings ``--config`` names (or the defaults and the environment)."""
-    from gateway.settings import load_settings
-
-    return load_settings(Path(args.config) if args.config else None)
-
-
-def _sqlite_missing(url: str) -> Path | None:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    path = Path(parsed.database)
-    return None if path.exists() else path
-
-
-def audit_url(settings: Any) -> str | None:
-    """The audit log's database URL, or None (said on stderr) if its SQLite file is missing:
-    reading must not create an empty log."""
-    url: str = settings.audit.database_url
-    missing = _sqlite_missing(url)
-    if missing is not None:
-        print(f"liandong: no audit log at {missing}", file=sys.stderr)
-        return None
-    return url
 
 
 def _anchor(value: str) -> tuple[int, str]:

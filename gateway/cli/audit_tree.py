@@ -39,7 +39,7 @@ def _positive(value: str) -> int:
 def _run(args: argparse.Namespace, make: Callable[[Any], Awaitable[dict[str, Any]]]) -> int:
     from gateway.audit.store import open_audit_engine
     from gateway.audit.tree import TreeError
-    from gateway.cli.audit import audit_url, load_config
+    from gateway.cli.settings_args import audit_url, load_config
 
     url = audit_url(load_config(args))
     if url is None:

@@ -11,17 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.cli.settings_args import settings_from_args
+
 __all__ = ["main"]
-
-
-def settings_from_args(args: argparse.Namespace, **overrides: Any) -> Any:
-    """Settings from the command's ``--config`` and ``--profile`` plus ``overrides``."""
-    from gateway.settings import load_settings
-
-    config = getattr(args, "config", None)
-    if getattr(args, "profile", None):
-        overrides["profile"] = args.profile
-    return load_settings(Path(config) if config else None, **overrides)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

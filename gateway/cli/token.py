@@ -48,7 +48,7 @@ def _find_data_dir(settings: Any) -> Any:
 
 def _cmd_token(args: argparse.Namespace) -> int:
     from gateway.cli.demo import DEMO_OFFICER, DemoWorld, demo_token
-    from gateway.cli.main import settings_from_args
+    from gateway.cli.settings_args import settings_from_args
 
     settings = _find_data_dir(settings_from_args(args))
     court = args.court or DemoWorld.make().court

@@ -11,26 +11,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import delete, event, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from connectors.domain import DebtorKind
 from gateway.errors import InvalidInput, NotFound
+from gateway.store.case_rows import (
+    CaseIn,
+    CaseRow,
+    RestrictionIn,
+    RestrictionRow,
+    case_rows,
+    restriction,
+)
 from gateway.store.change_events import RestrictionListener
 from gateway.store.memo import MISSING, VersionedMemo
 from gateway.store.sqlite import enable_wal, sqlite_pragmas
 from gateway.store.sqlite_reader import SqliteReader
 from gateway.store.tables import (
     CENT,
-    CaseStatus,
     RestrictionKind,
     RestrictionStatus,
     case_debtors,
@@ -80,81 +84,6 @@ def _check_columns(conn: Connection) -> None:
             f"the store was made by an earlier version (no {', '.join(missing)}): "
             "run `liandong db upgrade` first"
         )
-
-
-@dataclass(slots=True)
-class CaseIn:
-    """A case as a court system registers it."""
-
-    number: str
-    court: str
-    applicant: str
-    amount_due: Decimal
-    debtor_ids: list[tuple[str, DebtorKind]]
-    officers: list[str] = field(default_factory=list)
-    judges: list[str] = field(default_factory=list)
-    filed_on: date | None = None
-    status: CaseStatus = CaseStatus.ACTIVE
-    security: Decimal | None = None  # 担保 the debtor gave
-
-
-@dataclass(frozen=True, slots=True)
-class CaseRow:
-    """A stored case with its parties and staff."""
-
-    number: str
-    court: str
-    court_code: str
-    applicant: str
-    amount_due: Decimal
-    status: CaseStatus
-    filed_on: date | None
-    created_at: datetime
-    debtor_ids: tuple[tuple[str, DebtorKind], ...]
-    officer_ids: tuple[str, ...]
-    judge_ids: tuple[str, ...]
-    security: Decimal | None = None
-    status_since: date | None = None
-
-    def has_debtor(self, debtor_id: str) -> bool:
-        """True if ``debtor_id`` is a party to this case."""
-        return any(d == debtor_id for d, _ in self.debtor_ids)
-
-    def is_assigned(self, officer_id: str) -> bool:
-        """True if ``officer_id`` is an officer or judge of this case."""
-        return officer_id in self.officer_ids or officer_id in self.judge_ids
-
-
-@dataclass(slots=True)
-class RestrictionIn:
-    """A restriction to record against a debtor."""
-
-    debtor_id: str
-    kind: RestrictionKind
-    case_number: str
-    court: str
-    since: date
-    ground: str | None = None
-    until: date | None = None
-    status: RestrictionStatus = RestrictionStatus.ACTIVE
-    lift_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RestrictionRow:
-    """A stored restriction."""
-
-    id: str
-    debtor_id: str
-    kind: RestrictionKind
-    case_number: str
-    court: str
-    ground: str | None
-    since: date
-    until: date | None
-    status: RestrictionStatus
-    lift_reason: str | None
-    created_at: datetime
 
 
 def _chunks(keys: Sequence[str]) -> Iterator[list[str]]:
@@ -301,7 +230,7 @@ class Store:
         if reader is None or version is None:
             for chunk in _chunks(list(wanted)):
                 if reader is not None:
-                    loaded = _case_rows(*await reader.cases(chunk))
+                    loaded = case_rows(*await reader.cases(chunk))
                 else:
                     async with self.engine.connect() as conn:
                         loaded = await self._load_cases(conn, chunk)
@@ -319,7 +248,7 @@ class Store:
             elif known is not None:
                 found.update(dict.fromkeys(givens, known))
         for chunk in _chunks(missing):
-            loaded_by_number = {r.number: r for r in _case_rows(*await reader.cases(chunk))}
+            loaded_by_number = {r.number: r for r in case_rows(*await reader.cases(chunk))}
             for number in chunk:
                 read = loaded_by_number.get(number)
                 memo.put(version, number, read)  # an unknown number is remembered as None
@@ -339,7 +268,7 @@ class Store:
             .where(case_officers.c.case_number.in_(numbers))
             .order_by(case_officers.c.officer_id)
         )
-        return _case_rows(list(head), list(parties), list(staff))
+        return case_rows(list(head), list(parties), list(staff))
 
     async def cases_of_debtor(self, debtor_id: str) -> list[str]:
         """Numbers of the cases ``debtor_id`` is a party to, sorted."""
@@ -406,7 +335,7 @@ class Store:
             stored = found.first()
         if stored is None:
             raise NotFound(f"no restriction {restriction_id}", field="id")
-        row = _restriction(stored._mapping)
+        row = restriction(stored._mapping)
         self.restriction_changed(row)
         return row
 
@@ -429,7 +358,7 @@ class Store:
                         rows.extend(known)
             for chunk in _chunks(missing):
                 for r in await reader.restrictions(chunk):
-                    found[r.debtor_id].append(_restriction(r._asdict()))
+                    found[r.debtor_id].append(restriction(r._asdict()))
                 if version is not None:
                     for debtor in chunk:
                         memo.put(version, debtor, tuple(found[debtor]))
@@ -442,7 +371,7 @@ class Store:
                     .order_by(restrictions.c.since, restrictions.c.created_at, restrictions.c.id)
                 )
                 for r in result:
-                    found[r.debtor_id].append(_restriction(r._mapping))
+                    found[r.debtor_id].append(restriction(r._mapping))
         return found
 
 
@@ -454,48 +383,3 @@ def _case_units(row: CaseRow | None) -> int:
 
 def _restriction_units(rows: tuple[RestrictionRow, ...]) -> int:
     return 1 + len(rows)
-
-
-def _case_rows(head: Sequence[Any], parties: Sequence[Any], staff: Sequence[Any]) -> list[CaseRow]:
-    # Sorted here, not by ORDER BY alone: the database's collation (PostgreSQL's locale)
-    # must not change the order a case lists its parties and staff in.
-    debtors: dict[str, list[tuple[str, DebtorKind]]] = {}
-    for p in sorted(parties, key=lambda p: p.debtor_id):
-        debtors.setdefault(p.case_number, []).append((p.debtor_id, DebtorKind(p.kind)))
-    people: dict[tuple[str, str], list[str]] = {}
-    for s in sorted(staff, key=lambda s: s.officer_id):
-        people.setdefault((s.case_number, s.role), []).append(s.officer_id)
-    return [
-        CaseRow(
-            number=r.number,
-            court=r.court,
-            court_code=r.court_code,
-            applicant=r.applicant,
-            amount_due=r.amount_due,
-            status=CaseStatus(r.status),
-            filed_on=r.filed_on,
-            created_at=r.created_at,
-            debtor_ids=tuple(debtors.get(r.number, ())),
-            officer_ids=tuple(people.get((r.number, "officer"), ())),
-            judge_ids=tuple(people.get((r.number, "judge"), ())),
-            security=r.security,
-            status_since=r.status_since,
-        )
-        for r in head
-    ]
-
-
-def _restriction(m: Any) -> RestrictionRow:
-    return RestrictionRow(
-        id=m["id"],
-        debtor_id=m["debtor_id"],
-        kind=RestrictionKind(m["kind"]),
-        case_number=m["case_number"],
-        court=m["court"],
-        ground=m["ground"],
-        since=m["since"],
-        until=m["until"],
-        status=RestrictionStatus(m["status"]),
-        lift_reason=m["lift_reason"],
-        created_at=m["created_at"],
-    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from gateway.store.cases import RestrictionRow
+    from gateway.store.case_rows import RestrictionRow
 
 __all__ = ["RestrictionListener"]
 
