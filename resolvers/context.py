@@ -12,10 +12,10 @@ from resolvers.loaders import Loaders
 
 if TYPE_CHECKING:
     from connectors.http import HttpClient
-    from gateway.assistance.runtime import AssistanceRuntime
     from gateway.audit.query import AuditSearch
     from gateway.auth import Principal
     from gateway.debtor_handle import DebtorHandles
+    from gateway.runtime.assistance import AssistanceRuntime
     from gateway.store.cases import CaseRow, Store
     from gateway.watch.scheduler import WatchScheduler
 

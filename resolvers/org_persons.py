@@ -15,9 +15,9 @@ from typing import cast
 
 from connectors.domain import Facet, OrganizationPerson
 from gateway.assistance.effects import Actor
-from gateway.assistance.runtime import AssistanceRuntime
 from gateway.domain.org_persons import BehindPerson
 from gateway.masking import mask_id
+from gateway.runtime.assistance import AssistanceRuntime
 from gateway.store.cases import CaseRow
 from resolvers.context import RequestContext
 from resolvers.facts import load_all

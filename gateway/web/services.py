@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from connectors import registry
 from connectors.base import Connector
 from connectors.http import HttpClient
-from gateway.assistance.runtime import AssistanceRuntime
 from gateway.audit.log import AuditLog
 from gateway.audit.query import AuditSearch
 from gateway.audit.store import SqlAuditLog, open_audit_log
 from gateway.auth import TokenVerifier
 from gateway.clock import Clock
 from gateway.debtor_handle import DebtorHandles
+from gateway.runtime.assistance import AssistanceRuntime
 from gateway.screening.index import ScreeningIndex
 from gateway.settings import Settings, SettingsError
 from gateway.store.cases import Store
