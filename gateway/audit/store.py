@@ -28,8 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from gateway.audit.chain import GENESIS, StoredRecord, Unsealed, seal
 from gateway.audit.log import AuditEntry, AuditLog
 from gateway.audit.record import prepare
+from gateway.audit.sqlite_writer import SqliteWriter
 from gateway.audit.tables import audit_head, audit_metadata, audit_records
-from gateway.audit.writer import WRITER_OPTION, BatchWriter, listen_sqlite, writer_for
+from gateway.audit.writer import WRITER_OPTION, AsyncWriter, BatchWriter, listen_sqlite
 from gateway.errors import AuditUnavailable
 from gateway.settings import Settings
 from gateway.store.cases import SchemaBehind
@@ -278,3 +279,11 @@ async def open_audit_log(settings: Settings) -> AuditLog:
     return await SqlAuditLog.open(
         settings.audit.database_url, key, max_batch=settings.audit.max_batch
     )
+
+
+def writer_for(engine: AsyncEngine, url: str) -> BatchWriter:
+    """The fastest writer for the database behind ``engine``."""
+    database = make_url(url).database
+    if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
+        return SqliteWriter(database)
+    return AsyncWriter(engine)
