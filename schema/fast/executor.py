@@ -40,7 +40,7 @@ from graphql.language import DirectiveNode, Node, Visitor
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.lean_resolvers import strawberry_field
+from schema.fast.lean_resolvers import strawberry_field
 
 __all__ = ["FastExecutionContext"]
 
