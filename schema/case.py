@@ -8,10 +8,10 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
+from gateway.domain.case_values import CaseStatus
 from gateway.domain.overseizure import controlled_value
 from gateway.store.case_costs import costs_of
 from gateway.store.cases import CaseRow
-from gateway.store.tables import CaseStatus
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext
 from schema.assistance_types import AssistanceRequest

@@ -8,8 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.assistance.effects import Actor
+from gateway.domain.case_values import CaseStatus
 from gateway.errors import NotFound
-from gateway.store.tables import CaseStatus
 from resolvers.access import authorized_case
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext

@@ -9,9 +9,9 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.assistance.effects import Actor
+from gateway.domain.case_values import RestrictionKind as StoredKind
 from gateway.errors import NotFound
 from gateway.store.decisions import DecisionRow
-from gateway.store.tables import RestrictionKind as StoredKind
 from resolvers.access import authorized_case
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext

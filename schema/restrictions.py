@@ -20,11 +20,11 @@ from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.assistance.effects import Actor
 from gateway.assistance.rules import RequestSpec
+from gateway.domain.case_values import RestrictionKind as StoredKind
 from gateway.domain.dishonest import DishonestGround, ExtensionBasis
 from gateway.domain.org_persons import consumption_ban_persons
 from gateway.errors import InvalidInput
 from gateway.restrictions.service import RestrictionSpec
-from gateway.store.tables import RestrictionKind as StoredKind
 from resolvers.access import authorized_case
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext

@@ -26,12 +26,13 @@ from gateway.assistance.rules import RequestSpec, TargetFacts, clean_text, may_a
 from gateway.assistance.service import AssistanceService
 from gateway.clock import Clock
 from gateway.domain.assistance_status import ACTIVE_STATUSES, AssistanceStatus
+from gateway.domain.case_values import CaseStatus, DecisionStatus, RestrictionStatus
 from gateway.domain.terms import add_years
 from gateway.errors import Conflict, Forbidden, InvalidInput
 from gateway.restrictions.service import COURT_SIDE, RestrictionService, refuse_closed
 from gateway.store.assistance import AssistanceRow, AssistanceStore
 from gateway.store.cases import CaseRow, RestrictionRow, Store
-from gateway.store.tables import CaseStatus, DecisionStatus, RestrictionStatus, cases
+from gateway.store.tables import cases
 from gateway.watch.store import WatchStore
 
 __all__ = [

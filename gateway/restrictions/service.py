@@ -21,6 +21,12 @@ from gateway.assistance.effects import Actor, AssistanceEffects
 from gateway.assistance.rules import clean_text, is_judge_of
 from gateway.clock import Clock
 from gateway.domain.case_types import check_measure_case
+from gateway.domain.case_values import (
+    CaseStatus,
+    DecisionStatus,
+    RestrictionKind,
+    RestrictionStatus,
+)
 from gateway.domain.dishonest import (
     DishonestGround,
     ExtensionBasis,
@@ -33,13 +39,7 @@ from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gateway.store.assistance import AssistanceStore
 from gateway.store.cases import CaseRow, RestrictionRow, Store
 from gateway.store.decisions import DecisionIn, DecisionRow, DecisionStore
-from gateway.store.tables import (
-    CaseStatus,
-    DecisionStatus,
-    RestrictionKind,
-    RestrictionStatus,
-    restrictions,
-)
+from gateway.store.tables import restrictions
 
 __all__ = ["COURT_SIDE", "FOLLOWS_LISTING", "RestrictionService", "RestrictionSpec"]
 

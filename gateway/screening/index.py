@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING, Final, NamedTuple, cast
 
 from sqlalchemy import String, or_, select, type_coerce
 
+from gateway.domain.case_values import RestrictionKind, RestrictionStatus
 from gateway.domain.org_persons import BehindPerson
 from gateway.store.org_persons import OrganizationPersons
-from gateway.store.tables import RestrictionKind, RestrictionStatus, restrictions
+from gateway.store.tables import restrictions
 
 if TYPE_CHECKING:
     from gateway.store.cases import RestrictionRow, Store

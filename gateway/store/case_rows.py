@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.domain import DebtorKind
-from gateway.store.tables import CaseStatus, RestrictionKind, RestrictionStatus
+from gateway.domain.case_values import CaseStatus, RestrictionKind, RestrictionStatus
 
 __all__ = ["CaseIn", "CaseRow", "RestrictionIn", "RestrictionRow", "case_rows", "restriction"]
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from gateway.domain.case_values import RestrictionKind, RestrictionStatus, parse_case_status
 from gateway.errors import InvalidInput, NotFound
 from gateway.store.case_rows import (
     CaseIn,
@@ -33,17 +34,7 @@ from gateway.store.change_events import RestrictionListener
 from gateway.store.memo import MISSING, VersionedMemo
 from gateway.store.sqlite import enable_wal, sqlite_pragmas
 from gateway.store.sqlite_reader import SqliteReader
-from gateway.store.tables import (
-    CENT,
-    RestrictionKind,
-    RestrictionStatus,
-    case_debtors,
-    case_officers,
-    cases,
-    metadata,
-    parse_case_status,
-    restrictions,
-)
+from gateway.store.tables import CENT, case_debtors, case_officers, cases, metadata, restrictions
 from gateway.validation import parse_case_number
 
 __all__ = [

@@ -17,14 +17,9 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from connectors.domain import DebtorKind
+from gateway.domain.case_values import DecisionStatus, RestrictionKind, RestrictionStatus
 from gateway.store.cases import RestrictionRow, Store
-from gateway.store.tables import (
-    DecisionStatus,
-    RestrictionKind,
-    RestrictionStatus,
-    restriction_decisions,
-    restrictions,
-)
+from gateway.store.tables import restriction_decisions, restrictions
 
 __all__ = ["DecisionIn", "DecisionRow", "DecisionStore"]
 

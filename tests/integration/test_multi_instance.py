@@ -20,12 +20,12 @@ import pytest
 from gateway.assistance.lifecycle_worker import LifecycleWorker
 from gateway.cli.demo import seed_cases
 from gateway.domain.assistance_status import AssistanceStatus, EventKind
+from gateway.domain.case_values import RestrictionKind
 from gateway.events.redis_bus import RedisEventBus
 from gateway.screening.index import ScreeningIndex
 from gateway.screening.sync import ScreeningSync
 from gateway.store.assistance import AssistanceStore
 from gateway.store.cases import RestrictionIn, Store
-from gateway.store.tables import RestrictionKind
 from gateway.web.app import create_app
 from gateway.web.ratelimit_redis import RedisRateLimiter
 from gateway.web.server import start_server

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from connectors.domain import DebtorKind
+from gateway.domain.case_values import CaseStatus
 from gateway.errors import InvalidInput
 from gateway.store.cases import (
     CaseIn,
@@ -22,7 +23,7 @@ from gateway.store.cases import (
     RestrictionStatus,
     Store,
 )
-from gateway.store.tables import CaseStatus, case_debtors
+from gateway.store.tables import case_debtors
 
 NUMBER = "（2024）苏0312执1234号"
 PERSON = "11010119900307803X"
