@@ -30,6 +30,7 @@ check: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m schema.compat
 
 bench: $(STAMP) servers
@@ -38,10 +39,10 @@ bench: $(STAMP) servers
 	$(BIN)/python -m bench.screening
 	$(BIN)/python -m pytest -q -m load
 
-# GraphiQL's pinned files (gateway/static/vendor): fetched with npm pack, checked against
+# GraphiQL's pinned files (gateway/console/static/vendor): fetched with npm pack, checked against
 # ASSETS.json. To move to a new version, edit it there and run with UPDATE=--update.
 graphiql-assets: $(STAMP)
-	$(BIN)/python -m gateway.graphiql_assets $(UPDATE)
+	$(BIN)/python -m gateway.console.assets $(UPDATE)
 
 # PostgreSQL, Redis and Node.js for the tests, from Debian's packages (root; only if missing).
 servers:

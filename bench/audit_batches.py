@@ -22,8 +22,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gateway.audit import AgencyCallRecord, AuditEntry
-from gateway.audit_store import SqlAuditLog
+from gateway.audit.log import AgencyCallRecord, AuditEntry
+from gateway.audit.store import SqlAuditLog
 
 __all__ = ["entry", "main", "measure"]
 

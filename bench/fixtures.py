@@ -21,7 +21,7 @@ from bench.processes import REPO
 from connectors.domain import DebtorKind
 from gateway.auth import issue_token
 from gateway.settings import AuthSettings, Settings, load_settings
-from gateway.store import CaseIn, Store
+from gateway.store.cases import CaseIn, Store
 from mocks.signing import DEFAULT_PS_SECRET
 
 __all__ = [
@@ -176,7 +176,7 @@ async def prepare_audit_log(config: Path) -> None:
     DDL, the audit store does not yet). Opening it once here, as a deployment would at
     install time, keeps that start-up race out of the figures.
     """
-    from gateway.audit_store import open_audit_log
+    from gateway.audit.store import open_audit_log
 
     settings = load_settings(config)
     if settings.audit.enabled:

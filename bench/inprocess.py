@@ -40,8 +40,8 @@ from bench.fixtures import (
     seed_cases,
 )
 from bench.lab import Lab
-from gateway.app import create_app
 from gateway.settings import load_settings
+from gateway.web.app import create_app
 from mocks.world import World
 
 __all__ = ["main", "measure"]

@@ -24,7 +24,7 @@ import orjson
 
 from bench.fixtures import GatewayConfig, bench_token, prepare_audit_log, seed_cases
 from bench.processes import REPO, Proc, bench_env, start_gateway, start_mocks, start_plain
-from gateway.store import CaseIn
+from gateway.store.cases import CaseIn
 
 __all__ = ["Lab", "Posted", "median"]
 

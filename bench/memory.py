@@ -18,7 +18,7 @@ from typing import Any
 from bench.fixtures import IDENTITY_MANY, write_jsonl
 from bench.lab import Lab
 from bench.processes import Proc
-from gateway.store import CaseIn
+from gateway.store.cases import CaseIn
 
 __all__ = ["rss_curve", "segments", "summarize"]
 

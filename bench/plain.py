@@ -7,7 +7,8 @@ does per request) costs. The endpoint still does what any server must: read the 
 parse its JSON, pick the answer by ``variables.id``, send it.
 
 Started by ``bench.processes.start_plain`` as ``python -m bench.plain --workers N --port P``
-(the gateway's own supervisor, ``gateway/workers.py``, so that both spread connections over
+(the gateway's own supervisor, ``gateway/web/worker_processes.py``, so that both spread
+connections over
 their workers the same way), with ``BENCH_PLAIN_BODIES`` naming a JSON-lines file of
 ``{"id": ..., "body": "..."}``.
 """
@@ -69,7 +70,7 @@ def app_factory() -> Starlette:
 
 def main() -> int:
     """Serve ``app_factory`` on 127.0.0.1 with ``--workers`` processes."""
-    from gateway.workers import serve_workers
+    from gateway.web.worker_processes import serve_workers
 
     parser = argparse.ArgumentParser(description="the plain yardstick")
     parser.add_argument("--host", default="127.0.0.1")

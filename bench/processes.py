@@ -190,7 +190,7 @@ async def start_mocks(
 async def start_gateway(name: str, config: Path, *, workers: int) -> Proc:
     """``liandong serve`` with ``config`` on a free port, once it answers ``/readyz``."""
     port = free_port()
-    argv = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
+    argv = [sys.executable, "-m", "gateway.cli.main", "serve", "--config", str(config)]
     argv += ["--workers", str(workers), "--host", HOST, "--port", str(port)]
     proc = await _spawn(name, argv, bench_env())
     proc.url = f"http://{HOST}:{port}"

@@ -42,10 +42,10 @@ import aiohttp
 import orjson
 
 from gateway.auth import issue_token
-from gateway.screening import ScreeningIndex
-from gateway.screening_run import screen_all
+from gateway.screening.index import ScreeningIndex
+from gateway.screening.run import screen_all
 from gateway.settings import load_settings
-from gateway.store import Store
+from gateway.store.cases import Store
 from mocks import world_pools as wp
 
 __all__ = ["main", "run", "synthetic_ids"]
@@ -182,7 +182,7 @@ async def _http(
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "gateway.cli",
+        "gateway.cli.main",
         "serve",
         "--host",
         "127.0.0.1",

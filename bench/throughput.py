@@ -19,7 +19,7 @@ import orjson
 from bench.fixtures import PROFILE, PROFILE_MANY, write_jsonl
 from bench.lab import Lab
 from bench.processes import Proc
-from gateway.store import CaseIn
+from gateway.store.cases import CaseIn
 
 __all__ = [
     "capture_bodies",

@@ -12,14 +12,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 from xml.etree.ElementTree import Element  # a type only; parsing goes through defusedxml
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
 from pydantic import BaseModel, ConfigDict
 
 from connectors.base import FacetSpec, Result
 from connectors.batching import fetch_batched
 from connectors.domain import AssetKind, Control, Facet, Mortgage, RealEstate
 from connectors.lr_control import LandRegistryControl
+from connectors.lr_xml import parse_xml
 from connectors.parsing import Record, control_kind, error_for_status, header, parse_options
 from gateway.errors import AgencyBadResponse, AgencyError
 
@@ -36,15 +35,6 @@ class LandRegistryOptions(BaseModel):
     """The land registry takes no options yet; unknown ones still fail at start-up."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-
-def parse_xml(body: bytes) -> Element:
-    """The document's root, or ``AgencyBadResponse`` for malformed XML, DTDs and entities."""
-    try:
-        root: Element = SafeET.fromstring(body, forbid_dtd=True)
-    except (SafeET.ParseError, defusedxml.DefusedXmlException, ValueError) as exc:
-        raise AgencyBadResponse(AGENCY, f"unusable XML ({type(exc).__name__})") from exc
-    return root
 
 
 def _leaves(element: Element, path: str) -> Record:

@@ -13,6 +13,7 @@ from xml.etree.ElementTree import Element
 
 from connectors.batching import is_plain_id
 from connectors.control import ControlAction, ControlOrder, ControlReceipt, ReceiptStatus
+from connectors.lr_xml import parse_xml
 from connectors.parsing import Record, error_for_status
 from gateway.errors import AgencyBadResponse, AgencyRejected
 
@@ -55,7 +56,6 @@ def order_xml(order: ControlOrder) -> bytes:
 
 def parse_ticket(body: bytes) -> ControlReceipt:
     """A ``<Ticket .../>`` as a receipt."""
-    from connectors.land_registry import parse_xml
 
     root = parse_xml(body)
     if root.tag != "Ticket":
@@ -112,8 +112,6 @@ class LandRegistryControl:
 def _receipt(reply: HttpReply) -> ControlReceipt:
     code = None
     if reply.status >= 400:
-        from connectors.land_registry import parse_xml
-
         try:
             code = parse_xml(reply.body).get("code")
         except AgencyBadResponse:

@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 import pydantic
@@ -25,8 +25,21 @@ import pydantic
 from connectors.domain import ControlKind
 from gateway.errors import AgencyBadResponse, AgencyError, AgencyRejected, AgencyUnavailable
 
-if TYPE_CHECKING:
-    from connectors.http import HttpReply
+
+class HttpReply(Protocol):
+    """What parsing reads of an agency's answer (``connectors.http.HttpReply`` has it).
+
+    A protocol rather than an import, so that the HTTP client may use these helpers
+    without the two modules importing each other.
+    """
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def body(self) -> bytes: ...
+
 
 __all__ = [
     "Record",

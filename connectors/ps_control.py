@@ -14,11 +14,11 @@ import orjson
 
 from connectors.control import ControlAction, ControlOrder, ControlReceipt, ReceiptStatus
 from connectors.parsing import Record, error_for_status, json_body, json_error_code
+from connectors.ps_signing import PublicSecurityOptions, sign
 from gateway.errors import AgencyBadResponse
 
 if TYPE_CHECKING:
     from connectors.http import AgencyHttp
-    from connectors.public_security import PublicSecurityOptions
 
 __all__ = ["PublicSecurityControl", "order_body"]
 
@@ -65,7 +65,6 @@ class PublicSecurityControl:
 
     async def submit(self, order: ControlOrder, idempotency_key: str) -> ControlReceipt:
         """Send ``order``; the agency answers with the control, or with why it refused."""
-        from connectors.public_security import sign  # the module that mixes this in
 
         body = order_body(order)
         signed_path = urlsplit(self._http.url(PATH)).path

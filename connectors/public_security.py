@@ -6,15 +6,12 @@ timestamp and the body's SHA-256 (``mocks/API.md``).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.base import FacetSpec, Result
 from connectors.batching import fetch_batched
@@ -28,6 +25,7 @@ from connectors.parsing import (
     parse_options,
 )
 from connectors.ps_control import PublicSecurityControl
+from connectors.ps_signing import PublicSecurityOptions, sign
 from gateway.errors import AgencyError
 
 if TYPE_CHECKING:
@@ -36,22 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["PublicSecurityConnector", "PublicSecurityOptions", "sign"]
 
 AGENCY = "public_security"
-
-
-class PublicSecurityOptions(BaseModel):
-    """Credentials the agency issued to this court."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-    client_id: str = Field(min_length=1, description="Sent as X-PS-Client.")
-    secret: SecretStr = Field(description="HMAC key for X-PS-Signature; never logged.")
-
-
-def sign(secret: bytes, method: str, path: str, timestamp: int, body: bytes) -> str:
-    """Lowercase hex HMAC-SHA256 of ``METHOD\\npath\\ntimestamp\\nsha256(body)``."""
-    digest = hashlib.sha256(body).hexdigest()
-    message = f"{method.upper()}\n{path}\n{timestamp}\n{digest}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def _identity(key: str, item: Record) -> Identity | None:

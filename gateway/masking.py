@@ -16,7 +16,7 @@ from stdnum.cn import ric
 
 from gateway.identifiers import is_credit_code
 
-__all__ = ["mask_id", "mask_text", "mask_value"]
+__all__ = ["escaped", "mask_id", "mask_text", "mask_value"]
 
 T = TypeVar("T")
 
@@ -65,3 +65,18 @@ def mask_value(obj: T) -> T:
     if isinstance(obj, tuple):
         return cast(T, tuple(mask_value(v) for v in obj))
     return obj
+
+
+# Lone surrogates and NUL: what UTF-8 and PostgreSQL text columns refuse.
+_UNSAFE = re.compile("[\x00\ud800-\udfff]")
+
+
+def escaped(text: str) -> str:
+    """``text`` with lone surrogates and NUL written as escapes (``\\ud800``, ``\\x00``).
+
+    For what is stored or logged: such text cannot be encoded to UTF-8 (surrogates) or
+    stored in a PostgreSQL text column (NUL), and must be kept, not dropped.
+    """
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

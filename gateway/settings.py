@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,8 +25,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from connectors.http import HttpSettings
 from gateway.metrics_settings import MetricsSettings
+from gateway.settings_sections import (
+    DEFAULT_AGENCIES,
+    AgencySettings,
+    AssistanceSettings,
+    SectionModel,
+    WatchSettings,
+    default_agencies,
+)
 
 __all__ = [
     "AGENCY_NAMES",
@@ -58,16 +65,6 @@ DEFAULT_TTL_S: dict[str, float] = {
     "exit_bans": 300,
 }
 
-DEFAULT_AGENCIES: dict[str, dict[str, Any]] = {
-    "public_security": {
-        "base_url": "http://127.0.0.1:8101",
-        "options": {"client_id": "court-3203", "secret": "liandong-demo-ps-secret"},
-    },
-    "civil_affairs": {"base_url": "http://127.0.0.1:8102", "max_concurrency": 4},
-    "land_registry": {"base_url": "http://127.0.0.1:8103"},
-    "market_regulation": {"base_url": "http://127.0.0.1:8104"},
-}
-
 # The TOML file of the load in progress; a class attribute would leak between loads.
 _config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
     "liandong_config_file", default=None
@@ -82,15 +79,11 @@ class SettingsError(ValueError):
         self.keys = keys or []
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def _default_algorithms() -> list[Algorithm]:
     return ["HS256"]
 
 
-class AuthSettings(_Model):
+class AuthSettings(SectionModel):
     """JWT verification: HS* with a shared secret and/or RS* with keys from a JWKS."""
 
     issuer: str = "liandong"
@@ -105,7 +98,7 @@ class AuthSettings(_Model):
     token_ttl_s: int = Field(default=8 * 3600, gt=0)
 
 
-class CacheSettings(_Model):
+class CacheSettings(SectionModel):
     """The read cache in front of the connectors; TTLs per facet, in seconds."""
 
     enabled: bool = True
@@ -126,7 +119,7 @@ class CacheSettings(_Model):
         return data
 
 
-class LimitSettings(_Model):
+class LimitSettings(SectionModel):
     """Query cost limits, always enforced."""
 
     max_depth: int = Field(default=12, gt=0)
@@ -144,7 +137,7 @@ class LimitSettings(_Model):
     deadline_s: float = Field(default=10.0, gt=0, le=300)
 
 
-class AuditSettings(_Model):
+class AuditSettings(SectionModel):
     """The audit log: where it lives, how commits are grouped, the key for debtor look-ups.
 
     ``enabled = false`` exists only so that benchmarks can measure what the log costs. It
@@ -161,7 +154,7 @@ class AuditSettings(_Model):
     key_file: Path | None = None  # filled in as data_dir/audit-key by Settings
 
 
-class EventSettings(_Model):
+class EventSettings(SectionModel):
     """The bus that tells subscriptions of assistance-request changes.
 
     ``auto``: Redis (``cache.redis_url``) when set, so that a subscriber on one instance
@@ -170,99 +163,6 @@ class EventSettings(_Model):
     """
 
     backend: Literal["auto", "local", "redis", "postgres"] = "auto"
-
-
-def _default_deadlines() -> dict[str, float]:
-    # How long an agency has to carry out an order before it is overdue (联而不动).
-    return {"public_security": 86400.0, "land_registry": 3 * 86400.0, "market_regulation": 86400.0}
-
-
-class AssistanceSettings(_Model):
-    """Assistance requests: the lifecycle worker that submits, polls and tracks deadlines."""
-
-    worker_enabled: bool = True
-    poll_interval_s: float = Field(default=1.0, gt=0)  # how often the store is scanned
-    ticket_poll_s: float = Field(default=2.0, gt=0)  # between polls of an agency's ticket
-    lease_s: float = Field(default=30.0, gt=0)  # a claimed request is another's after this
-    max_attempts: int = Field(default=10, ge=1)  # sends whose outcome stayed unknown
-    retry_base_s: float = Field(default=1.0, ge=0)
-    retry_max_s: float = Field(default=300.0, ge=0)
-    batch: int = Field(default=20, gt=0)  # requests taken per scan
-    deadline_s: dict[str, float] = Field(default_factory=_default_deadlines)
-    lapse_notice_days: int = Field(default=30, ge=1)  # warn of a control lapsing this soon
-    queue_check_s: float = Field(default=3600.0, gt=0)  # between looks at a queued seizure
-
-
-class WatchSettings(_Model):
-    """Asset watches: the scheduler that re-queries watched debtors' assets when due.
-
-    Each pass sends at most ``budget_per_agency`` upstream requests (batches) to each
-    agency; watches not reached stay due for the next pass, ``pass_interval_s`` later.
-    """
-
-    scheduler_enabled: bool = True  # run passes inside the gateway (else: cron + run-due)
-    pass_interval_s: float = Field(default=60.0, gt=0)
-    budget_per_agency: int = Field(default=20, ge=1)
-    jitter: float = Field(default=0.1, ge=0, lt=1)  # next_due = interval * (1 +- jitter)
-    lease_s: float = Field(default=600.0, gt=0)  # a claimed watch is free again after this
-    # A court system's receiver of AssetDiscovered events; each POST carries
-    # X-Liandong-Signature: sha256=<HMAC-SHA256 of the body under webhook_secret>.
-    webhook_url: str | None = Field(default=None, repr=False)
-    webhook_secret: SecretStr | None = Field(default=None, min_length=16)
-    webhook_attempts: int = Field(default=3, ge=1, le=10)
-    webhook_backoff_s: float = Field(default=0.5, ge=0)
-
-    @model_validator(mode="after")
-    def _webhook_needs_secret(self) -> WatchSettings:
-        if self.webhook_url and self.webhook_secret is None:
-            raise ValueError("webhook_url needs webhook_secret")
-        return self
-
-
-class AgencySettings(_Model):
-    """One agency: which connector serves it, where it lives, and its transport limits."""
-
-    connector: str | None = None  # entry-point name; Settings fills in the agency's key
-    enabled: bool = True
-    base_url: str
-    connect_timeout: float = Field(default=2.0, gt=0)
-    read_timeout: float = Field(default=5.0, gt=0)
-    total_timeout: float = Field(default=8.0, gt=0)
-    max_concurrency: int = Field(default=8, gt=0)
-    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
-    # Resilience (connectors/retry.py, connectors/breaker.py): reads, and writes carrying an
-    # idempotency key, are retried up to max_retries times after jittered exponential
-    # back-off (or the agency's Retry-After, up to retry_after_max_s without a deadline);
-    # breaker_threshold consecutive failures open the circuit for breaker_cooldown_s.
-    max_retries: int = Field(default=2, ge=0, le=10)
-    backoff_base_s: float = Field(default=0.1, ge=0)
-    backoff_max_s: float = Field(default=2.0, ge=0)
-    retry_after_max_s: float = Field(default=10.0, ge=0)
-    breaker_threshold: int = Field(default=5, ge=1)
-    breaker_cooldown_s: float = Field(default=30.0, ge=0)
-    # Options hold connector credentials: kept out of repr, hence out of logs.
-    options: dict[str, Any] = Field(default_factory=dict, repr=False)
-
-    def http(self) -> HttpSettings:
-        """The transport settings ``connectors.http`` takes."""
-        return HttpSettings(
-            base_url=self.base_url,
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            total_timeout=self.total_timeout,
-            max_concurrency=self.max_concurrency,
-            max_body_bytes=self.max_body_bytes,
-            max_retries=self.max_retries,
-            backoff_base_s=self.backoff_base_s,
-            backoff_max_s=self.backoff_max_s,
-            retry_after_max_s=self.retry_after_max_s,
-            breaker_threshold=self.breaker_threshold,
-            breaker_cooldown_s=self.breaker_cooldown_s,
-        )
-
-
-def _default_agencies() -> dict[str, AgencySettings]:
-    return {name: AgencySettings.model_validate(v) for name, v in DEFAULT_AGENCIES.items()}
 
 
 class Settings(BaseSettings):
@@ -291,7 +191,7 @@ class Settings(BaseSettings):
     events: EventSettings = Field(default_factory=EventSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
-    agencies: dict[str, AgencySettings] = Field(default_factory=_default_agencies)
+    agencies: dict[str, AgencySettings] = Field(default_factory=default_agencies)
 
     @model_validator(mode="before")
     @classmethod

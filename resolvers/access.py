@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.errors import Forbidden
-from gateway.store import CaseRow
+from gateway.store.cases import CaseRow
 from resolvers.context import RequestContext
 
 __all__ = ["authorized_case", "authorized_debtors", "may_see_case"]

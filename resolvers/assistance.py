@@ -15,11 +15,11 @@ from typing import cast
 
 from connectors import domain as d
 from connectors.control import ControlAction
-from gateway.assistance_rules import TargetFacts
-from gateway.assistance_runtime import AssistanceRuntime
+from gateway.assistance.rules import TargetFacts
+from gateway.domain.org_persons import exit_ban_person
 from gateway.errors import InvalidInput, NotFound
-from gateway.org_persons import exit_ban_person
-from gateway.store import CaseRow
+from gateway.runtime.assistance import AssistanceRuntime
+from gateway.store.cases import CaseRow
 from gateway.validation import resident_id
 from resolvers.context import RequestContext
 from resolvers.facts import load_all

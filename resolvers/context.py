@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
-from gateway.audit_entities import EntityReference
+from gateway.audit.entities import EntityReference
 from resolvers.loaders import Loaders
 
 if TYPE_CHECKING:
     from connectors.http import HttpClient
-    from gateway.assistance_runtime import AssistanceRuntime
-    from gateway.audit_query import AuditSearch
+    from gateway.audit.query import AuditSearch
     from gateway.auth import Principal
     from gateway.debtor_handle import DebtorHandles
-    from gateway.store import CaseRow, Store
-    from gateway.watch_scheduler import WatchScheduler
+    from gateway.runtime.assistance import AssistanceRuntime
+    from gateway.store.cases import CaseRow, Store
+    from gateway.watch.scheduler import WatchScheduler
 
 __all__ = ["OperationFacts", "RequestContext"]
 

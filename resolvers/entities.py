@@ -11,7 +11,7 @@ legal basis of the look-up, and none carries a personal number:
 
 A reference that fails is refused for that entity only. Each reference is noted on the
 request context (type, case asked, debtor, outcome) for the audit record: from our own
-values, never from what the framework hands the resolver (``gateway/audit_entities.py``).
+values, never from what the framework hands the resolver (``gateway/audit/entities.py``).
 The cases named by all references of one request are read in one store query.
 """
 
@@ -22,10 +22,10 @@ from typing import cast
 
 from connectors.domain import DebtorKind
 from gateway import validation
-from gateway.audit_entities import EntityReference
+from gateway.audit.entities import EntityReference
 from gateway.debtor_handle import DebtorHandles, is_handle
 from gateway.errors import Forbidden, InvalidInput
-from gateway.store import CaseRow, Store
+from gateway.store.cases import CaseRow, Store
 from resolvers.access import authorized_case, may_see_case
 from resolvers.context import RequestContext
 from resolvers.loaders import StoreLoader

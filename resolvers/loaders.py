@@ -29,7 +29,7 @@ from resolvers.cache import CacheKey, FactCache
 from resolvers.cache_redis import TieredFactCache
 
 if TYPE_CHECKING:
-    from gateway.store import Store
+    from gateway.store.cases import Store
 
 __all__ = ["AgencyCall", "FactLoader", "Loaders", "StoreLoader"]
 

@@ -1,7 +1,7 @@
 """The persons behind an organisation, from market regulation's register, for a measure.
 
 A consumption ban or a listing of an organisation records who it reaches (its legal
-representative, executives and controlling shareholders, ``gateway.org_persons``) so that
+representative, executives and controlling shareholders, ``gateway.domain.org_persons``) so that
 screening finds them; an exit ban for an organisation is placed on one of them. The
 register is read through the request's DataLoaders like any other fact; if market
 regulation cannot answer, the measure is not taken (its error says why), because a ban
@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from typing import cast
 
 from connectors.domain import Facet, OrganizationPerson
-from gateway.assistance_effects import Actor
-from gateway.assistance_runtime import AssistanceRuntime
+from gateway.assistance.effects import Actor
+from gateway.domain.org_persons import BehindPerson
 from gateway.masking import mask_id
-from gateway.org_persons import BehindPerson
-from gateway.store import CaseRow
+from gateway.runtime.assistance import AssistanceRuntime
+from gateway.store.cases import CaseRow
 from resolvers.context import RequestContext
 from resolvers.facts import load_all
 

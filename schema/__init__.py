@@ -27,11 +27,11 @@ from schema.case_status import CaseStatusMutation
 from schema.decisions import DecisionMutation
 from schema.error_codes import ErrorCodes, LeanMaskInternal, MaskInternal
 from schema.error_log import LoggedSchema
-from schema.executor import FastExecutionContext
 from schema.extensions import PartialErrors, is_unexpected
+from schema.fast.executor import FastExecutionContext
+from schema.fast.lean_resolvers import use_lean_resolvers
+from schema.fast.prepared import OperationRules, ParsedInPath, ValidatedByText
 from schema.federation import SubgraphSchema, plain_schema
-from schema.lean_resolvers import use_lean_resolvers
-from schema.prepared import OperationRules, ParsedInPath, ValidatedByText
 from schema.query import LookupQuery
 from schema.recorder import OperationRecorder
 from schema.restrictions import RestrictionMutation

@@ -22,8 +22,8 @@ from strawberry.types import Info
 
 from connectors.domain import DebtorKind, Facet
 from gateway import validation
-from gateway.audit_chain import StoredRecord
-from gateway.audit_query import AuditFilter
+from gateway.audit.chain import StoredRecord
+from gateway.audit.query import AuditFilter
 from gateway.auth import Role
 from gateway.errors import AuditUnavailable, Forbidden, InvalidInput, LiandongError
 from resolvers.context import RequestContext

@@ -2,7 +2,7 @@
 
 Every field goes through the request's case (``authorized_case``): one sees and acts on a
 case's requests only if one may see the case. Who may do what on it (officer, judge, the
-court's system) is decided by ``gateway/assistance.py``.
+court's system) is decided by ``gateway/assistance/service.py``.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import strawberry
 from strawberry.types import Info
 
 from gateway import validation
-from gateway.assistance_effects import Actor
-from gateway.assistance_rules import RequestSpec, TargetFacts
+from gateway.assistance.effects import Actor
+from gateway.assistance.lapse_steps import lapsing_controls
+from gateway.assistance.rules import RequestSpec, TargetFacts
+from gateway.domain.assistance_rows import AssistanceRow
+from gateway.domain.assistance_status import AssistanceStatus
 from gateway.errors import InvalidInput, NotFound
-from gateway.events import case_topic
-from gateway.lapse_steps import lapsing_controls
-from gateway.store_assistance_rows import AssistanceRow
-from gateway.store_assistance_schema import AssistanceStatus
+from gateway.events.bus import case_topic
 from resolvers.access import authorized_case
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext

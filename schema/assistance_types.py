@@ -8,10 +8,10 @@ import strawberry
 from strawberry.types import Info
 
 from connectors.control import ControlAction
+from gateway.domain.assistance_rows import AssistanceRow, EventRow
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
+from gateway.domain.overseizure import net_value
 from gateway.masking import mask_id
-from gateway.overseizure import net_value
-from gateway.store_assistance_rows import AssistanceRow, EventRow
-from gateway.store_assistance_schema import AssistanceStatus, EventKind
 from resolvers.context import RequestContext
 from schema.scalars import Money
 from schema.types import Agency

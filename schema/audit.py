@@ -19,8 +19,8 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gateway import validation
-from gateway.audit_chain import StoredRecord
-from gateway.audit_query import AuditFilter
+from gateway.audit.chain import StoredRecord
+from gateway.audit.query import AuditFilter
 from gateway.errors import AuditUnavailable, Forbidden, InvalidInput, LimitExceeded
 from resolvers.context import RequestContext
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
-from gateway.overseizure import controlled_value
-from gateway.store import CaseRow
-from gateway.store_case_costs import costs_of
-from gateway.store_schema import CaseStatus
+from gateway.domain.case_values import CaseStatus
+from gateway.domain.overseizure import controlled_value
+from gateway.store.case_costs import costs_of
+from gateway.store.cases import CaseRow
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext
 from schema.assistance_types import AssistanceRequest

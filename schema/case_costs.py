@@ -13,10 +13,10 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
-from gateway.assistance_effects import Actor
-from gateway.assistance_rules import is_judge_of
+from gateway.assistance.effects import Actor
+from gateway.assistance.rules import is_judge_of
 from gateway.errors import Forbidden, InvalidInput
-from gateway.store_case_costs import CaseCosts, set_costs
+from gateway.store.case_costs import CaseCosts, set_costs
 from resolvers.access import authorized_case
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext

@@ -7,9 +7,9 @@ from datetime import date
 import strawberry
 from strawberry.types import Info
 
-from gateway.assistance_effects import Actor
+from gateway.assistance.effects import Actor
+from gateway.domain.case_values import CaseStatus
 from gateway.errors import NotFound
-from gateway.store_schema import CaseStatus
 from resolvers.access import authorized_case
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext

@@ -8,10 +8,10 @@ from datetime import date, datetime
 import strawberry
 from strawberry.types import Info
 
-from gateway.assistance_effects import Actor
-from gateway.decision_store import DecisionRow
+from gateway.assistance.effects import Actor
+from gateway.domain.case_values import RestrictionKind as StoredKind
 from gateway.errors import NotFound
-from gateway.store_schema import RestrictionKind as StoredKind
+from gateway.store.decisions import DecisionRow
 from resolvers.access import authorized_case
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext

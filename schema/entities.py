@@ -16,7 +16,7 @@ from typing import Any
 from strawberry.types import Info
 
 from gateway import validation
-from gateway.audit_entities import EntityReference
+from gateway.audit.entities import EntityReference
 from gateway.errors import InvalidInput, LiandongError
 from resolvers.context import RequestContext
 from resolvers.entities import ENTITY_TYPES, case_reference, debtor_reference, note_reference

@@ -19,7 +19,7 @@ from strawberry.types import ExecutionContext
 from gateway.errors import LiandongError
 from gateway.masking import mask_text
 from schema.error_codes import variable_error
-from schema.extension_runner import LeanRunnerSchema
+from schema.fast.extension_runner import LeanRunnerSchema
 
 __all__ = ["LoggedFederationSchema", "LoggedSchema", "log_errors"]
 

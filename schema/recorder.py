@@ -4,7 +4,7 @@ An operation-level extension (never per field): once the operation is over it ap
 ``OperationFacts`` to the context — the document, its name and kind, the variables, and a
 summary of each error taken before production masking, so the record keeps the code of an
 internal error and its exception type while the client sees only "Internal error.".
-The audit pipeline (``gateway/audit_pipeline.py``) turns these into the record.
+The audit pipeline (``gateway/web/audit_pipeline.py``) turns these into the record.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 ``HIGH_CONSUMPTION_BAN`` and ``DISHONEST_LIST`` are the court's own decisions: imposing one
 records its written decision, which takes effect when the president signs it
-(``signRestrictionDecision``; ``gateway/restrictions.py``). ``EXIT_BAN`` is carried out by public
+(``signRestrictionDecision``; ``gateway/restrictions/service.py``). ``EXIT_BAN`` is carried
+out by public
 security: imposing or lifting one makes an assistance request (EXIT_BAN / LIFT_EXIT_BAN)
 that needs a judge's approval like any other control action.
 """
@@ -17,13 +18,13 @@ from strawberry.types import Info
 from connectors.control import ControlAction
 from connectors.domain import DebtorKind
 from gateway import validation
-from gateway.assistance_effects import Actor
-from gateway.assistance_rules import RequestSpec
-from gateway.dishonest import DishonestGround, ExtensionBasis
+from gateway.assistance.effects import Actor
+from gateway.assistance.rules import RequestSpec
+from gateway.domain.case_values import RestrictionKind as StoredKind
+from gateway.domain.dishonest import DishonestGround, ExtensionBasis
+from gateway.domain.org_persons import consumption_ban_persons
 from gateway.errors import InvalidInput
-from gateway.org_persons import consumption_ban_persons
-from gateway.restrictions import RestrictionSpec
-from gateway.store_schema import RestrictionKind as StoredKind
+from gateway.restrictions.service import RestrictionSpec
 from resolvers.access import authorized_case
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext

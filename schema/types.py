@@ -13,7 +13,7 @@ import strawberry
 
 from connectors import domain as d
 from gateway.masking import mask_id
-from gateway.store import RestrictionRow
+from gateway.store.cases import RestrictionRow
 from schema.scalars import Money
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Asset watches: re-query a debtor's assets on a schedule and hear about what changed.
 
 Watching goes through the case like any look-up (``authorized_case``, and the debtor must
-be a party to it). The scheduler (``gateway/watch_scheduler.py``) does the re-queries;
+be a party to it). The scheduler (``gateway/watch/scheduler.py``) does the re-queries;
 ``assetDiscovered`` streams the case's events as they are recorded.
 """
 
@@ -17,11 +17,11 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gateway import validation
-from gateway.audit import AuditEntry
+from gateway.audit.log import AuditEntry
 from gateway.errors import NotFound
 from gateway.masking import mask_id, mask_value
-from gateway.watch_scheduler import WatchScheduler, asset_topic
-from gateway.watch_store import AssetEventRow, WatchRow
+from gateway.watch.scheduler import WatchScheduler, asset_topic
+from gateway.watch.store import AssetEventRow, WatchRow
 from resolvers.access import authorized_case
 from resolvers.context import RequestContext
 

@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from gateway.audit import AgencyCallRecord, AuditEntry
-from gateway.audit_chain import StoredRecord
-from gateway.audit_query import AuditFilter, AuditSearch
-from gateway.audit_store import open_audit_engine
-from gateway.demo import seed_cases
+from gateway.audit.chain import StoredRecord
+from gateway.audit.log import AgencyCallRecord, AuditEntry
+from gateway.audit.query import AuditFilter, AuditSearch
+from gateway.audit.store import open_audit_engine
+from gateway.cli.demo import seed_cases
 from gateway.settings import AuthSettings, Settings
-from gateway.store import Store
+from gateway.store.cases import Store
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.demo import seed_cases
-from gateway.store import Store
+from gateway.cli.demo import seed_cases
+from gateway.store.cases import Store
 from mocks.civil_affairs import CivilAffairsSettings
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks

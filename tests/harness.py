@@ -14,11 +14,11 @@ from typing import Any
 
 import aiohttp
 
-from gateway.app import create_app
 from gateway.auth import issue_token
-from gateway.server import RunningServer, start_server
 from gateway.settings import Settings, load_settings
-from gateway.store import CaseIn, Store
+from gateway.store.cases import CaseIn, Store
+from gateway.web.app import create_app
+from gateway.web.server import RunningServer, start_server
 from mocks.runner import RunningMocks
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

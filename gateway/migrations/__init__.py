@@ -1,1 +1,1 @@
-"""Alembic migrations of the store and the audit log (see ``gateway/migrate.py``)."""
+"""Alembic migrations of the store and the audit log (see ``gateway/migrations/runner.py``)."""

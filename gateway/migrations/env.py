@@ -1,4 +1,4 @@
-"""Alembic's environment: run on the connection ``gateway.migrate`` opened.
+"""Alembic's environment: run on the connection ``gateway.migrations.runner`` opened.
 
 Two databases, one script directory: the ``store`` branch migrates the store (cases,
 restrictions, assistance requests, ...), the ``audit`` branch the audit log. Each keeps its
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from gateway.migrate import target
+from gateway.migrations.runner import target
 
 config = context.config
 connection = config.attributes["connection"]

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.app import create_app
+from gateway.cli.demo import seed_cases
 from gateway.clock import Clock
-from gateway.demo import seed_cases
-from gateway.server import start_server
-from gateway.services import Services
-from gateway.store import Store
+from gateway.store.cases import Store
+from gateway.web.app import create_app
+from gateway.web.server import start_server
+from gateway.web.services import Services
 from mocks.land_registry import LandRegistrySettings
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from gateway.auth import issue_token
-from gateway.store import CaseIn
+from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.runner import RunningMocks
 from mocks.world import World

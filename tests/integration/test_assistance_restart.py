@@ -21,9 +21,9 @@ import aiohttp
 import pytest
 
 from gateway.auth import issue_token
-from gateway.demo import seed_cases
+from gateway.cli.demo import seed_cases
 from gateway.settings import load_settings
-from gateway.store import Store
+from gateway.store.cases import Store
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks
 from mocks.world import World
@@ -80,7 +80,7 @@ class GatewayProcess:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "gateway.cli",
+            "gateway.cli.main",
             "serve",
             "--config",
             str(self.config),

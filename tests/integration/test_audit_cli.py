@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 from sqlalchemy import delete, update
 
-from gateway.audit_store import open_audit_engine
-from gateway.audit_tables import audit_records
+from gateway.audit.store import open_audit_engine
+from gateway.audit.tables import audit_records
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from tests.audit_support import running_gateway
@@ -23,7 +23,7 @@ async def cli(*args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "gateway.cli",
+        "gateway.cli.main",
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -170,8 +170,8 @@ async def rechain_after_edit(db: Path, seq: int) -> None:
     with write access to the database would."""
     from sqlalchemy import select
 
-    from gateway.audit_chain import record_hash
-    from gateway.audit_tables import audit_head, record_from_row
+    from gateway.audit.chain import record_hash
+    from gateway.audit.tables import audit_head, record_from_row
 
     engine = open_audit_engine(f"sqlite+aiosqlite:///{db}")
     r = audit_records.c

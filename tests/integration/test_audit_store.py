@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, text, update
 
-from gateway.audit_store import SqlAuditLog, _prepare_tables, open_audit_engine
-from gateway.audit_tables import audit_head, audit_index, audit_records
-from gateway.audit_verify import verify_log
-from gateway.audit_writer import SqliteWriter
+from gateway.audit.sqlite_writer import SqliteWriter
+from gateway.audit.store import SqlAuditLog, _prepare_tables, open_audit_engine
+from gateway.audit.tables import audit_head, audit_index, audit_records
+from gateway.audit.verify import verify_log
 from gateway.errors import AuditUnavailable
 from tests.audit_support import make_entry
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from gateway.audit_record import debtor_key
-from gateway.audit_store import open_audit_engine
-from gateway.audit_verify import verify_log
+from gateway.audit.record import debtor_key
+from gateway.audit.store import open_audit_engine
+from gateway.audit.verify import verify_log
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from tests.audit_support import audit_records, one_record, running_gateway

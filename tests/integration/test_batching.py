@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.store import CaseIn
+from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks

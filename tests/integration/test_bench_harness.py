@@ -23,8 +23,8 @@ from bench.plain import create_app as plain_app
 from bench.processes import Proc
 from bench.report import rows as report_rows
 from bench.scenarios import BatchLimits, batch_expectations
-from gateway.server import start_server
 from gateway.settings import load_settings
+from gateway.web.server import start_server
 from mocks.runner import RunningMocks
 from mocks.world import World
 from tests.harness import OFFICER, gateway_settings, start_gateway, stop_gateway

@@ -12,15 +12,15 @@ from typing import Any
 import aiohttp
 import orjson
 
-from gateway.app import create_app
-from gateway.audit_query import AuditFilter
-from gateway.case_status import add_working_days
+from gateway.audit.query import AuditFilter
+from gateway.cli.demo import seed_cases
 from gateway.clock import ManualClock
-from gateway.demo import seed_cases
-from gateway.server import start_server
-from gateway.store import CaseIn
+from gateway.restrictions.case_status import add_working_days
+from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
-from gateway.watch_scheduler import SCHEDULER
+from gateway.watch.scheduler import SCHEDULER
+from gateway.web.app import create_app
+from gateway.web.server import start_server
 from mocks.records import CaseRecord
 from mocks.world import World
 from tests.harness import JUDGE, OFFICER, Gateway

@@ -12,7 +12,7 @@ import pytest
 from stdnum.cn import ric, uscc
 
 from gateway.identifiers import organization_code_check
-from gateway.store import CaseIn
+from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord
 from tests.harness import JUDGE, OFFICER

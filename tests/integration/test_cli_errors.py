@@ -23,7 +23,7 @@ from mocks.world import World
 from tests.harness import Gateway
 from tests.integration.test_demo_cli import AGENCIES, free_ports
 
-CLI = (sys.executable, "-m", "gateway.cli")
+CLI = (sys.executable, "-m", "gateway.cli.main")
 
 
 def run(

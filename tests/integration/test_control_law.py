@@ -22,9 +22,9 @@ import aiohttp
 
 from connectors.control import ControlAction, ControlOrder
 from connectors.lr_control import order_xml
+from gateway.assistance.lifecycle_worker import LifecycleWorker
 from gateway.clock import ManualClock
 from gateway.settings import AssistanceSettings
-from gateway.worker import LifecycleWorker
 from mocks.records import CaseRecord, MortgageRecord
 from mocks.world import AS_OF
 from tests.harness import JUDGE

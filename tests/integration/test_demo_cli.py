@@ -31,7 +31,7 @@ def free_ports(n: int) -> list[int]:
 
 
 def liandong() -> list[str]:
-    return [sys.executable, "-m", "gateway.cli"]
+    return [sys.executable, "-m", "gateway.cli.main"]
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ async def test_demo_serves_the_example_profile_with_the_cli_token(
 
 async def test_demo_brings_an_older_data_dir_up_to_date(tmp_path: Path) -> None:
     # A data dir made before the store had assistance_requests.reason (revision store_0002).
-    from gateway.migrate import upgrade
+    from gateway.migrations.runner import upgrade
 
     data_dir = tmp_path / "data"
     await upgrade(f"sqlite+aiosqlite:///{data_dir / 'liandong.db'}", "store", "store_0002")

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from gateway.demo import seed_cases
-from gateway.store import Store
+from gateway.cli.demo import seed_cases
+from gateway.store.cases import Store
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from schema.executor import FastExecutionContext
-from schema.prepared import ValidatedByText
+from schema.fast.executor import FastExecutionContext
+from schema.fast.prepared import ValidatedByText
 from tests.harness import (
     JUDGE,
     OFFICER,

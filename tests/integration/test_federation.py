@@ -15,10 +15,10 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.audit_record import debtor_key
-from gateway.cli import main as cli
+from gateway.audit.record import debtor_key
+from gateway.cli.main import main as cli
 from gateway.masking import mask_id
-from gateway.store import CaseIn
+from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.runner import RunningMocks
 from mocks.world import World

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from gateway.graphiql_assets import integrity, pinned_assets, verify
+from gateway.console.assets import integrity, pinned_assets, verify
 from tests.harness import Gateway
 
 
@@ -39,7 +39,7 @@ async def test_a_query_link_opened_by_a_browser_gets_graphiql(gateway: Gateway) 
 def test_the_pages_example_query_is_valid_against_the_schema() -> None:
     from graphql import parse, validate
 
-    from gateway.graphiql_page import graphiql_html
+    from gateway.console.page import graphiql_html
     from schema import build_schema
 
     found = re.search(r"const EXAMPLE_QUERY = `(.*?)`;", graphiql_html(), re.S)

@@ -12,15 +12,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from connectors.domain import DebtorKind
-from gateway.assistance_effects import AssistanceEffects
-from gateway.audit import AuditEntry
+from gateway.assistance.effects import AssistanceEffects
+from gateway.assistance.lapse_steps import lapsing_controls, notice_lapsing
+from gateway.audit.log import AuditEntry
 from gateway.clock import ManualClock
-from gateway.events import LocalEventBus
-from gateway.lapse_steps import lapsing_controls, notice_lapsing
-from gateway.store import CaseIn, Store
-from gateway.store_assistance import AssistanceStore, NewRequest
-from gateway.store_assistance_schema import AssistanceStatus, EventKind
-from gateway.store_case_costs import CaseCosts, costs_of, set_costs
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
+from gateway.events.bus import LocalEventBus
+from gateway.store.assistance import AssistanceStore, NewRequest
+from gateway.store.case_costs import CaseCosts, costs_of, set_costs
+from gateway.store.cases import CaseIn, Store
 from resolvers.cache import FactCache
 
 NUMBER = "（2026）苏0312执77号"

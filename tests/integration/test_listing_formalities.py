@@ -9,8 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from gateway.legal import add_years
-from gateway.store import CaseIn
+from gateway.domain.terms import add_years
+from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord
 from tests.harness import JUDGE, OFFICER

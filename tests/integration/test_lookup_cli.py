@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from gateway.store import CaseIn
+from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.runner import RunningMocks
 from mocks.world import World
@@ -55,7 +55,7 @@ async def start_lookup(
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "gateway.cli",
+        "gateway.cli.main",
         "lookup",
         "--url",
         gw.server.url,
@@ -158,7 +158,7 @@ async def test_invalid_and_foreign_ids_fail_alone_and_can_be_retried(
     out = tmp_path / "out.jsonl"
 
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway.cli", "lookup", "--url", gateway.url, "--case",
+        sys.executable, "-m", "gateway.cli.main", "lookup", "--url", gateway.url, "--case",
         case.number, "--ids", str(csv_file), "--out", str(out), "--no-progress",
         env=dict(os.environ, LIANDONG_TOKEN=gateway.token()),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -181,7 +181,7 @@ async def test_invalid_and_foreign_ids_fail_alone_and_can_be_retried(
 
     await gateway.reset_stats()
     retry = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway.cli", "lookup", "--url", gateway.url, "--case",
+        sys.executable, "-m", "gateway.cli.main", "lookup", "--url", gateway.url, "--case",
         case.number, "--ids", str(csv_file), "--out", str(out), "--no-progress",
         "--retry-failed", env=dict(os.environ, LIANDONG_TOKEN=gateway.token()),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -204,7 +204,7 @@ async def test_a_refused_token_stops_the_run_without_writing(
     out = tmp_path / "out.jsonl"
     for token, expected in (("not-a-jwt", 3), ("", 2)):
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway.cli", "lookup", "--url", gateway.url, "--case",
+            sys.executable, "-m", "gateway.cli.main", "lookup", "--url", gateway.url, "--case",
             case.number, "--ids", str(csv_file), "--out", str(out), "--no-progress",
             env={k: v for k, v in os.environ.items() if k != "LIANDONG_TOKEN"}
             | ({"LIANDONG_TOKEN": token} if token else {}),

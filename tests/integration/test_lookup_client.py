@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from gateway.lookup import (
+from gateway.cli.lookup import (
     GatewayUnavailable,
     LookupClient,
     LookupOptions,
@@ -18,7 +18,7 @@ from gateway.lookup import (
     graphql_url,
     run_lookup,
 )
-from gateway.lookup_io import OutputFile
+from gateway.cli.lookup_io import OutputFile
 
 Handler = Callable[[list[str]], Awaitable[web.Response]]
 

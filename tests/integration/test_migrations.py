@@ -16,10 +16,10 @@ from sqlalchemy import MetaData, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from gateway.audit_chain import GENESIS, StoredRecord, seal
-from gateway.audit_record import prepare
-from gateway.audit_store import SqlAuditLog
-from gateway.audit_tables import (
+from gateway.audit.chain import GENESIS, StoredRecord, seal
+from gateway.audit.record import prepare
+from gateway.audit.store import SqlAuditLog
+from gateway.audit.tables import (
     audit_head,
     audit_index,
     audit_records,
@@ -27,10 +27,10 @@ from gateway.audit_tables import (
     record_from_row,
     record_to_row,
 )
-from gateway.audit_verify import verify_log
-from gateway.cli import main
-from gateway.migrate import target, upgrade
-from gateway.store import SchemaBehind, Store
+from gateway.audit.verify import verify_log
+from gateway.cli.main import main
+from gateway.migrations.runner import target, upgrade
+from gateway.store.cases import SchemaBehind, Store
 from tests.audit_support import make_entry
 from tests.servers.fixtures import DbBackend
 

@@ -17,19 +17,19 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.app import create_app
-from gateway.demo import seed_cases
-from gateway.events_redis import RedisEventBus
-from gateway.ratelimit_redis import RedisRateLimiter
-from gateway.screening import ScreeningIndex
-from gateway.screening_sync import ScreeningSync
-from gateway.server import start_server
-from gateway.services import Services
-from gateway.store import RestrictionIn, Store
-from gateway.store_assistance import AssistanceStore
-from gateway.store_assistance_schema import AssistanceStatus, EventKind
-from gateway.store_schema import RestrictionKind
-from gateway.worker import LifecycleWorker
+from gateway.assistance.lifecycle_worker import LifecycleWorker
+from gateway.cli.demo import seed_cases
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
+from gateway.domain.case_values import RestrictionKind
+from gateway.events.redis_bus import RedisEventBus
+from gateway.screening.index import ScreeningIndex
+from gateway.screening.sync import ScreeningSync
+from gateway.store.assistance import AssistanceStore
+from gateway.store.cases import RestrictionIn, Store
+from gateway.web.app import create_app
+from gateway.web.ratelimit_redis import RedisRateLimiter
+from gateway.web.server import start_server
+from gateway.web.services import Services
 from mocks.land_registry import LandRegistrySettings
 from mocks.records import CaseRecord
 from mocks.runner import start_mocks

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from gateway.auth import issue_token
-from gateway.store import CaseIn
+from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord, RoleRecord
 from mocks.world import World

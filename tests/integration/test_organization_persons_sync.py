@@ -6,13 +6,13 @@ import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from gateway.events_redis import RedisEventBus
-from gateway.org_persons import BehindPerson, BehindRole
-from gateway.org_persons_store import OrganizationPersons
-from gateway.screening import ScreeningIndex
-from gateway.screening_sync import ScreeningSync
-from gateway.store import RestrictionIn, Store
-from gateway.store_schema import RestrictionKind
+from gateway.domain.case_values import RestrictionKind
+from gateway.domain.org_persons import BehindPerson, BehindRole
+from gateway.events.redis_bus import RedisEventBus
+from gateway.screening.index import ScreeningIndex
+from gateway.screening.sync import ScreeningSync
+from gateway.store.cases import RestrictionIn, Store
+from gateway.store.org_persons import OrganizationPersons
 
 ORG = "91320311MA1W7XK2XE"
 PERSON = "110101199003074477"

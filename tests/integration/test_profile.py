@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from gateway.store import CaseIn
+from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord
 from mocks.world import World

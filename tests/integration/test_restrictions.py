@@ -8,7 +8,7 @@ from typing import Any
 
 from stdnum.cn import ric
 
-from gateway.store import CaseIn
+from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord
 from tests.harness import JUDGE, OFFICER

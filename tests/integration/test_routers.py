@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from gateway.audit_chain import StoredRecord
+from gateway.audit.chain import StoredRecord
 from gateway.masking import mask_id
 from mocks.runner import RunningMocks
 from mocks.world import World

@@ -14,18 +14,18 @@ import orjson
 import pytest
 from starlette.requests import Request
 
-from gateway.app import create_app
-from gateway.audit_chain import StoredRecord
-from gateway.audit_query import AuditFilter
+from gateway.audit.chain import StoredRecord
+from gateway.audit.query import AuditFilter
 from gateway.auth import issue_token
-from gateway.body_limit import read_body
 from gateway.errors import LimitExceeded
-from gateway.screen_route import MAX_SCREEN_BODY_BYTES
-from gateway.screening import court_today
-from gateway.server import RunningServer, start_server
-from gateway.services import Services
+from gateway.screening.index import court_today
 from gateway.settings import Settings
-from gateway.store import RestrictionIn, RestrictionKind, RestrictionRow, Store
+from gateway.store.cases import RestrictionIn, RestrictionKind, RestrictionRow, Store
+from gateway.web.app import create_app
+from gateway.web.body_limit import read_body
+from gateway.web.screen_route import MAX_SCREEN_BODY_BYTES
+from gateway.web.server import RunningServer, start_server
+from gateway.web.services import Services
 from mocks.runner import RunningMocks
 from mocks.world import World
 from tests.harness import SECRET, gateway_settings

@@ -14,12 +14,12 @@ import pytest
 import redis.asyncio as aioredis
 
 from connectors.domain import Facet, Fetched, Identity
-from gateway.app import create_app
-from gateway.demo import seed_cases
-from gateway.server import start_server
-from gateway.services import Services
+from gateway.cli.demo import seed_cases
 from gateway.settings import Settings
-from gateway.store import Store
+from gateway.store.cases import Store
+from gateway.web.app import create_app
+from gateway.web.server import start_server
+from gateway.web.services import Services
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from resolvers.cache_redis import TieredFactCache

@@ -17,11 +17,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from gateway.assistance_runtime import _bus
-from gateway.events import Change, LocalEventBus
-from gateway.events_pg import PgEventBus, asyncpg_dsn
-from gateway.events_redis import RedisEventBus
-from gateway.events_shared import SharedEventBus
+from gateway.events.bus import Change, LocalEventBus
+from gateway.events.postgres_bus import PgEventBus, asyncpg_dsn
+from gateway.events.redis_bus import RedisEventBus
+from gateway.events.shared_bus import SharedEventBus
+from gateway.runtime.assistance import _bus
 from gateway.settings import SettingsError, load_settings
 from tests.servers.postgres import PostgresServer
 from tests.servers.redis import RedisServer

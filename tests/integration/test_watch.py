@@ -20,17 +20,17 @@ from aiohttp import web
 from sqlalchemy import insert
 
 from connectors.domain import DebtorKind
-from gateway.app import create_app
-from gateway.audit_query import AuditFilter
+from gateway.audit.query import AuditFilter
+from gateway.cli.demo import seed_cases
 from gateway.clock import ManualClock
-from gateway.demo import seed_cases
-from gateway.server import start_server
-from gateway.services import Services
-from gateway.store import CaseIn, Store
-from gateway.watch_scheduler import SCHEDULER, WatchScheduler
-from gateway.watch_store import WatchStore
-from gateway.watch_tables import asset_watches
-from gateway.watch_webhook import SIGNATURE_HEADER
+from gateway.store.cases import CaseIn, Store
+from gateway.watch.scheduler import SCHEDULER, WatchScheduler
+from gateway.watch.store import WatchStore
+from gateway.watch.tables import asset_watches
+from gateway.watch.webhook import SIGNATURE_HEADER
+from gateway.web.app import create_app
+from gateway.web.server import start_server
+from gateway.web.services import Services
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks
 from mocks.world import World

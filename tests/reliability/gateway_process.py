@@ -1,4 +1,4 @@
-"""The gateway as a real process (``python -m gateway.cli serve``) over in-process mocks.
+"""The gateway as a real process (``python -m gateway.cli.main serve``) over in-process mocks.
 
 The test writes a TOML config, starts the process on a free 127.0.0.1 port, waits for
 ``/readyz``, and can read the process's resident memory from ``/proc/<pid>/status``.
@@ -20,9 +20,9 @@ from typing import Any
 
 import aiohttp
 
-from gateway.demo import seed_cases
+from gateway.cli.demo import seed_cases
 from gateway.settings import Settings, load_settings
-from gateway.store import Store
+from gateway.store.cases import Store
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from tests.harness import JUDGE, OFFICER, SECRET
@@ -104,7 +104,7 @@ async def spawn_gateway(
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "gateway.cli",
+            "gateway.cli.main",
             "serve",
             "--config",
             str(config),

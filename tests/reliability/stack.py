@@ -17,8 +17,8 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.demo import seed_cases
-from gateway.store import Store
+from gateway.cli.demo import seed_cases
+from gateway.store.cases import Store
 from mocks.records import CaseRecord
 from mocks.runner import AGENCIES, RunningMocks, start_mocks
 from mocks.world import World

@@ -1,6 +1,6 @@
 """SIGKILL the gateway under load: every request answered 200 is on the record afterwards.
 
-The gateway runs as a real process (``python -m gateway.cli serve``) over the mocks of this
+The gateway runs as a real process (``python -m gateway.cli.main serve``) over the mocks of this
 test process. Eight clients send look-ups, each with its own ``X-Request-Id``; once enough
 have been answered the gateway is killed outright, mid-load. A second process then opens
 the same log, serves a few more requests, and ``liandong audit verify`` must pass.
@@ -18,9 +18,9 @@ from pathlib import Path
 import aiohttp
 
 from gateway.auth import issue_token
-from gateway.demo import seed_cases
+from gateway.cli.demo import seed_cases
 from gateway.settings import load_settings
-from gateway.store import Store
+from gateway.store.cases import Store
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from tests.audit_support import audit_records
@@ -168,7 +168,7 @@ async def test_every_answered_request_survives_a_sigkill(
     verify = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "gateway.cli",
+        "gateway.cli.main",
         "audit",
         "verify",
         "--config",

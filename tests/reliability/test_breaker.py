@@ -19,11 +19,11 @@ import pytest
 import pytest_asyncio
 
 from connectors.breaker import CircuitBreaker
-from gateway.app import create_app
+from gateway.cli.demo import seed_cases
 from gateway.clock import ManualClock
-from gateway.demo import seed_cases
-from gateway.server import start_server
-from gateway.services import Services
+from gateway.web.app import create_app
+from gateway.web.server import start_server
+from gateway.web.services import Services
 from mocks.records import CaseRecord
 from mocks.runner import start_mocks
 from mocks.world import World

@@ -1,6 +1,6 @@
 """Two gateway processes on one PostgreSQL database and one Redis.
 
-Both run ``python -m gateway.cli serve`` with their lifecycle workers on, over the mocks of
+Both run ``python -m gateway.cli.main serve`` with their lifecycle workers on, over the mocks of
 this test process; the store and the audit log are on PostgreSQL, the fact cache, the event
 bus and the rate limiter on Redis. What one instance does, the other sees:
 
@@ -31,10 +31,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.auth import issue_token
-from gateway.demo import seed_cases
+from gateway.cli.demo import seed_cases
 from gateway.settings import Settings, load_settings
-from gateway.store import Store
-from gateway.store_assistance_schema import assistance_requests
+from gateway.store.assistance_tables import assistance_requests
+from gateway.store.cases import Store
 from mocks.land_registry import LandRegistrySettings
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks
@@ -155,7 +155,7 @@ async def _spawn(config: Path, data_dir: Path) -> GatewayProcess:
     with log.open("ab") as out:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
-            *("-m", "gateway.cli", "serve", "--config", str(config)),
+            *("-m", "gateway.cli.main", "serve", "--config", str(config)),
             *("--host", "127.0.0.1", "--port", str(port)),
             stdout=out,
             stderr=out,
@@ -339,7 +339,7 @@ async def test_load_on_both_keeps_one_audit_chain(pair: Pair) -> None:
         sys.executable,
         *(
             "-m",
-            "gateway.cli",
+            "gateway.cli.main",
             "audit",
             "verify",
             "--config",

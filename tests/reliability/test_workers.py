@@ -64,7 +64,7 @@ async def serving(
     config = write_config(tmp_path, mocks, {})
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        *("-m", "gateway.cli", "serve", "--config", str(config)),
+        *("-m", "gateway.cli.main", "serve", "--config", str(config)),
         *("--host", "127.0.0.1", "--port", str(port), "--workers", "2"),
         env={k: v for k, v in os.environ.items() if not k.startswith("LIANDONG_")},
         cwd=tmp_path,
@@ -177,7 +177,7 @@ async def test_a_worker_that_cannot_start_stops_the_supervisor(
         )
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
-            *("-m", "gateway.cli", "serve", "--config", str(config)),
+            *("-m", "gateway.cli.main", "serve", "--config", str(config)),
             *("--host", "127.0.0.1", "--port", str(free_port()), "--workers", "2"),
             env={k: v for k, v in os.environ.items() if not k.startswith("LIANDONG_")},
             cwd=tmp_path,

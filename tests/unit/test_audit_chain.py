@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.audit_chain import GENESIS, ChainWalker, StoredRecord, Unsealed, record_hash, seal
-from gateway.audit_record import MAX_JSON_BYTES, debtor_key, jsonable, prepare
-from gateway.audit_store import MemoryAuditLog
+from gateway.audit.chain import GENESIS, ChainWalker, StoredRecord, Unsealed, record_hash, seal
+from gateway.audit.record import MAX_JSON_BYTES, debtor_key, jsonable, prepare
+from gateway.audit.store import MemoryAuditLog
 from tests.audit_support import make_entry
 
 KEY = b"k" * 32

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.audit_entities import EntityReference
-from gateway.audit_record import debtor_key, prepare
+from gateway.audit.entities import EntityReference
+from gateway.audit.record import debtor_key, prepare
 from gateway.masking import mask_id
 from mocks.world import World
 from tests.audit_support import make_entry

@@ -8,7 +8,7 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.audit_merkle import (
+from gateway.audit.merkle import (
     consistency_proof,
     inclusion_proof,
     leaf_hash,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from gateway.audit_store import _prepare_tables, open_audit_engine
+from gateway.audit.store import _prepare_tables, open_audit_engine
 
 
 async def _open(url: str) -> None:

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.types import Message
 
-from gateway.body_limit import limited_receive
 from gateway.errors import LimitExceeded
+from gateway.web.body_limit import limited_receive
 
 
 def _messages(sizes: list[int]) -> list[Message]:

@@ -10,17 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.control import ControlAction
-from gateway.control_lapse import check_renewal_in_time, has_lapsed
-from gateway.errors import InvalidInput, OverSeizure
-from gateway.overseizure import (
+from gateway.domain.assistance_rows import AssistanceRow
+from gateway.domain.assistance_status import AssistanceStatus
+from gateway.domain.control_lapse import check_renewal_in_time, has_lapsed
+from gateway.domain.overseizure import (
     CLEAR_EXCESS_FACTOR,
     check_guard,
     controlled_value,
     held_value,
     net_value,
 )
-from gateway.store_assistance_rows import AssistanceRow
-from gateway.store_assistance_schema import AssistanceStatus
+from gateway.errors import InvalidInput, OverSeizure
 
 TODAY = date(2027, 10, 1)
 AT = datetime(2026, 10, 31, tzinfo=UTC)

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.dishonest import (
+from gateway.domain.dishonest import (
     DishonestGround,
     ExtensionBasis,
     check_dishonest_listing,
     check_listing_allowed,
 )
+from gateway.domain.terms import add_years, age_on
 from gateway.errors import InvalidInput
-from gateway.legal import add_years, age_on
 
 TODAY = date(2026, 10, 31)
 ADULT = date(1990, 3, 7)

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strawberry.permission import BasePermission
 
-from schema.executor import FastExecutionContext
-from schema.prepared import ParsedInPath, ValidatedByText
+from schema.fast.executor import FastExecutionContext
+from schema.fast.prepared import ParsedInPath, ValidatedByText
 
 
 @strawberry.enum

@@ -13,7 +13,7 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 
 from schema import build_schema
-from schema.extension_runner import LeanExtensionsRunner, _Stage
+from schema.fast.extension_runner import LeanExtensionsRunner, _Stage
 
 STAGES = ("operation", "parsing", "validation", "executing")
 HOOKS = {

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 
 from connectors.domain import DebtorKind
-from gateway.case_rules import check_measure_case
+from gateway.domain.case_types import check_measure_case
 from gateway.errors import InvalidInput
 from gateway.identifiers import (
     CREDIT_CODE_ALPHABET,
@@ -19,7 +19,7 @@ from gateway.identifiers import (
     organization_code_check,
 )
 from gateway.masking import mask_id
-from gateway.screening_ids import screening_id
+from gateway.screening.ids import screening_id
 from gateway.validation import CASE_TYPES, case_number, credit_code, debtor_id, resident_id
 
 

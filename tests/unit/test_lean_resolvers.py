@@ -14,7 +14,7 @@ from strawberry.types import Info
 from gateway.errors import InvalidInput
 from schema.error_codes import MaskInternal
 from schema.extensions import is_unexpected
-from schema.lean_resolvers import use_lean_resolvers
+from schema.fast.lean_resolvers import use_lean_resolvers
 
 
 class Never(BasePermission):

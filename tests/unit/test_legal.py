@@ -9,12 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.control import ControlAction
-from gateway.errors import InvalidInput
-from gateway.legal import (
+from gateway.domain.terms import (
     PriorControl,
     add_years,
     check_control_term,
 )
+from gateway.errors import InvalidInput
 
 TODAY = date(2026, 10, 31)
 TERMS = {

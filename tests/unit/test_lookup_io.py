@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from gateway.lookup_io import OutputError, OutputFile, read_ids
+from gateway.cli.lookup_io import OutputError, OutputFile, read_ids
 
 PERSON = "11010119900307803X"
 SPOUSE = "360426199101010071"

@@ -10,16 +10,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.domain import OrganizationPerson
-from gateway.errors import InvalidInput
-from gateway.org_persons import (
+from gateway.domain.org_persons import (
     BehindPerson,
     BehindRole,
     consumption_ban_persons,
     exit_ban_person,
 )
-from gateway.org_persons_store import OrganizationPersons
-from gateway.screening import ScreeningIndex
-from gateway.store import RestrictionIn, RestrictionKind, RestrictionRow, RestrictionStatus, Store
+from gateway.errors import InvalidInput
+from gateway.screening.index import ScreeningIndex
+from gateway.store.cases import (
+    RestrictionIn,
+    RestrictionKind,
+    RestrictionRow,
+    RestrictionStatus,
+    Store,
+)
+from gateway.store.org_persons import OrganizationPersons
 from mocks.world import World
 
 WORLD = World(seed=7, people=60)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.ratelimit import TokenBucketLimiter, retry_after_header
+from gateway.web.ratelimit import TokenBucketLimiter, retry_after_header
 
 
 class Clock:

@@ -15,10 +15,16 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from gateway.errors import InvalidInput, NotFound
-from gateway.screening import ScreeningIndex, court_today
-from gateway.screening_ids import screening_id
-from gateway.screening_run import Unreadable, screen_all
-from gateway.store import RestrictionIn, RestrictionKind, RestrictionRow, RestrictionStatus, Store
+from gateway.screening.ids import screening_id
+from gateway.screening.index import ScreeningIndex, court_today
+from gateway.screening.run import Unreadable, screen_all
+from gateway.store.cases import (
+    RestrictionIn,
+    RestrictionKind,
+    RestrictionRow,
+    RestrictionStatus,
+    Store,
+)
 from gateway.validation import debtor_id
 from mocks.world import World
 

@@ -14,15 +14,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from connectors.domain import DebtorKind
+from gateway.domain.case_values import CaseStatus
 from gateway.errors import InvalidInput
-from gateway.store import (
+from gateway.store.cases import (
     CaseIn,
     RestrictionIn,
     RestrictionKind,
     RestrictionStatus,
     Store,
 )
-from gateway.store_schema import CaseStatus, case_debtors
+from gateway.store.tables import case_debtors
 
 NUMBER = "（2024）苏0312执1234号"
 PERSON = "11010119900307803X"

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from connectors.domain import DebtorKind
+from gateway.domain.assistance_status import AssistanceStatus, EventKind
+from gateway.domain.overseizure import check_guard, committed_value, controlled_value
 from gateway.errors import Conflict, OverSeizure
-from gateway.overseizure import check_guard, committed_value, controlled_value
-from gateway.store import CaseIn, Store
-from gateway.store_assistance import AssistanceStore, NewRequest
-from gateway.store_assistance_schema import AssistanceStatus, EventKind, assistance_requests
+from gateway.store.assistance import AssistanceStore, NewRequest
+from gateway.store.assistance_tables import assistance_requests
+from gateway.store.cases import CaseIn, Store
 
 NUMBER = "（2024）苏0312执1234号"
 PERSON = "11010119900307803X"

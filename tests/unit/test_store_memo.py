@@ -15,15 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.domain import DebtorKind
-from gateway.store import (
+from gateway.domain.case_values import CaseStatus
+from gateway.store.cases import (
     CaseIn,
     RestrictionIn,
     RestrictionKind,
     RestrictionStatus,
     Store,
 )
-from gateway.store_memo import MISSING, VersionedMemo
-from gateway.store_schema import CaseStatus
+from gateway.store.memo import MISSING, VersionedMemo
 
 NUMBERS = ["（2024）苏0312执1234号", "（2024）苏0312执9号", "（2023）京0105执77号"]
 PEOPLE = ["11010119900307803X", "360426199101010071", "110101199003074578"]

@@ -10,8 +10,8 @@ import pytest
 from connectors.domain import Control, ControlKind, Mortgage, RealEstate
 from connectors.http import HttpClient, HttpSettings
 from gateway.errors import AgencyUnavailable
-from gateway.watch_scheduler import BudgetedHttp
-from gateway.watch_snapshot import ChangeKind, diff, snapshot, snapshot_hash
+from gateway.watch.scheduler import BudgetedHttp
+from gateway.watch.snapshot import ChangeKind, diff, snapshot, snapshot_hash
 
 SEIZURE = Control("某法院", "（2024）苏0312执1号", ControlKind.SEIZURE, date(2024, 1, 2), None)
 MORTGAGE = Mortgage("某银行", Decimal("100000.00"), date(2020, 5, 1))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import gateway.audit_tables
-import gateway.store_schema
+import gateway.audit.tables
+import gateway.store.tables
 
 revision = "audit_0001"
 down_revision = None
@@ -41,24 +41,24 @@ def upgrade() -> None:
             autoincrement=False,
             nullable=False,
         ),
-        sa.Column("time", gateway.store_schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("time", gateway.store.tables.UtcDateTime(timezone=True), nullable=False),
         sa.Column("request_id", sa.String(length=128), nullable=False),
         sa.Column("principal", sa.String(length=200), nullable=False),
         sa.Column("court", sa.String(length=200), nullable=False),
-        sa.Column("roles", gateway.audit_tables.JsonText(), nullable=False),
+        sa.Column("roles", gateway.audit.tables.JsonText(), nullable=False),
         sa.Column("case_number", sa.String(length=64), nullable=True),
-        sa.Column("cases", gateway.audit_tables.JsonText(), nullable=False),
+        sa.Column("cases", gateway.audit.tables.JsonText(), nullable=False),
         sa.Column("operation", sa.String(length=200), nullable=False),
         sa.Column("document_hash", sa.String(length=64), nullable=True),
-        sa.Column("variables", gateway.audit_tables.JsonText(), nullable=False),
-        sa.Column("debtors", gateway.audit_tables.JsonText(), nullable=False),
-        sa.Column("debtor_keys", gateway.audit_tables.JsonText(), nullable=False),
-        sa.Column("agencies", gateway.audit_tables.JsonText(), nullable=False),
+        sa.Column("variables", gateway.audit.tables.JsonText(), nullable=False),
+        sa.Column("debtors", gateway.audit.tables.JsonText(), nullable=False),
+        sa.Column("debtor_keys", gateway.audit.tables.JsonText(), nullable=False),
+        sa.Column("agencies", gateway.audit.tables.JsonText(), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=True),
         sa.Column("http_status", sa.SmallInteger(), nullable=True),
         sa.Column("duration_ms", sa.Float(), nullable=True),
-        sa.Column("detail", gateway.audit_tables.JsonText(), nullable=False),
+        sa.Column("detail", gateway.audit.tables.JsonText(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_records")),

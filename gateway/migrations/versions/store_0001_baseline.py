@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import gateway.store_schema
+import gateway.store.tables
 
 revision = "store_0001"
 down_revision = None
@@ -25,10 +25,10 @@ def upgrade() -> None:
         sa.Column("court", sa.String(length=200), nullable=False),
         sa.Column("court_code", sa.String(length=16), nullable=False),
         sa.Column("applicant", sa.String(length=400), nullable=False),
-        sa.Column("amount_due", gateway.store_schema.Money(length=24), nullable=False),
+        sa.Column("amount_due", gateway.store.tables.Money(length=24), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("filed_on", sa.Date(), nullable=True),
-        sa.Column("created_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("number", name=op.f("pk_cases")),
     )
     op.create_table(
@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.Column("until", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("lift_reason", sa.Text(), nullable=True),
-        sa.Column("created_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "kind IN ('HIGH_CONSUMPTION_BAN', 'DISHONEST_LIST', 'EXIT_BAN')",
             name=op.f("ck_restrictions_kind"),
@@ -61,8 +61,8 @@ def upgrade() -> None:
         sa.Column("agency", sa.String(length=32), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("target", sa.String(length=200), nullable=False),
-        sa.Column("target_value", gateway.store_schema.Money(length=24), nullable=True),
-        sa.Column("amount", gateway.store_schema.Money(length=24), nullable=True),
+        sa.Column("target_value", gateway.store.tables.Money(length=24), nullable=True),
+        sa.Column("amount", gateway.store.tables.Money(length=24), nullable=True),
         sa.Column("document_number", sa.String(length=100), nullable=False),
         sa.Column("since", sa.Date(), nullable=False),
         sa.Column("until", sa.Date(), nullable=True),
@@ -79,15 +79,15 @@ def upgrade() -> None:
         sa.Column("reply", sa.Text(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column(
-            "next_attempt_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=True
+            "next_attempt_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=True
         ),
         sa.Column("lease_owner", sa.String(length=64), nullable=True),
-        sa.Column("lease_until", gateway.store_schema.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("deadline", gateway.store_schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("lease_until", gateway.store.tables.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("deadline", gateway.store.tables.UtcDateTime(timezone=True), nullable=True),
         sa.Column("overdue", sa.Boolean(), nullable=False),
         sa.Column("lifted_by", sa.String(length=36), nullable=True),
-        sa.Column("created_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "action IN ('SEIZE_REAL_ESTATE', 'LIFT_REAL_ESTATE_SEIZURE', 'FREEZE_EQUITY', 'UNFREEZE_EQUITY', 'SEIZE_VEHICLE', 'LIFT_VEHICLE_SEIZURE', 'EXIT_BAN', 'LIFT_EXIT_BAN')",
             name=op.f("ck_assistance_requests_action"),
@@ -154,7 +154,7 @@ def upgrade() -> None:
         sa.Column("request_id", sa.String(length=36), nullable=False),
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("case_number", sa.String(length=64), nullable=False),
-        sa.Column("at", gateway.store_schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", gateway.store.tables.UtcDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=24), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),

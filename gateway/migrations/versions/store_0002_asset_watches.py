@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import gateway.store_schema
+import gateway.store.tables
 
 revision = "store_0002"
 down_revision = "store_0001"
@@ -28,8 +28,8 @@ def upgrade() -> None:
         sa.Column("asset_kind", sa.String(length=16), nullable=False),
         sa.Column("change", sa.String(length=32), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
-        sa.Column("at", gateway.store_schema.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("at", gateway.store.tables.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_asset_events")),
     )
@@ -46,14 +46,14 @@ def upgrade() -> None:
         sa.Column("court", sa.String(length=200), nullable=False),
         sa.Column("debtor_id", sa.String(length=18), nullable=False),
         sa.Column("interval_s", sa.Integer(), nullable=False),
-        sa.Column("next_due", gateway.store_schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("next_due", gateway.store.tables.UtcDateTime(timezone=True), nullable=False),
         sa.Column("claim", sa.String(length=36), nullable=True),
-        sa.Column("claimed_until", gateway.store_schema.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("last_run", gateway.store_schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_until", gateway.store.tables.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_run", gateway.store.tables.UtcDateTime(timezone=True), nullable=True),
         sa.Column("snapshot_hash", sa.String(length=64), nullable=True),
         sa.Column("snapshot", sa.Text(), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("created_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_number"],
             ["cases.number"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import gateway.store_schema
+import gateway.store.tables
 
 revision = "store_0004"
 down_revision = "store_0003"
@@ -25,17 +25,17 @@ def upgrade() -> None:
     if "encumbrance" not in columns:
         op.add_column(
             "assistance_requests",
-            sa.Column("encumbrance", gateway.store_schema.Money(length=24), nullable=True),
+            sa.Column("encumbrance", gateway.store.tables.Money(length=24), nullable=True),
         )
     if "case_costs" not in inspector.get_table_names():
         op.create_table(
             "case_costs",
             sa.Column("case_number", sa.String(length=64), nullable=False),
-            sa.Column("enforcement_costs", gateway.store_schema.Money(length=24), nullable=False),
-            sa.Column("late_interest", gateway.store_schema.Money(length=24), nullable=False),
+            sa.Column("enforcement_costs", gateway.store.tables.Money(length=24), nullable=False),
+            sa.Column("late_interest", gateway.store.tables.Money(length=24), nullable=False),
             sa.Column("updated_by", sa.String(length=64), nullable=False),
             sa.Column(
-                "updated_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=False
+                "updated_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=False
             ),
             sa.ForeignKeyConstraint(
                 ["case_number"],

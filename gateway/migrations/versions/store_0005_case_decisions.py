@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import gateway.store_schema
+import gateway.store.tables
 
 revision = "store_0005"
 down_revision = "store_0004"
@@ -27,7 +27,7 @@ def upgrade() -> None:
     # A database the gateway made itself (create_all) may already have any of these.
     have = _columns("cases")
     if "security" not in have:
-        op.add_column("cases", sa.Column("security", gateway.store_schema.Money(), nullable=True))
+        op.add_column("cases", sa.Column("security", gateway.store.tables.Money(), nullable=True))
     if "status_since" not in have:
         op.add_column("cases", sa.Column("status_since", sa.Date(), nullable=True))
     # The status was free text; the one value ever written was ACTIVE. Anything else is read
@@ -37,7 +37,7 @@ def upgrade() -> None:
     if "ends_at" not in _columns("asset_watches"):
         op.add_column(
             "asset_watches",
-            sa.Column("ends_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=True),
+            sa.Column("ends_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=True),
         )
     if "restriction_decisions" in sa.inspect(op.get_bind()).get_table_names():
         return
@@ -58,9 +58,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("decided_by", sa.String(length=64), nullable=False),
         sa.Column("signed_by", sa.String(length=64), nullable=True),
-        sa.Column("signed_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("signed_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=True),
         sa.Column("follows", sa.String(length=36), nullable=True),
-        sa.Column("created_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_restriction_decisions")),
     )
     op.create_index(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import gateway.store_schema
+import gateway.store.tables
 
 revision = "store_0006"
 down_revision = "store_0005"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.String(length=18), nullable=False),
         sa.Column("person_id", sa.String(length=18), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
-        sa.Column("recorded_at", gateway.store_schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", gateway.store.tables.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint(
             "organization_id", "person_id", name=op.f("pk_organization_persons")
         ),

@@ -1,0 +1,289 @@
+"""The audit log in SQL, with group commit: many requests, one durable transaction.
+
+``append`` encodes its entry (masking, keyed debtor hashes, the canonical JSON), queues it
+with a future and waits. One commit is in flight at a time; it takes everything queued (up
+to ``max_batch``), locks the chain's head, seals the records in order (sequence numbers and
+hashes are assigned here, so chain order is commit order), inserts them in one transaction
+and only then resolves the futures. If the transaction fails, every waiting ``append``
+raises ``AuditUnavailable``: the caller must not answer with data (fail closed).
+``healthy`` turns False until a later write succeeds.
+
+The transaction itself is in ``gateway/audit/writer.py``. SQLite (the default, a file of
+its own) runs in WAL mode with ``synchronous=FULL``, so a commit is on disk when it returns;
+several processes may share one log, since each commit locks the chain's head row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, func, insert, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from gateway.audit.chain import GENESIS, StoredRecord, Unsealed, seal
+from gateway.audit.log import AuditEntry, AuditLog
+from gateway.audit.record import prepare
+from gateway.audit.sqlite_writer import SqliteWriter
+from gateway.audit.tables import audit_head, audit_metadata, audit_records
+from gateway.audit.writer import WRITER_OPTION, AsyncWriter, BatchWriter, listen_sqlite
+from gateway.errors import AuditUnavailable
+from gateway.settings import Settings
+from gateway.store.cases import SchemaBehind
+
+__all__ = [
+    "DisabledAuditLog",
+    "MemoryAuditLog",
+    "SqlAuditLog",
+    "open_audit_engine",
+    "open_audit_log",
+]
+
+logger = logging.getLogger("liandong.audit")
+
+_DDL_LOCK = 0x6C64617564697400  # PostgreSQL advisory lock key serialising the audit DDL
+
+
+def open_audit_engine(url: str) -> AsyncEngine:
+    """An engine for the audit database; SQLite gets WAL, FULL sync and explicit BEGINs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url)
+    if engine.dialect.name == "sqlite":
+        listen_sqlite(engine.sync_engine)
+    return engine
+
+
+def _check_columns(conn: Connection) -> None:
+    # create_all adds tables, never columns: a log made by an earlier version would fail
+    # every append (and so every request) at the first column it lacks. Refuse to open.
+    have = {c["name"] for c in inspect(conn).get_columns("audit_records")}
+    missing = [c.name for c in audit_records.columns if c.name not in have]
+    if missing:
+        raise SchemaBehind(
+            f"the audit log was made by an earlier version (no audit_records."
+            f"{', audit_records.'.join(missing)}): run `liandong db upgrade` first"
+        )
+
+
+async def _prepare_tables(engine: AsyncEngine) -> None:
+    # Workers opening a new log together would race CREATE TABLE and the loser would stop
+    # its gateway: take the database's write lock first (BEGIN IMMEDIATE on SQLite through
+    # the writer option, a transaction-scoped advisory lock on PostgreSQL).
+    async with engine.connect() as plain:
+        conn = await plain.execution_options(**{WRITER_OPTION: True})
+        async with conn.begin():
+            if engine.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DDL_LOCK})
+            await conn.run_sync(audit_metadata.create_all)
+            await conn.run_sync(_check_columns)
+    async with engine.begin() as conn:
+        head = (await conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1))).first()
+        if head is not None:
+            return
+        last = (await conn.execute(select(func.max(audit_records.c.seq)))).scalar()
+        if last is not None:
+            # Records without a head: someone removed it. Starting a new chain would hide that.
+            raise AuditUnavailable("the audit log has records but no head row; run audit verify")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(insert(audit_head), {"id": 1, "seq": 0, "hash": GENESIS})
+    except IntegrityError:
+        pass  # another process made it first
+
+
+@dataclass(slots=True)
+class _Pending:
+    record: Unsealed
+    future: asyncio.Future[int]
+
+
+class SqlAuditLog:
+    """``AuditLog`` over SQLAlchemy Core; open with ``await SqlAuditLog.open(url, key)``.
+
+    No task sits between a request and the disk: a commit starts on the event loop's next
+    turn after the first ``append`` that finds none in flight (so it takes everything
+    appended in that turn), the writer calls back when it is on disk, and that callback
+    resolves the batch's futures and starts the next commit with whatever queued meanwhile.
+    A record is answered two turns of the loop plus one commit after it was appended.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, key: bytes, writer: BatchWriter, *, max_batch: int = 256
+    ) -> None:
+        self.engine = engine  # for readers; the writer has its own connections
+        self.key = key
+        self._batches = writer
+        self.max_batch = max_batch
+        self.commits = 0  # transactions written (group commits)
+        self.appended = 0  # records written
+        self._waiting: list[_Pending] = []
+        self._in_flight: list[_Pending] | None = None
+        self._scheduled = False  # a commit is to start on the loop's next turn
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._healthy = True
+        self._closing = False
+
+    @classmethod
+    async def open(cls, url: str, key: bytes, *, max_batch: int = 256) -> SqlAuditLog:
+        """Connect, create missing tables and the head row, open the writer."""
+        engine = open_audit_engine(url)
+        try:
+            await _prepare_tables(engine)
+            writer = writer_for(engine, url)
+            await writer.open()
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, key, writer, max_batch=max_batch)
+
+    @property
+    def lock_waits(self) -> int:
+        """Attempts at the database's write lock that found another process holding it."""
+        return int(getattr(self._batches, "lock_waits", 0))
+
+    @property
+    def healthy(self) -> bool:
+        """False after a failed write (until one succeeds) or once the log is closing."""
+        return self._healthy and not self._closing
+
+    async def append(self, entry: AuditEntry) -> int:
+        """Add ``entry`` to the next group commit; return its seq once committed."""
+        if self._closing:
+            raise AuditUnavailable("the audit log is not running")
+        try:
+            record = Unsealed.of(prepare(entry, self.key))
+        except (TypeError, ValueError) as exc:
+            raise AuditUnavailable("the audit record could not be encoded") from exc
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Pending(record, future))
+        self._kick()
+        return await future
+
+    async def aclose(self) -> None:
+        """Commit what is queued, then release the writer and the connections."""
+        if self._closing:
+            return
+        self._closing = True
+        await self._idle.wait()
+        await self._batches.aclose()
+        await self.engine.dispose()
+
+    def _kick(self) -> None:
+        """Start a commit on the loop's next turn: it takes everything appended until then."""
+        if self._scheduled or self._in_flight is not None or not self._waiting:
+            return
+        self._scheduled = True
+        self._idle.clear()
+        asyncio.get_running_loop().call_soon(self._next)
+
+    def _next(self) -> None:
+        self._scheduled = False
+        if self._in_flight is not None:
+            return  # its callback starts the next one
+        if not self._waiting:
+            self._idle.set()
+            return
+        batch = self._waiting[: self.max_batch]
+        del self._waiting[: len(batch)]
+        self._in_flight = batch
+        try:
+            self._batches.start([p.record for p in batch], self._done)
+        except Exception as exc:  # the writer failed before it could say so itself
+            self._done(exc)
+
+    def _done(self, outcome: list[int] | BaseException) -> None:
+        batch, self._in_flight = self._in_flight or [], None
+        try:
+            self._settle(batch, outcome)
+        finally:
+            self._kick()
+            if not self._scheduled and self._in_flight is None:
+                self._idle.set()
+
+    def _settle(self, batch: list[_Pending], outcome: list[int] | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            # Any failure to write means: nothing may be served.
+            self._healthy = False
+            logger.error(
+                "audit log write failed (%s); refusing to serve until it recovers",
+                type(outcome).__name__,
+            )
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(
+                        AuditUnavailable("the audit log cannot be written; nothing was served")
+                    )
+            return
+        if not self._healthy:
+            logger.warning("audit log writes recovered")
+        self._healthy = True
+        self.commits += 1
+        self.appended += len(batch)
+        for pending, seq in zip(batch, outcome, strict=True):
+            if not pending.future.done():  # its request may have gone away meanwhile
+                pending.future.set_result(seq)
+
+
+class MemoryAuditLog:
+    """An in-memory chain with the same encoding, for unit tests; never durable."""
+
+    def __init__(self, key: bytes = b"memory-audit-key-0123456789abcdef") -> None:
+        self.key = key
+        self.records: list[StoredRecord] = []
+        self.healthy = True
+
+    async def append(self, entry: AuditEntry) -> int:
+        """Seal ``entry`` onto the in-memory chain."""
+        if not self.healthy:
+            raise AuditUnavailable("the audit log cannot be written; nothing was served")
+        prev = self.records[-1].hash if self.records else GENESIS
+        record = seal(prepare(entry, self.key), len(self.records) + 1, prev)
+        self.records.append(record)
+        return record.seq
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class DisabledAuditLog:
+    """Records nothing. Only for measuring what the audit log costs; never in production."""
+
+    healthy = True
+
+    def __init__(self) -> None:
+        logger.warning(
+            "THE AUDIT LOG IS DISABLED (audit.enabled = false): no look-up is being recorded. "
+            "This setting exists for benchmarks only and must never be used in production."
+        )
+
+    async def append(self, entry: AuditEntry) -> int:
+        """Accept and drop ``entry``."""
+        return 0
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+async def open_audit_log(settings: Settings) -> AuditLog:
+    """The audit log the settings ask for: SQL with group commit, or disabled (benchmarks)."""
+    if not settings.audit.enabled:
+        return DisabledAuditLog()
+    key = await asyncio.to_thread(settings.audit_key)  # may create the key file
+    return await SqlAuditLog.open(
+        settings.audit.database_url, key, max_batch=settings.audit.max_batch
+    )
+
+
+def writer_for(engine: AsyncEngine, url: str) -> BatchWriter:
+    """The fastest writer for the database behind ``engine``."""
+    database = make_url(url).database
+    if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
+        return SqliteWriter(database)
+    return AsyncWriter(engine)

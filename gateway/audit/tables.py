@@ -1,0 +1,150 @@
+"""The audit log's tables, in portable SQLAlchemy Core, and the mapping to ``StoredRecord``.
+
+``audit_records`` holds the chain; ``audit_index`` lets auditors find records by case and by
+debtor key without scanning (it is derived from the records, and ``audit verify`` checks it
+against them); ``audit_head`` is one row with the last ``seq`` and hash, which every writer
+locks to append (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so
+several gateway processes can share one log and the chain order is the commit order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from gateway.audit.chain import StoredRecord
+from gateway.store.tables import UtcDateTime
+
+__all__ = [
+    "CASE",
+    "DEBTOR",
+    "audit_head",
+    "audit_index",
+    "audit_metadata",
+    "audit_records",
+    "index_keys",
+    "index_rows",
+    "record_from_row",
+    "record_to_row",
+]
+
+CASE = "case"
+DEBTOR = "debtor"
+
+
+class JsonText(TypeDecorator[Any]):
+    """A JSON value kept as canonical text, so it reads back exactly as it was hashed."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else orjson.loads(value)
+
+
+# SQLite makes an INTEGER PRIMARY KEY the rowid (fast appends); elsewhere a BIGINT.
+_Seq = BigInteger().with_variant(Integer(), "sqlite")
+
+audit_metadata = MetaData(
+    naming_convention={"ix": "ix_%(table_name)s_%(column_0_name)s", "pk": "pk_%(table_name)s"}
+)
+
+audit_records = Table(
+    "audit_records",
+    audit_metadata,
+    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("time", UtcDateTime(), nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("principal", String(200), nullable=False),
+    Column("court", String(200), nullable=False),
+    Column("roles", JsonText(), nullable=False),
+    Column("case_number", String(64), nullable=True),
+    Column("cases", JsonText(), nullable=False),
+    Column("operation", String(200), nullable=False),
+    Column("document_hash", String(64), nullable=True),
+    Column("variables", JsonText(), nullable=False),
+    Column("debtors", JsonText(), nullable=False),
+    Column("debtor_keys", JsonText(), nullable=False),
+    Column("agencies", JsonText(), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("code", String(64), nullable=True),
+    Column("http_status", SmallInteger(), nullable=True),
+    Column("duration_ms", Float(), nullable=True),
+    Column("detail", JsonText(), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    # The client's X-Request-Id, beside the server's own (migration audit_0002).
+    Column("client_request_id", String(128), nullable=True),
+    Index(None, "time"),
+    Index(None, "principal"),
+    Index(None, "request_id"),
+    Index(None, "client_request_id"),
+)
+
+audit_index = Table(
+    "audit_index",
+    audit_metadata,
+    Column("kind", String(8), nullable=False),  # CASE or DEBTOR
+    Column("value", String(64), nullable=False),  # case number, or debtor key
+    Column("seq", _Seq, nullable=False),
+    PrimaryKeyConstraint("kind", "value", "seq"),
+)
+
+audit_head = Table(
+    "audit_head",
+    audit_metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),  # always 1
+    Column("seq", _Seq, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+_TUPLES = ("roles", "cases", "debtors", "debtor_keys", "agencies")
+
+
+def record_to_row(record: StoredRecord) -> dict[str, Any]:
+    """Column values of ``record``."""
+    row = {name: getattr(record, name) for name in StoredRecord.__slots__}
+    for name in _TUPLES:
+        row[name] = list(row[name])
+    return row
+
+
+def record_from_row(row: Mapping[Any, Any]) -> StoredRecord:
+    """The record a row of ``audit_records`` holds."""
+    values = {name: row[name] for name in StoredRecord.__slots__}
+    for name in _TUPLES:
+        values[name] = tuple(values[name] or ())
+    return StoredRecord(**values)
+
+
+def index_keys(cases: Iterable[str], debtor_keys: Iterable[str]) -> list[tuple[str, str]]:
+    """The ``(kind, value)`` pairs under which a record with these fields is indexed."""
+    return [(CASE, case) for case in dict.fromkeys(cases)] + [
+        (DEBTOR, key) for key in dict.fromkeys(debtor_keys)
+    ]
+
+
+def index_rows(record: StoredRecord) -> Iterator[dict[str, Any]]:
+    """The ``audit_index`` rows that point at ``record``."""
+    for kind, value in index_keys(record.cases, record.debtor_keys):
+        yield {"kind": kind, "value": value, "seq": record.seq}

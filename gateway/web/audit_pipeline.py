@@ -1,0 +1,361 @@
+"""One audit record per HTTP request to ``/graphql``, durable before the response leaves.
+
+The pipeline wraps the GraphQL view: it names the request (``X-Request-Id``), authenticates,
+refuses to serve while the audit log cannot be written, applies the per-principal rate
+limit and the body's size limit, runs the operation, and then appends the request's record:
+only once ``append`` has returned (the record is committed) is the response sent. If the
+record cannot be made durable, the response is replaced by a 503 ``AUDIT_UNAVAILABLE`` with
+no data (fail closed).
+
+Refusals are on the record too: 401 (bad or missing token), 429 (rate limit), 413 (a body
+over ``limits.max_body_bytes``), 400 (a body that is not a GraphQL request), and every
+FORBIDDEN, LIMIT_EXCEEDED or INVALID_INPUT inside a 200. Nothing here runs per field: the
+record is built from what the request context gathered (``debtors_touched``,
+``cases_requested``, ``loaders.calls``, ``operations``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import random
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from gateway.audit.log import AgencyCallRecord, AuditEntry
+from gateway.auth import Principal, bearer_token
+from gateway.errors import (
+    AuditUnavailable,
+    BadRequest,
+    InvalidInput,
+    LiandongError,
+    LimitExceeded,
+    RateLimited,
+    Unauthenticated,
+)
+from gateway.masking import escaped
+from gateway.web.body_limit import check_declared, limited_receive
+from gateway.web.media_types import (
+    JSON,
+    content_type,
+    error_body,
+    is_request_error,
+    negotiate,
+    to_media,
+)
+from gateway.web.ratelimit import retry_after_header
+from gateway.web.services import Services
+from resolvers.context import OperationFacts, RequestContext
+
+__all__ = [
+    "CONTEXT_KEY",
+    "PRINCIPAL_KEY",
+    "REQUEST_ID_KEY",
+    "AuditPipeline",
+    "client_request_id_of",
+    "outcome_of",
+    "request_id_of",
+]
+
+logger = logging.getLogger("liandong.audit")
+
+# Keys in the ASGI scope's ``state``, shared with the view's ``get_context``.
+REQUEST_ID_KEY = "request_id"
+PRINCIPAL_KEY = "principal"
+CONTEXT_KEY = "context"
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+_ids = random.Random()  # request ids must be unique, not secret
+os.register_at_fork(after_in_child=_ids.seed)  # a forked worker must not repeat its parent
+
+# Codes that mean "not served, on purpose"; agency codes mean "served, partly".
+REFUSAL_CODES = frozenset(
+    {
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+        "LIMIT_EXCEEDED",
+        "RATE_LIMITED",
+        "INVALID_INPUT",
+        "NOT_FOUND",
+        "CONFLICT",
+        "OVER_SEIZURE",
+        "BAD_REQUEST",
+        "GRAPHQL_PARSE_FAILED",
+        "GRAPHQL_VALIDATION_FAILED",
+        "AUDIT_UNAVAILABLE",
+    }
+)
+
+
+def _is_agency_code(code: str) -> bool:
+    return code.startswith("AGENCY_") or code == "CIRCUIT_OPEN"
+
+
+def client_request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The client's ``X-Request-Id`` if it is a sane token (up to 128 safe characters)."""
+    given = headers.get("x-request-id")
+    return given if given is not None and _REQUEST_ID.fullmatch(given) else None
+
+
+def request_id_of(_headers: Mapping[str, str] | None = None) -> str:
+    """A fresh request id, made by the server.
+
+    Never the client's ``X-Request-Id``: two requests could share one, and a record could be
+    made to look like another's. The client's id is kept beside it (``client_request_id_of``).
+    """
+    # Unique, not secret: drawn from the process's seeded generator rather than
+    # ``os.urandom``, whose system call lets go of the interpreter lock (~20 µs to get it
+    # back on a busy worker). Workers are separate processes, each seeded on its own.
+    return uuid.UUID(int=_ids.getrandbits(128), version=4).hex
+
+
+_SENT_CHARS = 2048  # of a refused request, kept in its record: enough to see what it was
+
+
+async def sent_text(request: Request) -> str:
+    """What a refused request sent (its body, or a GET's query string), escaped and bounded."""
+    if request.method == "GET":
+        return escaped(request.url.query[:_SENT_CHARS])
+    try:
+        raw = await request.body()  # read already, and so cached, by the time of a refusal
+    except Exception:  # the body itself was the trouble (too large, cut off)
+        return ""
+    return escaped(raw[: _SENT_CHARS * 4].decode("utf-8", "backslashreplace")[:_SENT_CHARS])
+
+
+def outcome_of(operations: Sequence[OperationFacts]) -> tuple[str, str | None]:
+    """ok / partial / refused / error, and the deciding code, from the operations' errors."""
+    codes = [str(e.get("code", "INTERNAL")) for op in operations for e in op.errors]
+    for code in codes:
+        if code not in REFUSAL_CODES and not _is_agency_code(code):
+            return "error", code
+    for code in codes:
+        if code in REFUSAL_CODES:
+            return "refused", code
+    if codes:
+        return "partial", codes[0]
+    return "ok", None
+
+
+def _body(err: LiandongError, media: str = JSON) -> bytes:
+    return error_body(media, [{"message": err.message, "extensions": err.extensions}])
+
+
+def _json(
+    status: int, body: bytes, headers: Mapping[str, str] | None = None, media: str = JSON
+) -> Response:
+    return Response(body, status_code=status, media_type=content_type(media), headers=headers)
+
+
+@dataclass(slots=True)
+class _Exchange:
+    """What one request turned out to be, gathered on its way through."""
+
+    request_id: str
+    arrived: datetime
+    started: float
+    client: str
+    client_request_id: str | None = None
+    media: str = JSON  # of the response, by the request's Accept (gateway/web/media_types.py)
+    principal: Principal | None = None
+    refusal: str | None = None  # a code, when the pipeline itself answered
+    detail: dict[str, Any] = field(default_factory=dict)
+    context: RequestContext | None = None
+
+
+class AuditPipeline:
+    """Runs ``run`` (the GraphQL view) for one HTTP request, under audit."""
+
+    def __init__(self, services: Services, run: Callable[[Request], Awaitable[Response]]) -> None:
+        self.services = services
+        self.run = run
+        self.enabled = services.settings.audit.enabled
+        self.max_body_bytes = services.settings.limits.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, limited_receive(receive, self.max_body_bytes))
+        client = scope.get("client")
+        ex = _Exchange(
+            request_id=request_id_of(request.headers),
+            arrived=datetime.now(UTC),
+            started=time.perf_counter(),
+            client=str(client[0]) if client else "",
+            client_request_id=client_request_id_of(request.headers),
+            media=negotiate(request.headers.get("accept")),
+        )
+        state = scope.setdefault("state", {})
+        state[REQUEST_ID_KEY] = ex.request_id
+        response = await self._respond(request, ex, state)
+        if self.enabled:
+            response = await self._record(ex, response)
+        response.headers["X-Request-Id"] = ex.request_id
+        await response(scope, receive, send)
+
+    def _refuse(
+        self,
+        ex: _Exchange,
+        err: LiandongError,
+        status: int,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        ex.refusal = err.code
+        ex.detail.update({k: v for k, v in err.extensions.items() if k != "code"})
+        return _json(status, _body(err, ex.media), headers, ex.media)
+
+    async def _respond(self, request: Request, ex: _Exchange, state: dict[str, Any]) -> Response:
+        services = self.services
+        try:
+            token = bearer_token(request.headers.get("authorization"))
+            ex.principal = await services.verifier.averify(token)
+        except Unauthenticated as err:
+            # Failed sign-ins count against the client's address: each one is recorded, and
+            # guessing must not be free.
+            limited = await self._limit(ex, f"unauthenticated@{ex.client}")
+            if limited is not None:
+                return limited
+            return self._refuse(ex, err, 401, {"WWW-Authenticate": "Bearer"})
+        state[PRINCIPAL_KEY] = ex.principal
+        if self.enabled and not services.audit.healthy:
+            # Known broken: refuse before any agency is asked. This refusal's own record is
+            # the probe that finds out whether the log has recovered.
+            down = AuditUnavailable("the audit log cannot be written; nothing is served")
+            return self._refuse(ex, down, 503)
+        limited = await self._limit(ex, ex.principal.subject)
+        if limited is not None:
+            return limited
+        try:
+            check_declared(request.headers, self.max_body_bytes)
+            response = await self.run(request)
+        except LimitExceeded as err:  # the body, declared or as it arrived (limited_receive)
+            return self._refuse(ex, err, 413)
+        except (BadRequest, InvalidInput) as err:  # gateway/web/request_input.py: nothing acted
+            ex.detail["sent"] = await sent_text(request)
+            return self._refuse(ex, err, 400)
+        except HTTPException as exc:
+            ex.refusal = "NOT_FOUND" if exc.status_code == 404 else "BAD_REQUEST"
+            ex.detail["sent"] = await sent_text(request)
+            errors = [{"message": exc.reason, "extensions": {"code": ex.refusal}}]
+            return _json(exc.status_code, error_body(ex.media, errors), media=ex.media)
+        except Exception:
+            logger.exception("request %s failed outside GraphQL execution", ex.request_id)
+            ex.refusal = "INTERNAL"
+            errors = [{"message": "Internal error.", "extensions": {"code": ex.refusal}}]
+            return _json(500, error_body(ex.media, errors), media=ex.media)
+        finally:
+            ex.context = state.get(CONTEXT_KEY)
+        if isinstance(response, StreamingResponse):
+            # A stream (a subscription over HTTP) is recorded as it starts, before its
+            # first part is sent; what it later streams is not on this record.
+            ex.detail["stream"] = True
+            return response
+        ops = ex.context.operations if ex.context is not None else []
+        failed = len(ops) == 1 and is_request_error(ops[0].has_data, ops[0].errors)
+        return to_media(response, ex.media, failed)
+
+    async def _limit(self, ex: _Exchange, key: str) -> Response | None:
+        wait = await self.services.ratelimiter.acquire(key)
+        if wait <= 0:
+            return None
+        retry = retry_after_header(wait)
+        limited = RateLimited(f"rate limit exceeded; retry after {retry} s", int(retry))
+        return self._refuse(ex, limited, 429, {"Retry-After": retry})
+
+    async def _record(self, ex: _Exchange, response: Response) -> Response:
+        try:
+            await self.services.audit.append(build_entry(ex, response.status_code))
+        except AuditUnavailable as err:
+            return _json(503, _body(err, ex.media), media=ex.media)
+        except Exception:
+            logger.exception("audit append failed for request %s", ex.request_id)
+            down = AuditUnavailable("the audit log cannot be written")
+            return _json(503, _body(down, ex.media), media=ex.media)
+        return response
+
+
+def _agency_calls(
+    ctx: RequestContext, errors: Sequence[dict[str, Any]]
+) -> tuple[AgencyCallRecord, ...]:
+    first_code: dict[str, str] = {}
+    for e in errors:
+        agency = e.get("agency")
+        if isinstance(agency, str):
+            first_code.setdefault(agency.lower(), str(e.get("code")))
+    return tuple(
+        AgencyCallRecord(
+            agency=c.agency,
+            facet=c.facet,
+            keys=c.keys,
+            errors=c.errors,
+            ms=c.ms,
+            status="ok" if c.errors == 0 else first_code.get(c.agency, "error"),
+        )
+        for c in ctx.loaders.calls
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _document_hash(query: str) -> str:
+    # Clients send the same few documents over and over (about 1.5 KB for a full profile).
+    return hashlib.sha256(escaped(query).encode()).hexdigest()
+
+
+def build_entry(ex: _Exchange, status: int | None) -> AuditEntry:
+    """The record of one exchange that ended with HTTP ``status`` (None: a websocket)."""
+    ctx = ex.context
+    ops = ctx.operations if ctx is not None else []
+    errors = [e for op in ops for e in op.errors]
+    if ex.refusal is not None:
+        outcome = "error" if ex.refusal == "INTERNAL" else "refused"
+        code: str | None = ex.refusal
+    elif not ops and ex.detail.get("stream"):
+        outcome, code = "ok", None
+    elif not ops:
+        # Every execution passes the recorder; none recorded means it failed around it.
+        outcome, code = "error", "INTERNAL"
+    else:
+        outcome, code = outcome_of(ops)
+    detail: dict[str, Any] = dict(ex.detail)
+    if ex.client:
+        detail["client"] = ex.client
+    if errors:
+        detail["errors"] = errors
+    kinds = [op.kind for op in ops if op.kind]
+    if kinds:
+        detail["kind"] = kinds[0] if len(kinds) == 1 else kinds
+    query = next((op.query for op in ops if op.query), None)
+    principal = ex.principal
+    return AuditEntry(
+        time=ex.arrived,
+        request_id=ex.request_id,
+        principal=principal.subject if principal else "",
+        court=principal.court if principal else "",
+        roles=tuple(sorted(principal.roles)) if principal else (),
+        case_number=ctx.cases_requested[0] if ctx and ctx.cases_requested else None,
+        operation=",".join(op.name or "" for op in ops if op.name) if ops else "",
+        document_hash=_document_hash(query) if query else None,
+        variables=ops[0].variables
+        if len(ops) == 1
+        else {str(i): op.variables for i, op in enumerate(ops)},
+        debtors=tuple(sorted(ctx.debtors_touched)) if ctx else (),
+        agencies=_agency_calls(ctx, errors) if ctx else (),
+        outcome=outcome,
+        code=code,
+        detail=detail,
+        cases=tuple(ctx.cases_requested) if ctx else (),
+        http_status=status,
+        duration_ms=(time.perf_counter() - ex.started) * 1000,
+        references=tuple(ctx.entity_references) if ctx else (),
+        client_request_id=ex.client_request_id,
+    )
