@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -41,9 +42,11 @@ from gateway.health import health_routes
 from gateway.metrics import MetricsEndpoint
 from gateway.metrics_listener import MetricsListener
 from gateway.request_input import check_params, decode_json
+from gateway.request_metrics import HttpMetricsMiddleware
 from gateway.screen_route import ScreenEndpoint
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.telemetry import trace_id
 from gateway.ws_audit import AuditedTransportWS, record_refusal
 from resolvers.context import RequestContext
 from resolvers.loaders import Loaders
@@ -196,8 +199,10 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         # Every error has a code, even one raised where no extension could give it one
         # (an exception escaping an extension's hook); its message is masked in production.
         errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
+        traced = trace_id()
         for error in errors:
             extensions = error.setdefault("extensions", {})
+            extensions["traceId"] = traced
             if "code" not in extensions:
                 extensions["code"] = "INTERNAL"
                 if self.services.settings.profile != "dev":
@@ -269,6 +274,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started = services or await Services.start(settings)
         holder["services"] = started
+        started.request_metrics.routes = frozenset(getattr(r, "path", "") for r in app.routes)
         holder["view"] = GatewayGraphQL(started)
         listener = None
         if settings.metrics.listen:
@@ -303,6 +309,7 @@ def create_app(
             *(graphiql_routes() if settings.profile == "dev" else []),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(HttpMetricsMiddleware, services=lambda: holder.get("services"))],
     )
 
 

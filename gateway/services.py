@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from connectors import registry
@@ -15,9 +16,11 @@ from gateway.auth import TokenVerifier
 from gateway.clock import Clock
 from gateway.debtor_handle import DebtorHandles
 from gateway.ratelimit import RateLimiter, TokenBucketLimiter
+from gateway.request_metrics import RequestMetrics
 from gateway.screening import ScreeningIndex
 from gateway.settings import Settings, SettingsError
 from gateway.store import Store
+from gateway.telemetry import Telemetry
 from gateway.watch_scheduler import WatchScheduler
 from resolvers.cache import FactCache
 from resolvers.cache_redis import TieredFactCache
@@ -49,6 +52,9 @@ class Services:
     watch: WatchScheduler | None = field(default=None, kw_only=True)
     # Opaque debtor handles (federation keys, drill-down): see gateway/debtor_handle.py.
     handles: DebtorHandles = field(kw_only=True)
+    # Traces (gateway/telemetry.py) and the HTTP and GraphQL series of /metrics.
+    telemetry: Telemetry = field(default_factory=Telemetry, kw_only=True)
+    request_metrics: RequestMetrics = field(default_factory=RequestMetrics, kw_only=True)
 
     @classmethod
     async def start(
@@ -101,6 +107,7 @@ class Services:
             audit_search=search,
             ratelimiter=_ratelimiter(settings),
             handles=DebtorHandles(settings.audit_key()),
+            telemetry=Telemetry.from_settings(settings.telemetry),
         )
         services.assistance = AssistanceRuntime.build(
             settings,
@@ -140,6 +147,7 @@ class Services:
         await self.store.close()
         await self.ratelimiter.aclose()
         await self.audit.aclose()  # last: commits what requests already queued
+        await asyncio.to_thread(self.telemetry.shutdown)  # exports the last spans
 
 
 def _ratelimiter(settings: Settings) -> RateLimiter:

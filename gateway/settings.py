@@ -27,6 +27,7 @@ from pydantic_settings import (
 
 from connectors.http import HttpSettings
 from gateway.metrics_settings import MetricsSettings
+from gateway.telemetry_settings import LogSettings, TelemetrySettings
 
 __all__ = [
     "AGENCY_NAMES",
@@ -291,6 +292,8 @@ class Settings(BaseSettings):
     events: EventSettings = Field(default_factory=EventSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    log: LogSettings = Field(default_factory=LogSettings)
     agencies: dict[str, AgencySettings] = Field(default_factory=_default_agencies)
 
     @model_validator(mode="before")

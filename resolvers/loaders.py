@@ -24,6 +24,7 @@ from aiodataloader import DataLoader
 
 from connectors.base import Connector
 from connectors.domain import Facet, Fetched
+from connectors.tracing import agency_span
 from gateway.errors import AgencyBadResponse, AgencyError
 from resolvers.cache import CacheKey, FactCache
 from resolvers.cache_redis import TieredFactCache
@@ -78,6 +79,19 @@ class FactLoader(DataLoader[str, "Outcome"]):
         return cast(Fetched, await self.load(key))
 
     async def batch_load_fn(self, keys: list[str]) -> list[Outcome]:
+        with agency_span(self.connector.agency, self.facet.value, len(keys)) as span:
+            before = len(self.calls)
+            out = await self._batch(keys)
+            if span is not None:
+                sent = self.calls[before].keys if len(self.calls) > before else 0
+                failed = [o for o in out if isinstance(o, AgencyError)]
+                code = failed[0].code if failed else None
+                span.finish(
+                    keys_sent=sent, cache_hits=len(keys) - sent, errors=len(failed), code=code
+                )
+            return out
+
+    async def _batch(self, keys: list[str]) -> list[Outcome]:
         agency = self.connector.agency
         out: list[Outcome | None] = [None] * len(keys)
         misses: list[int] = []
