@@ -8,7 +8,7 @@
     liandong_rate_limited_total                              requests refused with 429
 
 Labels are bounded: a route the gateway does not serve is ``other``; an operation without
-a name is ``anonymous``, and past ``MAX_OPERATIONS`` distinct names (clients choose them)
+a name is ``anonymous``; a request refused before its operation was read, and past ``MAX_OPERATIONS`` distinct names (clients choose them)
 or a name that is not a plain GraphQL name, ``unknown``; an error code that is not one of
 ours in shape (SCREAMING_SNAKE) is ``OTHER``.
 """
@@ -84,7 +84,8 @@ class RequestMetrics:
             self._count_error(refusal)
             if refusal == "RATE_LIMITED":
                 self.rate_limited.inc()
-        names = [self._operation(op.name) for op in operations] or ["anonymous"]
+        # No operation at all: refused (or failed) before it was parsed.
+        names = [self._operation(op.name) for op in operations] or ["unknown"]
         for name in names:
             self.duration.labels(name).observe(seconds)
         for op in operations:

@@ -10,6 +10,7 @@ test is the real one, talking to a real server over a socket.
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -106,12 +107,11 @@ async def otlp_receiver() -> AsyncIterator[OtlpReceiver]:
     app.router.add_post("/v1/traces", receiver.handle)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    receiver.url = f"http://127.0.0.1:{port}"
+    # Bound here, port 0, and the real port read back from the socket.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    await web.SockSite(runner, sock).start()
+    receiver.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         yield receiver
     finally:
