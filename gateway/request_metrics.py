@@ -8,9 +8,10 @@
     liandong_rate_limited_total                              requests refused with 429
 
 Labels are bounded: a route the gateway does not serve is ``other``; an operation without
-a name is ``anonymous``; a request refused before its operation was read, and past ``MAX_OPERATIONS`` distinct names (clients choose them)
-or a name that is not a plain GraphQL name, ``unknown``; an error code that is not one of
-ours in shape (SCREAMING_SNAKE) is ``OTHER``.
+a name is ``anonymous``; a request refused before its operation was read, a name that is
+not a plain GraphQL name and every name past ``MAX_OPERATIONS`` distinct ones (clients
+choose them) are ``unknown``; an error code not shaped like ours (SCREAMING_SNAKE), or past
+64 distinct codes, is ``OTHER``.
 """
 
 from __future__ import annotations

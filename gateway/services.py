@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 from connectors import registry
@@ -147,7 +146,7 @@ class Services:
         await self.store.close()
         await self.ratelimiter.aclose()
         await self.audit.aclose()  # last: commits what requests already queued
-        await asyncio.to_thread(self.telemetry.shutdown)  # exports the last spans
+        await self.telemetry.aclose()  # exports the last spans
 
 
 def _ratelimiter(settings: Settings) -> RateLimiter:

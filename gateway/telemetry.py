@@ -13,6 +13,7 @@ the id a trace would have had.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -136,7 +137,7 @@ class Telemetry:
         """Export every ended span now (blocking: call it from a thread)."""
         return self.provider.force_flush(timeout_ms) if self.provider is not None else True
 
-    def shutdown(self) -> None:
-        """Export what is left and stop the exporter (blocking: call it from a thread)."""
+    async def aclose(self) -> None:
+        """Export what is left and stop the exporter, in a thread (the export blocks)."""
         if self.provider is not None:
-            self.provider.shutdown()
+            await asyncio.to_thread(self.provider.shutdown)
