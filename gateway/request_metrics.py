@@ -60,6 +60,10 @@ class RequestMetrics:
         )
         self._operations: set[str] = set()
         self._codes: set[str] = set()
+        # Labelled children by label values: ``labels()`` checks and locks on every call,
+        # a few microseconds that every request would pay.
+        self._http_children: dict[tuple[str, str, int], Any] = {}
+        self._duration_children: dict[str, Any] = {}
 
     def collect(self) -> list[Metric]:
         """The current figures, for the ``/metrics`` collector."""
@@ -75,7 +79,11 @@ class RequestMetrics:
     def count_http(self, route: str, method: str, status: int) -> None:
         """One HTTP answer."""
         method = method if method in _METHODS else "OTHER"
-        self.http.labels(route, method, str(status)).inc()
+        child = self._http_children.get((route, method, status))
+        if child is None:
+            child = self.http.labels(route, method, str(status))
+            self._http_children[(route, method, status)] = child
+        child.inc()
 
     def observe_graphql(
         self, seconds: float, refusal: str | None, operations: Sequence[Any]
@@ -88,7 +96,10 @@ class RequestMetrics:
         # No operation at all: refused (or failed) before it was parsed.
         names = [self._operation(op.name) for op in operations] or ["unknown"]
         for name in names:
-            self.duration.labels(name).observe(seconds)
+            child = self._duration_children.get(name)
+            if child is None:
+                child = self._duration_children[name] = self.duration.labels(name)
+            child.observe(seconds)
         for op in operations:
             for error in op.errors:
                 self._count_error(str(error.get("code", "INTERNAL")))
