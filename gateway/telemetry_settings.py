@@ -37,7 +37,9 @@ class LogSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # WARNING by default: the command line's own output stays clean (migrations, for one,
+    # log each step at INFO).
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
     format: Literal["text", "json"] = "text"
 
     @field_validator("level", mode="before")

@@ -80,10 +80,8 @@ class FactLoader(DataLoader[str, "Outcome"]):
 
     async def batch_load_fn(self, keys: list[str]) -> list[Outcome]:
         with agency_span(self.connector.agency, self.facet.value, len(keys)) as span:
-            before = len(self.calls)
-            out = await self._batch(keys)
+            out, sent = await self._batch(keys)
             if span is not None:
-                sent = self.calls[before].keys if len(self.calls) > before else 0
                 failed = [o for o in out if isinstance(o, AgencyError)]
                 code = failed[0].code if failed else None
                 span.finish(
@@ -91,7 +89,8 @@ class FactLoader(DataLoader[str, "Outcome"]):
                 )
             return out
 
-    async def _batch(self, keys: list[str]) -> list[Outcome]:
+    async def _batch(self, keys: list[str]) -> tuple[list[Outcome], int]:
+        """The outcome of each key, and how many of them were sent to the agency."""
         agency = self.connector.agency
         out: list[Outcome | None] = [None] * len(keys)
         misses: list[int] = []
@@ -147,7 +146,7 @@ class FactLoader(DataLoader[str, "Outcome"]):
         for key, outcome in zip(keys, out, strict=True):
             if isinstance(outcome, Fetched):
                 self.known.setdefault((agency, self.facet, key), outcome)
-        return cast(list[Outcome], out)
+        return cast(list[Outcome], out), len(misses)
 
     def _log_failures(self, failed: Counter[tuple[str, str]], stale: int) -> None:
         # Messages name fields and statuses, never values (connectors/parsing.py), and the
