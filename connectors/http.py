@@ -37,6 +37,7 @@ from connectors.breaker import BreakerSettings, CircuitBreaker, CircuitState
 from connectors.parsing import retry_after
 from connectors.retry import IDEMPOTENCY_HEADER, RETRY_STATUSES, RetryPolicy, is_retryable_call
 from connectors.service_stats import AgencyHealth, AgencyStats
+from connectors.tracing import note_attempt
 from gateway.errors import (
     AgencyBadResponse,
     AgencyError,
@@ -249,8 +250,10 @@ class AgencyHttp:
         stats.retries += is_retry
         stats.in_flight += 1
         started = time.perf_counter()
+        status = 0
         try:
             reply = await self._send(call)
+            status = reply.status
         except AgencyError as exc:
             stats.outcome(exc.code, timeout=isinstance(exc, AgencyTimeout))
             if isinstance(exc, AgencyTimeout | AgencyUnavailable):
@@ -261,6 +264,7 @@ class AgencyHttp:
         finally:
             stats.in_flight -= 1
             stats.record((time.perf_counter() - started) * 1000)
+            note_attempt(retry=is_retry, status=status)  # on the request's trace, if any
         failed = None
         if call.failure_in is not None and 200 <= reply.status < 300:
             failed = call.failure_in(reply)

@@ -34,6 +34,7 @@ from gateway.settings_sections import (
     WatchSettings,
     default_agencies,
 )
+from gateway.telemetry_settings import LogSettings, TelemetrySettings
 
 __all__ = [
     "AGENCY_NAMES",
@@ -191,6 +192,8 @@ class Settings(BaseSettings):
     events: EventSettings = Field(default_factory=EventSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    log: LogSettings = Field(default_factory=LogSettings)
     agencies: dict[str, AgencySettings] = Field(default_factory=default_agencies)
 
     @model_validator(mode="before")

@@ -24,6 +24,7 @@ from aiodataloader import DataLoader
 
 from connectors.base import Connector
 from connectors.domain import Facet, Fetched
+from connectors.tracing import agency_span
 from gateway.errors import AgencyBadResponse, AgencyError
 from resolvers.cache import CacheKey, FactCache
 from resolvers.cache_redis import TieredFactCache
@@ -78,6 +79,18 @@ class FactLoader(DataLoader[str, "Outcome"]):
         return cast(Fetched, await self.load(key))
 
     async def batch_load_fn(self, keys: list[str]) -> list[Outcome]:
+        with agency_span(self.connector.agency, self.facet.value, len(keys)) as span:
+            out, sent = await self._batch(keys)
+            if span is not None:
+                failed = [o for o in out if isinstance(o, AgencyError)]
+                code = failed[0].code if failed else None
+                span.finish(
+                    keys_sent=sent, cache_hits=len(keys) - sent, errors=len(failed), code=code
+                )
+            return out
+
+    async def _batch(self, keys: list[str]) -> tuple[list[Outcome], int]:
+        """The outcome of each key, and how many of them were sent to the agency."""
         agency = self.connector.agency
         out: list[Outcome | None] = [None] * len(keys)
         misses: list[int] = []
@@ -133,7 +146,7 @@ class FactLoader(DataLoader[str, "Outcome"]):
         for key, outcome in zip(keys, out, strict=True):
             if isinstance(outcome, Fetched):
                 self.known.setdefault((agency, self.facet, key), outcome)
-        return cast(list[Outcome], out)
+        return cast(list[Outcome], out), len(misses)
 
     def _log_failures(self, failed: Counter[tuple[str, str]], stale: int) -> None:
         # Messages name fields and statuses, never values (connectors/parsing.py), and the

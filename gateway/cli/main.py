@@ -18,8 +18,10 @@ __all__ = ["main"]
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gateway.cli.demo import run_demo
+    from gateway.log_setup import configure_logging
 
     settings = settings_from_args(args, port=args.port)
+    configure_logging(settings.log)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_demo(settings, seed=args.seed, people=args.people))
     return 0
@@ -28,10 +30,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway.log_setup import configure_logging
     from gateway.web.server import bind
     from gateway.web.worker_processes import APP, can_share_port, serve_workers
 
     settings = settings_from_args(args)  # fail here, naming the key, rather than in every worker
+    configure_logging(settings.log)  # this process's (the workers' supervisor's) own lines
     if args.config:
         os.environ["LIANDONG_CONFIG"] = str(Path(args.config).resolve())
     if args.profile:

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -31,6 +32,7 @@ from gateway.auth import Principal, bearer_token
 from gateway.console.page import graphiql_html, graphiql_routes
 from gateway.errors import BadRequest, LiandongError, Unauthenticated
 from gateway.settings import Settings
+from gateway.telemetry import trace_id
 from gateway.web.audit_pipeline import (
     CONTEXT_KEY,
     PRINCIPAL_KEY,
@@ -42,6 +44,7 @@ from gateway.web.health import health_routes
 from gateway.web.metrics import MetricsEndpoint
 from gateway.web.metrics_listener import MetricsListener
 from gateway.web.request_input import check_params, decode_json
+from gateway.web.request_metrics import HttpMetricsMiddleware, RequestMetrics
 from gateway.web.screen_route import ScreenEndpoint
 from gateway.web.services import Services
 from gateway.web.ws_audit import AuditedTransportWS, record_refusal
@@ -196,8 +199,10 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         # Every error has a code, even one raised where no extension could give it one
         # (an exception escaping an extension's hook); its message is masked in production.
         errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
+        traced = trace_id()
         for error in errors:
             extensions = error.setdefault("extensions", {})
+            extensions["traceId"] = traced
             if "code" not in extensions:
                 extensions["code"] = "INTERNAL"
                 if self.services.settings.profile != "dev":
@@ -269,6 +274,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started = services or await Services.start(settings)
         holder["services"] = started
+        started.request_metrics.routes = frozenset(getattr(r, "path", "") for r in app.routes)
         holder["view"] = GatewayGraphQL(started)
         listener = None
         if settings.metrics.listen:
@@ -303,7 +309,13 @@ def create_app(
             *(graphiql_routes() if settings.profile == "dev" else []),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(HttpMetricsMiddleware, metrics=lambda: _request_metrics(holder))],
     )
+
+
+def _request_metrics(holder: dict[str, Any]) -> RequestMetrics | None:
+    services: Services | None = holder.get("services")
+    return None if services is None else services.request_metrics
 
 
 class _Deferred:

@@ -46,6 +46,7 @@ from gateway.errors import (
     Unauthenticated,
 )
 from gateway.masking import escaped
+from gateway.telemetry import trace_id
 from gateway.web.body_limit import check_declared, limited_receive
 from gateway.web.media_types import (
     JSON,
@@ -150,7 +151,8 @@ def outcome_of(operations: Sequence[OperationFacts]) -> tuple[str, str | None]:
 
 
 def _body(err: LiandongError, media: str = JSON) -> bytes:
-    return error_body(media, [{"message": err.message, "extensions": err.extensions}])
+    extensions = {**err.extensions, "traceId": trace_id()}
+    return error_body(media, [{"message": err.message, "extensions": extensions}])
 
 
 def _json(
@@ -197,10 +199,17 @@ class AuditPipeline:
         )
         state = scope.setdefault("state", {})
         state[REQUEST_ID_KEY] = ex.request_id
-        response = await self._respond(request, ex, state)
-        if self.enabled:
-            response = await self._record(ex, response)
-        response.headers["X-Request-Id"] = ex.request_id
+        telemetry = self.services.telemetry
+        with telemetry.request(ex.request_id, request.method, "/graphql", request.headers) as span:
+            response = await self._respond(request, ex, state)
+            if self.enabled:
+                response = await self._record(ex, response)
+            response.headers["X-Request-Id"] = ex.request_id
+            ops = ex.context.operations if ex.context is not None else []
+            seconds = time.perf_counter() - ex.started
+            self.services.request_metrics.observe_graphql(seconds, ex.refusal, ops)
+            code = ex.refusal or next((str(e.get("code")) for op in ops for e in op.errors), None)
+            telemetry.end_request(span, response.status_code, code, ops)
         await response(scope, receive, send)
 
     def _refuse(
@@ -246,12 +255,14 @@ class AuditPipeline:
         except HTTPException as exc:
             ex.refusal = "NOT_FOUND" if exc.status_code == 404 else "BAD_REQUEST"
             ex.detail["sent"] = await sent_text(request)
-            errors = [{"message": exc.reason, "extensions": {"code": ex.refusal}}]
+            extensions = {"code": ex.refusal, "traceId": trace_id()}
+            errors = [{"message": exc.reason, "extensions": extensions}]
             return _json(exc.status_code, error_body(ex.media, errors), media=ex.media)
         except Exception:
             logger.exception("request %s failed outside GraphQL execution", ex.request_id)
             ex.refusal = "INTERNAL"
-            errors = [{"message": "Internal error.", "extensions": {"code": ex.refusal}}]
+            extensions = {"code": ex.refusal, "traceId": trace_id()}
+            errors = [{"message": "Internal error.", "extensions": extensions}]
             return _json(500, error_body(ex.media, errors), media=ex.media)
         finally:
             ex.context = state.get(CONTEXT_KEY)

@@ -90,6 +90,7 @@ class GatewayCollector(Collector):
                 GaugeMetricFamily("liandong_cache_entries", "Entries held.", value=len(cache)),
             ]
         )
+        metrics.extend(services.request_metrics.collect())  # HTTP and GraphQL series
         audit = services.audit
         if isinstance(audit, SqlAuditLog):
             metrics.extend(

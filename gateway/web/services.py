@@ -17,8 +17,10 @@ from gateway.runtime.assistance import AssistanceRuntime
 from gateway.screening.index import ScreeningIndex
 from gateway.settings import Settings, SettingsError
 from gateway.store.cases import Store
+from gateway.telemetry import Telemetry
 from gateway.watch.scheduler import WatchScheduler
 from gateway.web.ratelimit import RateLimiter, TokenBucketLimiter
+from gateway.web.request_metrics import RequestMetrics
 from resolvers.cache import FactCache
 from resolvers.cache_redis import TieredFactCache
 
@@ -49,6 +51,9 @@ class Services:
     watch: WatchScheduler | None = field(default=None, kw_only=True)
     # Opaque debtor handles (federation keys, drill-down): see gateway/debtor_handle.py.
     handles: DebtorHandles = field(kw_only=True)
+    # Traces (gateway/telemetry.py) and the HTTP and GraphQL series of /metrics.
+    telemetry: Telemetry = field(default_factory=Telemetry, kw_only=True)
+    request_metrics: RequestMetrics = field(default_factory=RequestMetrics, kw_only=True)
 
     @classmethod
     async def start(
@@ -101,6 +106,7 @@ class Services:
             audit_search=search,
             ratelimiter=_ratelimiter(settings),
             handles=DebtorHandles(settings.audit_key()),
+            telemetry=Telemetry.from_settings(settings.telemetry),
         )
         services.assistance = AssistanceRuntime.build(
             settings,
@@ -140,6 +146,7 @@ class Services:
         await self.store.close()
         await self.ratelimiter.aclose()
         await self.audit.aclose()  # last: commits what requests already queued
+        await self.telemetry.aclose()  # exports the last spans
 
 
 def _ratelimiter(settings: Settings) -> RateLimiter:

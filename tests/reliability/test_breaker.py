@@ -192,5 +192,6 @@ async def test_other_agencies_are_untouched_by_an_open_circuit(gw: Gateway) -> N
         "code": "CIRCUIT_OPEN",
         "agency": "LAND_REGISTRY",
         "retryAfter": error["extensions"]["retryAfter"],
+        "traceId": error["extensions"]["traceId"],
     }
     assert error["extensions"]["retryAfter"] == COOLDOWN_S  # the clock has not moved

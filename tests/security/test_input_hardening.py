@@ -175,7 +175,8 @@ async def test_variable_coercion_errors_are_the_clients(
     assert answer.status == (400 if accept == GQL else 200)
     assert ("data" in answer.body) is (accept != GQL)
     error = answer.body["errors"][0]
-    assert error["extensions"] == {"code": "INVALID_INPUT", "field": "n"}
+    traced = {"traceId": answer.headers["X-Request-Id"]}  # a request's trace id is its id
+    assert error["extensions"] == {"code": "INVALID_INPUT", "field": "n", **traced}
     assert "$n" in error["message"]  # the same message in production: not masked
     assert answer.headers["Content-Type"].startswith(accept)
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]

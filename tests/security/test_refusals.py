@@ -304,7 +304,13 @@ async def test_a_body_over_the_limit_is_413_by_its_length_or_as_it_streams(
                 sent = resp.request_info.headers
                 assert ("Content-Length" in sent) == (name == "declared")
                 ext = (await resp.json())["errors"][0]["extensions"]
-            assert ext == {"code": "LIMIT_EXCEEDED", "field": "body", "limit": limit}
+                trace = resp.headers["X-Request-Id"]  # the request's own id, not the client's
+            assert ext == {
+                "code": "LIMIT_EXCEEDED",
+                "field": "body",
+                "limit": limit,
+                "traceId": trace,
+            }
             record = await one_record(gw.settings, rid)
             assert (record.outcome, record.code, record.http_status) == (
                 "refused",
