@@ -44,7 +44,7 @@ bench: $(STAMP) servers
 graphiql-assets: $(STAMP)
 	$(BIN)/python -m gateway.console.assets $(UPDATE)
 
-# PostgreSQL, Redis and Node.js for the tests, from Debian's packages (root; only if missing).
+# PostgreSQL, Redis, Node.js and Chromium for the tests, from Debian's packages (root; only if missing).
 servers:
 	bash .ci/install-servers
 

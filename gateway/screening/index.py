@@ -132,6 +132,10 @@ class ScreeningIndex:
         self._behind: dict[str, tuple[tuple[str, str], ...]] = {}
         self._persons_of: dict[str, tuple[BehindPerson, ...]] = {}
         self._pending_persons: list[tuple[str, tuple[BehindPerson, ...]]] | None = None
+        # Restrictions seen lifted. Lifting is final, so an active version of one arriving
+        # later is a read from before the lift (a sync message that raced the lift's own
+        # notice) and must not list the debtor again.
+        self._lifted: set[str] = set()
 
     def __len__(self) -> int:
         """The number of listed debtors."""
@@ -153,7 +157,12 @@ class ScreeningIndex:
     def apply(self, row: RestrictionRow, today: date | None = None) -> None:
         """Make the index agree with ``row``: listed if active and in force, else not."""
         day = today or court_today()
-        if row.status == RestrictionStatus.ACTIVE and (row.until is None or row.until >= day):
+        if row.status != RestrictionStatus.ACTIVE:
+            self._lifted.add(row.id)
+            self.remove(row.debtor_id, row.id)
+        elif row.id in self._lifted:
+            return
+        elif row.until is None or row.until >= day:
             self.add(row)
         else:
             self.remove(row.debtor_id, row.id)

@@ -63,12 +63,13 @@ def listed(rows: dict[str, RestrictionRow], debtor: str, today: date) -> set[str
     }
 
 
-# An operation: impose (debtor, kind, until offset or None), lift an earlier row, or
-# re-apply an earlier row unchanged (a duplicate notification).
+# An operation: impose (debtor, kind, until offset or None), lift an earlier row,
+# re-apply an earlier row unchanged (a duplicate notification), or re-apply the version an
+# earlier row was imposed with (a sync message whose read raced a later lift).
 Op = tuple[str, int, RestrictionKind, int | None]
 ops = st.lists(
     st.tuples(
-        st.sampled_from(["impose", "impose", "lift", "repeat"]),
+        st.sampled_from(["impose", "impose", "lift", "repeat", "stale"]),
         st.integers(0, 100),
         st.sampled_from(KINDS),
         st.none() | st.integers(-3, 3),
@@ -82,14 +83,17 @@ ops = st.lists(
 def test_random_impose_lift_sequences_match_the_naive_model(sequence: list[Op]) -> None:
     index = ScreeningIndex()
     rows: dict[str, RestrictionRow] = {}
+    imposed: dict[str, RestrictionRow] = {}
     order: list[str] = []
     for action, which, kind, offset in sequence:
         if action == "impose":
             until = None if offset is None else TODAY + timedelta(days=offset)
             new = row(len(order), PEOPLE[which % len(PEOPLE)], kind, until)
-            rows[new.id] = new
+            rows[new.id] = imposed[new.id] = new
             order.append(new.id)
             index.apply(new, TODAY)
+        elif action == "stale" and order:
+            index.apply(imposed[order[which % len(order)]], TODAY)
         elif order:
             target = rows[order[which % len(order)]]
             if action == "lift":
@@ -102,6 +106,15 @@ def test_random_impose_lift_sequences_match_the_naive_model(sequence: list[Op]) 
         assert [m.since for m in got] == sorted(m.since for m in got)
     assert index.entries == sum(len(listed(rows, d, TODAY)) for d in PEOPLE)
     assert len(index) == sum(1 for d in PEOPLE if listed(rows, d, TODAY))
+
+
+def test_a_read_from_before_a_lift_does_not_list_the_debtor_again() -> None:
+    index = ScreeningIndex()
+    active = row(1, PEOPLE[0], RestrictionKind.HIGH_CONSUMPTION_BAN)
+    index.apply(active, TODAY)
+    index.apply(replace(active, status=RestrictionStatus.LIFTED, lift_reason="paid"), TODAY)
+    index.apply(active, TODAY)  # the sync's read, made before the lift, applied after it
+    assert index.lookup(PEOPLE[0], TODAY) == ()
 
 
 def test_an_expired_end_date_stops_matching_without_any_write() -> None:
