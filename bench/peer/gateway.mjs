@@ -6,6 +6,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { createGatewayRuntime } from "@graphql-hive/gateway-runtime";
+import InMemoryLRUCache from "@graphql-mesh/cache-inmemory-lru";
 
 const [supergraph, port, ...flags] = process.argv.slice(2);
 const psUrl = process.env.PEER_PS_URL;
@@ -47,7 +48,12 @@ const gateway = createGatewayRuntime({
   plugins: () => [usePublicSecuritySignature()],
   // The same entry for every caller (the bench sends one officer's token, which Hive ignores).
   ...(flags.includes("--response-cache")
-    ? { responseCaching: { session: () => null, ttl: 7_200_000 } }
+    ? {
+        // The Hive CLI's default store, sized for the bench: each answer takes an entry, and two
+        // more per entity in it (the invalidation index), ~60,000 for the 1,000 profiles.
+        cache: new InMemoryLRUCache({ max: 1_000_000 }),
+        responseCaching: { session: () => null, ttl: 7_200_000 },
+      }
     : {}),
 });
 
