@@ -31,12 +31,17 @@ LIANDONG_QUERY_MANY = _without_real_estate(PROFILE_MANY)
 Facts = dict[str, Any]
 
 
+def _sorted(items: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    # The agencies' order is not a fact. By repr: a total order even where a value is None.
+    return sorted(items, key=repr)
+
+
 def _control(c: Mapping[str, Any]) -> tuple[Any, ...]:
     return (c["court"], c["caseNumber"], c["since"], c["until"], c["queuePosition"])
 
 
 def _controls(items: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-    return sorted(_control(c) for c in items)
+    return _sorted(_control(c) for c in items)
 
 
 def _one_liandong(d: Mapping[str, Any]) -> Facts:
@@ -56,7 +61,7 @@ def _one_liandong(d: Mapping[str, Any]) -> Facts:
             ident["status"],
         ),
         "marriage": m and (m["status"], m["registeredOn"], m["office"], m["spouseName"], spouse),
-        "companies": sorted(
+        "companies": _sorted(
             (
                 c["role"],
                 c["shareRatio"],
@@ -67,7 +72,7 @@ def _one_liandong(d: Mapping[str, Any]) -> Facts:
             )
             for c in d["companies"]
         ),
-        "vehicles": sorted(
+        "vehicles": _sorted(
             (
                 a["vin"],
                 a["plateNumber"],
@@ -79,7 +84,7 @@ def _one_liandong(d: Mapping[str, Any]) -> Facts:
             for a in assets
             if a["__typename"] == "Vehicle"
         ),
-        "equity": sorted(
+        "equity": _sorted(
             (
                 a["company"]["code"],
                 a["company"]["name"],
@@ -91,7 +96,7 @@ def _one_liandong(d: Mapping[str, Any]) -> Facts:
             for a in assets
             if a["__typename"] == "EquityStake"
         ),
-        "exit_bans": sorted(
+        "exit_bans": _sorted(
             (r["court"], r["caseNumber"], r["since"], r["until"], r["status"])
             for r in d["restrictions"]
             if r["kind"] == "EXIT_BAN"
@@ -134,7 +139,7 @@ def peer_facts(ids: Sequence[str], body: Mapping[str, Any]) -> dict[str, Facts]:
             "exit_bans": [],
         }
     for owner in data["vehicles"]["results"]:
-        out[owner["ownerId"]]["vehicles"] = sorted(
+        out[owner["ownerId"]]["vehicles"] = _sorted(
             (
                 v["vin"],
                 v["plate"],
@@ -146,7 +151,7 @@ def peer_facts(ids: Sequence[str], body: Mapping[str, Any]) -> dict[str, Facts]:
             for v in owner["vehicles"]
         )
     for b in data["exitBans"]["results"]:
-        out[b["id"]]["exit_bans"] = sorted(
+        out[b["id"]]["exit_bans"] = _sorted(
             (x["court"], x["caseNumber"], x["since"], x["until"], x["status"]) for x in b["bans"]
         )
     for r in data["roles"]["data"]["items"]:
@@ -174,8 +179,8 @@ def peer_facts(ids: Sequence[str], body: Mapping[str, Any]) -> dict[str, Facts]:
                 )
             )
     for facts in out.values():
-        facts["companies"].sort()
-        facts["equity"].sort()
+        facts["companies"].sort(key=repr)
+        facts["equity"].sort(key=repr)
     missing = set(ids) - out.keys()
     if missing:
         raise ValueError(f"the peer left out {len(missing)} debtors")
