@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Every dependency, dev tools included, at one version with its hashes; `make lock` renews it.
 LOCK := requirements.lock
 
-.PHONY: demo test check bench fmt clean install lock servers graphiql-assets
+.PHONY: demo test check bench bench-peer fmt clean install lock servers graphiql-assets
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(STAMP) servers
 	$(BIN)/python -m bench.audit_batches
 	$(BIN)/python -m bench.screening
 	$(BIN)/python -m pytest -q -m load
+	$(BIN)/python -m bench.peer_bench --short
+
+# liandong beside Hive Gateway (bench/peer, npm packages pinned there): the full matrix.
+bench-peer: $(STAMP) servers
+	$(BIN)/python -m bench.peer_bench
 
 # GraphiQL's pinned files (gateway/console/static/vendor): fetched with npm pack, checked against
 # ASSETS.json. To move to a new version, edit it there and run with UPDATE=--update.

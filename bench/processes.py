@@ -28,6 +28,7 @@ __all__ = [
     "Proc",
     "bench_env",
     "free_port",
+    "spawn",
     "start_gateway",
     "start_mocks",
     "start_plain",
@@ -139,7 +140,8 @@ class Proc:
                 await self.process.wait()
 
 
-async def _spawn(name: str, argv: Sequence[str], env: Mapping[str, str]) -> Proc:
+async def spawn(name: str, argv: Sequence[str], env: Mapping[str, str]) -> Proc:
+    """Start ``argv`` in its own process group, its output kept (the tail) for errors."""
     process = await asyncio.create_subprocess_exec(
         *argv,
         cwd=REPO,
@@ -170,7 +172,7 @@ async def start_mocks(
     """The four mock agencies in one process; returns it and the agencies' base URLs."""
     argv = [sys.executable, "-m", "bench.mockserver", "--people", str(people), "--seed", str(seed)]
     argv += ["--ca-rate", str(ca_rate), "--ca-burst", str(ca_burst)]
-    proc = await _spawn(name, argv, bench_env())
+    proc = await spawn(name, argv, bench_env())
     urls: dict[str, str] = {}
     async with asyncio.timeout(120):
         while True:
@@ -192,7 +194,7 @@ async def start_gateway(name: str, config: Path, *, workers: int) -> Proc:
     port = free_port()
     argv = [sys.executable, "-m", "gateway.cli.main", "serve", "--config", str(config)]
     argv += ["--workers", str(workers), "--host", HOST, "--port", str(port)]
-    proc = await _spawn(name, argv, bench_env())
+    proc = await spawn(name, argv, bench_env())
     proc.url = f"http://{HOST}:{port}"
     await _ready(proc, workers)
     return proc
@@ -203,7 +205,7 @@ async def start_plain(name: str, bodies: Path, *, workers: int) -> Proc:
     port = free_port()
     argv = [sys.executable, "-m", "bench.plain", "--workers", str(workers)]
     argv += ["--host", HOST, "--port", str(port)]
-    proc = await _spawn(name, argv, bench_env({"BENCH_PLAIN_BODIES": str(bodies)}))
+    proc = await spawn(name, argv, bench_env({"BENCH_PLAIN_BODIES": str(bodies)}))
     proc.url = f"http://{HOST}:{port}"
     await _ready(proc, workers)
     return proc
