@@ -15,6 +15,7 @@ in use (4409), and a message that is not one of the protocol's (4400).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -122,10 +123,18 @@ class AuditedTransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
         return self.services.settings.audit.enabled
 
     async def handle_connection_init_timeout(self) -> None:
-        await super().handle_connection_init_timeout()
-        if self.connection_timed_out:
+        # strawberry's own, with the record written before the close goes out: a client that
+        # sees 4408 finds the refusal on the record.
+        try:
+            await asyncio.sleep(self.connection_init_wait_timeout.total_seconds())
+            if self.connection_init_received:
+                return
+            self.connection_timed_out = True
             late = BadRequest("no connection_init in time", reason="init_timeout")
             await record_refusal(self.services, self.context, late, 4408)
+            await self.websocket.close(code=4408, reason="Connection initialisation timeout")
+        except Exception as error:  # as strawberry's: logged, never raised
+            await self.handle_task_exception(error)
 
     async def handle_invalid_message(self, error_message: str) -> None:
         bad = BadRequest(error_message, reason="invalid_message")
