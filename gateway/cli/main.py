@@ -58,7 +58,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         bound_host, bound_port = sock.getsockname()[:2]
         _say_listening(settings, f"http://{bound_host}:{bound_port}", 1)
         config = uvicorn.Config(APP, factory=True, log_level="warning", access_log=False)
-        uvicorn.Server(config).run(sockets=[sock])
+        # Ctrl-C is how a person stops it: as uvicorn.run does, no traceback for it.
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.Server(config).run(sockets=[sock])
         return 0
     sock = bind(host, port)  # only to fail in one line if taken; uvicorn binds it again
     sock.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -96,11 +97,13 @@ def test_serve_on_a_port_in_use_says_so(tmp_path: Path, held_port: int) -> None:
     assert f"127.0.0.1:{held_port}" in one_line_error(result)
 
 
-def test_serve_says_where_it_listens(tmp_path: Path) -> None:
+def test_serve_says_where_it_listens_and_stops_on_ctrl_c_without_a_traceback(
+    tmp_path: Path,
+) -> None:
     env = {**os.environ, "LIANDONG_DATA_DIR": str(tmp_path / "data")}
     command = [*CLI, "serve", "--port", "0"]
     with subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as proc:
         try:
             assert proc.stdout is not None
@@ -108,10 +111,15 @@ def test_serve_says_where_it_listens(tmp_path: Path) -> None:
             url = line.split(" on ", 1)[1].split()[0]
             with urllib.request.urlopen(url.replace("/graphql", "/healthz"), timeout=30) as resp:
                 assert resp.status == 200
+            proc.send_signal(signal.SIGINT)
+            _, stderr = proc.communicate(timeout=60)
         finally:
-            proc.terminate()
-            proc.wait(30)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(30)
     assert line.startswith("liandong: serving"), line
+    assert proc.returncode == 0
+    assert "Traceback" not in stderr, stderr
 
 
 def test_a_misspelt_agency_is_refused_by_name_before_serving(tmp_path: Path) -> None:
