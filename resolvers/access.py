@@ -12,11 +12,12 @@ from collections.abc import Sequence
 
 from connectors.domain import DebtorKind
 from gateway import validation
+from gateway.domain.parties import check_parties
 from gateway.errors import Forbidden
 from gateway.store.cases import CaseRow
 from resolvers.context import RequestContext
 
-__all__ = ["authorized_case", "authorized_debtors", "may_see_case"]
+__all__ = ["authorized_case", "authorized_debtors", "authorized_party", "may_see_case"]
 
 
 def may_see_case(ctx: RequestContext, case: CaseRow) -> bool:
@@ -50,11 +51,25 @@ async def authorized_debtors(
     # Asking is on the record even when it is refused: who tried to look at whom.
     ctx.debtors_touched.update(debtor_id for debtor_id, _kind in ids)
     case = await authorized_case(ctx, case_number)
-    parties = {debtor_id for debtor_id, _kind in case.debtor_ids}
-    outsiders = [debtor_id for debtor_id, _kind in ids if debtor_id not in parties]
-    if outsiders:
-        raise Forbidden(
-            f"{len(outsiders)} of the requested debtors are not parties to case {case.number}",
-            field="ids",
-        )
+    check_parties(case, [debtor_id for debtor_id, _kind in ids], "ids")
     return case, list(ids)
+
+
+async def authorized_party(
+    ctx: RequestContext,
+    case_number: str,
+    debtor_id: str,
+    *,
+    case_field: str = "caseNumber",
+    debtor_field: str = "debtorId",
+) -> tuple[CaseRow, tuple[str, DebtorKind]]:
+    """The case and the validated debtor of a mutation, who must be a party to it.
+
+    Checked before anything else is looked up, so a refused act reaches no agency.
+    """
+    case = await authorized_case(ctx, case_number, field=case_field)
+    debtor = validation.debtor_id(debtor_id, debtor_field)
+    # On the record even when refused, as for look-ups.
+    ctx.debtors_touched.add(debtor[0])
+    check_parties(case, [debtor[0]], debtor_field)
+    return case, debtor

@@ -24,6 +24,7 @@ from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.audit.entities import EntityReference
 from gateway.debtor_handle import DebtorHandles, is_handle
+from gateway.domain.parties import check_parties
 from gateway.errors import Forbidden, InvalidInput
 from gateway.store.cases import CaseRow, Store
 from resolvers.access import authorized_case, may_see_case
@@ -157,6 +158,5 @@ async def debtor_reference(
     note_reference(ctx, index, EntityReference("Debtor", normalised, key))
     _same_case(handle_case, normalised, "handle")
     case = await case_reference(ctx, normalised, field="caseNumber")
-    if not case.has_debtor(key):
-        raise Forbidden(f"the debtor is not a party to case {case.number}", field="handle")
+    check_parties(case, [key], "handle")
     return key, kind, case

@@ -7,13 +7,11 @@ court's system) is decided by ``gateway/assistance/service.py``.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncGenerator
 
 import strawberry
 from strawberry.types import Info
 
-from gateway import validation
 from gateway.assistance.effects import Actor
 from gateway.assistance.lapse_steps import lapsing_controls
 from gateway.assistance.rules import RequestSpec, TargetFacts
@@ -21,7 +19,7 @@ from gateway.domain.assistance_rows import AssistanceRow
 from gateway.domain.assistance_status import AssistanceStatus
 from gateway.errors import InvalidInput, NotFound
 from gateway.events.bus import case_topic
-from resolvers.access import authorized_case
+from resolvers.access import authorized_case, authorized_party
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext
 from schema.assistance_types import (
@@ -103,9 +101,13 @@ class AssistanceMutation:
     ) -> AssistanceRequestPayload:
         ctx = _ctx(info)
         rt = runtime(ctx)
-        case = await authorized_case(ctx, input.case_number, field="input.caseNumber")
-        debtor = validation.debtor_id(str(input.debtor_id), "input.debtorId")
-        ctx.debtors_touched.add(debtor[0])
+        case, debtor = await authorized_party(
+            ctx,
+            input.case_number,
+            str(input.debtor_id),
+            case_field="input.caseNumber",
+            debtor_field="input.debtorId",
+        )
         spec = RequestSpec(
             case_number=case.number,
             debtor_id=debtor[0],
@@ -119,26 +121,15 @@ class AssistanceMutation:
             idempotency_key=input.idempotency_key,
             override_reason=input.override_reason,
         )
-        key = (spec.idempotency_key or "").strip()
-        if key:
-            # A retry with a known key is answered from the store, without asking the
-            # agencies again (the key's order is compared in the store, under its lock).
-            known = await rt.requests.by_key(key)
-            if known is not None and known.case_number == case.number:
-                row, created = await rt.service.request(
-                    _actor(ctx), case, _with_target(spec, known.target), _known_value(known)
-                )
-                return AssistanceRequestPayload(request=AssistanceRequest(row=row), replayed=True)
-        if not case.has_debtor(debtor[0]):
-            raise NotFound(
-                f"the debtor is not a party to case {case.number}", field="input.debtorId"
+        path = info.path.as_list()
+
+        async def look() -> tuple[str, TargetFacts]:
+            # Asked of the agency only for a new key: the service answers a replay first.
+            return await check_target(
+                ctx, case, input.action, debtor=debtor, target=input.target, path=path
             )
-        target, facts = await check_target(
-            ctx, case, input.action, debtor=debtor, target=input.target, path=info.path.as_list()
-        )
-        row, created = await rt.service.request(
-            _actor(ctx), case, _with_target(spec, target), facts
-        )
+
+        row, created = await rt.service.request(_actor(ctx), case, spec, look)
         return AssistanceRequestPayload(request=AssistanceRequest(row=row), replayed=not created)
 
     @strawberry.mutation(description="A judge approves a pending request; the worker sends it.")
@@ -213,11 +204,3 @@ class AssistanceSubscription:
                     yield AssistanceUpdate(
                         event=AssistanceEvent.from_row(event), request=AssistanceRequest(row=row)
                     )
-
-
-def _with_target(spec: RequestSpec, target: str) -> RequestSpec:
-    return dataclasses.replace(spec, target=target)
-
-
-def _known_value(row: AssistanceRow) -> TargetFacts:
-    return TargetFacts(value=row.target_value)

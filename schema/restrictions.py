@@ -19,13 +19,16 @@ from connectors.control import ControlAction
 from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.assistance.effects import Actor
-from gateway.assistance.rules import RequestSpec
+from gateway.assistance.replay import TargetLookup
+from gateway.assistance.rules import RequestSpec, TargetFacts
 from gateway.domain.case_values import RestrictionKind as StoredKind
 from gateway.domain.dishonest import DishonestGround, ExtensionBasis
 from gateway.domain.org_persons import consumption_ban_persons
+from gateway.domain.parties import check_parties
 from gateway.errors import InvalidInput
 from gateway.restrictions.service import RestrictionSpec
-from resolvers.access import authorized_case
+from gateway.store.cases import CaseRow
+from resolvers.access import authorized_case, authorized_party
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext
 from resolvers.org_persons import persons_behind, record_persons_behind
@@ -130,31 +133,31 @@ class RestrictionMutation:
     ) -> RestrictionPayload:
         ctx = info.context
         rt = runtime(ctx)
-        case = await authorized_case(ctx, input.case_number, field="input.caseNumber")
-        debtor = validation.debtor_id(str(input.debtor_id), "input.debtorId")
-        ctx.debtors_touched.add(debtor[0])
+        case, debtor = await authorized_party(
+            ctx,
+            input.case_number,
+            str(input.debtor_id),
+            case_field="input.caseNumber",
+            debtor_field="input.debtorId",
+        )
         actor = Actor.of(ctx.principal, ctx.request_id)
         if input.kind is RestrictionKind.EXIT_BAN:
             document = _required(input.document_number, "input.documentNumber")
-            target, facts = await check_target(
-                ctx,
-                case,
-                ControlAction.EXIT_BAN,
-                debtor=debtor,
-                target=None if input.person_id is None else str(input.person_id),
-                path=info.path.as_list(),
+            person = None if input.person_id is None else str(input.person_id)
+            look = _target_lookup(
+                ctx, case, ControlAction.EXIT_BAN, debtor=debtor, target=person, info=info
             )
             spec = RequestSpec(
                 case_number=case.number,
                 debtor_id=debtor[0],
                 action=ControlAction.EXIT_BAN,
-                target=target,
+                target=person or "",
                 document_number=document,
                 since=input.since,
                 until=input.until,
                 idempotency_key=input.idempotency_key,
             )
-            row, _created = await rt.service.request(actor, case, spec, facts)
+            row, _created = await rt.service.request(actor, case, spec, look)
             return RestrictionPayload(
                 restriction=None, assistance_request=AssistanceRequest(row=row)
             )
@@ -205,29 +208,52 @@ class RestrictionMutation:
                 "input.debtorId",
             )
             ctx.debtors_touched.add(debtor[0])
+            check_parties(case, [debtor[0]], "input.debtorId")
             document = _required(input.document_number, "input.documentNumber")
-            target, facts = await check_target(
+            person = None if input.person_id is None else str(input.person_id)
+            look = _target_lookup(
                 ctx,
                 case,
                 ControlAction.LIFT_EXIT_BAN,
                 debtor=debtor,
                 target=str(input.id),
-                path=info.path.as_list(),
-                person=None if input.person_id is None else str(input.person_id),
+                info=info,
+                person=person,
             )
             spec = RequestSpec(
                 case_number=case.number,
                 debtor_id=debtor[0],
                 action=ControlAction.LIFT_EXIT_BAN,
-                target=target,
+                target=str(input.id),
                 document_number=document,
                 idempotency_key=input.idempotency_key,
                 override_reason=None,
                 reason=input.reason,
             )
-            row, _created = await rt.service.request(actor, case, spec, facts)
+            row, _created = await rt.service.request(actor, case, spec, look)
             return RestrictionPayload(
                 restriction=None, assistance_request=AssistanceRequest(row=row)
             )
         lifted = await rt.restrictions.lift(actor, case, str(input.id), input.reason)
         return RestrictionPayload(restriction=Restriction.from_row(lifted), assistance_request=None)
+
+
+def _target_lookup(
+    ctx: RequestContext,
+    case: CaseRow,
+    action: ControlAction,
+    *,
+    debtor: tuple[str, DebtorKind],
+    target: str | None,
+    info: Info[RequestContext, None],
+    person: str | None = None,
+) -> TargetLookup:
+    # Run by the service only for a new idempotency key: a replay asks no agency.
+    path = info.path.as_list()
+
+    async def look() -> tuple[str, TargetFacts]:
+        return await check_target(
+            ctx, case, action, debtor=debtor, target=target, path=path, person=person
+        )
+
+    return look

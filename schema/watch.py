@@ -16,13 +16,12 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from gateway import validation
 from gateway.audit.log import AuditEntry
 from gateway.errors import NotFound
 from gateway.masking import mask_id, mask_value
 from gateway.watch.scheduler import WatchScheduler, asset_topic
 from gateway.watch.store import AssetEventRow, WatchRow
-from resolvers.access import authorized_case
+from resolvers.access import authorized_case, authorized_party
 from resolvers.context import RequestContext
 
 __all__ = ["AssetDiscovered", "WatchMutation", "WatchSubscription"]
@@ -98,13 +97,8 @@ def _scheduler(ctx: RequestContext) -> WatchScheduler:
 async def _party(
     info: Info[RequestContext, None], case_number: str, debtor_id: strawberry.ID
 ) -> tuple[str, str, str]:
-    ctx = info.context
-    case = await authorized_case(ctx, case_number)
-    debtor = validation.debtor_id(str(debtor_id), "debtorId")[0]
-    ctx.debtors_touched.add(debtor)
-    if not case.has_debtor(debtor):
-        raise NotFound(f"the debtor is not a party to case {case.number}", field="debtorId")
-    return case.number, case.court, debtor
+    case, debtor = await authorized_party(info.context, case_number, str(debtor_id))
+    return case.number, case.court, debtor[0]
 
 
 @strawberry.type

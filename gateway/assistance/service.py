@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from connectors.control import ControlAction, control_connector
 from gateway.assistance.effects import Actor, AssistanceEffects
+from gateway.assistance.replay import TargetLookup, target_of
 from gateway.assistance.rules import (
     RequestSpec,
     TargetFacts,
@@ -33,6 +34,7 @@ from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.domain.case_types import check_measure_case
 from gateway.domain.control_lapse import check_renewal_still_in_time
 from gateway.domain.overseizure import check_guard, committed_value, net_value
+from gateway.domain.parties import check_parties
 from gateway.domain.terms import PriorControl, check_control_term
 from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound, OverSeizure
 from gateway.store.assistance import AssistanceRow, AssistanceStore, NewRequest
@@ -64,9 +66,10 @@ class AssistanceService:
         self.wake = wake
 
     async def request(
-        self, actor: Actor, case: CaseRow, spec: RequestSpec, target: TargetFacts
+        self, actor: Actor, case: CaseRow, spec: RequestSpec, look: TargetLookup
     ) -> tuple[AssistanceRow, bool]:
-        """Store a new request (PENDING_APPROVAL); return it and whether it is new."""
+        """Store a new request (PENDING_APPROVAL); return it and whether it is new. ``look``
+        asks the agency about the target, only once all else passed and for a new key."""
         if not may_request(actor, case):
             raise Forbidden(f"no right to request assistance in case {case.number}")
         if not spec.action.is_lift:
@@ -74,10 +77,7 @@ class AssistanceService:
         override = clean_text(spec.override_reason, "input.overrideReason", required=False)
         if override and not is_judge_of(actor, case):
             raise Forbidden("only a judge may override the over-seizure guard", rule="OVERRIDE")
-        if not case.has_debtor(spec.debtor_id):
-            raise Forbidden(
-                f"the debtor is not a party to case {case.number}", field="input.debtorId"
-            )
+        check_parties(case, [spec.debtor_id], "input.debtorId")
         document = clean_text(spec.document_number, "input.documentNumber", required=True)
         assert document is not None
         # Only lifts carry a reason (liftRestriction requires one for an exit ban).
@@ -87,6 +87,7 @@ class AssistanceService:
         connector = control_connector(spec.action, self.connectors.values())
         if connector is None:
             raise InvalidInput("input.action", f"no running agency carries out {spec.action.value}")
+        spec, target = await target_of(self.requests, case, spec, look)
         prior = await self._prior(case, spec)
         since, until = check_control_term(
             spec.action, spec.since, spec.until, self.clock.today(), prior, field="input"

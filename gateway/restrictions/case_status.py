@@ -22,6 +22,7 @@ from sqlalchemy import update
 
 from connectors.control import ControlAction
 from gateway.assistance.effects import Actor, AssistanceEffects
+from gateway.assistance.replay import known_target
 from gateway.assistance.rules import RequestSpec, TargetFacts, clean_text, may_approve
 from gateway.assistance.service import AssistanceService
 from gateway.clock import Clock
@@ -212,7 +213,7 @@ class CaseStatusService:
                 reason=lift_reason,
             )
             lift, _created = await self.assistance.request(
-                actor, case, spec, TargetFacts(value=None)
+                actor, case, spec, known_target(spec.target, TargetFacts(value=None))
             )
             change.requests.append(lift)
 

@@ -35,6 +35,7 @@ from gateway.domain.dishonest import (
     check_listing_allowed,
 )
 from gateway.domain.overseizure import controlled_value
+from gateway.domain.parties import check_parties
 from gateway.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gateway.store.assistance import AssistanceStore
 from gateway.store.cases import CaseRow, RestrictionRow, Store
@@ -122,10 +123,7 @@ class RestrictionService:
             raise Forbidden(
                 "a judge of the case's court decides restrictions", rule="JUDGE_DECIDES"
             )
-        if not case.has_debtor(spec.debtor_id):
-            raise Forbidden(
-                f"the debtor is not a party to case {case.number}", field="input.debtorId"
-            )
+        check_parties(case, [spec.debtor_id], "input.debtorId")
         refuse_closed(case)
         document = _document(spec.document_number)
         today = self.clock.today()
