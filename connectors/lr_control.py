@@ -13,8 +13,9 @@ from xml.etree.ElementTree import Element
 
 from connectors.batching import is_plain_id
 from connectors.control import ControlAction, ControlOrder, ControlReceipt, ReceiptStatus
+from connectors.control_submit import AnswerShape, control_receipt, raise_for_status, submit_order
 from connectors.lr_xml import parse_xml
-from connectors.parsing import Record, error_for_status
+from connectors.parsing import Record
 from gateway.errors import AgencyBadResponse, AgencyRejected
 
 if TYPE_CHECKING:
@@ -27,12 +28,19 @@ _ACTIONS = {
     ControlAction.SEIZE_REAL_ESTATE: "SEIZE",
     ControlAction.LIFT_REAL_ESTATE_SEIZURE: "LIFT",
 }
-_OUTCOMES = {
-    "SEIZED": ReceiptStatus.COMPLETED,
-    "LIFTED": ReceiptStatus.COMPLETED,
-    "QUEUED": ReceiptStatus.QUEUED,
-    "REJECTED": ReceiptStatus.REJECTED,
-}
+# A settled ticket's ``outcome``; the control's id is the ticket's own.
+ANSWER = AnswerShape(
+    {
+        "SEIZED": ReceiptStatus.COMPLETED,
+        "LIFTED": ReceiptStatus.COMPLETED,
+        "QUEUED": ReceiptStatus.QUEUED,
+        "REJECTED": ReceiptStatus.REJECTED,
+    },
+    status="outcome",
+    reference="id",
+    queue="queue",
+    unknown="is not a known outcome",
+)
 
 
 def order_xml(order: ControlOrder) -> bytes:
@@ -69,19 +77,7 @@ def parse_ticket(body: bytes) -> ControlReceipt:
         return ControlReceipt(ReceiptStatus.PENDING, ticket=ticket_id)
     if state != "DONE":
         raise ticket.bad("status", "is neither PENDING nor DONE")
-    outcome = ticket.text("outcome")
-    status = _OUTCOMES.get(outcome)
-    if status is None:
-        raise ticket.bad("outcome", "is not a known outcome")
-    if status is ReceiptStatus.REJECTED:
-        return ControlReceipt(status, ticket=ticket_id, reply=ticket.opt_text("reason") or outcome)
-    return ControlReceipt(
-        status,
-        reference=ticket_id,
-        ticket=ticket_id,
-        queue_position=ticket.integer("queue", minimum=0),
-        reply=outcome,
-    )
+    return control_receipt(ticket, ANSWER, ticket=ticket_id)
 
 
 class LandRegistryControl:
@@ -92,31 +88,31 @@ class LandRegistryControl:
 
     async def submit(self, order: ControlOrder, idempotency_key: str) -> ControlReceipt:
         """Send ``order``; the registry answers with a ticket to poll."""
-        reply = await self._http.request(
-            "POST",
+        reply = await submit_order(
+            self._http,
+            AGENCY,
             "/lr/controls",
-            body=order_xml(order),
-            headers={"Content-Type": "application/xml"},
-            idempotency_key=idempotency_key,
+            order_xml(order),
+            idempotency_key,
+            content_type="application/xml",
+            error_code=_error_code,
         )
-        return _receipt(reply)
+        return parse_ticket(reply.body)
 
     async def poll(self, ticket: str) -> ControlReceipt:
         """The ticket's state; reading it is safe to repeat."""
         if not is_plain_id(ticket):
             raise AgencyRejected(AGENCY, "ticket is not a plain id; not sent")
         reply = await self._http.request("GET", f"/lr/tickets/{ticket}", read=True)
-        return _receipt(reply)
+        raise_for_status(reply, AGENCY, _error_code)
+        return parse_ticket(reply.body)
 
 
-def _receipt(reply: HttpReply) -> ControlReceipt:
-    code = None
-    if reply.status >= 400:
-        try:
-            code = parse_xml(reply.body).get("code")
-        except AgencyBadResponse:
-            code = None
-    error = error_for_status(reply, AGENCY, code)
-    if error is not None:
-        raise error
-    return parse_ticket(reply.body)
+def _error_code(reply: HttpReply) -> str | None:
+    # The registry names its refusals in an <Error code="..."/> body.
+    if reply.status < 400:
+        return None
+    try:
+        return parse_xml(reply.body).get("code")
+    except AgencyBadResponse:
+        return None

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, ClassVar
 import orjson
 
 from connectors.control import ControlAction, ControlOrder, ControlReceipt, ReceiptStatus
-from connectors.mr_envelope import AGENCY, failure_in, reply_data
+from connectors.control_submit import AnswerShape, control_receipt, submit_order
+from connectors.mr_envelope import AGENCY, envelope_code, failure_in, unwrap
+from connectors.parsing import json_body
 from gateway.errors import AgencyBadResponse
 
 if TYPE_CHECKING:
@@ -21,11 +23,15 @@ __all__ = ["MarketRegulationControl", "order_body"]
 
 PATH = "/mr/api/v1/equity/controls"
 _ACTIONS = {ControlAction.FREEZE_EQUITY: "FREEZE", ControlAction.UNFREEZE_EQUITY: "UNFREEZE"}
-_STATUSES = {
-    "FROZEN": ReceiptStatus.COMPLETED,
-    "UNFROZEN": ReceiptStatus.COMPLETED,
-    "QUEUED": ReceiptStatus.QUEUED,
-}
+ANSWER = AnswerShape(
+    {
+        "FROZEN": ReceiptStatus.COMPLETED,
+        "UNFROZEN": ReceiptStatus.COMPLETED,
+        "QUEUED": ReceiptStatus.QUEUED,
+    },
+    reference="freezeId",
+    unknown="is not a known freeze status",
+)
 
 
 def order_body(order: ControlOrder) -> bytes:
@@ -54,24 +60,17 @@ class MarketRegulationControl:
 
     async def submit(self, order: ControlOrder, idempotency_key: str) -> ControlReceipt:
         """Send ``order``; the agency answers with the freeze, or why it refused."""
-        reply = await self._http.request(
-            "POST",
+        reply = await submit_order(
+            self._http,
+            AGENCY,
             PATH,
-            body=order_body(order),
-            headers={"Content-Type": "application/json"},
-            idempotency_key=idempotency_key,
+            order_body(order),
+            idempotency_key,
+            content_type="application/json",
+            error_code=envelope_code,
             failure_in=failure_in,
         )
-        data = reply_data(reply)
-        status = _STATUSES.get(data.text("status"))
-        if status is None:
-            raise data.bad("status", "is not a known freeze status")
-        return ControlReceipt(
-            status=status,
-            reference=data.text("freezeId"),
-            queue_position=data.integer("queuePosition", minimum=0),
-            reply=data.text("status"),
-        )
+        return control_receipt(unwrap(json_body(reply, AGENCY)), ANSWER)
 
     async def poll(self, ticket: str) -> ControlReceipt:
         """Market regulation answers at once: a ticket from it is a bad response."""

@@ -17,7 +17,7 @@ from gateway.errors import AgencyError, AgencyRejected, AgencyUnavailable
 if TYPE_CHECKING:
     from connectors.http import HttpReply
 
-__all__ = ["AGENCY", "failure_in", "reply_data", "unwrap"]
+__all__ = ["AGENCY", "envelope_code", "failure_in", "reply_data", "unwrap"]
 
 AGENCY = "market_regulation"
 _FAILING = 50000  # codes from here up: the agency failed, not the request
@@ -58,12 +58,17 @@ def failure_in(reply: HttpReply) -> AgencyUnavailable | None:
     return error
 
 
+def envelope_code(reply: HttpReply) -> str | None:
+    """The envelope's ``code`` of an HTTP error reply, if its body is an envelope."""
+    found = _code(reply.body)
+    return None if found is None else str(found[1])
+
+
 def reply_data(reply: HttpReply) -> Record:
     """The ``data`` of ``reply``, or the error its HTTP status or its envelope carries."""
     if not 200 <= reply.status < 300:
         # Only faults answer with an HTTP error; keep the envelope's code if it has one.
-        found = _code(reply.body)
-        error = error_for_status(reply, AGENCY, None if found is None else str(found[1]))
+        error = error_for_status(reply, AGENCY, envelope_code(reply))
         if error is not None:
             raise error
     return unwrap(json_body(reply, AGENCY))

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from connectors.control import ControlAction, ControlOrder, ControlReceipt, ReceiptStatus
-from connectors.parsing import Record, error_for_status, json_body, json_error_code
+from connectors.control_submit import AnswerShape, control_receipt, submit_order
+from connectors.parsing import Record, json_body, json_error_code
 from connectors.ps_signing import PublicSecurityOptions, sign
 from gateway.errors import AgencyBadResponse
 
@@ -24,11 +25,13 @@ __all__ = ["PublicSecurityControl", "order_body"]
 
 AGENCY = "public_security"
 PATH = "/ps/v1/controls"
-_STATUSES = {
-    "DONE": ReceiptStatus.COMPLETED,
-    "LIFTED": ReceiptStatus.COMPLETED,
-    "QUEUED": ReceiptStatus.QUEUED,
-}
+ANSWER = AnswerShape(
+    {
+        "DONE": ReceiptStatus.COMPLETED,
+        "LIFTED": ReceiptStatus.COMPLETED,
+        "QUEUED": ReceiptStatus.QUEUED,
+    }
+)
 
 
 def order_body(order: ControlOrder) -> bytes:
@@ -71,27 +74,21 @@ class PublicSecurityControl:
         timestamp = int(time.time())
         secret = self.options.secret.get_secret_value().encode()
         headers = {
-            "Content-Type": "application/json",
             "X-PS-Client": self.options.client_id,
             "X-PS-Timestamp": str(timestamp),
             "X-PS-Signature": sign(secret, "POST", signed_path, timestamp, body),
         }
-        reply = await self._http.request(
-            "POST", PATH, body=body, headers=headers, idempotency_key=idempotency_key
+        reply = await submit_order(
+            self._http,
+            AGENCY,
+            PATH,
+            body,
+            idempotency_key,
+            content_type="application/json",
+            headers=headers,
+            error_code=json_error_code,
         )
-        error = error_for_status(reply, AGENCY, json_error_code(reply))
-        if error is not None:
-            raise error
-        answer = Record(AGENCY, json_body(reply, AGENCY), "")
-        status = _STATUSES.get(answer.text("status"))
-        if status is None:
-            raise answer.bad("status", "is not a known control status")
-        return ControlReceipt(
-            status=status,
-            reference=answer.text("controlId"),
-            queue_position=answer.integer("queuePosition", minimum=0),
-            reply=answer.text("status"),
-        )
+        return control_receipt(Record(AGENCY, json_body(reply, AGENCY), ""), ANSWER)
 
     async def poll(self, ticket: str) -> ControlReceipt:
         """Public security answers at once: a ticket from it is a bad response."""
