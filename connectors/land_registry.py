@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict
 
 from connectors.base import FacetSpec, Result
 from connectors.batching import fetch_batched
-from connectors.domain import AssetKind, Control, Facet, Mortgage, RealEstate
+from connectors.domain import AssetKind, Facet, Mortgage, RealEstate
 from connectors.lr_control import LandRegistryControl
 from connectors.lr_xml import parse_xml
-from connectors.parsing import Record, control_kind, error_for_status, header, parse_options
+from connectors.parsing import Record, error_for_status, header, parse_control, parse_options
 from gateway.errors import AgencyBadResponse, AgencyError
 
 if TYPE_CHECKING:
@@ -58,22 +58,10 @@ def _property(element: Element) -> RealEstate:
             for e in element.iterfind("Mortgages/Mortgage")
         )
     )
-    controls = []
-    for s in (
-        Record(AGENCY, e.attrib, "Seizure", xml=True) for e in element.iterfind("Seizures/Seizure")
-    ):
-        queue = s.integer("queue", minimum=0)
-        controls.append(
-            Control(
-                court=s.text("court"),
-                case_number=s.text("caseNumber"),
-                kind=control_kind(queue),
-                since=s.date("since"),
-                until=s.opt_date("until"),
-                queue_position=queue,
-                claim=s.opt_decimal("claim"),
-            )
-        )
+    controls = [
+        parse_control(Record(AGENCY, e.attrib, "Seizure", xml=True), queue="queue")
+        for e in element.iterfind("Seizures/Seizure")
+    ]
     return RealEstate(
         id=certificate,
         certificate_number=certificate,

@@ -21,7 +21,6 @@ from connectors.domain import (
     AssetKind,
     CompanyInfo,
     CompanyRole,
-    Control,
     ControlKind,
     EquityStake,
     Facet,
@@ -29,7 +28,7 @@ from connectors.domain import (
 )
 from connectors.mr_control import MarketRegulationControl
 from connectors.mr_envelope import AGENCY, failure_in, reply_data, unwrap
-from connectors.parsing import Record, parse_options
+from connectors.parsing import Record, parse_control, parse_options
 from gateway.errors import AgencyBadResponse, AgencyError
 
 if TYPE_CHECKING:
@@ -76,16 +75,7 @@ def _parse_role(person_id: str, item: Record) -> _Role:
         return _Role(CompanyRole(company=company, role=kind), None)
     ratio = item.decimal("shareRatio")
     freezes = tuple(
-        Control(
-            court=f.text("court"),
-            case_number=f.text("caseNumber"),
-            kind=ControlKind.FREEZE,
-            since=f.date("since"),
-            until=f.opt_date("until"),
-            queue_position=f.integer("queuePosition", minimum=0),
-            claim=f.opt_decimal("claim"),
-        )
-        for f in item.records("freezes", optional=True)
+        parse_control(f, kind=ControlKind.FREEZE) for f in item.records("freezes", optional=True)
     )
     stake = EquityStake(
         id=company.code,  # unique per holder; the holder's id stays out of the asset id

@@ -8,6 +8,7 @@ the message reaches clients and logs. The helpers here are shared by every conne
 - ``Record``: one decoded object; its getters name the failing field (``person.birthDate``).
 - ``json_body`` / ``error_for_status`` / ``header``: a reply's content type, body and status.
 - ``control_kind``: an agency's queue position as a domain ``ControlKind``.
+- ``parse_control``: a seizure or freeze an agency lists on an asset, as a domain ``Control``.
 - ``parse_options``: a connector's options, with errors that name keys but never values.
 """
 
@@ -22,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 import orjson
 import pydantic
 
-from connectors.domain import ControlKind
+from connectors.domain import Control, ControlKind
 from gateway.errors import AgencyBadResponse, AgencyError, AgencyRejected, AgencyUnavailable
 
 
@@ -49,6 +50,7 @@ __all__ = [
     "header",
     "json_body",
     "json_error_code",
+    "parse_control",
     "parse_date",
     "parse_decimal",
     "parse_options",
@@ -80,6 +82,24 @@ def parse_decimal(text: str) -> Decimal:
 def control_kind(queue_position: int) -> ControlKind:
     """Queue 0 is an effective seizure; n >= 1 is the n-th queued one (轮候查封)."""
     return ControlKind.SEIZURE if queue_position == 0 else ControlKind.QUEUED_SEIZURE
+
+
+def parse_control(
+    control: Record, *, queue: str = "queuePosition", kind: ControlKind | None = None
+) -> Control:
+    """A seizure or freeze on an asset: the court and case holding it, its term, its place
+    in the queue (``queue`` names the field) and the claim it enforces. ``kind``: what every
+    control of this agency is (equity is frozen); by default, from the queue position."""
+    position = control.integer(queue, minimum=0)
+    return Control(
+        court=control.text("court"),
+        case_number=control.text("caseNumber"),
+        kind=kind or control_kind(position),
+        since=control.date("since"),
+        until=control.opt_date("until"),
+        queue_position=position,
+        claim=control.opt_decimal("claim"),
+    )
 
 
 class Record:

@@ -18,10 +18,10 @@ from connectors.batching import fetch_batched
 from connectors.domain import AssetKind, Control, ExitBan, Facet, Identity, Vehicle
 from connectors.parsing import (
     Record,
-    control_kind,
     error_for_status,
     json_body,
     json_error_code,
+    parse_control,
     parse_options,
 )
 from connectors.ps_control import PublicSecurityControl
@@ -51,21 +51,7 @@ def _identity(key: str, item: Record) -> Identity | None:
 
 
 def _controls(holder: Record, key: str) -> tuple[Control, ...]:
-    controls = []
-    for seizure in holder.records(key, optional=True):
-        queue = seizure.integer("queuePosition", minimum=0)
-        controls.append(
-            Control(
-                court=seizure.text("court"),
-                case_number=seizure.text("caseNumber"),
-                kind=control_kind(queue),
-                since=seizure.date("since"),
-                until=seizure.opt_date("until"),
-                queue_position=queue,
-                claim=seizure.opt_decimal("claim"),
-            )
-        )
-    return tuple(controls)
+    return tuple(parse_control(seizure) for seizure in holder.records(key, optional=True))
 
 
 def _vehicles(key: str, item: Record) -> tuple[Vehicle, ...]:

@@ -1,13 +1,16 @@
-"""The one parser of every agency's answer to a control order, and the one status check.
+"""The shared parsers of the control shapes, and the one status check of a control order.
 
-Whatever shape the answer has (fields missing, of the wrong type, unknown words, odd
-Unicode, XML text for numbers), the result is the receipt the answer stands for or an
-``AgencyBadResponse`` naming the first bad field: never another exception.
+``control_receipt`` reads every agency's answer to an order; ``parse_control`` reads every
+seizure or freeze an agency lists on an asset. Whatever shape they get (fields missing, of
+the wrong type, unknown words, odd Unicode, XML text for numbers), the result is what the
+data stands for or an ``AgencyBadResponse`` naming the first bad field: never a crash.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,8 +20,9 @@ from hypothesis import strategies as st
 from connectors import lr_control, mr_control, ps_control
 from connectors.control import ControlReceipt, ReceiptStatus
 from connectors.control_submit import AnswerShape, control_receipt, raise_for_status
+from connectors.domain import Control, ControlKind
 from connectors.http import HttpReply
-from connectors.parsing import Record
+from connectors.parsing import Record, parse_control
 from gateway.errors import AgencyBadResponse, AgencyRejected, AgencyUnavailable
 
 # (agency, the record's path in the reply, XML text or JSON values, the agency's shape)
@@ -164,3 +168,103 @@ def test_a_refused_status_raises_its_agency_error_with_a_plain_code_only(
     plain = code is not None and code.isascii() and 0 < len(code) <= 64
     plain = plain and all(c.isalnum() or c in "_.-" for c in code or "")
     assert err.extra.get("agencyCode") == (code if plain else None)
+
+
+def _date(value: object) -> date | None:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None  # 2024-02-30
+
+
+def _decimal(value: object) -> Decimal | None:
+    plain = isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,20}(\.[0-9]{1,10})?", value)
+    return Decimal(value) if plain and isinstance(value, str) else None
+
+
+# (agency, the record's path, XML text or JSON values, the queue's field, every control's kind)
+LISTED: dict[str, tuple[str, str, bool, str, ControlKind | None]] = {
+    "vehicle-seizure": ("public_security", "seizures[0]", False, "queuePosition", None),
+    "equity-freeze": (
+        "market_regulation",
+        "freezes[0]",
+        False,
+        "queuePosition",
+        ControlKind.FREEZE,
+    ),
+    "real-estate-seizure": ("land_registry", "Seizure", True, "queue", None),
+}
+
+
+def _listed(xml: bool, queue: str) -> st.SearchStrategy[dict[str, Any]]:
+    numbers = st.integers(min_value=-2, max_value=3) | st.integers(min_value=0, max_value=10**6)
+    days = st.dates().map(date.isoformat)
+    money = st.decimals(min_value=0, max_value=10**9, places=2).map(str)
+    fields = {
+        "court": _mostly(ODD_TEXT, ANY_VALUE),
+        "caseNumber": _mostly(ODD_TEXT, ANY_VALUE),
+        "since": _mostly(
+            days, ANY_VALUE | st.sampled_from(["2024-02-30", "20240101", "２０２４-01-01"])
+        ),
+        "until": _mostly(st.none() | days, ANY_VALUE),
+        queue: _mostly(numbers.map(str) if xml else numbers, ODD_TEXT if xml else ANY_VALUE),
+        "claim": _mostly(st.none() | money, ANY_VALUE | st.sampled_from(["1e5", "NaN", " 1.00"])),
+    }
+    missing = st.sets(st.sampled_from(sorted(fields)), max_size=2)
+    return st.tuples(st.fixed_dictionaries(fields), missing).map(
+        lambda drawn: {k: v for k, v in drawn[0].items() if k not in drawn[1]}
+    )
+
+
+def _expected_control(
+    data: dict[str, Any], xml: bool, queue: str, kind: ControlKind | None
+) -> Control | str:
+    """The control listed, or the name of its first bad field, read in the parser's order."""
+    position = data.get(queue)
+    if xml and isinstance(position, str) and re.fullmatch(r"-?[0-9]{1,18}", position):
+        position = int(position)
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+        return queue
+    for key in ("court", "caseNumber"):
+        if not isinstance(data.get(key), str):
+            return key
+    since = _date(data.get("since"))
+    if since is None:
+        return "since"
+    until = data.get("until")
+    if until is not None and _date(until) is None:
+        return "until"
+    claim = data.get("claim")
+    if claim is not None and _decimal(claim) is None:
+        return "claim"
+    queued = ControlKind.SEIZURE if position == 0 else ControlKind.QUEUED_SEIZURE
+    return Control(
+        court=data["court"],
+        case_number=data["caseNumber"],
+        kind=kind or queued,
+        since=since,
+        until=None if until is None else _date(until),
+        queue_position=position,
+        claim=None if claim is None else _decimal(claim),
+    )
+
+
+@pytest.mark.parametrize("listed", list(LISTED))
+@settings(max_examples=400)
+@given(data=st.data())
+def test_any_listed_control_is_its_control_or_a_bad_response_naming_the_field(
+    listed: str, data: st.DataObject
+) -> None:
+    agency, path, xml, queue, kind = LISTED[listed]
+    drawn = data.draw(_listed(xml, queue))
+    expected = _expected_control(drawn, xml, queue, kind)
+    record = Record(agency, drawn, path, xml=xml)
+    if isinstance(expected, Control):
+        assert parse_control(record, queue=queue, kind=kind) == expected
+        return
+    with pytest.raises(AgencyBadResponse) as caught:
+        parse_control(record, queue=queue, kind=kind)
+    assert caught.value.code == "AGENCY_BAD_RESPONSE"
+    assert caught.value.extra["field"] == f"{path}.{expected}"
