@@ -25,10 +25,11 @@ from schema.audit import AuditQuery
 from schema.case_costs import CaseCostsMutation
 from schema.case_status import CaseStatusMutation
 from schema.decisions import DecisionMutation
-from schema.error_codes import ErrorCodes, LeanMaskInternal, MaskInternal
+from schema.error_codes import ErrorCodes, MaskInternal
 from schema.error_log import LoggedSchema
 from schema.extensions import PartialErrors, is_unexpected
 from schema.fast.executor import FastExecutionContext
+from schema.fast.lean_mask import LeanMaskInternal
 from schema.fast.lean_resolvers import use_lean_resolvers
 from schema.fast.prepared import OperationRules, ParsedInPath, ValidatedByText
 from schema.federation import SubgraphSchema, plain_schema

@@ -10,9 +10,9 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 
 from gateway.settings import load_settings
 from schema import SchemaOptions, build_schema
-from schema.error_codes import LeanMaskInternal
 from schema.fast.executor import FastExecutionContext
 from schema.fast.extension_runner import LeanExtensionsRunner
+from schema.fast.lean_mask import LeanMaskInternal
 from schema.fast.prepared import OperationRules, ParsedInPath, ValidatedByText
 
 _SHORTCUT_EXTENSIONS = (ParsedInPath, ValidatedByText, OperationRules, LeanMaskInternal)
