@@ -24,7 +24,7 @@ from mocks.runner import RunningMocks
 from mocks.world import World
 from schema import SchemaOptions, build_schema
 from schema.federation import public_sdl, subgraph_sdl
-from tests.audit_support import one_record
+from tests.audit_reading import one_record
 from tests.harness import OFFICER, OUTSIDER, Gateway, gateway_settings, start_gateway, stop_gateway
 from tests.servers.node import compose
 

@@ -58,7 +58,7 @@ async def start_lookup(
         "gateway.cli.main",
         "lookup",
         "--url",
-        gw.server.url,
+        gw.base_url,
         "--case",
         CASE,
         "--ids",
