@@ -364,6 +364,12 @@ class Stack:
         data: dict[str, Any] = body["data"]
         return data
 
+    async def wait_for(
+        self, read: Callable[[], Awaitable[Any]], done: Callable[[Any], bool], tries: int = 600
+    ) -> Any:
+        """Poll ``read`` until ``done`` holds (:func:`wait_for`)."""
+        return await wait_for(read, done, tries)
+
     # --- the mocks: counters, logs, faults
 
     async def stats(self, agency: str) -> dict[str, Any]:
