@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from gateway.cli.demo import seed_cases
-from gateway.store.cases import Store
 from mocks.civil_affairs import CivilAffairsSettings
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks
 from mocks.world import World
-from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway
+
+# The one fixture a test asks a stack from (tests.harness; open_stack is the same factory).
+from tests.harness import Stack, StackFactory, make_stack
+
+__all__ = ["make_stack"]
 
 # Real PostgreSQL / Redis servers and the per-backend database_url (tests/servers/).
 # Every audit record the session wrote is searched for clear ids at its end (audit_sweep).
@@ -56,17 +57,8 @@ async def roomy_mocks(world: World) -> AsyncIterator[RunningMocks]:
 
 @pytest.fixture
 async def gateway(
-    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord], database_url: str
-) -> AsyncIterator[Gateway]:
+    mocks: RunningMocks, cases: list[CaseRecord], database_url: str, make_stack: StackFactory
+) -> Stack:
+    # make_stack last: fixtures are torn down in reverse, so the gateway stops before its mocks.
     # Parametrised through database_url: every test using it runs on SQLite and PostgreSQL.
-    settings = gateway_settings(tmp_path, mocks, database_url=database_url)
-    store = await Store.open(settings.database_url)
-    try:
-        await seed_cases(store, cases, [OFFICER], [JUDGE])
-    finally:
-        await store.close()
-    gw = await start_gateway(settings, mocks, court=cases[0].court)
-    try:
-        yield gw
-    finally:
-        await stop_gateway(gw)
+    return await make_stack(cases, mocks=mocks, database_url=database_url)

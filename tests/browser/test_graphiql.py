@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -12,18 +10,15 @@ import pytest
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from tests.browser.conftest import Browser
-from tests.harness import Gateway, gateway_settings, start_gateway, stop_gateway
+from tests.harness import Gateway, StackFactory
 
 
 @pytest.fixture
 async def dev_gateway(
-    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
-) -> AsyncIterator[Gateway]:
-    gw = await start_gateway(gateway_settings(tmp_path, mocks), mocks, court=cases[0].court)
-    try:
-        yield gw
-    finally:
-        await stop_gateway(gw)
+    mocks: RunningMocks, cases: list[CaseRecord], make_stack: StackFactory
+) -> Gateway:
+    # No cases registered: the page needs none.
+    return await make_stack(mocks=mocks, court=cases[0].court)
 
 
 async def test_graphiql_loads_offline_and_says_where_the_token_goes(

@@ -25,7 +25,7 @@ from mocks.runner import RunningMocks
 from mocks.world import World
 from schema import SchemaOptions, build_schema
 from schema.federation import subgraph_sdl
-from tests.harness import OFFICER, SECRET, Gateway, gateway_settings, start_gateway, stop_gateway
+from tests.harness import OFFICER, SECRET, Gateway, open_stack
 from tests.servers.node import NodeServer, compose, start_node
 
 __all__ = ["ASKED", "COURT", "EARLIER", "ROUTERS", "Stack", "router_stack"]
@@ -85,77 +85,79 @@ async def router_stack(
     router: str, tmp_path: Path, mocks: RunningMocks, world: World
 ) -> AsyncIterator[Stack]:
     """Start everything for ``router``; stop it all afterwards."""
-    settings = gateway_settings(tmp_path / "gw", mocks, federation=True)
-    gw = await start_gateway(settings, mocks, court=COURT)
-    session = aiohttp.ClientSession()
-    started: list[NodeServer] = []
-    try:
-        people = list(world.person_ids())
-        parties = {ASKED: people[:NINE], EARLIER: [people[0], people[NINE]]}
-        for number, ids in parties.items():
-            await gw.add_case(
-                CaseIn(
-                    number=number,
-                    court=COURT,
-                    applicant="某农村商业银行",
-                    amount_due=Decimal("1200000.00"),
-                    debtor_ids=[debtor_id(i) for i in ids],
-                    officers=[OFFICER],
+    async with open_stack(tmp_path / "gw", mocks=mocks, court=COURT, federation=True) as gw:
+        settings = gw.settings
+        session = aiohttp.ClientSession()
+        started: list[NodeServer] = []
+        try:
+            people = list(world.person_ids())
+            parties = {ASKED: people[:NINE], EARLIER: [people[0], people[NINE]]}
+            for number, ids in parties.items():
+                await gw.add_case(
+                    CaseIn(
+                        number=number,
+                        court=COURT,
+                        applicant="某农村商业银行",
+                        amount_due=Decimal("1200000.00"),
+                        debtor_ids=[debtor_id(i) for i in ids],
+                        officers=[OFFICER],
+                    )
                 )
+            handles = {number: await _handles(gw, number) for number in parties}
+            docket = {
+                "cases": [
+                    {
+                        "number": number,
+                        "court": COURT,
+                        "judge": "王法官",
+                        "judgeNotes": f"notes on {number}",
+                        "parties": [
+                            {
+                                "handle": handles[number][i],
+                                "hearingDates": [f"2025-0{n % 9 + 1}-15"],
+                            }
+                            for n, i in enumerate(ids)
+                        ],
+                    }
+                    for number, ids in parties.items()
+                ]
+            }
+            data = tmp_path / "docket.json"
+            data.write_text(json.dumps(docket, ensure_ascii=False), encoding="utf-8")
+            casework = await start_node("casework.mjs", str(data), log=tmp_path / "casework.log")
+            started.append(casework)
+            subgraphs = {"liandong": gw.url, "casework": casework.url + "/graphql"}
+            if router == "apollo-introspect":
+                source = tmp_path / "subgraphs.json"
+                listed = [{"name": n, "url": u} for n, u in subgraphs.items()]
+                source.write_text(json.dumps(listed), encoding="utf-8")
+            else:
+                sdl = subgraph_sdl(build_schema(SchemaOptions(federation=True)))
+                casework_sdl = await _sdl(session, subgraphs["casework"])
+                composed = compose([("liandong", sdl), ("casework", casework_sdl)], subgraphs)
+                assert "errors" not in composed, composed["errors"]
+                source = tmp_path / "supergraph.graphql"
+                source.write_text(composed["supergraphSdl"], encoding="utf-8")
+            # The router's own calls (loading the subgraphs' SDL): a token with no role and no
+            # scope, which authenticates and sees no data.
+            service = issue_token(
+                SECRET.encode(),
+                settings=settings.auth,
+                subject="router",
+                court=COURT,
+                roles=[],
+                scopes=[],
             )
-        handles = {number: await _handles(gw, number) for number in parties}
-        docket = {
-            "cases": [
-                {
-                    "number": number,
-                    "court": COURT,
-                    "judge": "王法官",
-                    "judgeNotes": f"notes on {number}",
-                    "parties": [
-                        {"handle": handles[number][i], "hearingDates": [f"2025-0{n % 9 + 1}-15"]}
-                        for n, i in enumerate(ids)
-                    ],
-                }
-                for number, ids in parties.items()
-            ]
-        }
-        data = tmp_path / "docket.json"
-        data.write_text(json.dumps(docket, ensure_ascii=False), encoding="utf-8")
-        casework = await start_node("casework.mjs", str(data), log=tmp_path / "casework.log")
-        started.append(casework)
-        subgraphs = {"liandong": gw.url, "casework": casework.url + "/graphql"}
-        if router == "apollo-introspect":
-            source = tmp_path / "subgraphs.json"
-            listed = [{"name": n, "url": u} for n, u in subgraphs.items()]
-            source.write_text(json.dumps(listed), encoding="utf-8")
-        else:
-            sdl = subgraph_sdl(build_schema(SchemaOptions(federation=True)))
-            casework_sdl = await _sdl(session, subgraphs["casework"])
-            composed = compose([("liandong", sdl), ("casework", casework_sdl)], subgraphs)
-            assert "errors" not in composed, composed["errors"]
-            source = tmp_path / "supergraph.graphql"
-            source.write_text(composed["supergraphSdl"], encoding="utf-8")
-        # The router's own calls (loading the subgraphs' SDL): a token with no role and no
-        # scope, which authenticates and sees no data.
-        service = issue_token(
-            SECRET.encode(),
-            settings=settings.auth,
-            subject="router",
-            court=COURT,
-            roles=[],
-            scopes=[],
-        )
-        proxy = await start_node(
-            "router.mjs",
-            router,
-            str(source),
-            log=tmp_path / "router.log",
-            env={"SERVICE_TOKEN": service},
-        )
-        started.append(proxy)
-        yield Stack(gw, casework, proxy, handles, session)
-    finally:
-        for server in reversed(started):
-            await server.stop()
-        await session.close()
-        await stop_gateway(gw)
+            proxy = await start_node(
+                "router.mjs",
+                router,
+                str(source),
+                log=tmp_path / "router.log",
+                env={"SERVICE_TOKEN": service},
+            )
+            started.append(proxy)
+            yield Stack(gw, casework, proxy, handles, session)
+        finally:
+            for server in reversed(started):
+                await server.stop()
+            await session.close()

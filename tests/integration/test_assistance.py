@@ -9,12 +9,8 @@ from typing import Any
 
 from gateway.clock import ManualClock
 from mocks.records import CaseRecord
-from tests.harness import JUDGE, OFFICER, OUTSIDER
-from tests.integration.assistance_helpers import (
-    AssistanceGateway,
-    assistance_gateway,
-    wait_for,
-)
+from tests.harness import JUDGE, OFFICER, OUTSIDER, wait_for
+from tests.integration.assistance_requests import AssistanceGateway, assistance_gateway
 
 PS_CONTROLS = "POST /ps/v1/controls"
 ASSETS = """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {

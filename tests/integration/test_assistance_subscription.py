@@ -10,7 +10,7 @@ import aiohttp
 
 from mocks.records import CaseRecord
 from tests.harness import OUTSIDER
-from tests.integration.assistance_helpers import AssistanceGateway, assistance_gateway
+from tests.integration.assistance_requests import AssistanceGateway, assistance_gateway
 
 SUBSCRIBE = """subscription($c: String!) { assistanceRequestUpdated(caseNumber: $c) {
   event { requestId seq kind status } request { id status } } }"""

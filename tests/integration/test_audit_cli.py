@@ -14,7 +14,7 @@ from gateway.audit.store import open_audit_engine
 from gateway.audit.tables import audit_records
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import running_gateway
+from tests.harness import open_stack
 
 DEBTOR = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { identity { name } } }"
 
@@ -68,7 +68,7 @@ async def test_verify_export_and_tampering(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> None:
     data_dir = tmp_path / "gw"
-    async with running_gateway(data_dir, mocks, cases) as gw:
+    async with open_stack(data_dir, cases, mocks=mocks) as gw:
         for i in range(6):
             case = cases[i % 2]
             await gw.post(DEBTOR, {"id": case.debtor_ids[0], "c": case.number})
@@ -111,7 +111,7 @@ async def test_tree_heads_and_proofs_as_a_court_uses_them(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> None:
     data_dir = tmp_path / "gw"
-    async with running_gateway(data_dir, mocks, cases) as gw:
+    async with open_stack(data_dir, cases, mocks=mocks) as gw:
         for _ in range(5):
             await gw.post(DEBTOR, {"id": cases[0].debtor_ids[0], "c": cases[0].number})
         cfg = await asyncio.to_thread(config, data_dir)

@@ -11,8 +11,7 @@ import pytest
 
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import running_gateway
-from tests.harness import OFFICER, OUTSIDER, Gateway
+from tests.harness import OFFICER, OUTSIDER, Gateway, open_stack
 
 DEBTOR = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { identity { name } } }"
 RECORDS = """
@@ -29,7 +28,7 @@ query($filter: AuditFilter, $first: Int, $after: String) {
 async def gw(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> AsyncIterator[Gateway]:
-    async with running_gateway(tmp_path, mocks, cases) as started:
+    async with open_stack(tmp_path, cases, mocks=mocks) as started:
         yield started
 
 

@@ -15,7 +15,7 @@ from gateway.audit.store import SqlAuditLog, _prepare_tables, open_audit_engine
 from gateway.audit.tables import audit_head, audit_index, audit_records
 from gateway.audit.verify import verify_log
 from gateway.errors import AuditUnavailable
-from tests.audit_support import make_entry
+from tests.audit_entries import make_entry
 
 KEY = b"k" * 32
 

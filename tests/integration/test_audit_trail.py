@@ -16,8 +16,8 @@ from gateway.audit.store import open_audit_engine
 from gateway.audit.verify import verify_log
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import audit_records, one_record, running_gateway
-from tests.harness import OFFICER, OUTSIDER, PROFILE, PROFILE_VARIABLES, Gateway
+from tests.audit_reading import audit_records, one_record
+from tests.harness import OFFICER, OUTSIDER, PROFILE, PROFILE_VARIABLES, Gateway, open_stack
 
 DEBTOR = (
     "query One($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { identity { name } } }"
@@ -33,7 +33,7 @@ def log_files(data_dir: Path) -> dict[str, bytes]:
 async def gw(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> AsyncIterator[Gateway]:
-    async with running_gateway(tmp_path, mocks, cases) as started:
+    async with open_stack(tmp_path, cases, mocks=mocks) as started:
         yield started
 
 
@@ -217,7 +217,7 @@ async def test_switched_off_it_records_nothing_and_says_so_loudly(
     cases: list[CaseRecord],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async with running_gateway(tmp_path, mocks, cases, audit={"enabled": False}) as gw:
+    async with open_stack(tmp_path, cases, mocks=mocks, audit={"enabled": False}) as gw:
         status, _, echoed = await send(gw, "unrecorded", "{ __typename }")
         assert status == 200 and echoed != "unrecorded"  # the gateway names its requests
     assert not await asyncio.to_thread(log_files, tmp_path)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +12,7 @@ from gateway.validation import debtor_id
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from mocks.world import World
-from tests.harness import OFFICER, PROFILE, Gateway, gateway_settings, start_gateway, stop_gateway
+from tests.harness import OFFICER, PROFILE, Gateway, StackFactory
 
 PS_PERSONS = "POST /ps/v1/persons/query"
 LR_QUERY = "POST /lr/query"
@@ -28,12 +26,13 @@ def requests(stats: dict[str, Any], route: str) -> int:
 
 
 @pytest.fixture
-async def big(tmp_path: Path, roomy_mocks: RunningMocks, world: World) -> AsyncIterator[Gateway]:
+async def big(roomy_mocks: RunningMocks, world: World, make_stack: StackFactory) -> Gateway:
     """A gateway with a 200-debtor case and civil affairs capped at CA_CAP in flight."""
-    settings = gateway_settings(
-        tmp_path, roomy_mocks, agencies={"civil_affairs": {"max_concurrency": CA_CAP}}
+    gw = await make_stack(
+        mocks=roomy_mocks,
+        court="江苏省徐州市泉山区人民法院",
+        agencies={"civil_affairs": {"max_concurrency": CA_CAP}},
     )
-    gw = await start_gateway(settings, roomy_mocks, court="江苏省徐州市泉山区人民法院")
     await gw.add_case(
         CaseIn(
             number=BIG_CASE,
@@ -44,10 +43,7 @@ async def big(tmp_path: Path, roomy_mocks: RunningMocks, world: World) -> AsyncI
             officers=[OFFICER],
         )
     )
-    try:
-        yield gw
-    finally:
-        await stop_gateway(gw)
+    return gw
 
 
 async def test_two_hundred_debtors_are_batched(big: Gateway, world: World) -> None:

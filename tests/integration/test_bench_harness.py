@@ -27,7 +27,7 @@ from gateway.settings import load_settings
 from gateway.web.server import start_server
 from mocks.runner import RunningMocks
 from mocks.world import World
-from tests.harness import OFFICER, gateway_settings, start_gateway, stop_gateway
+from tests.harness import OFFICER, open_stack
 
 N = 120  # more than one batch at every agency: 2 × 100, 3 × 50
 
@@ -38,9 +38,9 @@ async def test_batch_scenario_expects_exactly_what_the_agencies_receive(
     ids = list(world.person_ids()[:N])
     (case,) = person_cases(ids, N, 9001)
     case.officers = [OFFICER]
-    settings = gateway_settings(tmp_path, roomy_mocks, cache={"enabled": False})
-    gw = await start_gateway(settings, roomy_mocks, court=case.court)
-    try:
+    async with open_stack(
+        tmp_path, mocks=roomy_mocks, court=case.court, cache={"enabled": False}
+    ) as gw:
         await gw.add_case(case)
         status, body = await gw.post(PROFILE_MANY, {"ids": ids, "caseNumber": case.number})
         assert status == 200 and "errors" not in body, body.get("errors")
@@ -49,8 +49,6 @@ async def test_batch_scenario_expects_exactly_what_the_agencies_receive(
         observed: dict[str, int] = {}
         for agency in roomy_mocks.urls:
             observed.update((await gw.stats(agency))["requests"])
-    finally:
-        await stop_gateway(gw)
     assert observed == expected
     assert expected["POST /ps/v1/vehicles/query"] == 2
     assert expected["POST /lr/query"] == 3

@@ -9,22 +9,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import orjson
 
 from gateway.audit.query import AuditFilter
-from gateway.cli.demo import seed_cases
 from gateway.clock import ManualClock
 from gateway.restrictions.case_status import add_working_days
 from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from gateway.watch.scheduler import SCHEDULER
-from gateway.web.app import create_app
-from gateway.web.server import start_server
 from mocks.records import CaseRecord
 from mocks.world import World
-from tests.harness import JUDGE, OFFICER, Gateway
-from tests.integration.assistance_helpers import AssistanceGateway, assistance_gateway
+from tests.harness import JUDGE, OFFICER
+from tests.integration.assistance_requests import AssistanceGateway, assistance_gateway
 from tests.integration.test_listing_formalities import DOCUMENT, president
 from tests.integration.test_restrictions import IMPOSE, SIGN, error_of
 from tests.integration.test_watch import watching
@@ -39,7 +35,7 @@ SET_STATUS = """mutation($input: SetCaseStatusInput!) { setCaseStatus(input: $in
 async def screen(ag: AssistanceGateway, debtor: str) -> list[dict[str, Any]]:
     token = ag.gw.token(officer="airline-1", roles=["agency"])
     async with ag.gw.session.post(
-        ag.gw.server.url + "/v1/screen",
+        ag.gw.base_url + "/v1/screen",
         json={"ids": [debtor]},
         headers={"Authorization": f"Bearer {token}"},
     ) as response:
@@ -167,38 +163,31 @@ async def test_a_dormant_case_is_requeried_every_six_months_for_five_years(
     case = cases[0]
     start = datetime(2026, 3, 2, 9, tzinfo=UTC)
     clock = ManualClock(start)
-    async with watching(tmp_path, world, database_url, clock) as (services, mocks):
-        await seed_cases(services.store, cases, [OFFICER], [JUDGE])
-        server = await start_server(create_app(services.settings, services=services))
-        session = aiohttp.ClientSession()
-        gw = Gateway(services.settings, server, mocks, case.court, session)
-        try:
-            dormant = {"caseNumber": case.number, "status": "DORMANT", "reason": "无可供执行财产"}
-            _, body = await gw.post(
-                SET_STATUS, {"input": dormant}, token=gw.token(officer=JUDGE, roles=["judge"])
-            )
-            assert "errors" not in body, body
-            debtors = len(case.debtor_ids)
-            assert body["data"]["setCaseStatus"]["requeriedDebtors"] == debtors
-            assert services.watch is not None
-            runs: list[date] = []
-            for _day in range(6 * 366):  # a pass a day for six years
-                summary = await services.watch.run_pass()
-                if summary.refreshed:
-                    assert summary.refreshed == debtors
-                    runs.append(clock.today())
-                clock.advance(days=1)
-            # A baseline, then ten re-queries, each within six months of the last; none after
-            # the five years.
-            assert len(runs) == 11 and runs[0] == start.date()
-            assert all((b - a).days <= 181 for a, b in itertools.pairwise(runs))
-            assert runs[-1] <= date(2031, 3, 2)
-            # Every re-query is on the record, by the scheduler for the case.
-            assert services.audit_search is not None
-            records, _ = await services.audit_search.page(
-                AuditFilter(case_number=case.number, officer=SCHEDULER), first=100
-            )
-            assert [r.operation for r in records] == ["watch.requery"] * 11
-        finally:
-            await session.close()
-            await server.stop()
+    async with watching(tmp_path, world, database_url, clock, cases) as gw:
+        services = gw.require_services()
+        dormant = {"caseNumber": case.number, "status": "DORMANT", "reason": "无可供执行财产"}
+        _, body = await gw.post(
+            SET_STATUS, {"input": dormant}, token=gw.token(officer=JUDGE, roles=["judge"])
+        )
+        assert "errors" not in body, body
+        debtors = len(case.debtor_ids)
+        assert body["data"]["setCaseStatus"]["requeriedDebtors"] == debtors
+        assert services.watch is not None
+        runs: list[date] = []
+        for _day in range(6 * 366):  # a pass a day for six years
+            summary = await services.watch.run_pass()
+            if summary.refreshed:
+                assert summary.refreshed == debtors
+                runs.append(clock.today())
+            clock.advance(days=1)
+        # A baseline, then ten re-queries, each within six months of the last; none after
+        # the five years.
+        assert len(runs) == 11 and runs[0] == start.date()
+        assert all((b - a).days <= 181 for a, b in itertools.pairwise(runs))
+        assert runs[-1] <= date(2031, 3, 2)
+        # Every re-query is on the record, by the scheduler for the case.
+        assert services.audit_search is not None
+        records, _ = await services.audit_search.page(
+            AuditFilter(case_number=case.number, officer=SCHEDULER), first=100
+        )
+        assert [r.operation for r in records] == ["watch.requery"] * 11

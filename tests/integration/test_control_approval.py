@@ -7,7 +7,7 @@ from typing import Any
 
 from mocks.records import CaseRecord
 from tests.harness import JUDGE
-from tests.integration.assistance_helpers import OTHER_JUDGE, assistance_gateway
+from tests.integration.assistance_requests import OTHER_JUDGE, assistance_gateway
 
 REJECT = """mutation($id: ID!) { rejectAssistance(id: $id, reason: "不予批准") { status } }"""
 

@@ -27,8 +27,8 @@ from gateway.clock import ManualClock
 from gateway.settings import AssistanceSettings
 from mocks.records import CaseRecord, MortgageRecord
 from mocks.world import AS_OF
-from tests.harness import JUDGE
-from tests.integration.assistance_helpers import AssistanceGateway, assistance_gateway, wait_for
+from tests.harness import JUDGE, wait_for
+from tests.integration.assistance_requests import AssistanceGateway, assistance_gateway
 
 VALUE = "query($n: String!) { case(number: $n) { amountDue amountOwed controlledValue } }"
 LAPSING = """query($n: String!, $d: Int!) { lapsingControls(caseNumber: $n, withinDays: $d) {

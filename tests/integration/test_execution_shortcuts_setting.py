@@ -6,21 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli.demo import seed_cases
-from gateway.store.cases import Store
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from schema.fast.executor import FastExecutionContext
 from schema.fast.prepared import ValidatedByText
-from tests.harness import (
-    JUDGE,
-    OFFICER,
-    PROFILE,
-    PROFILE_VARIABLES,
-    gateway_settings,
-    start_gateway,
-    stop_gateway,
-)
+from tests.harness import PROFILE, PROFILE_VARIABLES, gateway_settings, open_stack
 
 
 @pytest.mark.parametrize("shortcuts", [True, False])
@@ -35,21 +25,13 @@ async def test_the_setting_from_the_environment_reaches_the_schema(
     monkeypatch.setenv("LIANDONG_EXECUTION_SHORTCUTS", "true" if shortcuts else "false")
     settings = gateway_settings(tmp_path, mocks)
     assert settings.execution_shortcuts is shortcuts
-    store = await Store.open(settings.database_url)
-    try:
-        await seed_cases(store, cases, [OFFICER], [JUDGE])
-    finally:
-        await store.close()
     # Class-level caches, shared by every schema of the process: emptied so that what the
     # one look-up below leaves in them can be counted.
     ValidatedByText._results.clear()
     FastExecutionContext._shared.clear()
     FastExecutionContext._plans.clear()
-    gw = await start_gateway(settings, mocks, court=cases[0].court)
-    try:
+    async with open_stack(tmp_path, cases, mocks=mocks, settings=settings) as gw:
         status, body = await gw.post(PROFILE, PROFILE_VARIABLES)
-    finally:
-        await stop_gateway(gw)
     assert status == 200 and "errors" not in body, body.get("errors")
     assert body["data"]["debtor"]["identity"]["provenance"]["agency"] == "PUBLIC_SECURITY"
     assert len(ValidatedByText._results) == (1 if shortcuts else 0)

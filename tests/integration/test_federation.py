@@ -6,7 +6,6 @@ import dataclasses
 import io
 import math
 import re
-from collections.abc import AsyncIterator
 from contextlib import redirect_stdout
 from decimal import Decimal
 from pathlib import Path
@@ -24,8 +23,8 @@ from mocks.runner import RunningMocks
 from mocks.world import World
 from schema import SchemaOptions, build_schema
 from schema.federation import public_sdl, subgraph_sdl
-from tests.audit_support import one_record
-from tests.harness import OFFICER, OUTSIDER, Gateway, gateway_settings, start_gateway, stop_gateway
+from tests.audit_reading import one_record
+from tests.harness import OFFICER, OUTSIDER, Gateway, StackFactory, open_stack
 from tests.servers.node import compose
 
 BIG_CASE = "（2025）苏0311执8100号"
@@ -94,12 +93,14 @@ def test_plain_sdl_has_no_federation_machinery() -> None:
 
 
 @pytest.fixture
-async def subgraph(
-    tmp_path: Path, roomy_mocks: RunningMocks, world: World
-) -> AsyncIterator[Gateway]:
+async def subgraph(roomy_mocks: RunningMocks, world: World, make_stack: StackFactory) -> Gateway:
     """A federation-enabled gateway with a 100-debtor case and a one-debtor case."""
-    settings = gateway_settings(tmp_path, roomy_mocks, federation=True, limits={"max_ids": MAX_IDS})
-    gw = await start_gateway(settings, roomy_mocks, court="江苏省徐州市泉山区人民法院")
+    gw = await make_stack(
+        mocks=roomy_mocks,
+        court="江苏省徐州市泉山区人民法院",
+        federation=True,
+        limits={"max_ids": MAX_IDS},
+    )
     people = list(world.person_ids())
     for number, ids in ((BIG_CASE, people[:PEOPLE]), (OTHER_CASE, people[PEOPLE : PEOPLE + 1])):
         await gw.add_case(
@@ -112,10 +113,7 @@ async def subgraph(
                 officers=[OFFICER],
             )
         )
-    try:
-        yield gw
-    finally:
-        await stop_gateway(gw)
+    return gw
 
 
 async def test_service_sdl_is_served(subgraph: Gateway) -> None:
@@ -215,9 +213,10 @@ async def test_entities_record_lists_each_reference(subgraph: Gateway, world: Wo
 async def test_500_representations_make_one_bounded_record(
     tmp_path: Path, roomy_mocks: RunningMocks, world: World
 ) -> None:
-    settings = gateway_settings(tmp_path, roomy_mocks, federation=True)
-    gw = await start_gateway(settings, roomy_mocks, court="江苏省徐州市泉山区人民法院")
-    try:
+    async with open_stack(
+        tmp_path, mocks=roomy_mocks, court="江苏省徐州市泉山区人民法院", federation=True
+    ) as gw:
+        settings = gw.settings
         people = list(world.person_ids()[:500])
         await gw.add_case(
             CaseIn(
@@ -243,8 +242,6 @@ async def test_500_representations_make_one_bounded_record(
         )
         assert status == 200 and len(body["errors"]) == 500
         records = [await one_record(settings, r) for r in ("entities-500", "refused-500")]
-    finally:
-        await stop_gateway(gw)
     for record, code in zip(records, (None, "FORBIDDEN"), strict=True):
         stored = orjson.dumps(dataclasses.asdict(record), default=str)
         assert len(stored) < 64 * 1024, len(stored)
@@ -298,11 +295,8 @@ async def test_too_many_representations_are_refused(subgraph: Gateway, world: Wo
 async def test_federation_fields_are_absent_unless_enabled(
     tmp_path: Path, mocks: RunningMocks
 ) -> None:
-    gw = await start_gateway(gateway_settings(tmp_path, mocks), mocks, court="某法院")
-    try:
+    async with open_stack(tmp_path, mocks=mocks, court="某法院") as gw:
         status, body = await gw.post("{ _service { sdl } }")
-    finally:
-        await stop_gateway(gw)
     assert status == 200
     assert "_service" in body["errors"][0]["message"]
 

@@ -26,9 +26,7 @@ async def test_a_query_link_opened_by_a_browser_gets_graphiql(gateway: Gateway) 
     for url in loaded:
         assert url.startswith(("/graphiql-assets/", "data:")), url
     for asset in pinned_assets():
-        async with gateway.session.get(
-            f"{gateway.server.url}/graphiql-assets/{asset.url_path}"
-        ) as r:
+        async with gateway.session.get(f"{gateway.base_url}/graphiql-assets/{asset.url_path}") as r:
             assert r.status == 200
             assert integrity(await r.read()) == asset.integrity
     # An API client asking the same link for JSON gets the query run (here: no token).

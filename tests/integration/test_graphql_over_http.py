@@ -8,14 +8,15 @@ from pathlib import Path
 
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import audit_records, running_gateway
+from tests.audit_reading import audit_records
+from tests.harness import open_stack
 from tests.servers.graphql_http import run_audits
 
 
 async def test_every_graphql_http_audit_passes(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> None:
-    async with running_gateway(tmp_path, mocks, cases) as gw:
+    async with open_stack(tmp_path, cases, mocks=mocks) as gw:
         results = await _audit(gw.url, gw.token())
         failed = [r for r in results if r["status"] != "ok"]
         assert not failed, failed

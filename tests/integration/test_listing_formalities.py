@@ -14,7 +14,7 @@ from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord
 from tests.harness import JUDGE, OFFICER
-from tests.integration.assistance_helpers import AssistanceGateway, assistance_gateway
+from tests.integration.assistance_requests import AssistanceGateway, assistance_gateway
 from tests.integration.test_restrictions import IMPOSE, PRESIDENT, RESTRICTIONS, SIGN, error_of
 
 DOCUMENT = "（2026）苏0311执1号决定书"

@@ -51,6 +51,6 @@ def _wait_healthy(url: str) -> None:
             with urllib.request.urlopen(url, timeout=5) as resp:
                 if resp.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
     raise AssertionError("the workers never answered")

@@ -16,8 +16,7 @@ from gateway.log_setup import configure_logging
 from gateway.telemetry_settings import LogSettings
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import running_gateway
-from tests.harness import PROFILE, PROFILE_VARIABLES, Gateway
+from tests.harness import PROFILE, PROFILE_VARIABLES, Gateway, open_stack
 from tests.servers.otlp_receiver import otlp_receiver
 
 
@@ -53,7 +52,7 @@ async def test_json_log_lines_carry_the_request_and_trace_ids(
 ) -> None:
     async with otlp_receiver() as receiver:
         telemetry = {"otlp_endpoint": receiver.url + "/v1/traces"} if traced else {}
-        async with running_gateway(tmp_path, mocks, cases, telemetry=telemetry) as gw:
+        async with open_stack(tmp_path, cases, mocks=mocks, telemetry=telemetry) as gw:
             await gw.set_faults("civil_affairs", {"outage": True})
             request_id = await _post(gw, PROFILE, PROFILE_VARIABLES)
     lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
@@ -91,7 +90,7 @@ async def test_metrics_count_http_requests_operations_errors_and_rate_limits(
 ) -> None:
     # The bucket holds 6 and refills one every 10 s: the 7th request of the officer is refused.
     limits = {"rate_per_minute": 6}
-    async with running_gateway(tmp_path, mocks, cases, limits=limits) as gw:
+    async with open_stack(tmp_path, cases, mocks=mocks, limits=limits) as gw:
         await gw.set_faults("civil_affairs", {"outage": True})
         for _ in range(2):
             await _post(gw, PROFILE, PROFILE_VARIABLES)  # query Profile
@@ -101,9 +100,9 @@ async def test_metrics_count_http_requests_operations_errors_and_rate_limits(
         async with gw.session.post(gw.url, json={"query": "{ __typename }"}) as resp:
             assert resp.status == 401  # no token: counted against the address, not the officer
         for _ in range(2):
-            async with gw.session.get(gw.server.url + "/nowhere/" + "x" * 8) as resp:
+            async with gw.session.get(gw.base_url + "/nowhere/" + "x" * 8) as resp:
                 assert resp.status == 404
-        async with gw.session.get(gw.server.url + "/metrics") as resp:
+        async with gw.session.get(gw.base_url + "/metrics") as resp:
             samples = _samples(await resp.text())
     post = {"route": "/graphql", "method": "POST"}
     assert _get(samples, "liandong_http_requests_total", status="200", **post) == 6

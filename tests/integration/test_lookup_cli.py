@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,16 +17,19 @@ from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.runner import RunningMocks
 from mocks.world import World
-from tests.harness import OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway
+from tests.harness import OFFICER, Gateway, StackFactory
 
 CASE = "（2025）苏0311执8100号"
 
 
 @pytest.fixture
-async def big(tmp_path: Path, roomy_mocks: RunningMocks, world: World) -> AsyncIterator[Gateway]:
+async def big(
+    tmp_path: Path, roomy_mocks: RunningMocks, world: World, make_stack: StackFactory
+) -> Gateway:
     """A gateway with a case whose 1,000 debtors are the whole world."""
-    settings = gateway_settings(tmp_path / "gw", roomy_mocks)
-    gw = await start_gateway(settings, roomy_mocks, court="江苏省徐州市泉山区人民法院")
+    gw = await make_stack(
+        mocks=roomy_mocks, data_dir=tmp_path / "gw", court="江苏省徐州市泉山区人民法院"
+    )
     await gw.add_case(
         CaseIn(
             number=CASE,
@@ -37,10 +40,7 @@ async def big(tmp_path: Path, roomy_mocks: RunningMocks, world: World) -> AsyncI
             officers=[OFFICER],
         )
     )
-    try:
-        yield gw
-    finally:
-        await stop_gateway(gw)
+    return gw
 
 
 def write_csv(path: Path, rows: Sequence[str]) -> Path:
@@ -58,7 +58,7 @@ async def start_lookup(
         "gateway.cli.main",
         "lookup",
         "--url",
-        gw.server.url,
+        gw.base_url,
         "--case",
         CASE,
         "--ids",

@@ -10,7 +10,7 @@ import pytest
 
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import running_gateway
+from tests.harness import open_stack
 
 TOKEN = "metrics-token-0123456789"
 
@@ -31,9 +31,9 @@ async def test_metrics_can_require_a_token(
     authorization: str | None,
     status: int,
 ) -> None:
-    async with running_gateway(tmp_path, mocks, cases, metrics={"token": TOKEN}) as gw:
+    async with open_stack(tmp_path, cases, mocks=mocks, metrics={"token": TOKEN}) as gw:
         headers = {} if authorization is None else {"Authorization": authorization}
-        async with gw.session.get(gw.server.url + "/metrics", headers=headers) as resp:
+        async with gw.session.get(gw.base_url + "/metrics", headers=headers) as resp:
             assert resp.status == status
             text = await resp.text()
         assert ("liandong_agency_requests_total" in text) is (status == 200)
@@ -42,12 +42,12 @@ async def test_metrics_can_require_a_token(
 async def test_metrics_can_listen_on_an_address_of_their_own(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> None:
-    async with running_gateway(tmp_path, mocks, cases, metrics={"listen": "127.0.0.1:0"}) as gw:
-        async with gw.session.get(gw.server.url + "/metrics") as resp:
+    async with open_stack(tmp_path, cases, mocks=mocks, metrics={"listen": "127.0.0.1:0"}) as gw:
+        async with gw.session.get(gw.base_url + "/metrics") as resp:
             assert resp.status == 404  # not on the gateway's port any more
-        app: Any = gw.server.server.config.app
+        app: Any = gw.app
         url = app.state.metrics_url
-        assert url and url != gw.server.url
+        assert url and url != gw.base_url
         async with gw.session.get(url + "/metrics") as resp:
             assert resp.status == 200
             assert "liandong_agency_requests_total" in await resp.text()

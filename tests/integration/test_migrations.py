@@ -31,7 +31,7 @@ from gateway.audit.verify import verify_log
 from gateway.cli.main import main
 from gateway.migrations.runner import target, upgrade
 from gateway.store.cases import SchemaBehind, Store
-from tests.audit_support import make_entry
+from tests.audit_entries import make_entry
 from tests.servers.fixtures import DbBackend
 
 KEY = b"k" * 32

@@ -14,11 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from gateway.assistance.lifecycle_worker import LifecycleWorker
-from gateway.cli.demo import seed_cases
 from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.domain.case_values import RestrictionKind
 from gateway.events.redis_bus import RedisEventBus
@@ -26,16 +24,11 @@ from gateway.screening.index import ScreeningIndex
 from gateway.screening.sync import ScreeningSync
 from gateway.store.assistance import AssistanceStore
 from gateway.store.cases import RestrictionIn, Store
-from gateway.web.app import create_app
 from gateway.web.ratelimit_redis import RedisRateLimiter
-from gateway.web.server import start_server
-from gateway.web.services import Services
 from mocks.land_registry import LandRegistrySettings
 from mocks.records import CaseRecord
-from mocks.runner import start_mocks
-from mocks.world import World
-from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings
-from tests.integration.assistance_helpers import FAST_WORKER, AssistanceGateway
+from tests.harness import open_stack
+from tests.integration.assistance_requests import FAST_WORKER, AssistanceGateway
 from tests.servers.postgres import PostgresServer
 
 MIN_ORDERS = 2
@@ -46,31 +39,19 @@ async def pg_gateway(
     tmp_path: Path, cases: list[CaseRecord], postgres_server: PostgresServer
 ) -> AsyncIterator[AssistanceGateway]:
     """A gateway on PostgreSQL whose own worker is off: the test runs the workers."""
-    world = World(seed=7, people=1000)
-    mocks = await start_mocks(world, land_registry_settings=LandRegistrySettings(pending_polls=1))
-    async with postgres_server.database() as url:
-        settings = gateway_settings(
+    async with (
+        postgres_server.database() as url,
+        open_stack(
             tmp_path,
-            mocks,
+            cases,
+            mock_options={"land_registry_settings": LandRegistrySettings(pending_polls=1)},
             database_url=url,
+            services=True,
             assistance={**FAST_WORKER, "worker_enabled": False},
             agencies={"land_registry": {"max_retries": 1, "breaker_threshold": 1000}},
-        )
-        store = await Store.open(settings.database_url)
-        await seed_cases(store, cases, [OFFICER], [JUDGE])
-        services = await Services.start(settings, store=store)
-        server = await start_server(create_app(settings, services=services))
-        session = aiohttp.ClientSession()
-        gw = Gateway(
-            settings=settings, server=server, mocks=mocks, court=cases[0].court, session=session
-        )
-        try:
-            yield AssistanceGateway(gw, services, world)
-        finally:
-            await session.close()
-            await server.stop()
-            await services.aclose()
-            await mocks.aclose()
+        ) as gw,
+    ):
+        yield AssistanceGateway(gw)
 
 
 def _orders(ag: AssistanceGateway, cases: list[CaseRecord]) -> list[dict[str, Any]]:

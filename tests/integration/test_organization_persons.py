@@ -20,7 +20,7 @@ from gateway.validation import debtor_id
 from mocks.records import CaseRecord, RoleRecord
 from mocks.world import World
 from tests.harness import JUDGE, OFFICER, SECRET
-from tests.integration.assistance_helpers import AssistanceGateway, assistance_gateway
+from tests.integration.assistance_requests import AssistanceGateway, assistance_gateway
 
 IMPOSE = """mutation($input: ImposeRestrictionInput!) { imposeRestriction(input: $input) {
   restriction { id kind status } decision { id status }
@@ -111,7 +111,7 @@ async def _screen(ag: AssistanceGateway, ids: Sequence[str]) -> dict[str, Any]:
         roles=["agency"],
     )
     async with ag.gw.session.post(
-        ag.gw.server.url + "/v1/screen",
+        ag.gw.base_url + "/v1/screen",
         json={"ids": list(ids)},
         headers={"Authorization": f"Bearer {token}"},
     ) as resp:

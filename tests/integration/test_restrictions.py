@@ -12,7 +12,7 @@ from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord
 from tests.harness import JUDGE, OFFICER
-from tests.integration.assistance_helpers import assistance_gateway
+from tests.integration.assistance_requests import assistance_gateway
 
 IMPOSE = """mutation($input: ImposeRestrictionInput!) { imposeRestriction(input: $input) {
   restriction { id kind ground since until status liftReason }

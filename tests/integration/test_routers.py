@@ -18,7 +18,7 @@ from gateway.audit.chain import StoredRecord
 from gateway.masking import mask_id
 from mocks.runner import RunningMocks
 from mocks.world import World
-from tests.audit_support import audit_records
+from tests.audit_reading import audit_records
 from tests.harness import OUTSIDER
 from tests.integration.router_stack import ASKED, COURT, EARLIER, ROUTERS, Stack, router_stack
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,14 +21,12 @@ from gateway.errors import LimitExceeded
 from gateway.screening.index import court_today
 from gateway.settings import Settings
 from gateway.store.cases import RestrictionIn, RestrictionKind, RestrictionRow, Store
-from gateway.web.app import create_app
 from gateway.web.body_limit import read_body
 from gateway.web.screen_route import MAX_SCREEN_BODY_BYTES
-from gateway.web.server import RunningServer, start_server
 from gateway.web.services import Services
 from mocks.runner import RunningMocks
 from mocks.world import World
-from tests.harness import SECRET, gateway_settings
+from tests.harness import SECRET, Stack, StackFactory, gateway_settings
 
 COURT = "江苏省徐州市泉山区人民法院"
 GROUND = "有履行能力而拒不履行生效法律文书确定义务"
@@ -37,14 +35,27 @@ PUBLIC_MEASURE_KEYS = {"measure", "court", "caseNumber", "since"}
 
 @dataclass
 class Screening:
-    services: Services
-    server: RunningServer
-    session: aiohttp.ClientSession
-    settings: Settings
+    stack: Stack
+
+    @property
+    def services(self) -> Services:
+        return self.stack.require_services()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        return self.stack.session
+
+    @property
+    def settings(self) -> Settings:
+        return self.stack.settings
+
+    @property
+    def base_url(self) -> str:
+        return self.stack.base_url
 
     @property
     def url(self) -> str:
-        return self.server.url + "/v1/screen"
+        return self.base_url + "/v1/screen"
 
     @property
     def store(self) -> Store:
@@ -87,26 +98,10 @@ class Screening:
         )
 
 
-async def start_screening(settings: Settings) -> tuple[Services, RunningServer]:
-    services = await Services.start(settings)
-    server = await start_server(create_app(settings, services=services))
-    return services, server
-
-
 @pytest.fixture
-async def screening(
-    tmp_path: Path, mocks: RunningMocks, database_url: str
-) -> AsyncIterator[Screening]:
+async def screening(mocks: RunningMocks, database_url: str, make_stack: StackFactory) -> Screening:
     # Parametrised through database_url: SQLite and PostgreSQL (dates come back differently).
-    settings = gateway_settings(tmp_path, mocks, database_url=database_url)
-    services, server = await start_screening(settings)
-    session = aiohttp.ClientSession()
-    try:
-        yield Screening(services, server, session, settings)
-    finally:
-        await session.close()
-        await server.stop()
-        await services.aclose()
+    return Screening(await make_stack(mocks=mocks, database_url=database_url, services=True))
 
 
 async def test_a_mixed_batch_returns_exactly_the_listed_ids_and_nothing_more(
@@ -262,7 +257,11 @@ async def test_each_call_is_audited_with_a_digest_and_the_listed_ids_only(
 
 
 async def test_the_index_is_loaded_from_the_store_at_start_up(
-    tmp_path: Path, mocks: RunningMocks, world: World, database_url: str
+    tmp_path: Path,
+    mocks: RunningMocks,
+    world: World,
+    database_url: str,
+    make_stack: StackFactory,
 ) -> None:
     settings = gateway_settings(tmp_path, mocks, database_url=database_url)
     listed, expired = world.person_ids()[30:32]
@@ -281,28 +280,23 @@ async def test_the_index_is_loaded_from_the_store_at_start_up(
             )
     finally:
         await store.close()
-    services, server = await start_screening(settings)
-    try:
-        assert services.screening.entries == 1
-        async with aiohttp.ClientSession() as session:
-            token = issue_token(
-                SECRET.encode(),
-                settings=settings.auth,
-                subject="bank-1",
-                court="",
-                roles=["agency"],
-            )
-            async with session.post(
-                server.url + "/v1/screen",
-                json={"ids": [listed, expired]},
-                headers={"Authorization": f"Bearer {token}"},
-            ) as r:
-                body = await r.json()
-        assert [h["id"] for h in body["hits"]] == [listed]
-        assert body["hits"][0]["measures"][0]["since"] == "2025-02-01"
-    finally:
-        await server.stop()
-        await services.aclose()
+    gw = await make_stack(mocks=mocks, settings=settings, services=True)
+    assert gw.require_services().screening.entries == 1
+    token = issue_token(
+        SECRET.encode(),
+        settings=settings.auth,
+        subject="bank-1",
+        court="",
+        roles=["agency"],
+    )
+    async with gw.session.post(
+        gw.base_url + "/v1/screen",
+        json={"ids": [listed, expired]},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as r:
+        body = await r.json()
+    assert [h["id"] for h in body["hits"]] == [listed]
+    assert body["hits"][0]["measures"][0]["since"] == "2025-02-01"
 
 
 class _Body:

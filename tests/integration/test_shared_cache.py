@@ -9,22 +9,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
 from connectors.domain import Facet, Fetched, Identity
-from gateway.cli.demo import seed_cases
-from gateway.settings import Settings
-from gateway.store.cases import Store
-from gateway.web.app import create_app
-from gateway.web.server import start_server
 from gateway.web.services import Services
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from resolvers.cache_redis import TieredFactCache
 from resolvers.fact_codec import encode_fact
-from tests.harness import JUDGE, OFFICER, PROFILE, Gateway, gateway_settings
+from tests.harness import PROFILE, Stack, StackFactory
 from tests.servers.postgres import free_port
 
 PS_PERSONS = "POST /ps/v1/persons/query"
@@ -33,27 +27,16 @@ WAIT_S = 10.0  # an upper bound for pub/sub delivery, never an expectation
 
 @dataclass
 class Instance:
-    gateway: Gateway
-    services: Services
+    gateway: Stack
+
+    @property
+    def services(self) -> Services:
+        return self.gateway.require_services()
 
     @property
     def cache(self) -> TieredFactCache:
         assert isinstance(self.services.cache, TieredFactCache)
         return self.services.cache
-
-
-async def start_instance(settings: Settings, mocks: RunningMocks, court: str) -> Instance:
-    services = await Services.start(settings)
-    server = await start_server(create_app(settings, services=services))
-    session = aiohttp.ClientSession()
-    gw = Gateway(settings=settings, server=server, mocks=mocks, court=court, session=session)
-    return Instance(gw, services)
-
-
-async def stop_instance(instance: Instance) -> None:
-    await instance.gateway.session.close()
-    await instance.gateway.server.stop()
-    await instance.services.aclose()
 
 
 async def eventually(check: Callable[[], bool], what: str) -> None:
@@ -66,30 +49,33 @@ async def eventually(check: Callable[[], bool], what: str) -> None:
 
 @pytest.fixture
 async def pair(
-    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord], redis_url: str
-) -> AsyncIterator[tuple[Instance, Instance]]:
+    tmp_path: Path,
+    mocks: RunningMocks,
+    cases: list[CaseRecord],
+    redis_url: str,
+    make_stack: StackFactory,
+) -> tuple[Instance, Instance]:
     """Instances A and B: one store, one Redis, their own data dirs (audit logs)."""
     database = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
-    store = await Store.open(database)
-    try:
-        await seed_cases(store, cases, [OFFICER], [JUDGE])
-    finally:
-        await store.close()
     started: list[Instance] = []
-    try:
-        for name in ("a", "b"):
-            # A generous Redis timeout: on a loaded two-core machine a read once took longer
-            # than the default 0.5 s, and a slow read counts as a miss, which is not what
-            # these tests are about (tests of the timeout itself set their own).
-            cache = {"redis_url": redis_url, "redis_timeout_s": 5.0}
-            settings = gateway_settings(tmp_path / name, mocks, database_url=database, cache=cache)
-            started.append(await start_instance(settings, mocks, cases[0].court))
-        a, b = started
-        assert a.cache.listening and b.cache.listening
-        yield a, b
-    finally:
-        for instance in started:
-            await stop_instance(instance)
+    for name in ("a", "b"):
+        # A generous Redis timeout: on a loaded two-core machine a read once took longer
+        # than the default 0.5 s, and a slow read counts as a miss, which is not what
+        # these tests are about (tests of the timeout itself set their own).
+        cache = {"redis_url": redis_url, "redis_timeout_s": 5.0}
+        gw = await make_stack(
+            cases if not started else (),  # one store: the cases are registered once
+            mocks=mocks,
+            data_dir=tmp_path / name,
+            database_url=database,
+            services=True,
+            court=cases[0].court,
+            cache=cache,
+        )
+        started.append(Instance(gw))
+    a, b = started
+    assert a.cache.listening and b.cache.listening
+    return a, b
 
 
 def profile_of(case: CaseRecord) -> dict[str, str]:
@@ -143,27 +129,23 @@ async def test_invalidation_on_a_drops_the_copies_on_b(
 
 
 async def test_without_redis_lookups_still_work(
-    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
+    mocks: RunningMocks, cases: list[CaseRecord], make_stack: StackFactory
 ) -> None:
     # A Redis URL nobody answers: every shared read and write is a logged miss.
-    settings = gateway_settings(
-        tmp_path, mocks, cache={"redis_url": f"redis://127.0.0.1:{free_port()}/0"}
+    instance = Instance(
+        await make_stack(
+            cases[:1],
+            mocks=mocks,
+            services=True,
+            cache={"redis_url": f"redis://127.0.0.1:{free_port()}/0"},
+        )
     )
-    store = await Store.open(settings.database_url)
-    try:
-        await seed_cases(store, cases[:1], [OFFICER], [JUDGE])
-    finally:
-        await store.close()
-    instance = await start_instance(settings, mocks, cases[0].court)
-    try:
-        assert not instance.cache.listening
-        for _ in range(2):
-            status, body = await instance.gateway.post(PROFILE, profile_of(cases[0]))
-            assert status == 200 and "errors" not in body, body.get("errors")
-        assert instance.cache.shared_errors > 0
-        assert instance.cache.hits > 0  # the local level still works on its own
-    finally:
-        await stop_instance(instance)
+    assert not instance.cache.listening
+    for _ in range(2):
+        status, body = await instance.gateway.post(PROFILE, profile_of(cases[0]))
+        assert status == 200 and "errors" not in body, body.get("errors")
+    assert instance.cache.shared_errors > 0
+    assert instance.cache.hits > 0  # the local level still works on its own
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from typing import Any
 
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import one_record, running_gateway
-from tests.harness import PROFILE, PROFILE_VARIABLES, Gateway
+from tests.audit_reading import one_record
+from tests.harness import PROFILE, PROFILE_VARIABLES, Gateway, open_stack
 from tests.servers.otlp_receiver import otlp_receiver
 
 CLEAR_ID = PROFILE_VARIABLES["id"]
@@ -31,7 +31,7 @@ async def test_a_profile_lookup_exports_one_request_span_and_one_child_per_agenc
 ) -> None:
     async with otlp_receiver() as receiver:
         telemetry = {"otlp_endpoint": receiver.url + "/v1/traces", "service_name": "court-gw"}
-        async with running_gateway(tmp_path, mocks, cases, telemetry=telemetry) as gw:
+        async with open_stack(tmp_path, cases, mocks=mocks, telemetry=telemetry) as gw:
             await gw.reset_stats()
             body, request_id = await _post(gw, PROFILE, PROFILE_VARIABLES)
             assert "errors" not in body
@@ -79,7 +79,7 @@ async def test_a_cached_lookup_has_cache_hit_children_and_sends_nothing(
 ) -> None:
     async with otlp_receiver() as receiver:
         telemetry = {"otlp_endpoint": receiver.url + "/v1/traces"}
-        async with running_gateway(tmp_path, mocks, cases, telemetry=telemetry) as gw:
+        async with open_stack(tmp_path, cases, mocks=mocks, telemetry=telemetry) as gw:
             await _post(gw, PROFILE, PROFILE_VARIABLES)
             _, second = await _post(gw, PROFILE, PROFILE_VARIABLES)
         again = [s for s in receiver.spans if s.trace_id == second and not s.is_server]
@@ -96,7 +96,7 @@ async def test_an_agency_error_carries_the_trace_id(
     traceparent = f"00-{caller_trace}-00f067aa0ba902b7-01"
     async with otlp_receiver() as receiver:
         telemetry = {"otlp_endpoint": receiver.url + "/v1/traces"}
-        async with running_gateway(tmp_path, mocks, cases, telemetry=telemetry) as gw:
+        async with open_stack(tmp_path, cases, mocks=mocks, telemetry=telemetry) as gw:
             await gw.set_faults("civil_affairs", {"outage": True})
             body, _ = await _post(gw, PROFILE, PROFILE_VARIABLES, {"traceparent": traceparent})
         failed = [
@@ -113,7 +113,7 @@ async def test_an_agency_error_carries_the_trace_id(
 async def test_without_tracing_errors_carry_the_request_id_as_trace_id(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> None:
-    async with running_gateway(tmp_path, mocks, cases) as gw:
+    async with open_stack(tmp_path, cases, mocks=mocks) as gw:
         await gw.set_faults("civil_affairs", {"outage": True})
         body, request_id = await _post(gw, PROFILE, PROFILE_VARIABLES)
         async with gw.session.post(gw.url, json={"query": "{ __typename }"}) as resp:

@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 import hashlib
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,13 +28,11 @@ from gateway.watch.scheduler import SCHEDULER, WatchScheduler
 from gateway.watch.store import WatchStore
 from gateway.watch.tables import asset_watches
 from gateway.watch.webhook import SIGNATURE_HEADER
-from gateway.web.app import create_app
-from gateway.web.server import start_server
 from gateway.web.services import Services
 from mocks.records import CaseRecord
-from mocks.runner import RunningMocks, start_mocks
+from mocks.runner import RunningMocks
 from mocks.world import World
-from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings
+from tests.harness import JUDGE, OFFICER, Stack, open_stack
 from tests.integration.test_audit_cli import cli
 
 WEBHOOK_SECRET = "webhook-secret-0123456789"
@@ -77,24 +75,25 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 @asynccontextmanager
 async def watching(
-    tmp_path: Path, world: World, database_url: str, clock: ManualClock, **watch: Any
-) -> AsyncIterator[tuple[Services, RunningMocks]]:
-    """Fresh mocks over ``world`` and gateway services whose scheduler runs only when told."""
-    mocks = await start_mocks(world)
-    settings = gateway_settings(
+    tmp_path: Path,
+    world: World,
+    database_url: str,
+    clock: ManualClock,
+    cases: Sequence[CaseRecord] = (),
+    **watch: Any,
+) -> AsyncIterator[Stack]:
+    """A stack over ``world`` whose watch scheduler runs only when told (and no worker)."""
+    async with open_stack(
         tmp_path,
-        mocks,
+        cases,
+        world=world,
         database_url=database_url,
+        services=True,
+        clock=clock,
         assistance={"worker_enabled": False},
         watch={"scheduler_enabled": False, **watch},
-    )
-    store = await Store.open(settings.database_url)
-    services = await Services.start(settings, store=store, clock=clock)
-    try:
-        yield services, mocks
-    finally:
-        await services.aclose()
-        await mocks.aclose()
+    ) as stack:
+        yield stack
 
 
 def _scheduler(services: Services) -> WatchScheduler:
@@ -123,104 +122,98 @@ async def test_a_new_asset_is_reported_once_to_subscriber_and_webhook(
             world,
             database_url,
             clock,
+            cases,
             webhook_url=hook.url,
             webhook_secret=WEBHOOK_SECRET,
             webhook_backoff_s=0.01,
-        ) as (services, mocks),
+        ) as gw,
     ):
-        await seed_cases(services.store, cases, [OFFICER], [JUDGE])
-        server = await start_server(create_app(services.settings, services=services))
-        session = aiohttp.ClientSession()
-        gw = Gateway(services.settings, server, mocks, case.court, session)
-        try:
-            status, body = await gw.post(WATCH, {"c": case.number, "d": debtor})
-            assert status == 200 and "errors" not in body, body
-            assert body["data"]["watchDebtor"]["intervalSeconds"] == 30 * 86400
-            # Nobody else's case: an outsider may not watch.
-            _, refused = await gw.post(
-                WATCH, {"c": case.number, "d": debtor}, token=gw.token(officer="officer-9")
+        services, session = gw.require_services(), gw.session
+        status, body = await gw.post(WATCH, {"c": case.number, "d": debtor})
+        assert status == 200 and "errors" not in body, body
+        assert body["data"]["watchDebtor"]["intervalSeconds"] == 30 * 86400
+        # Nobody else's case: an outsider may not watch.
+        _, refused = await gw.post(
+            WATCH, {"c": case.number, "d": debtor}, token=gw.token(officer="officer-9")
+        )
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+        ws = await session.ws_connect(
+            gw.url.replace("http://", "ws://"), protocols=["graphql-transport-ws"]
+        )
+        await ws.send_json(
+            {"type": "connection_init", "payload": {"Authorization": f"Bearer {gw.token()}"}}
+        )
+        assert (await _next(ws))["type"] == "connection_ack"
+        await ws.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": SUBSCRIBE, "variables": {"c": case.number}},
+            }
+        )
+        bus: Any = _scheduler(services).bus
+        for _ in range(200):  # the subscription is registered once its resolver runs
+            if bus.subscriber_count(f"assets:{case.number}"):
+                break
+            await asyncio.sleep(0.02)
+
+        scheduler = _scheduler(services)
+        first = await scheduler.run_pass()  # the baseline
+        assert (first.refreshed, first.events) == (1, 0)
+        clock.advance(days=40)
+        unchanged = await scheduler.run_pass()
+        assert (unchanged.refreshed, unchanged.events) == (1, 0)
+        assert (await scheduler.run_pass()).claimed == 0  # not due again yet
+
+        template = world.properties_of(debtor)[0]
+        cert = "苏(2026)徐州市不动产权第7654321号"
+        world.add_property(
+            dataclasses.replace(
+                template, certificate_no=cert, owner_ids=[debtor], mortgages=[], seizures=[]
             )
-            assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        )
+        clock.advance(days=40)
+        found = await scheduler.run_pass()
+        assert (found.refreshed, found.events, found.delivered) == (1, 1, 1)
 
-            ws = await session.ws_connect(
-                gw.url.replace("http://", "ws://"), protocols=["graphql-transport-ws"]
-            )
-            await ws.send_json(
-                {"type": "connection_init", "payload": {"Authorization": f"Bearer {gw.token()}"}}
-            )
-            assert (await _next(ws))["type"] == "connection_ack"
-            await ws.send_json(
-                {
-                    "id": "1",
-                    "type": "subscribe",
-                    "payload": {"query": SUBSCRIBE, "variables": {"c": case.number}},
-                }
-            )
-            bus: Any = _scheduler(services).bus
-            for _ in range(200):  # the subscription is registered once its resolver runs
-                if bus.subscriber_count(f"assets:{case.number}"):
-                    break
-                await asyncio.sleep(0.02)
+        message = await _next(ws)
+        assert message["type"] == "next", message
+        event = message["payload"]["data"]["assetDiscovered"]
+        assert event["change"] == "NEW_ASSET"
+        assert event["assetId"] == cert and event["assetKind"] == "REAL_ESTATE"
+        await ws.close()
 
-            scheduler = _scheduler(services)
-            first = await scheduler.run_pass()  # the baseline
-            assert (first.refreshed, first.events) == (1, 0)
-            clock.advance(days=40)
-            unchanged = await scheduler.run_pass()
-            assert (unchanged.refreshed, unchanged.events) == (1, 0)
-            assert (await scheduler.run_pass()).claimed == 0  # not due again yet
+        assert len(hook.received) == 1
+        raw, signature = hook.received[0]
+        expected = hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(signature, f"sha256={expected}")
+        payload = orjson.loads(raw)
+        assert payload["type"] == "AssetDiscovered" and payload["assetId"] == cert
+        assert str(payload["id"]) == event["id"]
 
-            template = world.properties_of(debtor)[0]
-            cert = "苏(2026)徐州市不动产权第7654321号"
-            world.add_property(
-                dataclasses.replace(
-                    template, certificate_no=cert, owner_ids=[debtor], mortgages=[], seizures=[]
-                )
-            )
-            clock.advance(days=40)
-            found = await scheduler.run_pass()
-            assert (found.refreshed, found.events, found.delivered) == (1, 1, 1)
+        clock.advance(days=40)
+        again = await scheduler.run_pass()
+        assert (again.refreshed, again.events, again.delivered) == (1, 0, 0)
+        assert len(hook.received) == 1
 
-            message = await _next(ws)
-            assert message["type"] == "next", message
-            event = message["payload"]["data"]["assetDiscovered"]
-            assert event["change"] == "NEW_ASSET"
-            assert event["assetId"] == cert and event["assetKind"] == "REAL_ESTATE"
-            await ws.close()
+        # Every re-query is on the record: the scheduler, acting for the case.
+        assert services.audit_search is not None
+        records, _ = await services.audit_search.page(
+            AuditFilter(case_number=case.number, officer=SCHEDULER), first=50
+        )
+        assert len(records) == 4
+        assert all(r.operation == "watch.requery" and r.court == case.court for r in records)
+        subscribed, _ = await services.audit_search.page(
+            AuditFilter(case_number=case.number, officer=OFFICER), first=50
+        )
+        assert "watch.subscribe" in {r.operation for r in subscribed}
+        assert {c["agency"] for c in records[0].agencies} == set(ASSET_AGENCIES)
 
-            assert len(hook.received) == 1
-            raw, signature = hook.received[0]
-            expected = hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-            assert hmac.compare_digest(signature, f"sha256={expected}")
-            payload = orjson.loads(raw)
-            assert payload["type"] == "AssetDiscovered" and payload["assetId"] == cert
-            assert str(payload["id"]) == event["id"]
-
-            clock.advance(days=40)
-            again = await scheduler.run_pass()
-            assert (again.refreshed, again.events, again.delivered) == (1, 0, 0)
-            assert len(hook.received) == 1
-
-            # Every re-query is on the record: the scheduler, acting for the case.
-            assert services.audit_search is not None
-            records, _ = await services.audit_search.page(
-                AuditFilter(case_number=case.number, officer=SCHEDULER), first=50
-            )
-            assert len(records) == 4
-            assert all(r.operation == "watch.requery" and r.court == case.court for r in records)
-            subscribed, _ = await services.audit_search.page(
-                AuditFilter(case_number=case.number, officer=OFFICER), first=50
-            )
-            assert "watch.subscribe" in {r.operation for r in subscribed}
-            assert {c["agency"] for c in records[0].agencies} == set(ASSET_AGENCIES)
-
-            status, body = await gw.post(UNWATCH, {"c": case.number, "d": debtor})
-            assert body["data"]["unwatchDebtor"] is True, body
-            clock.advance(days=40)
-            assert (await scheduler.run_pass()).claimed == 0
-        finally:
-            await session.close()
-            await server.stop()
+        status, body = await gw.post(UNWATCH, {"c": case.number, "d": debtor})
+        assert body["data"]["unwatchDebtor"] is True, body
+        clock.advance(days=40)
+        assert (await scheduler.run_pass()).claimed == 0
 
 
 async def _agency_requests(session: aiohttp.ClientSession, mocks: RunningMocks) -> dict[str, int]:
@@ -242,10 +235,8 @@ async def test_a_monthly_pass_never_exceeds_any_agencys_budget(
     now = datetime(2026, 3, 1, tzinfo=UTC)
     clock = ManualClock(now)
     budget = 10
-    async with watching(tmp_path, world, database_url, clock, budget_per_agency=budget) as (
-        services,
-        mocks,
-    ):
+    async with watching(tmp_path, world, database_url, clock, budget_per_agency=budget) as gw:
+        services, mocks = gw.require_services(), gw.mocks
         await services.store.upsert_case(
             CaseIn(
                 number=template.number,

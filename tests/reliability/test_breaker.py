@@ -14,21 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
 
 from connectors.breaker import CircuitBreaker
-from gateway.cli.demo import seed_cases
 from gateway.clock import ManualClock
-from gateway.web.app import create_app
-from gateway.web.server import start_server
-from gateway.web.services import Services
 from mocks.records import CaseRecord
-from mocks.runner import start_mocks
 from mocks.world import World
-from tests.harness import JUDGE, OFFICER, PROFILE_VARIABLES, Gateway, gateway_settings
-from tests.reliability.stack import clear_faults, metric, mock_requests, scrape
+from tests.assertions import metric
+from tests.harness import PROFILE_VARIABLES, Gateway, open_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -50,10 +44,11 @@ class Stack:
 async def stack(
     tmp_path_factory: pytest.TempPathFactory, world: World, cases: list[CaseRecord]
 ) -> AsyncIterator[Stack]:
-    mocks = await start_mocks(world)
-    settings = gateway_settings(
+    async with open_stack(
         tmp_path_factory.mktemp("breaker"),
-        mocks,
+        cases,
+        world=world,
+        services=True,
         cache={"enabled": False},
         agencies={
             "land_registry": {
@@ -62,24 +57,16 @@ async def stack(
                 "max_retries": 0,  # one look-up, one call: the counts below stay exact
             }
         },
-    )
-    services = await Services.start(settings)
-    clock = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
-    # The breaker the gateway built, again with the same settings and the test's clock.
-    http = services.http.agencies["land_registry"]
-    http.breaker = CircuitBreaker(
-        "land_registry", http.breaker.settings, clock=lambda: clock.now().timestamp()
-    )
-    await seed_cases(services.store, cases, [OFFICER], [JUDGE])
-    server = await start_server(create_app(settings, services=services))
-    session = aiohttp.ClientSession()
-    try:
-        yield Stack(Gateway(settings, server, mocks, cases[0].court, session), clock)
-    finally:
-        await session.close()
-        await server.stop()
-        await services.aclose()
-        await mocks.aclose()
+    ) as gw:
+        assert gw.services is not None
+        clock = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
+        # The breaker the gateway built, again with the same settings and the test's clock
+        # (before the first request: nothing has counted on the old one yet).
+        http = gw.services.http.agencies["land_registry"]
+        http.breaker = CircuitBreaker(
+            "land_registry", http.breaker.settings, clock=lambda: clock.now().timestamp()
+        )
+        yield Stack(gw, clock)
 
 
 @pytest.fixture
@@ -128,30 +115,30 @@ async def test_open_circuit_sends_nothing_then_one_probe_closes_it(stack: Stack)
     for _ in range(3):
         assets, code = await look_up(gw)
         assert assets is None and code == "CIRCUIT_OPEN"
-    assert await mock_requests(gw, "land_registry") == 0
+    assert await gw.mock_requests("land_registry") == 0
     row = await land_registry_status(gw)
     assert row["health"] == "DOWN" and row["stats"]["shortCircuited"] == 3
-    samples = await scrape(gw)
+    samples = await gw.scrape()
     assert (
         metric(samples, "liandong_agency_circuit_state", agency="land_registry", state="OPEN") == 1
     )
-    async with gw.session.get(gw.server.url + "/readyz") as resp:
+    async with gw.session.get(gw.base_url + "/readyz") as resp:
         ready = await resp.json()
     assert resp.status == 200, "a failing agency does not make the gateway unready"
     assert "land_registry" not in ready["agenciesUp"]
     assert ready["agencies"]["land_registry"] == {"health": "DOWN", "circuit": "OPEN"}
 
-    await clear_faults(gw)
+    await gw.clear_faults()
     await cool_down(stack)
     assets, code = await look_up(gw)  # the probe
     assert code is None and assets
-    assert await mock_requests(gw, "land_registry") == 1
+    assert await gw.mock_requests("land_registry") == 1
     assert (await land_registry_status(gw))["circuitState"] == "CLOSED"
 
     for _ in range(3):  # traffic resumes
         assets, code = await look_up(gw)
         assert code is None and assets
-    assert await mock_requests(gw, "land_registry") == 4
+    assert await gw.mock_requests("land_registry") == 4
 
 
 async def test_only_one_probe_at_a_time_and_a_failed_probe_reopens(stack: Stack) -> None:
@@ -165,9 +152,9 @@ async def test_only_one_probe_at_a_time_and_a_failed_probe_reopens(stack: Stack)
 
     codes = sorted(code or "OK" for _, code in outcomes)
     assert codes == ["CIRCUIT_OPEN"] * 4 + ["OK"]  # the probe alone went out, and succeeded
-    assert await mock_requests(gw, "land_registry") == 1
+    assert await gw.mock_requests("land_registry") == 1
 
-    await clear_faults(gw)
+    await gw.clear_faults()
     await open_the_circuit(gw)
     await cool_down(stack)
     await gw.reset_stats()
@@ -175,7 +162,7 @@ async def test_only_one_probe_at_a_time_and_a_failed_probe_reopens(stack: Stack)
     assert code == "AGENCY_UNAVAILABLE"
     _, code = await look_up(gw)
     assert code == "CIRCUIT_OPEN"
-    assert await mock_requests(gw, "land_registry") == 1
+    assert await gw.mock_requests("land_registry") == 1
 
 
 async def test_other_agencies_are_untouched_by_an_open_circuit(gw: Gateway) -> None:

@@ -14,8 +14,7 @@ import pytest_asyncio
 
 from mocks.records import CaseRecord
 from mocks.world import World
-from tests.harness import PROFILE_VARIABLES, Gateway
-from tests.reliability.stack import clear_faults, mock_requests, running_stack
+from tests.harness import PROFILE_VARIABLES, Gateway, open_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -29,10 +28,10 @@ COMPANIES = """query($id: ID!, $caseNumber: String!) {
 async def gw(
     tmp_path_factory: pytest.TempPathFactory, world: World, cases: list[CaseRecord]
 ) -> AsyncIterator[Gateway]:
-    async with running_stack(
+    async with open_stack(
         tmp_path_factory.mktemp("envelope"),
-        world,
         cases,
+        world=world,
         cache={"enabled": False},
         agencies={
             "market_regulation": {
@@ -60,13 +59,13 @@ async def companies_error(gw: Gateway) -> str | None:
 
 async def test_busy_in_the_envelope_is_retried_then_opens_the_circuit(gw: Gateway) -> None:
     assert await companies_error(gw) is None
-    await clear_faults(gw)
+    await gw.clear_faults()
     await gw.reset_stats()
     await gw.set_faults("market_regulation", {"outage": True, "errors_in_body": True})
 
     assert await companies_error(gw) == "AGENCY_UNAVAILABLE"
-    assert await mock_requests(gw, "market_regulation") == 1 + RETRIES
+    assert await gw.mock_requests("market_regulation") == 1 + RETRIES
 
     # Those attempts were failures to the breaker: now nothing is sent.
     assert await companies_error(gw) == "CIRCUIT_OPEN"
-    assert await mock_requests(gw, "market_regulation") == 1 + RETRIES
+    assert await gw.mock_requests("market_regulation") == 1 + RETRIES

@@ -18,14 +18,8 @@ import pytest_asyncio
 from mocks.records import CaseRecord
 from mocks.runner import AGENCIES
 from mocks.world import World
-from tests.harness import PROFILE, PROFILE_VARIABLES, Gateway
-from tests.reliability.stack import (
-    agencies_with,
-    assert_only_agency_failed,
-    clear_faults,
-    mock_requests,
-    running_stack,
-)
+from tests.assertions import agencies_with, assert_only_agency_failed
+from tests.harness import PROFILE, PROFILE_VARIABLES, Gateway, open_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -63,10 +57,10 @@ FIELDS = {
 async def stack(
     tmp_path_factory: pytest.TempPathFactory, world: World, cases: list[CaseRecord]
 ) -> AsyncIterator[Gateway]:
-    async with running_stack(
+    async with open_stack(
         tmp_path_factory.mktemp("matrix"),
-        world,
         cases,
+        world=world,
         limits={"deadline_s": DEADLINE_S},
         cache={"enabled": False},
         agencies=agencies_with(
@@ -89,9 +83,9 @@ async def baseline(stack: Gateway) -> dict[str, Any]:
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def healthy(stack: Gateway) -> AsyncIterator[Gateway]:
-    await clear_faults(stack)
+    await stack.clear_faults()
     yield stack
-    await clear_faults(stack)
+    await stack.clear_faults()
 
 
 @pytest.mark.parametrize("agency", AGENCIES)
@@ -110,7 +104,7 @@ async def test_fault_stays_with_its_agency(
     assert body["data"]["debtor"] is not None
     assert_only_agency_failed(body, baseline, agency.upper(), codes, FIELDS[agency])
     assert elapsed < DEADLINE_S + SLACK_S, f"{elapsed:.2f}s for a {DEADLINE_S}s deadline"
-    assert await mock_requests(healthy, agency) > 0  # it was asked, and it failed
+    assert await healthy.mock_requests(agency) > 0  # it was asked, and it failed
 
 
 async def test_retry_after_is_reported_when_not_waited_out(healthy: Gateway) -> None:

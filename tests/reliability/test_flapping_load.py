@@ -24,9 +24,8 @@ import pytest
 from gateway.auth import issue_token
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import audit_records
-from tests.harness import OFFICER, PROFILE, SECRET
-from tests.reliability.gateway_process import GatewayProcess, gateway_process
+from tests.audit_reading import audit_records
+from tests.harness import OFFICER, PROFILE, SECRET, GatewayProcess, open_stack
 
 FLAPPING = "land_registry"
 COOLDOWN_S = 0.2
@@ -182,7 +181,9 @@ async def flapping_run(
     concurrency: int,
     flap_every: int,
 ) -> None:
-    async with gateway_process(tmp_path, mocks, cases, sections()) as gw:
+    async with open_stack(tmp_path, cases, mocks=mocks, process=True, sections=sections()) as stack:
+        gw = stack.process
+        assert gw is not None
         run = await drive(
             gw, mocks, cases, total=total, concurrency=concurrency, flap_every=flap_every
         )

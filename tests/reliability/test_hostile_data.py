@@ -24,9 +24,9 @@ from aiohttp import web
 from mocks.records import CaseRecord
 from mocks.runner import AGENCIES, start_mocks
 from mocks.world import World
-from tests.harness import PROFILE, PROFILE_VARIABLES, Gateway
+from tests.assertions import agencies_with, assert_only_agency_failed
+from tests.harness import PROFILE, PROFILE_VARIABLES, Gateway, open_stack
 from tests.reliability.agency_server import AgencyServer
-from tests.reliability.stack import agencies_with, assert_only_agency_failed, running_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -226,10 +226,10 @@ async def stack(
     for name, server in servers.items():
         agencies[name]["base_url"] = server.url  # the gateway talks to the stand-ins
     try:
-        async with running_stack(
+        async with open_stack(
             tmp_path_factory.mktemp("hostile"),
-            world,
             cases,
+            world=world,
             mocks=mocks,
             limits={"deadline_s": DEADLINE_S},
             cache={"enabled": False},

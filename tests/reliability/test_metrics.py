@@ -11,16 +11,8 @@ import pytest_asyncio
 from mocks.records import CaseRecord
 from mocks.runner import AGENCIES
 from mocks.world import World
-from tests.harness import PROFILE, Gateway
-from tests.reliability.stack import (
-    clear_faults,
-    metric,
-    metric_sum,
-    mock_log,
-    mock_requests,
-    running_stack,
-    scrape,
-)
+from tests.assertions import metric, metric_sum
+from tests.harness import PROFILE, Gateway, open_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -32,10 +24,10 @@ FIGURES = """{ agencies { name health circuitState
 async def gw(
     tmp_path_factory: pytest.TempPathFactory, world: World, cases: list[CaseRecord]
 ) -> AsyncIterator[Gateway]:
-    async with running_stack(
+    async with open_stack(
         tmp_path_factory.mktemp("metrics"),
-        world,
         cases,
+        world=world,
         cache={"enabled": False},
         limits={"deadline_s": 5.0},
         agencies={
@@ -60,14 +52,14 @@ async def test_metrics_match_the_mocks_counts(gw: Gateway, cases: list[CaseRecor
     await gw.set_faults("market_regulation", {"outage": True})
     await gw.set_faults("civil_affairs", {"status_storm_429": True})
     await profiles(gw, cases, 2)
-    await clear_faults(gw)
+    await gw.clear_faults()
 
-    samples = await scrape(gw)
+    samples = await gw.scrape()
     _, figures = await gw.post(FIGURES, token=gw.token(roles=["admin"]))
     by_name = {row["name"]: row for row in figures["data"]["agencies"]}
     for agency in AGENCIES:
-        log = await mock_log(gw, agency)
-        sent = await mock_requests(gw, agency)
+        log = await gw.mock_log(agency)
+        sent = await gw.mock_requests(agency)
         failed_5xx = sum(1 for e in log if e["status"] is not None and e["status"] >= 500)
         limited = sum(1 for e in log if e["status"] == 429)
         assert len(log) == sent > 0
@@ -129,9 +121,9 @@ async def test_outside_roles_do_not(gw: Gateway, role: str) -> None:
 
 
 async def test_health_routes(gw: Gateway) -> None:
-    async with gw.session.get(gw.server.url + "/healthz") as resp:
+    async with gw.session.get(gw.base_url + "/healthz") as resp:
         assert resp.status == 200 and (await resp.json()) == {"status": "ok"}
-    async with gw.session.get(gw.server.url + "/readyz") as resp:
+    async with gw.session.get(gw.base_url + "/readyz") as resp:
         ready: dict[str, Any] = await resp.json()
     assert resp.status == 200
     assert ready["status"] == "ok" and ready["store"] == "ok" and ready["audit"] == "ok"
@@ -144,9 +136,9 @@ async def test_health_routes(gw: Gateway) -> None:
 async def test_audit_figures_count_records_and_commits(
     gw: Gateway, cases: list[CaseRecord]
 ) -> None:
-    before = await scrape(gw)
+    before = await gw.scrape()
     await profiles(gw, cases, 4)
-    after = await scrape(gw)
+    after = await gw.scrape()
     records = metric(after, "liandong_audit_records_total") - metric(
         before, "liandong_audit_records_total"
     )

@@ -7,8 +7,7 @@ from typing import Any
 
 from mocks.records import CaseRecord
 from mocks.world import World
-from tests.harness import PROFILE, PROFILE_VARIABLES
-from tests.reliability.stack import running_stack
+from tests.harness import PROFILE, PROFILE_VARIABLES, open_stack
 
 
 def real_estate(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -23,8 +22,8 @@ async def test_stale_fact_served_when_its_agency_fails(
     ttl = dict.fromkeys(
         ["identity", "organization", "marriage", "company_roles", "assets", "exit_bans"], 0
     )
-    async with running_stack(
-        tmp_path, world, cases, cache={"ttl_s": ttl, "stale_ttl_s": 86400}
+    async with open_stack(
+        tmp_path, cases, world=world, cache={"ttl_s": ttl, "stale_ttl_s": 86400}
     ) as gw:
         status, fresh = await gw.post(PROFILE, PROFILE_VARIABLES)
         assert status == 200 and "errors" not in fresh

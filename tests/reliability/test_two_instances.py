@@ -14,10 +14,8 @@ bus and the rate limiter on Redis. What one instance does, the other sees:
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
-import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,28 +29,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.auth import issue_token
-from gateway.cli.demo import seed_cases
-from gateway.settings import Settings, load_settings
+from gateway.settings import Settings
 from gateway.store.assistance_tables import assistance_requests
-from gateway.store.cases import Store
 from mocks.land_registry import LandRegistrySettings
 from mocks.records import CaseRecord
-from mocks.runner import RunningMocks, start_mocks
+from mocks.runner import RunningMocks
 from mocks.world import World
-from tests.harness import JUDGE, OFFICER, SECRET
-from tests.integration.assistance_helpers import (
-    APPROVE,
-    NO_OTHER_PROPERTY,
-    REQUEST,
-    REQUEST_STATE,
-)
-from tests.reliability.gateway_process import (
-    STOP_WAIT_S,
-    GatewayProcess,
-    _wait_ready,
-    free_port,
-    write_config,
-)
+from tests.harness import JUDGE, OFFICER, SECRET, GatewayProcess, open_stack
+from tests.integration.assistance_requests import APPROVE, NO_OTHER_PROPERTY, REQUEST, REQUEST_STATE
 from tests.servers.postgres import PostgresServer
 
 LR_CONTROLS = "POST /lr/controls"
@@ -149,42 +133,8 @@ class Pair:
         raise AssertionError(f"request {rid} never settled: {state}")
 
 
-async def _spawn(config: Path, data_dir: Path) -> GatewayProcess:
-    log = data_dir / "gateway.log"
-    port = free_port()
-    with log.open("ab") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *("-m", "gateway.cli.main", "serve", "--config", str(config)),
-            *("--host", "127.0.0.1", "--port", str(port)),
-            stdout=out,
-            stderr=out,
-            cwd=data_dir,
-            env={k: v for k, v in os.environ.items() if not k.startswith("LIANDONG_")},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await _wait_ready(proc, url, log)
-    except BaseException:
-        proc.kill()
-        await proc.wait()
-        raise
-    return GatewayProcess(proc, url, load_settings(config), log)
-
-
-async def _stop(gw: GatewayProcess) -> None:
-    if gw.proc.returncode is None:
-        gw.proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(gw.proc.wait(), STOP_WAIT_S)
-        except TimeoutError:
-            gw.proc.kill()
-            await gw.proc.wait()
-
-
-def _config(data_dir: Path, mocks: RunningMocks, db: str, audit_db: str, redis_url: str) -> Path:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    sections: dict[str, dict[str, Any]] = {
+def _sections(audit_db: str, redis_url: str) -> dict[str, dict[str, Any]]:
+    return {
         "cache": {"redis_url": redis_url},
         "audit": {"database_url": audit_db, "key": AUDIT_KEY},
         "limits": {"rate_per_minute": 1_000_000},
@@ -198,40 +148,34 @@ def _config(data_dir: Path, mocks: RunningMocks, db: str, audit_db: str, redis_u
         },
         "agencies.land_registry": {"max_retries": 0, "breaker_threshold": 1000},
     }
-    path = write_config(data_dir, mocks, sections)
-    text = path.read_text(encoding="utf-8")
-    path.write_text(f"database_url = {json.dumps(db)}\n{text}", encoding="utf-8")
-    return path
 
 
 @pytest.fixture
 async def pair(
     tmp_path: Path, cases: list[CaseRecord], postgres_server: PostgresServer, redis_url: str
 ) -> AsyncIterator[Pair]:
-    world = World(seed=7, people=1000)
-    mocks = await start_mocks(world, land_registry_settings=LandRegistrySettings(pending_polls=1))
     async with (
         postgres_server.database() as db,
         postgres_server.database() as audit_db,
-        aiohttp.ClientSession() as session,
+        open_stack(
+            tmp_path / "a",
+            cases,
+            mock_options={"land_registry_settings": LandRegistrySettings(pending_polls=1)},
+            database_url=db,
+            process=True,
+            sections=_sections(audit_db, redis_url),
+        ) as a,
+        # One database: the cases are registered once.
+        open_stack(
+            tmp_path / "b",
+            mocks=a.mocks,
+            database_url=db,
+            process=True,
+            sections=_sections(audit_db, redis_url),
+        ) as b,
     ):
-        config_a = _config(tmp_path / "a", mocks, db, audit_db, redis_url)
-        config_b = _config(tmp_path / "b", mocks, db, audit_db, redis_url)
-        settings = load_settings(config_a)
-        store = await Store.open(settings.database_url)
-        try:
-            await seed_cases(store, cases, [OFFICER], [JUDGE])
-        finally:
-            await store.close()
-        running: list[GatewayProcess] = []
-        try:
-            running.append(await _spawn(config_a, tmp_path / "a"))
-            running.append(await _spawn(config_b, tmp_path / "b"))
-            yield Pair(running[0], running[1], mocks, world, cases, settings, session, redis_url)
-        finally:
-            for gw in running:
-                await _stop(gw)
-            await mocks.aclose()
+        assert a.process is not None and b.process is not None
+        yield Pair(a.process, b.process, a.mocks, a.world, cases, a.settings, a.session, redis_url)
 
 
 async def _next(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
@@ -343,7 +287,7 @@ async def test_load_on_both_keeps_one_audit_chain(pair: Pair) -> None:
             "audit",
             "verify",
             "--config",
-            str(pair.a.log.parent / "liandong.toml"),
+            str(pair.a.config),
         ),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -381,10 +325,9 @@ async def test_sigkill_mid_lifecycle_the_other_instance_finishes_once(pair: Pair
         await engine.dispose()
     assert owner is not None
     pid = int(owner.split(":")[1])
-    holder, survivor = (pair.a, pair.b) if pid == pair.a.proc.pid else (pair.b, pair.a)
-    assert pid == holder.proc.pid, (owner, pair.a.proc.pid, pair.b.proc.pid)
-    holder.proc.send_signal(signal.SIGKILL)
-    await holder.proc.wait()
+    holder, survivor = (pair.a, pair.b) if pid == pair.a.pid else (pair.b, pair.a)
+    assert pid == holder.pid, (owner, pair.a.pid, pair.b.pid)
+    await holder.kill()
     # The registry goes on with the order whose sender died waiting for it.
     async with pair.session.delete(pair.mocks.urls["land_registry"] + "/_faults") as r:
         assert r.status == 200

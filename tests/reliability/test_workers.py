@@ -7,15 +7,14 @@ import collections
 import contextlib
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 
-from mocks.runner import start_mocks
+from mocks.runner import RunningMocks
 from mocks.world import World
-from tests.reliability.gateway_process import free_port, write_config
+from tests.harness import GatewayProcess, open_stack, write_config
 
 CONNECTIONS = 32
 
@@ -59,29 +58,11 @@ def established_by_pid(port: int, pids: list[int]) -> collections.Counter[int]:
 async def serving(
     tmp_path: Path, world: World
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
-    mocks = await start_mocks(world)
-    port = free_port()
-    config = write_config(tmp_path, mocks, {})
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "gateway.cli.main", "serve", "--config", str(config)),
-        *("--host", "127.0.0.1", "--port", str(port), "--workers", "2"),
-        env={k: v for k, v in os.environ.items() if not k.startswith("LIANDONG_")},
-        cwd=tmp_path,
-        start_new_session=True,
-    )
-    try:
-        await wait_ready(port, proc)
-        yield proc, port
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 60)
-            except TimeoutError:
-                os.killpg(proc.pid, signal.SIGKILL)
-                await proc.wait()
-        await mocks.aclose()
+    async with open_stack(tmp_path, world=world, process=True, workers=2) as stack:
+        gw = stack.process
+        assert gw is not None and gw.proc is not None
+        await wait_ready(gw.port, gw.proc)
+        yield gw.proc, gw.port
 
 
 async def wait_ready(port: int, proc: asyncio.subprocess.Process, workers: int = 2) -> None:
@@ -162,28 +143,10 @@ def _gone(pid: int) -> bool:
 
 
 async def test_a_worker_that_cannot_start_stops_the_supervisor(
-    tmp_path: Path, world: World
+    tmp_path: Path, mocks: RunningMocks
 ) -> None:
-    mocks = await start_mocks(world)
-    try:
-        # The store's directory is a file: settings load, but every worker's start-up fails.
-        (tmp_path / "blocked").write_text("")
-        config = write_config(tmp_path, mocks, {})
-        config.write_text(
-            config.read_text().replace(
-                f"data_dir = {str(tmp_path)!r}".replace("'", '"'),
-                f'data_dir = "{tmp_path / "blocked" / "data"}"',
-            )
-        )
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *("-m", "gateway.cli.main", "serve", "--config", str(config)),
-            *("--host", "127.0.0.1", "--port", str(free_port()), "--workers", "2"),
-            env={k: v for k, v in os.environ.items() if not k.startswith("LIANDONG_")},
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        assert await asyncio.wait_for(proc.wait(), 120) == 1
-    finally:
-        await mocks.aclose()
+    # The store's directory is a file: settings load, but every worker's start-up fails.
+    (tmp_path / "blocked").write_text("")
+    config = write_config(tmp_path / "blocked" / "data", mocks, {}, path=tmp_path / "liandong.toml")
+    proc = await GatewayProcess(config, workers=2).spawn()
+    assert await asyncio.wait_for(proc.wait(), 120) == 1

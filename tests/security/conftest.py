@@ -15,8 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import running_gateway
-from tests.harness import SECRET, Gateway
+from tests.harness import SECRET, Gateway, open_stack
 
 KID = "court-key-1"
 
@@ -49,5 +48,5 @@ async def prod_gateway(
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(rsa_keys.jwks()), encoding="utf-8")
     auth = {"secret": SECRET, "algorithms": ["HS256", "RS256"], "jwks_file": str(jwks)}
-    async with running_gateway(tmp_path, mocks, cases, profile="prod", auth=auth) as gw:
+    async with open_stack(tmp_path, cases, mocks=mocks, profile="prod", auth=auth) as gw:
         yield gw

@@ -24,8 +24,7 @@ from sqlalchemy.engine import make_url
 
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import running_gateway
-from tests.harness import Gateway
+from tests.harness import Gateway, open_stack
 
 EXAMPLES = 2000
 DEBTOR = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { identity { name } } }"
@@ -167,7 +166,7 @@ class Probe:
     """The running gateway as the worker thread sees it."""
 
     def __init__(self, gw: Gateway, mocks: RunningMocks) -> None:
-        url = urllib.parse.urlsplit(gw.server.url)
+        url = urllib.parse.urlsplit(gw.base_url)
         self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         database = make_url(gw.settings.audit.database_url).database
@@ -237,7 +236,7 @@ async def test_arbitrary_requests_are_answered_recorded_and_reach_no_agency(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> None:
     limits = {"rate_per_minute": 10_000_000}
-    async with running_gateway(tmp_path, mocks, cases, profile="prod", limits=limits) as gw:
+    async with open_stack(tmp_path, cases, mocks=mocks, profile="prod", limits=limits) as gw:
         probe = Probe(gw, mocks)
         try:
             await asyncio.to_thread(check_every_attempt, probe, gw.token(), cases[0])

@@ -14,8 +14,8 @@ import pytest
 
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import audit_records, running_gateway
-from tests.harness import Gateway
+from tests.audit_reading import audit_records
+from tests.harness import Gateway, open_stack
 
 DEBTOR = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { identity { name } } }"
 GQL = "application/graphql-response+json"
@@ -36,7 +36,7 @@ class Answer:
 async def gw(
     request: pytest.FixtureRequest, tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> AsyncIterator[Gateway]:
-    async with running_gateway(tmp_path, mocks, cases, profile=request.param) as gateway:
+    async with open_stack(tmp_path, cases, mocks=mocks, profile=request.param) as gateway:
         yield gateway
 
 

@@ -15,9 +15,10 @@ import pytest
 from gateway.auth import issue_token
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import one_record, running_gateway, unsigned_token
-from tests.harness import OFFICER, OUTSIDER, SECRET, Gateway
+from tests.audit_reading import one_record
+from tests.harness import OFFICER, OUTSIDER, SECRET, Gateway, open_stack
 from tests.security.conftest import KID, RsaKeys
+from tests.tokens import unsigned_token
 
 DEBTOR = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { identity { name } } }"
 AUDIT = "{ auditRecords { edges { node { seq } } } }"
@@ -240,7 +241,7 @@ async def test_requests_beyond_the_rights_or_limits_are_refused_and_recorded(
 async def test_over_the_rate_limit_is_429_with_retry_after(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> None:
-    async with running_gateway(tmp_path, mocks, cases, limits={"rate_per_minute": 2}) as gw:
+    async with open_stack(tmp_path, cases, mocks=mocks, limits={"rate_per_minute": 2}) as gw:
         token = gw.token()
         for i in range(2):
             status, _ = await gw.post("{ __typename }", token=token)
@@ -272,7 +273,7 @@ async def test_a_body_over_the_limit_is_413_by_its_length_or_as_it_streams(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> None:
     limit = 4096
-    async with running_gateway(tmp_path, mocks, cases, limits={"max_body_bytes": limit}) as gw:
+    async with open_stack(tmp_path, cases, mocks=mocks, limits={"max_body_bytes": limit}) as gw:
         variables = {"id": cases[0].debtor_ids[0], "c": cases[0].number}
         headers = {
             "Authorization": f"Bearer {gw.token()}",

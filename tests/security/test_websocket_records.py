@@ -14,8 +14,8 @@ import pytest
 
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import audit_records, running_gateway
-from tests.harness import OUTSIDER, Gateway
+from tests.audit_reading import audit_records
+from tests.harness import OUTSIDER, Gateway, open_stack
 
 SUBSCRIBE = """subscription($c: String!) { assistanceRequestUpdated(caseNumber: $c) {
   event { requestId seq kind status } request { id status } } }"""
@@ -25,7 +25,7 @@ SUBSCRIBE = """subscription($c: String!) { assistanceRequestUpdated(caseNumber: 
 async def gw(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> AsyncIterator[Gateway]:
-    async with running_gateway(tmp_path, mocks, cases) as gateway:
+    async with open_stack(tmp_path, cases, mocks=mocks) as gateway:
         yield gateway
 
 
@@ -155,7 +155,7 @@ async def test_protocol_refusals_are_records(gw: Gateway, cases: list[CaseRecord
         assert (await receive(ws)) == {"type": "closed", "code": 4400}
     finally:
         await ws.close()
-    app: Any = gw.server.server.config.app
+    app: Any = gw.app
     view = app.routes[0].endpoint.holder["view"]
     view.connection_init_wait_timeout = timedelta(milliseconds=50)
     ws = await gw.session.ws_connect(

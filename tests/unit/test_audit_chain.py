@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from gateway.audit.chain import GENESIS, ChainWalker, StoredRecord, Unsealed, record_hash, seal
 from gateway.audit.record import MAX_JSON_BYTES, debtor_key, jsonable, prepare
 from gateway.audit.store import MemoryAuditLog
-from tests.audit_support import make_entry
+from tests.audit_entries import make_entry
 
 KEY = b"k" * 32
 PID = "110101199003071234"

@@ -9,7 +9,7 @@ from gateway.audit.entities import EntityReference
 from gateway.audit.record import debtor_key, prepare
 from gateway.masking import mask_id
 from mocks.world import World
-from tests.audit_support import make_entry
+from tests.audit_entries import make_entry
 
 KEY = b"k" * 32
 IDS = World(seed=11, people=40).person_ids()

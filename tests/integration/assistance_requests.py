@@ -1,30 +1,26 @@
-"""A gateway with a fast lifecycle worker over fresh mocks, and the GraphQL it is driven by.
+"""Assistance requests driven over GraphQL, on a stack whose lifecycle worker is fast.
 
-Control actions change the mocks' world, so every test here gets its own world and mocks.
-The gateway's ``Services`` are made here (not in the app's lifespan) so that tests can
-reach the worker, the clock and the store.
+Control actions change the mocks' world, so every test here gets its own world and mocks
+(:func:`assistance_gateway`, a preset of ``tests.harness.open_stack``). The stack's
+``Services`` are built by the harness (not in the app's lifespan) so that tests can reach
+the worker, the clock and the store.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.cli.demo import seed_cases
 from gateway.clock import Clock
-from gateway.store.cases import Store
-from gateway.web.app import create_app
-from gateway.web.server import start_server
 from gateway.web.services import Services
 from mocks.land_registry import LandRegistrySettings
 from mocks.records import CaseRecord
-from mocks.runner import RunningMocks, start_mocks
+from mocks.runner import RunningMocks
 from mocks.world import World
-from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings
+from tests.harness import JUDGE, Stack, open_stack, wait_for
 
 FAST_WORKER = {
     "poll_interval_s": 0.05,
@@ -51,11 +47,18 @@ REQUEST_STATE = """query($id: ID!) { assistanceRequest(id: $id) { id status queu
 
 @dataclass
 class AssistanceGateway:
-    """The gateway, its services and its mocks."""
+    """A stack with its services, and the assistance operations a test drives it by."""
 
-    gw: Gateway
-    services: Services
-    world: World
+    gw: Stack
+
+    @property
+    def services(self) -> Services:
+        assert self.gw.services is not None, "the stack was opened without services=True"
+        return self.gw.services
+
+    @property
+    def world(self) -> World:
+        return self.gw.world
 
     @property
     def mocks(self) -> RunningMocks:
@@ -120,19 +123,6 @@ class AssistanceGateway:
         return state
 
 
-async def wait_for(
-    read: Callable[[], Awaitable[Any]], done: Callable[[Any], bool], tries: int = 600
-) -> Any:
-    """Poll ``read`` until ``done`` holds; fails after ``tries`` polls (about 30 s)."""
-    last = None
-    for _ in range(tries):
-        last = await read()
-        if done(last):
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition never held; last value: {last!r}")
-
-
 @asynccontextmanager
 async def assistance_gateway(
     tmp_path: Path,
@@ -143,33 +133,16 @@ async def assistance_gateway(
     **assistance: Any,
 ) -> AsyncIterator[AssistanceGateway]:
     """Fresh world and mocks, a gateway whose worker scans every 50 ms; all stopped after."""
-    world = World(seed=7, people=1000)
-    mocks = await start_mocks(
-        world, land_registry_settings=LandRegistrySettings(pending_polls=pending_polls)
-    )
-    settings = gateway_settings(
+    async with open_stack(
         tmp_path,
-        mocks,
+        cases,
+        mock_options={"land_registry_settings": LandRegistrySettings(pending_polls=pending_polls)},
+        services=True,
+        clock=clock,
         assistance={**FAST_WORKER, **assistance},
         agencies={
             name: {"max_retries": 1, "breaker_threshold": 1000}
             for name in ("public_security", "land_registry", "market_regulation")
         },
-    )
-    store = await Store.open(settings.database_url)
-    await seed_cases(store, cases, [OFFICER], [JUDGE])
-    services = await Services.start(settings, store=store, clock=clock)
-    server = await start_server(create_app(settings, services=services))
-    import aiohttp
-
-    session = aiohttp.ClientSession()
-    gw = Gateway(
-        settings=settings, server=server, mocks=mocks, court=cases[0].court, session=session
-    )
-    try:
-        yield AssistanceGateway(gw, services, world)
-    finally:
-        await session.close()
-        await server.stop()
-        await services.aclose()
-        await mocks.aclose()
+    ) as gw:
+        yield AssistanceGateway(gw)

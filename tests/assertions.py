@@ -1,95 +1,34 @@
-"""A gateway over the mock agencies with resilience settings of the test's choosing.
-
-The reliability suites start one stack per module (faults are cleared between tests), with
-short deadlines and long transport timeouts, so that what ends a hung call is provably the
-request's deadline. Also: reading ``/metrics``, and comparing a partial answer with a
-healthy one agency by agency.
-"""
+"""Assertions over answers and metrics: reading a ``/metrics`` scrape, and comparing a
+partial answer with a healthy one agency by agency."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prometheus_client.parser import text_string_to_metric_families
+from mocks.runner import AGENCIES
 
-from gateway.cli.demo import seed_cases
-from gateway.store.cases import Store
-from mocks.records import CaseRecord
-from mocks.runner import AGENCIES, RunningMocks, start_mocks
-from mocks.world import World
-from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway
+__all__ = [
+    "AGENCY_CODES",
+    "Samples",
+    "agencies_with",
+    "assert_only_agency_failed",
+    "facts_by_agency",
+    "metric",
+    "metric_sum",
+]
 
 AGENCY_CODES = {name: name.upper() for name in AGENCIES}
+
+#: A ``/metrics`` scrape: ``{(sample name, sorted labels): value}``.
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def agencies_with(**per_agency: Any) -> dict[str, dict[str, Any]]:
     """The same resilience settings for every agency."""
     return {name: dict(per_agency) for name in AGENCIES}
-
-
-@contextlib.asynccontextmanager
-async def running_stack(
-    data_dir: Path,
-    world: World,
-    cases: list[CaseRecord],
-    *,
-    mock_options: Mapping[str, Any] | None = None,
-    mocks: RunningMocks | None = None,
-    **settings: Any,
-) -> AsyncIterator[Gateway]:
-    """Mocks (unless given) and a gateway over them, with ``cases`` registered."""
-    own = mocks is None
-    running = mocks or await start_mocks(world, **dict(mock_options or {}))
-    try:
-        config = gateway_settings(data_dir, running, **settings)
-        store = await Store.open(config.database_url)
-        try:
-            await seed_cases(store, cases, [OFFICER], [JUDGE])
-        finally:
-            await store.close()
-        gw = await start_gateway(config, running, court=cases[0].court)
-        try:
-            yield gw
-        finally:
-            await stop_gateway(gw)
-    finally:
-        if own:
-            await running.aclose()
-
-
-async def clear_faults(gw: Gateway) -> None:
-    """Every agency healthy again; requests held by ``hang`` are let go."""
-    for url in gw.mocks.urls.values():
-        async with gw.session.delete(url + "/_faults") as resp:
-            assert resp.status == 200
-
-
-async def mock_log(gw: Gateway, agency: str) -> list[dict[str, Any]]:
-    """The mock's per-request log (route, keys, status)."""
-    entries: list[dict[str, Any]] = (await gw.stats(agency))["log"]
-    return entries
-
-
-async def mock_requests(gw: Gateway, agency: str) -> int:
-    return sum((await gw.stats(agency))["requests"].values())
-
-
-async def scrape(gw: Gateway) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """``/metrics`` as ``{(sample name, sorted labels): value}``."""
-    async with gw.session.get(gw.server.url + "/metrics") as resp:
-        assert resp.status == 200
-        assert resp.headers["Content-Type"].startswith("text/plain")
-        text = await resp.text()
-    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return samples
 
 
 def metric(
