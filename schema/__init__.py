@@ -19,10 +19,12 @@ from strawberry.tools import merge_types
 
 from schema.access_log import AccessLogQuery
 from schema.agencies import AgencyQuery
+from schema.approval_inbox import ApprovalInboxQuery
 from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
 from schema.audit import AuditQuery
 from schema.case_costs import CaseCostsMutation
+from schema.case_list import CaseListQuery
 from schema.case_status import CaseStatusMutation
 from schema.decisions import DecisionMutation
 from schema.error_codes import ErrorCodes, LeanMaskInternal, MaskInternal
@@ -47,6 +49,8 @@ QUERIES: tuple[type, ...] = (
     AgencyQuery,
     AssistanceQuery,
     AccessLogQuery,
+    CaseListQuery,
+    ApprovalInboxQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AssistanceMutation,
