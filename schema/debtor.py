@@ -21,6 +21,8 @@ from resolvers.entities import handles
 from resolvers.facts import MaybeAwaitable, load_all_now, load_one_now, then
 from schema.assets import Asset, AssetKind, asset_from_domain
 from schema.assistance_types import AssistanceRequest
+from schema.closed_sets import MarriageStatus, closed
+from schema.node import Node
 from schema.types import (
     CompanyRole,
     DebtorKind,
@@ -39,7 +41,7 @@ def _ctx(info: Info[RequestContext, None]) -> RequestContext:
 
 @strawberry.type(description="婚姻登记: a person's current marriage registration.")
 class Marriage:
-    status: str
+    status: MarriageStatus
     registered_on: date | None
     office: str | None
     spouse_name: str | None
@@ -64,7 +66,7 @@ class Marriage:
 @strawberry.federation.type(
     keys=["caseNumber handle"], description="被执行人: a judgment debtor, seen through one case."
 )
-class Debtor:
+class Debtor(Node):
     key: strawberry.Private[str]
     kind: DebtorKind
     case_number: str = strawberry.field(
@@ -79,8 +81,19 @@ class Debtor:
     def handle(self, info: Info[RequestContext, None]) -> strawberry.ID:
         return strawberry.ID(handles(_ctx(info)).seal(self.case_number, self.key))
 
-    @strawberry.field(description="Resident ID or unified social credit code (masked for persons).")
+    @strawberry.field(
+        description="The debtor's node id: its `handle` in this case (opaque, stable, never a "
+        "personal number); `node(id:)` and `debtor(id:)` take it back."
+    )
     def id(self, info: Info[RequestContext, None]) -> strawberry.ID:
+        return strawberry.ID(handles(_ctx(info)).seal(self.case_number, self.key))
+
+    @strawberry.field(
+        description="Resident ID or unified social credit code: masked for persons "
+        "(`320311********4411`) unless you hold the `unmask` scope. Not unique: do not key "
+        "records by it."
+    )
+    def masked_id(self, info: Info[RequestContext, None]) -> strawberry.ID:
         if self.kind is d.DebtorKind.PERSON and not _ctx(info).unmask:
             return strawberry.ID(mask_id(self.key))
         return strawberry.ID(self.key)
@@ -123,7 +136,7 @@ class Debtor:
                 return None
             value = cast(d.Marriage, fact.value)
             return Marriage(
-                status=value.status,
+                status=closed(MarriageStatus, value.status, "civil_affairs", "marital status"),
                 registered_on=value.registered_on,
                 office=value.office,
                 spouse_name=value.spouse_name,
@@ -151,6 +164,7 @@ class Debtor:
         self, info: Info[RequestContext, None], kinds: list[AssetKind] | None = None
     ) -> MaybeAwaitable[list[Asset] | None]:
         wanted = None if kinds is None else {d.AssetKind(k) for k in kinds}
+        seal, case_number, key = handles(_ctx(info)).seal_node, self.case_number, self.key
 
         def shown(facts: list[d.Fetched]) -> list[Asset] | None:
             out: list[Asset] = []
@@ -158,7 +172,8 @@ class Debtor:
                 prov = Provenance.of(fact)
                 for value in cast(tuple[d.Asset, ...], fact.value):
                     if wanted is None or value.kind in wanted:
-                        out.append(asset_from_domain(value, prov))
+                        node_id = seal(str(value.kind), case_number, key, value.id)
+                        out.append(asset_from_domain(value, prov, node_id))
             return out
 
         loaded = load_all_now(_ctx(info), d.Facet.ASSETS, self.key, info.path.as_list, kinds=wanted)

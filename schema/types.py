@@ -14,6 +14,14 @@ import strawberry
 from connectors import domain as d
 from gateway.masking import mask_id
 from gateway.store.cases import RestrictionRow
+from schema.closed_sets import (
+    CompanyRoleKind,
+    CompanyStatus,
+    IdentityStatus,
+    RestrictionStatus,
+    Sex,
+    closed,
+)
 from schema.scalars import Money
 
 __all__ = [
@@ -53,6 +61,9 @@ class RestrictionKind(enum.Enum):
     DISHONEST_LIST = "DISHONEST_LIST"
 
 
+_PS, _MR = "public_security", "market_regulation"
+
+
 def agency_of(name: str) -> Agency:
     return Agency(name)
 
@@ -78,10 +89,10 @@ class Provenance:
 class Identity:
     id_number: str
     name: str
-    sex: str
+    sex: Sex
     birth_date: date
     address: str
-    status: str
+    status: IdentityStatus
     provenance: Provenance
 
     @staticmethod
@@ -89,10 +100,10 @@ class Identity:
         return Identity(
             id_number=value.id if unmask else mask_id(value.id),
             name=value.name,
-            sex=value.sex,
+            sex=closed(Sex, value.sex, _PS, "sex"),
             birth_date=value.birth_date,
             address=value.address,
-            status=value.status,
+            status=closed(IdentityStatus, value.status, _PS, "identity status"),
             provenance=prov,
         )
 
@@ -101,7 +112,7 @@ class Identity:
 class Company:
     code: str
     name: str
-    status: str
+    status: CompanyStatus
     legal_representative: str
     registered_capital: Money | None
     address: str
@@ -112,7 +123,7 @@ class Company:
         return Company(
             code=value.code,
             name=value.name,
-            status=value.status,
+            status=closed(CompanyStatus, value.status, _MR, "company status"),
             legal_representative=value.legal_representative,
             registered_capital=value.registered_capital,
             address=value.address,
@@ -133,8 +144,11 @@ class Organization(Company):
 @strawberry.type(description="A person's role in a company.")
 class CompanyRole:
     company: Company
-    role: str
-    share_ratio: str | None
+    role: CompanyRoleKind
+    share_ratio: float | None = strawberry.field(
+        description="The share held, 0 to 1 (four places, as registered); shareholders only. "
+        "A float: it is shown and compared, never summed into money (amounts are Money)."
+    )
     provenance: Provenance
 
     @staticmethod
@@ -142,8 +156,8 @@ class CompanyRole:
         ratio = value.share_ratio
         return CompanyRole(
             company=Company.from_domain(value.company),
-            role=value.role,
-            share_ratio=None if ratio is None else str(ratio),
+            role=closed(CompanyRoleKind, value.role, _MR, "company role"),
+            share_ratio=None if ratio is None else float(ratio),
             provenance=prov,
         )
 
@@ -199,7 +213,7 @@ class Restriction:
     ground: str | None
     since: date
     until: date | None
-    status: str
+    status: RestrictionStatus
     lift_reason: str | None
     provenance: Provenance | None = strawberry.field(
         description="Set when the fact comes from an agency; null for the court's own record."
@@ -215,7 +229,7 @@ class Restriction:
             ground=None,
             since=value.since,
             until=value.until,
-            status=value.status,
+            status=closed(RestrictionStatus, value.status, _PS, "exit ban status"),
             lift_reason=value.lift_reason,
             provenance=prov,
         )
@@ -230,7 +244,7 @@ class Restriction:
             ground=row.ground,
             since=row.since,
             until=row.until,
-            status=row.status.value,
+            status=row.status,
             lift_reason=row.lift_reason,
             provenance=None,
         )
