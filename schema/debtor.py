@@ -198,25 +198,26 @@ class Debtor(Node):
         bans = load_all_now(ctx, d.Facet.EXIT_BANS, self.key, info.path.as_list, never_raise=True)
         rows = ctx.loaders.restrictions.peek(self.key)
         if isinstance(bans, list) and rows is not None:
-            return _restrictions(bans, rows)  # both at hand (a warm cache, or prefetched)
+            return _restrictions(bans, rows, self)  # at hand (a warm cache, or prefetched)
         stored = ctx.loaders.restrictions.load(self.key)
 
         async def later() -> list[Restriction]:
             facts = bans if isinstance(bans, list) else await bans
-            return _restrictions(facts, await stored)
+            return _restrictions(facts, await stored, self)
 
         return later()
 
 
-def _restrictions(facts: list[d.Fetched], rows: Sequence[Any]) -> list[Restriction]:
+def _restrictions(facts: list[d.Fetched], rows: Sequence[Any], of: Debtor) -> list[Restriction]:
     # The agencies' exit bans first, then the court's own restrictions.
     out: list[Restriction] = []
     for fact in facts:
         prov = Provenance.of(fact)
         out.extend(
-            Restriction.from_exit_ban(ban, prov) for ban in cast(tuple[d.ExitBan, ...], fact.value)
+            Restriction.from_exit_ban(ban, prov, of.key, of.case_number)
+            for ban in cast(tuple[d.ExitBan, ...], fact.value)
         )
-    out.extend(Restriction.from_row(row) for row in rows)
+    out.extend(Restriction.from_row(row, of.case_number) for row in rows)
     return out
 
 

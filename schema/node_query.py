@@ -8,12 +8,15 @@ it, and is on the request's audit record the same way (``debtors_touched``,
 - a case (``nd1.``): ``case(number:)``;
 - an asset (``nd1.``: its kind, case, debtor and the agency's id): the debtor's look-up,
   then its assets of that kind, from the cache or the agency, the one with that id;
+- a restriction (``nd1.``: the case it was seen through, the debtor, the court's store or
+  the agency, the record's id): the debtor's look-up, then its restrictions;
 - an assistance request (its UUID): ``assistanceRequest(id:)``.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, cast
 
 import strawberry
@@ -23,6 +26,7 @@ from connectors import domain as d
 from gateway import validation
 from gateway.debtor_handle import is_handle, is_node_id
 from gateway.errors import InvalidInput, LiandongError, LimitExceeded, NotFound
+from gateway.store.cases import RestrictionRow
 from resolvers.access import authorized_case, authorized_debtors
 from resolvers.context import RequestContext
 from resolvers.entities import handles
@@ -33,7 +37,7 @@ from schema.assistance_types import AssistanceRequest
 from schema.case import Case
 from schema.debtor import Debtor
 from schema.node import Node
-from schema.types import Provenance
+from schema.types import Provenance, Restriction
 
 __all__ = ["NodeQuery", "resolve_node"]
 
@@ -67,6 +71,27 @@ async def _asset(
     raise NotFound("the asset is no longer registered to the debtor", field=field)
 
 
+async def _restriction(ctx: RequestContext, parts: list[str], field: str) -> Node:
+    if len(parts) != 4:
+        raise InvalidInput(field, "not a node id")
+    seen_in, debtor_id, source, record_id = parts
+    debtor = await _party(ctx, seen_in, debtor_id, field)
+    if source == "court":
+        rows = cast(Sequence[RestrictionRow], await ctx.loaders.restrictions.load(debtor.key))
+        for row in rows:
+            if row.id == record_id:
+                return Restriction.from_row(row, debtor.case_number)
+    else:
+        loaded = load_all_now(ctx, d.Facet.EXIT_BANS, debtor.key, lambda: [field])
+        facts = loaded if isinstance(loaded, list) else await loaded
+        for fact in facts:
+            for ban in cast(tuple[d.ExitBan, ...], fact.value):
+                if ban.id == record_id:
+                    prov = Provenance.of(fact)
+                    return Restriction.from_exit_ban(ban, prov, debtor.key, debtor.case_number)
+    raise NotFound("the restriction is no longer on record", field=field)
+
+
 async def resolve_node(ctx: RequestContext, value: str, field: str = "id") -> Node:
     """The object a node id names, if the caller may see it; the look-up's error otherwise."""
     if is_handle(value):
@@ -75,6 +100,8 @@ async def resolve_node(ctx: RequestContext, value: str, field: str = "id") -> No
         type_name, parts = handles(ctx).open_node(value, field)
         if type_name == "Case" and len(parts) == 1:
             return Case.from_row(await authorized_case(ctx, parts[0], field=field))
+        if type_name == "Restriction":
+            return await _restriction(ctx, parts, field)
         if type_name in _ASSET_KINDS:
             return await _asset(ctx, value, _ASSET_KINDS[type_name], parts, field)
         raise InvalidInput(field, "not a node id")

@@ -10,10 +10,13 @@ import enum
 from datetime import date, datetime
 
 import strawberry
+from strawberry.types import Info
 
 from connectors import domain as d
 from gateway.masking import mask_id
 from gateway.store.cases import RestrictionRow
+from resolvers.context import RequestContext
+from resolvers.entities import handles
 from schema.closed_sets import (
     CompanyRoleKind,
     CompanyStatus,
@@ -22,6 +25,7 @@ from schema.closed_sets import (
     Sex,
     closed,
 )
+from schema.node import Node
 from schema.scalars import Money
 
 __all__ = [
@@ -205,8 +209,16 @@ class Mortgage:
 
 
 @strawberry.type(description="A measure restricting a debtor: exit ban, consumption ban, list.")
-class Restriction:
-    id: strawberry.ID
+class Restriction(Node):
+    # What the node id is sealed from: the case it was seen through (the legal basis of
+    # fetching it again), the debtor, where the record lives and its id there.
+    seen_in: strawberry.Private[str]
+    debtor_id: strawberry.Private[str]
+    source: strawberry.Private[str]  # "court" (the store) or "agency" (an exit ban)
+    record_id: strawberry.ID = strawberry.field(
+        description="The record's own id: the court's, or the agency's for an exit ban "
+        "(an exit ban's assistance request names it as its `reference`)."
+    )
     kind: RestrictionKind
     case_number: str
     court: str
@@ -219,10 +231,27 @@ class Restriction:
         description="Set when the fact comes from an agency; null for the court's own record."
     )
 
+    @strawberry.field(
+        description="The restriction's node id: opaque, stable for the debtor in the case it "
+        "was seen through; `node(id:)` takes it."
+    )
+    def id(self, info: Info[RequestContext, None]) -> strawberry.ID:
+        codec = handles(info.context)
+        return strawberry.ID(
+            codec.seal_node(
+                "Restriction", self.seen_in, self.debtor_id, self.source, self.record_id
+            )
+        )
+
     @staticmethod
-    def from_exit_ban(value: d.ExitBan, prov: Provenance) -> Restriction:
+    def from_exit_ban(
+        value: d.ExitBan, prov: Provenance, debtor_id: str, seen_in: str
+    ) -> Restriction:
         return Restriction(
-            id=strawberry.ID(value.id),
+            seen_in=seen_in,
+            debtor_id=debtor_id,
+            source="agency",
+            record_id=strawberry.ID(value.id),
             kind=RestrictionKind.EXIT_BAN,
             case_number=value.case_number,
             court=value.court,
@@ -235,9 +264,12 @@ class Restriction:
         )
 
     @staticmethod
-    def from_row(row: RestrictionRow) -> Restriction:
+    def from_row(row: RestrictionRow, seen_in: str | None = None) -> Restriction:
         return Restriction(
-            id=strawberry.ID(row.id),
+            seen_in=seen_in or row.case_number,
+            debtor_id=row.debtor_id,
+            source="court",
+            record_id=strawberry.ID(row.id),
             kind=RestrictionKind(row.kind.value),
             case_number=row.case_number,
             court=row.court,
