@@ -9,10 +9,12 @@ the rest of the answer stands), which is how every other malformed agency answer
 from __future__ import annotations
 
 import enum
+import logging
 from typing import TypeVar
 
 import strawberry
 
+from connectors.tracing import REQUEST_ID
 from gateway.domain.case_values import RestrictionStatus
 from gateway.errors import AgencyBadResponse
 
@@ -28,6 +30,7 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=enum.Enum)
+log = logging.getLogger("liandong.agency")
 _v = strawberry.enum_value
 
 
@@ -84,4 +87,15 @@ def closed(kind: type[E], code: str, agency: str, what: str) -> E:
     try:
         return kind(code)
     except ValueError:
-        raise AgencyBadResponse(agency, f"{what}: a code outside the known set") from None
+        error = AgencyBadResponse(agency, f"{what}: a code outside the known set")
+        request_id = REQUEST_ID.get()
+        # Logged like every other failed agency answer; the code itself is not logged (it
+        # is the agency's data, and could be anything).
+        log.warning(
+            "request %s: %s sent %s outside the known set",
+            request_id or "-",
+            agency,
+            what,
+            extra={"request_id": request_id, "agency": agency, "code": error.code},
+        )
+        raise error from None

@@ -12,9 +12,11 @@ from datetime import date
 from typing import Any, cast
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from connectors import domain as d
+from gateway.errors import AgencyBadResponse
 from gateway.masking import mask_id
 from resolvers.context import RequestContext
 from resolvers.entities import handles
@@ -198,25 +200,32 @@ class Debtor(Node):
         bans = load_all_now(ctx, d.Facet.EXIT_BANS, self.key, info.path.as_list, never_raise=True)
         rows = ctx.loaders.restrictions.peek(self.key)
         if isinstance(bans, list) and rows is not None:
-            return _restrictions(bans, rows, self)  # at hand (a warm cache, or prefetched)
+            return _restrictions(bans, rows, self, info)  # at hand (a warm cache, prefetched)
         stored = ctx.loaders.restrictions.load(self.key)
 
         async def later() -> list[Restriction]:
             facts = bans if isinstance(bans, list) else await bans
-            return _restrictions(facts, await stored, self)
+            return _restrictions(facts, await stored, self, info)
 
         return later()
 
 
-def _restrictions(facts: list[d.Fetched], rows: Sequence[Any], of: Debtor) -> list[Restriction]:
+def _restrictions(
+    facts: list[d.Fetched], rows: Sequence[Any], of: Debtor, info: Info[RequestContext, None]
+) -> list[Restriction]:
     # The agencies' exit bans first, then the court's own restrictions.
     out: list[Restriction] = []
     for fact in facts:
         prov = Provenance.of(fact)
-        out.extend(
-            Restriction.from_exit_ban(ban, prov, of.key, of.case_number)
-            for ban in cast(tuple[d.ExitBan, ...], fact.value)
-        )
+        for ban in cast(tuple[d.ExitBan, ...], fact.value):
+            try:
+                out.append(Restriction.from_exit_ban(ban, prov, of.key, of.case_number))
+            except AgencyBadResponse as err:
+                # One malformed ban is reported beside the list, not in place of it: the
+                # list is non-null, and its other entries (and the debtor) still stand.
+                path = info.path.as_list()
+                error = GraphQLError(err.message, path=path, extensions=err.extensions)
+                _ctx(info).partial_errors.append(error)
     out.extend(Restriction.from_row(row, of.case_number) for row in rows)
     return out
 
