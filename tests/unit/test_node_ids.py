@@ -49,6 +49,16 @@ def test_an_asset_id_opens_to_its_parts_and_reveals_no_number(
         CODEC.open("dh1." + node_id.removeprefix(NODE_PREFIX))
 
 
+@given(case=cases, debtor=ids, source=st.sampled_from(["court", "agency"]), record=st.uuids())
+def test_a_restriction_id_opens_to_its_parts_and_reveals_no_number(
+    case: str, debtor: str, source: str, record: object
+) -> None:
+    parts = [case, debtor, source, str(record)]
+    node_id = CODEC.seal_node("Restriction", *parts)
+    assert CODEC.open_node(node_id) == ("Restriction", parts)
+    assert no_run_of(debtor, node_id)
+
+
 @given(case=cases, debtor=ids, other=ids, kind=kinds, asset=assets)
 def test_asset_ids_differ_by_debtor(
     case: str, debtor: str, other: str, kind: str, asset: str
