@@ -45,13 +45,16 @@ async def authorized_case(ctx: RequestContext, number: str, field: str = "caseNu
 
 
 async def authorized_debtors(
-    ctx: RequestContext, ids: Sequence[tuple[str, DebtorKind]], case_number: str
+    ctx: RequestContext,
+    ids: Sequence[tuple[str, DebtorKind]],
+    case_number: str,
+    field: str = "ids",
 ) -> tuple[CaseRow, list[tuple[str, DebtorKind]]]:
     """The case and the requested debtors, all of whom must be parties to it."""
     # Asking is on the record even when it is refused: who tried to look at whom.
     ctx.debtors_touched.update(debtor_id for debtor_id, _kind in ids)
     case = await authorized_case(ctx, case_number)
-    check_parties(case, [debtor_id for debtor_id, _kind in ids], "ids")
+    check_parties(case, [debtor_id for debtor_id, _kind in ids], field)
     return case, list(ids)
 
 

@@ -19,12 +19,15 @@ from strawberry.tools import merge_types
 
 from schema.access_log import AccessLogQuery
 from schema.agencies import AgencyQuery
+from schema.approval_inbox import ApprovalInboxQuery
 from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
 from schema.audit import AuditQuery
 from schema.case_costs import CaseCostsMutation
+from schema.case_list import CaseListQuery
 from schema.case_status import CaseStatusMutation
 from schema.decisions import DecisionMutation
+from schema.described import describe
 from schema.error_codes import ErrorCodes, MaskInternal
 from schema.error_log import LoggedSchema
 from schema.extensions import PartialErrors, is_unexpected
@@ -33,6 +36,7 @@ from schema.fast.lean_mask import LeanMaskInternal
 from schema.fast.lean_resolvers import use_lean_resolvers
 from schema.fast.prepared import OperationRules, ParsedInPath, ValidatedByText
 from schema.federation import SubgraphSchema, plain_schema
+from schema.node_query import NodeQuery
 from schema.query import LookupQuery
 from schema.recorder import OperationRecorder
 from schema.restrictions import RestrictionMutation
@@ -48,6 +52,9 @@ QUERIES: tuple[type, ...] = (
     AgencyQuery,
     AssistanceQuery,
     AccessLogQuery,
+    CaseListQuery,
+    ApprovalInboxQuery,
+    NodeQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AssistanceMutation,
@@ -108,6 +115,7 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
             lean_extensions=opts.shortcuts,
         )
     )
+    describe(schema._schema)
     if opts.shortcuts:
         use_lean_resolvers(schema)
     return schema
