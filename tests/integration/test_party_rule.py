@@ -25,7 +25,7 @@ from mocks.records import CaseRecord
 from mocks.runner import start_mocks
 from mocks.world import World
 from schema import SchemaOptions, build_schema
-from tests.audit_support import one_record
+from tests.audit_reading import one_record
 from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway
 
 ON_THE_STACK = pytest.mark.asyncio(loop_scope="module")  # one gateway for the module
