@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.debtor_handle import is_handle
-from gateway.errors import Forbidden, LiandongError
+from gateway.domain.parties import check_parties
+from gateway.errors import LiandongError
 from gateway.store.cases import CaseRow
 from resolvers.context import RequestContext
 from resolvers.entities import debtor_of_handle
@@ -30,8 +31,7 @@ def _one(ctx: RequestContext, case: CaseRow, value: str, field: str) -> tuple[st
         key, kind = validation.debtor_id(value, field)
     # Asking is on the record even when it is refused: who tried to look at whom.
     ctx.debtors_touched.add(key)
-    if not case.has_debtor(key):
-        raise Forbidden(f"the debtor is not a party to case {case.number}", field=field)
+    check_parties(case, [key], field)
     return key, kind
 
 

@@ -130,12 +130,12 @@ def _lift_exit_ban(s: Stack, outsider: str) -> dict[str, Any]:
 
 # name: (document, variables, a judge asks, the field named, the outsider is an organisation)
 ENTRY_POINTS: dict[str, tuple[str, Callable[[Stack, str], dict[str, Any]], bool, str, bool]] = {
-    "debtor": (DEBTOR, lambda s, d: {"c": s.case.number, "d": d}, False, "ids", False),
+    "debtor": (DEBTOR, lambda s, d: {"c": s.case.number, "d": d}, False, "id", False),
     "debtors": (
         DEBTORS,
         lambda s, d: {"c": s.case.number, "ds": [s.case.debtor_ids[0], d]},
         False,
-        "ids",
+        "ids[1]",
         False,
     ),
     "_entities": (ENTITIES, _entities, False, "handle", False),
