@@ -171,3 +171,42 @@ async def test_two_scopes_never_share_an_answer(gw: Gateway, cases: list[CaseRec
     assert figures["stored"] == 3 and figures["hits"] == 3
     assert answers[0] == answers[3] != answers[1] == answers[4]
     assert "*" in answers[0] and "*" not in answers[1]
+
+
+async def test_an_answer_with_an_agency_error_is_not_kept(
+    gw: Gateway, cases: list[CaseRecord]
+) -> None:
+    await gw.set_faults("civil_affairs", {"outage": True})
+    variables = profile_of(cases[2])
+    for _ in range(2):
+        status, body = await gw.post(PROFILE, variables)
+        assert status == 200 and body["errors"][0]["extensions"]["agency"] == "CIVIL_AFFAIRS"
+    figures = await cache_figures(gw)
+    assert figures["stored"] == 0 and figures["hits"] == 0
+
+
+async def test_mutations_are_never_kept(gw: Gateway, cases: list[CaseRecord]) -> None:
+    watch = """mutation($c: String!, $id: ID!) { watchDebtor(caseNumber: $c, debtorId: $id) {
+      id } }"""
+    for _ in range(2):
+        _, body = await gw.post(watch, {"c": cases[0].number, "id": cases[0].debtor_ids[0]})
+        assert "errors" not in body, body
+    figures = await cache_figures(gw)
+    assert figures["stored"] == 0 and figures["hits"] == 0
+
+
+async def test_a_setting_turns_it_off(
+    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
+) -> None:
+    off = await _started(tmp_path, mocks, cases, response_cache={"enabled": False})
+    try:
+        for n in range(2):
+            status, _ = await off.post(
+                PROFILE, profile_of(cases[0]), headers={"X-Request-Id": f"off-{n}"}
+            )
+            assert status == 200
+        assert await cache_figures(off) == {}  # no series: nothing is kept
+        records = await audit_records(off.settings, case_number=cases[0].number)
+        assert len(records) == 2 and all("servedFrom" not in r.detail for r in records)
+    finally:
+        await stop_gateway(off)
