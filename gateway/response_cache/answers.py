@@ -15,6 +15,8 @@ from typing import Any
 
 from cachetools import TLRUCache
 
+from resolvers.context import OperationFacts
+
 __all__ = ["Answer", "AnswerCache", "FactUse"]
 
 
@@ -40,6 +42,17 @@ class Answer:
     cases: tuple[str, ...]  # the cases it was asked through, in the order named
     parties: Mapping[str, frozenset[str]]  # per case, the debtors that were its parties
     facts: tuple[FactUse, ...]
+
+    def operation_facts(self) -> OperationFacts:
+        """The operation a request served by this answer ran, for its metrics and span."""
+        return OperationFacts(
+            query=self.query,
+            name=self.operation,
+            kind="query",
+            variables=dict(self.variables),
+            errors=[],
+            has_data=True,
+        )
 
 
 class _Bytes(TLRUCache[bytes, Answer]):

@@ -209,6 +209,7 @@ class AuditPipeline:
                 response = await self._record(ex, response)
             response.headers["X-Request-Id"] = ex.request_id
             ops = ex.context.operations if ex.context is not None else []
+            ops = [ex.answer.operation_facts()] if ex.answer is not None else ops
             seconds = time.perf_counter() - ex.started
             self.services.request_metrics.observe_graphql(seconds, ex.refusal, ops)
             code = ex.refusal or next((str(e.get("code")) for op in ops for e in op.errors), None)
