@@ -146,8 +146,12 @@ async def test_without_redis_lookups_still_work(
     tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> None:
     # A Redis URL nobody answers: every shared read and write is a logged miss.
+    # The response cache off: the second look-up must reach the fact cache, which is the point.
     settings = gateway_settings(
-        tmp_path, mocks, cache={"redis_url": f"redis://127.0.0.1:{free_port()}/0"}
+        tmp_path,
+        mocks,
+        cache={"redis_url": f"redis://127.0.0.1:{free_port()}/0"},
+        response_cache={"enabled": False},
     )
     store = await Store.open(settings.database_url)
     try:
