@@ -16,6 +16,8 @@ from typing import Any
 import orjson
 import pytest
 
+from connectors.domain import DebtorKind
+from gateway import validation
 from gateway.cli.demo import seed_cases
 from gateway.store.cases import Store
 from mocks.records import CaseRecord
@@ -34,6 +36,10 @@ from tests.harness import (
 from tests.integration.response_cache_support import cache_figures
 
 pytestmark = pytest.mark.usefixtures("mocks")
+
+IDENTITY = """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
+  identity { name provenance { agency fetchedAt cached } } } }"""
+ACCESS_LOG = "{ myAccessLog { edges { node { caseNumber kinds outcome } } } }"
 
 
 async def _started(
@@ -210,3 +216,49 @@ async def test_a_setting_turns_it_off(
         assert len(records) == 2 and all("servedFrom" not in r.detail for r in records)
     finally:
         await stop_gateway(off)
+
+
+async def test_the_access_log_lists_answers_served_from_the_cache(
+    gw: Gateway, cases: list[CaseRecord]
+) -> None:
+    case, person = cases[0], cases[0].debtor_ids[0]
+    for _ in range(3):
+        status, body = await gw.post(IDENTITY, {"id": person, "c": case.number})
+        assert status == 200 and body["data"]["debtor"]["identity"] is not None
+    assert (await cache_figures(gw))["hits"] == 2
+    subject = gw.token(officer=person, roles=["subject"])
+    status, body = await gw.post(ACCESS_LOG, {}, token=subject)
+    assert status == 200 and "errors" not in body, body
+    entries = [e["node"] for e in body["data"]["myAccessLog"]["edges"]]
+    assert len(entries) == 3
+    assert all(e["caseNumber"] == case.number and e["kinds"] == ["IDENTITY"] for e in entries)
+
+
+async def test_the_byte_bound_evicts_the_least_recently_used(
+    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
+) -> None:
+    small = await _started(tmp_path, mocks, cases, response_cache={"max_bytes": 400})
+    try:
+        sizes = []
+        people = [
+            (d, c.number)
+            for c in cases
+            for d in c.debtor_ids
+            if validation.debtor_id(d)[1] is DebtorKind.PERSON
+        ]
+        for debtor, number in people[:4]:  # identity answers of 100 to 200 bytes
+            variables = {"id": debtor, "c": number}
+            body = orjson.dumps({"query": IDENTITY, "variables": variables})
+            status, answer = await raw_post(small, body, small.token())
+            assert status == 200 and b'"name"' in answer
+            sizes.append(len(answer))
+        assert sum(sizes) > 400 > max(sizes) * 2
+        figures = await cache_figures(small)
+        assert figures["stored"] == 4 and figures["entries"] + figures["evictions"] == 4
+        assert figures["evictions"] >= 1
+        # The first answer went first: asking for it again builds it anew.
+        first = {"id": people[0][0], "c": people[0][1]}
+        await raw_post(small, orjson.dumps({"query": IDENTITY, "variables": first}), small.token())
+        assert (await cache_figures(small))["hits"] == 0
+    finally:
+        await stop_gateway(small)
