@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from gateway.metrics_settings import MetricsSettings
+from gateway.response_cache_settings import ResponseCacheSettings
 from gateway.settings_sections import (
     DEFAULT_AGENCIES,
     AgencySettings,
@@ -186,6 +187,7 @@ class Settings(BaseSettings):
     execution_shortcuts: bool = True  # off: plain strawberry execution (schema/__init__.py)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    response_cache: ResponseCacheSettings = Field(default_factory=ResponseCacheSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     assistance: AssistanceSettings = Field(default_factory=AssistanceSettings)

@@ -12,16 +12,27 @@ from collections.abc import Sequence
 
 from connectors.domain import DebtorKind
 from gateway import validation
+from gateway.auth import Principal
 from gateway.domain.parties import check_parties
 from gateway.errors import Forbidden
 from gateway.store.cases import CaseRow
 from resolvers.context import RequestContext
 
-__all__ = ["authorized_case", "authorized_debtors", "authorized_party", "may_see_case"]
+__all__ = [
+    "authorized_case",
+    "authorized_debtors",
+    "authorized_party",
+    "may_see_case",
+    "principal_may_see_case",
+]
 
 
 def may_see_case(ctx: RequestContext, case: CaseRow) -> bool:
-    p = ctx.principal
+    return principal_may_see_case(ctx.principal, case)
+
+
+def principal_may_see_case(p: Principal, case: CaseRow) -> bool:
+    """The case check itself: assigned officer or judge, a judge of its court, its court."""
     if "officer" in p.roles and p.officer_id in case.officer_ids:
         return True
     if "judge" in p.roles and (p.officer_id in case.judge_ids or p.court == case.court):

@@ -16,7 +16,7 @@ Errors are never cached, and neither are control results (they do not pass throu
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from cachetools import TLRUCache
@@ -58,6 +58,9 @@ class FactCache:
         self.hits = 0
         self.misses = 0
         self.stale_served = 0
+        # Told of every invalidation, local or relayed from another instance (the response
+        # cache drops the answers showing these debtors); ``None`` means every debtor.
+        self.listeners: list[Callable[[frozenset[str] | None], None]] = []
 
     def ttl(self, facet: Facet) -> float:
         """Seconds a fact of ``facet`` stays fresh."""
@@ -110,6 +113,8 @@ class FactCache:
         Stale copies go too: after a control action, the old assets are not a fallback.
         """
         ids = set(debtor_ids)
+        for listener in self.listeners:
+            listener(frozenset(ids))
         wanted = set(facets) if facets is not None else None
         doomed = [
             key
@@ -122,6 +127,8 @@ class FactCache:
 
     def clear(self) -> None:
         """Drop every entry, stale ones included."""
+        for listener in self.listeners:
+            listener(None)
         self._entries.clear()
 
     def __len__(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,8 +51,12 @@ class LocalEventBus:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[Change | None]]] = {}
+        # Told of every change on every topic, at once (the response cache drops answers so).
+        self.observers: list[Callable[[str, Change], None]] = []
 
     async def publish(self, topic: str, change: Change) -> None:
+        for observe in self.observers:
+            observe(topic, change)
         for queue in list(self._subscribers.get(topic, ())):
             if queue.full():
                 # A stalled subscriber loses notifications, not events: the next one it

@@ -46,6 +46,8 @@ from gateway.errors import (
     Unauthenticated,
 )
 from gateway.masking import escaped
+from gateway.response_cache.answers import Answer
+from gateway.response_cache.record import hit_entry
 from gateway.telemetry import trace_id
 from gateway.web.body_limit import check_declared, limited_receive
 from gateway.web.media_types import (
@@ -175,6 +177,7 @@ class _Exchange:
     refusal: str | None = None  # a code, when the pipeline itself answered
     detail: dict[str, Any] = field(default_factory=dict)
     context: RequestContext | None = None
+    answer: Answer | None = None  # served from the response cache
 
 
 class AuditPipeline:
@@ -206,6 +209,7 @@ class AuditPipeline:
                 response = await self._record(ex, response)
             response.headers["X-Request-Id"] = ex.request_id
             ops = ex.context.operations if ex.context is not None else []
+            ops = [ex.answer.operation_facts()] if ex.answer is not None else ops
             seconds = time.perf_counter() - ex.started
             self.services.request_metrics.observe_graphql(seconds, ex.refusal, ops)
             code = ex.refusal or next((str(e.get("code")) for op in ops for e in op.errors), None)
@@ -246,7 +250,7 @@ class AuditPipeline:
             return limited
         try:
             check_declared(request.headers, self.max_body_bytes)
-            response = await self.run(request)
+            response = await self._answer(request, ex, state)
         except LimitExceeded as err:  # the body, declared or as it arrived (limited_receive)
             return self._refuse(ex, err, 413)
         except (BadRequest, InvalidInput) as err:  # gateway/web/request_input.py: nothing acted
@@ -274,6 +278,15 @@ class AuditPipeline:
         ops = ex.context.operations if ex.context is not None else []
         failed = len(ops) == 1 and is_request_error(ops[0].has_data, ops[0].errors)
         return to_media(response, ex.media, failed)
+
+    async def _answer(self, request: Request, ex: _Exchange, state: dict[str, Any]) -> Response:
+        # The response cache (gateway/response_cache/): after authentication and the limits.
+        gate = self.services.responses
+        if gate is None or ex.principal is None:
+            return await self.run(request)
+        context = functools.partial(state.get, CONTEXT_KEY)
+        response, ex.answer = await gate.respond(request, ex.principal, self.run, context)
+        return response
 
     async def _limit(self, ex: _Exchange, key: str) -> Response | None:
         wait = await self.services.ratelimiter.acquire(key)
@@ -324,6 +337,18 @@ def _document_hash(query: str) -> str:
 
 def build_entry(ex: _Exchange, status: int | None) -> AuditEntry:
     """The record of one exchange that ended with HTTP ``status`` (None: a websocket)."""
+    if ex.answer is not None and ex.principal is not None and ex.refusal is None:
+        return hit_entry(
+            ex.answer,
+            arrived=ex.arrived,
+            request_id=ex.request_id,
+            principal=ex.principal,
+            document_hash=_document_hash(ex.answer.query),
+            detail={**ex.detail, "client": ex.client} if ex.client else dict(ex.detail),
+            http_status=status or 200,
+            duration_ms=(time.perf_counter() - ex.started) * 1000,
+            client_request_id=ex.client_request_id,
+        )
     ctx = ex.context
     ops = ctx.operations if ctx is not None else []
     errors = [e for op in ops for e in op.errors]

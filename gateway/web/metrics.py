@@ -23,7 +23,8 @@ Per agency (label ``agency``)::
 and ``liandong_cache_{hits,misses,stale_served}_total``, ``liandong_cache_entries``; for a
 SQL audit log ``liandong_audit_records_total`` and ``liandong_audit_commits_total`` (their
 ratio is the group commit's batch size) and ``liandong_audit_lock_waits_total`` (attempts
-at a SQLite write lock that another process held). Each worker process counts its own.
+at a SQLite write lock that another process held); the response cache's series are listed
+in ``gateway/response_cache/metrics.py``. Each worker process counts its own.
 The endpoint is unauthenticated, like ``/healthz``: it carries no personal data or case.
 """
 
@@ -47,6 +48,7 @@ from starlette.responses import Response
 from connectors.breaker import CircuitState
 from connectors.service_stats import AgencyHealth
 from gateway.audit.store import SqlAuditLog
+from gateway.response_cache.metrics import response_cache_metrics
 
 if TYPE_CHECKING:
     from connectors.http import AgencyHttp
@@ -90,6 +92,8 @@ class GatewayCollector(Collector):
                 GaugeMetricFamily("liandong_cache_entries", "Entries held.", value=len(cache)),
             ]
         )
+        if services.responses is not None:
+            metrics.extend(response_cache_metrics(services.responses.answers))
         metrics.extend(services.request_metrics.collect())  # HTTP and GraphQL series
         audit = services.audit
         if isinstance(audit, SqlAuditLog):

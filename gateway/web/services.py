@@ -13,6 +13,8 @@ from gateway.audit.store import SqlAuditLog, open_audit_log
 from gateway.auth import TokenVerifier
 from gateway.clock import Clock
 from gateway.debtor_handle import DebtorHandles
+from gateway.response_cache.gate import ResponseGate
+from gateway.response_cache.setup import response_gate
 from gateway.runtime.assistance import AssistanceRuntime
 from gateway.screening.index import ScreeningIndex
 from gateway.settings import Settings, SettingsError
@@ -54,6 +56,8 @@ class Services:
     # Traces (gateway/telemetry.py) and the HTTP and GraphQL series of /metrics.
     telemetry: Telemetry = field(default_factory=Telemetry, kw_only=True)
     request_metrics: RequestMetrics = field(default_factory=RequestMetrics, kw_only=True)
+    # Answers served again from bytes behind the legal checks (None: off).
+    responses: ResponseGate | None = field(default=None, kw_only=True)
 
     @classmethod
     async def start(
@@ -118,6 +122,9 @@ class Services:
             screening=screening,
         )
         await services.assistance.start()
+        services.responses = response_gate(
+            settings.response_cache, facts=cache, store=opened, bus=services.assistance.bus
+        )
         services.watch = WatchScheduler.build(
             settings,
             opened,

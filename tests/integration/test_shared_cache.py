@@ -138,6 +138,8 @@ async def test_without_redis_lookups_still_work(
             mocks=mocks,
             services=True,
             cache={"redis_url": f"redis://127.0.0.1:{free_port()}/0"},
+            # The response cache off: the second look-up must reach the fact cache.
+            response_cache={"enabled": False},
         )
     )
     assert not instance.cache.listening
