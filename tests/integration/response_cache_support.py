@@ -11,7 +11,7 @@ _SERIES = ("hits", "misses", "stored", "evictions", "dropped", "entries")
 
 async def cache_figures(gw: Gateway) -> dict[str, float]:
     """``hits``, ``misses``, ``stored``, ``evictions``, ``dropped``, ``entries`` as scraped."""
-    async with gw.session.get(gw.server.url + "/metrics") as resp:
+    async with gw.session.get(gw.base_url + "/metrics") as resp:
         assert resp.status == 200
         text = await resp.text()
     figures: dict[str, float] = {}

@@ -22,7 +22,7 @@ from gateway.cli.demo import seed_cases
 from gateway.store.cases import Store
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import audit_records
+from tests.audit_reading import audit_records
 from tests.harness import (
     JUDGE,
     OFFICER,

@@ -21,7 +21,7 @@ from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks
 from mocks.world import World
 from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway
-from tests.integration.assistance_helpers import APPROVE, FAST_WORKER, REQUEST_STATE
+from tests.integration.assistance_requests import APPROVE, FAST_WORKER, REQUEST_STATE
 from tests.integration.response_cache_support import cache_figures
 from tests.integration.test_restrictions import IMPOSE, SIGN
 from tests.servers.postgres import PostgresServer
