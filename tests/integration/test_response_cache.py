@@ -172,7 +172,7 @@ async def test_two_scopes_never_share_an_answer(gw: Gateway, cases: list[CaseRec
     for token in (masked, clear, other_court, masked, clear, other_court):
         status, body = await gw.post(PROFILE, variables, token=token)
         assert status == 200 and "errors" not in body, body
-        answers.append(body["data"]["debtor"]["id"])
+        answers.append(body["data"]["debtor"]["maskedId"])
     figures = await cache_figures(gw)
     assert figures["stored"] == 3 and figures["hits"] == 3
     assert answers[0] == answers[3] != answers[1] == answers[4]
