@@ -29,6 +29,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from connectors.deadline import deadline_after
 from connectors.domain import Facet
 from gateway.auth import Principal, bearer_token
+from gateway.console.console_page import console_routes
 from gateway.console.page import graphiql_html, graphiql_routes
 from gateway.errors import BadRequest, LiandongError, Unauthenticated
 from gateway.settings import Settings
@@ -307,6 +308,7 @@ def create_app(
             ),
             Route("/v1/screen", ScreenEndpoint(lambda: holder.get("services")), methods=["POST"]),
             *(graphiql_routes() if settings.profile == "dev" else []),
+            *(console_routes(settings) if settings.console.serves(settings.profile) else []),
         ],
         lifespan=lifespan,
         middleware=[Middleware(HttpMetricsMiddleware, metrics=lambda: _request_metrics(holder))],
