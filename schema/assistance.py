@@ -17,6 +17,7 @@ from gateway import validation
 from gateway.assistance.effects import Actor
 from gateway.assistance.lapse_steps import lapsing_controls
 from gateway.assistance.rules import RequestSpec, TargetFacts
+from gateway.debtor_handle import is_handle
 from gateway.domain.assistance_rows import AssistanceRow
 from gateway.domain.assistance_status import AssistanceStatus
 from gateway.errors import InvalidInput, NotFound
@@ -24,6 +25,7 @@ from gateway.events.bus import case_topic
 from resolvers.access import authorized_case
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext
+from resolvers.entities import debtor_of_handle
 from schema.assistance_types import (
     AssistanceEvent,
     AssistanceRequest,
@@ -104,7 +106,13 @@ class AssistanceMutation:
         ctx = _ctx(info)
         rt = runtime(ctx)
         case = await authorized_case(ctx, input.case_number, field="input.caseNumber")
-        debtor = validation.debtor_id(str(input.debtor_id), "input.debtorId")
+        given = str(input.debtor_id)
+        # A handle (what a caller without the unmask scope sees) names the debtor too.
+        debtor = (
+            debtor_of_handle(ctx, given, case.number, "input.debtorId")
+            if is_handle(given)
+            else validation.debtor_id(given, "input.debtorId")
+        )
         ctx.debtors_touched.add(debtor[0])
         spec = RequestSpec(
             case_number=case.number,
