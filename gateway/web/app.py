@@ -29,7 +29,6 @@ from strawberry.types.unset import UNSET, UnsetType
 from connectors.deadline import deadline_after
 from connectors.domain import Facet
 from gateway.auth import Principal, bearer_token
-from gateway.console.console_page import console_routes
 from gateway.console.page import graphiql_html, graphiql_routes
 from gateway.errors import BadRequest, LiandongError, Unauthenticated
 from gateway.settings import Settings
@@ -41,6 +40,7 @@ from gateway.web.audit_pipeline import (
     AuditPipeline,
     request_id_of,
 )
+from gateway.web.console_route import console_routes_for
 from gateway.web.health import health_routes
 from gateway.web.metrics import MetricsEndpoint
 from gateway.web.metrics_listener import MetricsListener
@@ -308,7 +308,7 @@ def create_app(
             ),
             Route("/v1/screen", ScreenEndpoint(lambda: holder.get("services")), methods=["POST"]),
             *(graphiql_routes() if settings.profile == "dev" else []),
-            *(console_routes(settings) if settings.console.serves(settings.profile) else []),
+            *console_routes_for(settings),
         ],
         lifespan=lifespan,
         middleware=[Middleware(HttpMetricsMiddleware, metrics=lambda: _request_metrics(holder))],
