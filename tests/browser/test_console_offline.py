@@ -49,7 +49,14 @@ async def test_every_page_works_with_all_outbound_network_blocked(
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
 
     await page.goto(stack.console)
-    await page.locator('button[data-role="officer"]').click()
+    # By keyboard alone: Tab reaches the officer's button, Enter signs in.
+    for _ in range(12):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.dataset.role") == "officer":
+            break
+    outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # the focus is visible
+    await page.keyboard.press("Enter")
     await expect(page.locator("h1")).to_have_text("我的案件")
     await expect(page.locator("#case-results tbody tr")).to_have_count(3)  # the seeded cases
     await page.get_by_role("link", name=stack.case.number).click()
@@ -59,6 +66,9 @@ async def test_every_page_works_with_all_outbound_network_blocked(
     await page.get_by_role("button", name="退出").click()
     await page.locator('button[data-role="auditor"]').click()
     await expect(page.locator("#audit tbody tr").first).to_be_visible()
+    await page.get_by_role("button", name="退出").click()
+    await page.locator('button[data-role="agency"]').click()
+    await expect(page.locator("h1")).to_have_text("联合惩戒单位")
 
     gateway = urlsplit(stack.gw.server.url).netloc
     assert browser.outside == []

@@ -1,6 +1,7 @@
 // The console's router: one page per hash route, each page a module with show().
 import { claims, hasRole, signOut, token } from "./api.js";
 import { h, render } from "./ui.js";
+import * as agency from "./pages/agency.js";
 import * as audit from "./pages/audit.js";
 import * as caseList from "./pages/cases.js";
 import * as casePage from "./pages/case.js";
@@ -19,6 +20,7 @@ const ROUTES = {
   request: request.show,
   command: command.show,
   audit: audit.show,
+  agency: agency.show,
 };
 
 // Which menu entries a role sees; the gateway decides what each may read.
@@ -33,6 +35,7 @@ export function homeRoute() {
   if (hasRole("judge")) return "#/inbox";
   if (hasRole("officer")) return "#/cases";
   if (hasRole("auditor")) return "#/audit";
+  if (hasRole("agency")) return "#/agency";
   return "#/command";
 }
 
