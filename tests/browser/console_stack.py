@@ -48,12 +48,18 @@ class ConsoleStack:
 
 
 async def console_stack(
-    tmp_path: Path, mocks: RunningMocks, world: World, cases: list[CaseRecord]
+    tmp_path: Path,
+    mocks: RunningMocks,
+    world: World,
+    cases: list[CaseRecord],
+    amount_due: Decimal | None = Decimal("5000000.00"),
 ) -> AsyncIterator[ConsoleStack]:
-    """The stack with the demo users of the first case's court and its cases registered."""
-    # The first case, owing more than its debtor's flat is worth: seizing it is no
-    # over-seizure (the guard's own refusals have tests of their own).
-    case = dataclasses.replace(cases[0], amount_due=Decimal("5000000.00"))
+    """The stack with the demo users of the first case's court and its cases registered.
+
+    By default the first case owes more than its debtor's flat is worth, so that seizing
+    the flat is no over-seizure; ``amount_due=None`` keeps the world's own figure.
+    """
+    case = cases[0] if amount_due is None else dataclasses.replace(cases[0], amount_due=amount_due)
     settings = gateway_settings(
         tmp_path / "data",
         mocks,

@@ -129,6 +129,9 @@ function controlForm(debtor, assets, reload) {
   const since = h("input", { id: "c-since", name: "since", type: "date", value: today });
   const until = h("input", { id: "c-until", name: "until", type: "date", "aria-describedby": "c-term" });
   const termMsg = h("div", { id: "c-term", class: "field-msg", role: "status" });
+  // Judges only: the written reason that overrides the over-seizure guard (audited).
+  const judge = hasRole("judge");
+  const override = judge ? h("textarea", { id: "c-override", name: "overrideReason", rows: 2, cols: 60 }) : null;
   const submit = h("button", { type: "submit" }, "提交审批");
   const result = h("div", { id: "c-result", "aria-live": "polite" });
 
@@ -168,13 +171,18 @@ function controlForm(debtor, assets, reload) {
         if (!target.disabled && target.value) input.target = target.value;
         if (since.value) input.since = since.value;
         if (until.value) input.until = until.value;
+        if (override && override.value.trim()) input.overrideReason = override.value.trim();
         submit.disabled = true;
         const { data, errors } = await gql(FILE, { input });
         submit.disabled = false;
         const req = data?.requestAssistance?.request;
+        const guarded = errors?.some((e) => e.extensions?.code === "OVER_SEIZURE");
         render(
           result,
           errorList(errors),
+          guarded
+            ? h("p", { class: "warn", id: "c-guard" }, judge ? "如确需控制，请在“超标的查封理由”中写明理由后再提交。" : "超标的查封须由执行法官写明理由后提出。")
+            : null,
           req
             ? h("div", { class: "notice" }, `已提交（${data.requestAssistance.replayed ? "此前已提交过" : "新请求"}），状态：`, status(req.status), " ", link(requestHref(req.id), "查看进度"))
             : null,
@@ -196,6 +204,7 @@ function controlForm(debtor, assets, reload) {
       h("div", {}, h("label", { for: "c-until" }, "截止日期"), until),
       submit,
     ),
+    override ? [h("label", { for: "c-override" }, "超标的查封理由（法官填写，将记入审计）"), override] : null,
     termMsg,
     result,
   );
