@@ -15,7 +15,7 @@ from playwright.async_api import Page
 from gateway.cli.demo import DEMO_JUDGE, DEMO_OFFICER, seed_cases
 from gateway.store.cases import Store
 from mocks.records import CaseRecord
-from mocks.runner import RunningMocks
+from mocks.runner import start_mocks
 from mocks.world import World
 from tests.harness import Gateway, gateway_settings, start_gateway, stop_gateway
 
@@ -28,6 +28,7 @@ class ConsoleStack:
     """The gateway, the case of the journey and where its screenshots go."""
 
     gw: Gateway
+    world: World
     case: CaseRecord
     shots: Path
 
@@ -49,16 +50,17 @@ class ConsoleStack:
 
 async def console_stack(
     tmp_path: Path,
-    mocks: RunningMocks,
-    world: World,
     cases: list[CaseRecord],
     amount_due: Decimal | None = Decimal("5000000.00"),
 ) -> AsyncIterator[ConsoleStack]:
-    """The stack with the demo users of the first case's court and its cases registered.
+    """A fresh world and mocks (controls change the world), a gateway with the demo users of
+    the first case's court, and its cases registered.
 
     By default the first case owes more than its debtor's flat is worth, so that seizing
     the flat is no over-seizure; ``amount_due=None`` keeps the world's own figure.
     """
+    world = World(seed=7, people=1000)  # the suite's world (tests/conftest.py), afresh
+    mocks = await start_mocks(world)
     case = cases[0] if amount_due is None else dataclasses.replace(cases[0], amount_due=amount_due)
     settings = gateway_settings(
         tmp_path / "data",
@@ -78,6 +80,7 @@ async def console_stack(
             await store.close()
         shots = tmp_path / "screenshots"
         shots.mkdir()
-        yield ConsoleStack(gw, case, shots)
+        yield ConsoleStack(gw, world, case, shots)
     finally:
         await stop_gateway(gw)
+        await mocks.aclose()

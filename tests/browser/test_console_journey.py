@@ -16,8 +16,6 @@ import pytest
 from playwright.async_api import Page, expect
 
 from mocks.records import CaseRecord
-from mocks.runner import RunningMocks
-from mocks.world import World
 from tests.browser.conftest import Browser
 from tests.browser.console_stack import ConsoleStack, console_stack
 
@@ -26,10 +24,8 @@ DOCUMENT = "（2026）苏0311执4214号之一"
 
 
 @pytest.fixture
-async def stack(
-    tmp_path: Path, mocks: RunningMocks, world: World, cases: list[CaseRecord]
-) -> AsyncIterator[ConsoleStack]:
-    async for running in console_stack(tmp_path, mocks, world, cases):
+async def stack(tmp_path: Path, cases: list[CaseRecord]) -> AsyncIterator[ConsoleStack]:
+    async for running in console_stack(tmp_path, cases):
         yield running
 
 
@@ -41,12 +37,12 @@ async def sign_in(page: Page, role: str, heading: str) -> None:
 
 
 async def test_officer_judge_outage_and_auditor_in_one_journey(
-    browser: Browser, stack: ConsoleStack, world: World
+    browser: Browser, stack: ConsoleStack
 ) -> None:
     expect.set_options(timeout=WAIT_MS)
     case = stack.case
     debtor = case.debtor_ids[0]
-    free = [p for p in world.properties_of(debtor) if not p.seizures]
+    free = [p for p in stack.world.properties_of(debtor) if not p.seizures]
     assert free, "the journey's debtor has real estate no court has seized"
     page = await browser.context.new_page()
     navigations: list[str] = []

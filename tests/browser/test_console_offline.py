@@ -12,8 +12,6 @@ from playwright.async_api import expect
 
 from gateway.console.console_page import STATIC_DIR
 from mocks.records import CaseRecord
-from mocks.runner import RunningMocks
-from mocks.world import World
 from tests.browser.conftest import Browser
 from tests.browser.console_stack import ConsoleStack, console_stack
 
@@ -22,10 +20,8 @@ OUTSIDE_URL = re.compile(r"""(?:https?:|wss?:)?//[a-z0-9.-]+\.[a-z]{2,}""", re.I
 
 
 @pytest.fixture
-async def stack(
-    tmp_path: Path, mocks: RunningMocks, world: World, cases: list[CaseRecord]
-) -> AsyncIterator[ConsoleStack]:
-    async for running in console_stack(tmp_path, mocks, world, cases):
+async def stack(tmp_path: Path, cases: list[CaseRecord]) -> AsyncIterator[ConsoleStack]:
+    async for running in console_stack(tmp_path, cases):
         yield running
 
 

@@ -11,8 +11,6 @@ import pytest
 from playwright.async_api import Page, expect
 
 from mocks.records import CaseRecord
-from mocks.runner import RunningMocks
-from mocks.world import World
 from tests.browser.conftest import Browser
 from tests.browser.console_stack import ConsoleStack, console_stack
 
@@ -20,11 +18,9 @@ REASON = "被执行人无其他可供执行的财产，该房产为不可分物"
 
 
 @pytest.fixture
-async def stack(
-    tmp_path: Path, mocks: RunningMocks, world: World, cases: list[CaseRecord]
-) -> AsyncIterator[ConsoleStack]:
+async def stack(tmp_path: Path, cases: list[CaseRecord]) -> AsyncIterator[ConsoleStack]:
     # The world's own figure: a flat worth millions is clearly more than the case is owed.
-    async for running in console_stack(tmp_path, mocks, world, cases, amount_due=None):
+    async for running in console_stack(tmp_path, cases, amount_due=None):
         yield running
 
 
@@ -45,11 +41,11 @@ async def fill_seizure(page: Page, certificate: str, document: str) -> None:
 
 
 async def test_the_guard_asks_for_a_judges_reason_and_four_eyes_hold(
-    browser: Browser, stack: ConsoleStack, world: World
+    browser: Browser, stack: ConsoleStack
 ) -> None:
     expect.set_options(timeout=30_000)
     debtor = stack.case.debtor_ids[0]
-    flat = next(p.certificate_no for p in world.properties_of(debtor) if not p.seizures)
+    flat = next(p.certificate_no for p in stack.world.properties_of(debtor) if not p.seizures)
     page = await browser.context.new_page()
     await page.goto(stack.console)
 

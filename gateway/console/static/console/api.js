@@ -59,13 +59,13 @@ export async function gql(query, variables = {}) {
   }
 }
 
-// A graphql-transport-ws subscription. handlers: {next(payload), error(errors), open()}.
-// Returns a function that ends it.
-export function subscribe(query, variables, handlers) {
+// graphql-transport-ws: one socket carrying one subscription per entry of variablesList.
+// handlers: {next(payload, index), error(errors), open()}. Returns a function that ends them.
+export function subscribeMany(query, variablesList, handlers) {
   const url = new URL(config.graphql, location.href);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(url, "graphql-transport-ws");
-  const id = "1";
+  const ids = variablesList.map((_, index) => String(index + 1));
   let ended = false;
   ws.onopen = () => {
     ws.send(JSON.stringify({ type: "connection_init", payload: { Authorization: `Bearer ${token() || ""}` } }));
@@ -74,14 +74,16 @@ export function subscribe(query, variables, handlers) {
     const message = JSON.parse(event.data);
     switch (message.type) {
       case "connection_ack":
-        ws.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables } }));
+        variablesList.forEach((variables, index) => {
+          ws.send(JSON.stringify({ id: ids[index], type: "subscribe", payload: { query, variables } }));
+        });
         handlers.open?.();
         break;
       case "ping":
         ws.send(JSON.stringify({ type: "pong" }));
         break;
       case "next":
-        handlers.next(message.payload);
+        handlers.next(message.payload, ids.indexOf(message.id));
         break;
       case "error":
         handlers.error?.(message.payload);
@@ -95,7 +97,14 @@ export function subscribe(query, variables, handlers) {
   };
   return () => {
     ended = true;
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ id, type: "complete" }));
+    if (ws.readyState === WebSocket.OPEN) {
+      for (const id of ids) ws.send(JSON.stringify({ id, type: "complete" }));
+    }
     ws.close(1000);
   };
+}
+
+// One subscription on its own socket.
+export function subscribe(query, variables, handlers) {
+  return subscribeMany(query, [variables], handlers);
 }

@@ -82,8 +82,15 @@ export async function timeline(id) {
     LIVE,
     { c: request.caseNumber },
     {
-      open: () => {
+      open: async () => {
         live = "实时更新中";
+        draw();
+        // Events between the first read and the subscription: read once more and merge.
+        const again = (await gql(QUERY, { id })).data?.assistanceRequest;
+        if (!again) return;
+        const newest = Math.max(0, ...events.keys());
+        for (const e of again.events) events.set(e.seq, e);
+        if (Math.max(0, ...again.events.map((e) => e.seq)) >= newest) Object.assign(request, again);
         draw();
       },
       next: (payload) => {

@@ -31,8 +31,10 @@ const QUERY = `query CasePage($n: String!) {
 
 // Money is a decimal string with two places: compare in fen, never in floats.
 function fen(value) {
-  const [yuan, frac = ""] = String(value).split(".");
-  return BigInt(yuan) * 100n + BigInt((frac + "00").slice(0, 2)) * (yuan.startsWith("-") ? -1n : 1n);
+  const negative = String(value).startsWith("-");
+  const [whole, frac = ""] = String(value).replace("-", "").split(".");
+  const amount = BigInt(whole) * 100n + BigInt((frac + "00").slice(0, 2));
+  return negative ? -amount : amount;
 }
 
 function yuan(f) {

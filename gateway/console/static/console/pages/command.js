@@ -1,7 +1,7 @@
 // The command centre: how each agency serves the court, and assets found by the watches.
 // Service figures come from `agencies`; controls sent, done and overdue per agency are
 // counted over the caller's cases (`cases` with their assistance requests).
-import { gql, subscribe } from "../api.js";
+import { gql, subscribeMany } from "../api.js";
 import { AGENCY, CIRCUIT, HEALTH, caseHref, errorList, h, link, render, table, time } from "../ui.js";
 
 const AGENCIES = `query CommandCentre {
@@ -14,7 +14,7 @@ const FOUND = `subscription Found($c: String!) {
   assetDiscovered(caseNumber: $c) { id caseNumber assetKind assetId change at }
 }`;
 const REFRESH_MS = 5000;
-const WATCHED_CASES = 10; // one socket per case: the busiest screens watch the first few
+const WATCHED_CASES = 100; // one subscription each, all on one socket
 const SENT = new Set(["SUBMITTED", "COMPLETED", "QUEUED", "FAILED"]);
 const CHANGE = { NEW_ASSET: "新增财产", ENCUMBRANCE_CHANGED: "权利负担变化", SEIZURE_LIFTED: "查封解除", ASSET_GONE: "财产灭失或转移" };
 const KIND = { REAL_ESTATE: "不动产", VEHICLE: "车辆", EQUITY: "股权" };
@@ -86,9 +86,10 @@ export async function show(main) {
   }
   await refresh();
   drawFound();
-  for (const c of cases.slice(0, WATCHED_CASES)) {
+  const watched = cases.slice(0, WATCHED_CASES).map((c) => ({ c: c.number }));
+  if (watched.length) {
     stops.push(
-      subscribe(FOUND, { c: c.number }, {
+      subscribeMany(FOUND, watched, {
         next: (payload) => {
           const e = payload.data?.assetDiscovered;
           if (!e) return;
