@@ -44,7 +44,10 @@ async def authorized_case(ctx: RequestContext, number: str, field: str = "caseNu
 
 
 async def authorized_debtors(
-    ctx: RequestContext, ids: Sequence[tuple[str, DebtorKind]], case_number: str
+    ctx: RequestContext,
+    ids: Sequence[tuple[str, DebtorKind]],
+    case_number: str,
+    field: str = "ids",
 ) -> tuple[CaseRow, list[tuple[str, DebtorKind]]]:
     """The case and the requested debtors, all of whom must be parties to it."""
     # Asking is on the record even when it is refused: who tried to look at whom.
@@ -55,6 +58,6 @@ async def authorized_debtors(
     if outsiders:
         raise Forbidden(
             f"{len(outsiders)} of the requested debtors are not parties to case {case.number}",
-            field="ids",
+            field=field,
         )
     return case, list(ids)

@@ -27,6 +27,7 @@ from schema.case_costs import CaseCostsMutation
 from schema.case_list import CaseListQuery
 from schema.case_status import CaseStatusMutation
 from schema.decisions import DecisionMutation
+from schema.described import describe
 from schema.error_codes import ErrorCodes, LeanMaskInternal, MaskInternal
 from schema.error_log import LoggedSchema
 from schema.extensions import PartialErrors, is_unexpected
@@ -34,6 +35,7 @@ from schema.fast.executor import FastExecutionContext
 from schema.fast.lean_resolvers import use_lean_resolvers
 from schema.fast.prepared import OperationRules, ParsedInPath, ValidatedByText
 from schema.federation import SubgraphSchema, plain_schema
+from schema.node_query import NodeQuery
 from schema.query import LookupQuery
 from schema.recorder import OperationRecorder
 from schema.restrictions import RestrictionMutation
@@ -51,6 +53,7 @@ QUERIES: tuple[type, ...] = (
     AccessLogQuery,
     CaseListQuery,
     ApprovalInboxQuery,
+    NodeQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AssistanceMutation,
@@ -111,6 +114,7 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
             lean_extensions=opts.shortcuts,
         )
     )
+    describe(schema._schema)
     if opts.shortcuts:
         use_lean_resolvers(schema)
     return schema

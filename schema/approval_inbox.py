@@ -11,32 +11,19 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from strawberry.relay import PageInfo
 from strawberry.types import Info
 
 from gateway.errors import Forbidden
-from gateway.store.approval_inbox import awaiting_approval
 from gateway.store.case_search import CaseScope
+from gateway.store.request_pages import awaiting_approval
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext
-from schema.assistance_types import AssistanceRequest
-from schema.pages import decode_cursor, encode_cursor, page_size
+from schema.pages import decode_cursor, page_size
+from schema.request_connection import AssistanceRequestConnection, request_connection
 
-__all__ = ["ApprovalInboxQuery", "AssistanceRequestConnection", "AssistanceRequestEdge"]
+__all__ = ["ApprovalInboxQuery"]
 
 _CONNECTION = "approvalInbox"
-
-
-@strawberry.type(description="One assistance request in a page of them.")
-class AssistanceRequestEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to page on from this request.")
-    node: AssistanceRequest = strawberry.field(description="The assistance request.")
-
-
-@strawberry.type(description="A page of assistance requests, newest first.")
-class AssistanceRequestConnection:
-    edges: list[AssistanceRequestEdge] = strawberry.field(description="The requests of this page.")
-    page_info: PageInfo = strawberry.field(description="Where this page is in the list.")
 
 
 @strawberry.type
@@ -67,19 +54,9 @@ class ApprovalInboxQuery:
         key = decode_cursor(_CONNECTION, after)
         scope = CaseScope(officer_id=p.officer_id, court=p.court, roles=p.roles)
         found = await awaiting_approval(runtime(ctx).requests.engine, scope, key, size + 1)
-        edges: list[AssistanceRequestEdge] = []
-        for page_key, row in found[:size]:
+        for _, row in found[:size]:
+            # Each case and debtor shown is on the request's audit record.
             if row.case_number not in ctx.cases_requested:
                 ctx.cases_requested.append(row.case_number)
             ctx.debtors_touched.add(row.debtor_id)
-            cursor = encode_cursor(_CONNECTION, page_key)
-            edges.append(AssistanceRequestEdge(cursor=cursor, node=AssistanceRequest(row=row)))
-        return AssistanceRequestConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(found) > size,
-                has_previous_page=key is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        return request_connection(_CONNECTION, found, size, key)

@@ -7,6 +7,8 @@ from datetime import date
 import strawberry
 
 from connectors import domain as d
+from schema.closed_sets import VehicleStatus, closed
+from schema.node import Node
 from schema.scalars import Money
 from schema.types import Company, Control, Mortgage, Provenance
 
@@ -17,12 +19,20 @@ strawberry.enum(d.AssetKind, description="Kinds of asset an agency registers.")
 
 
 @strawberry.interface(description="Something of value registered to a debtor at an agency.")
-class Asset:
-    id: strawberry.ID
+class Asset(Node):
+    node_id: strawberry.Private[str]
     kind: AssetKind
     estimated_value: Money | None
     controls: list[Control]
     provenance: Provenance
+
+    @strawberry.field(
+        description="The asset's node id: opaque, stable for this debtor in this case; "
+        "`node(id:)` takes it. The agency's own number is `certificateNumber`, `vin` or "
+        "`company.code`."
+    )
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.node_id)
 
 
 @strawberry.type(description="不动产: registered at the land registry.")
@@ -41,22 +51,25 @@ class Vehicle(Asset):
     vin: str
     model: str | None
     registered_on: date | None
-    status: str
+    status: VehicleStatus
 
 
 @strawberry.type(description="股权: a shareholding registered at market regulation.")
 class EquityStake(Asset):
     company: Company
-    share_ratio: str
+    share_ratio: float = strawberry.field(
+        description="The share held, 0 to 1 (four places, as registered). A float: it is "
+        "shown and compared, never summed into money (amounts are Money)."
+    )
     subscribed_capital: Money | None
 
 
-def asset_from_domain(value: d.Asset, prov: Provenance) -> Asset:
-    """Turn a connector's asset record into its GraphQL type."""
+def asset_from_domain(value: d.Asset, prov: Provenance, node_id: str) -> Asset:
+    """Turn a connector's asset record into its GraphQL type, with its node id."""
     controls = [Control.from_domain(c) for c in value.controls]
     if isinstance(value, d.RealEstate):
         return RealEstate(
-            id=strawberry.ID(value.id),
+            node_id=node_id,
             kind=value.kind,
             estimated_value=value.estimated_value,
             controls=controls,
@@ -70,7 +83,7 @@ def asset_from_domain(value: d.Asset, prov: Provenance) -> Asset:
         )
     if isinstance(value, d.Vehicle):
         return Vehicle(
-            id=strawberry.ID(value.id),
+            node_id=node_id,
             kind=value.kind,
             estimated_value=value.estimated_value,
             controls=controls,
@@ -79,15 +92,15 @@ def asset_from_domain(value: d.Asset, prov: Provenance) -> Asset:
             vin=value.vin,
             model=value.model,
             registered_on=value.registered_on,
-            status=value.status,
+            status=closed(VehicleStatus, value.status, "public_security", "vehicle status"),
         )
     return EquityStake(
-        id=strawberry.ID(value.id),
+        node_id=node_id,
         kind=value.kind,
         estimated_value=value.estimated_value,
         controls=controls,
         provenance=prov,
         company=Company.from_domain(value.company),
-        share_ratio=str(value.share_ratio),
+        share_ratio=float(value.share_ratio),
         subscribed_capital=value.subscribed_capital,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -22,6 +23,7 @@ from gateway.domain.assistance_rows import AssistanceRow
 from gateway.domain.assistance_status import AssistanceStatus
 from gateway.errors import InvalidInput, NotFound
 from gateway.events.bus import case_topic
+from gateway.store.request_pages import requests_of_case
 from resolvers.access import authorized_case
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext
@@ -33,8 +35,13 @@ from schema.assistance_types import (
     AssistanceRequestPayload,
     AssistanceUpdate,
 )
+from schema.pages import decode_cursor, page_size
+from schema.request_connection import AssistanceRequestConnection, request_connection
 
-__all__ = ["AssistanceMutation", "AssistanceQuery", "AssistanceSubscription"]
+__all__ = ["AssistanceMutation", "AssistanceQuery", "AssistanceSubscription", "visible_request"]
+
+
+_CASE_REQUESTS = "assistanceRequests"
 
 
 def _ctx(info: Info[RequestContext, None]) -> RequestContext:
@@ -45,7 +52,8 @@ def _actor(ctx: RequestContext) -> Actor:
     return Actor.of(ctx.principal, ctx.request_id)
 
 
-async def _visible(ctx: RequestContext, request_id: str) -> AssistanceRow:
+async def visible_request(ctx: RequestContext, request_id: str) -> AssistanceRow:
+    """The request, if the caller may see its case; ``NOT_FOUND`` or ``FORBIDDEN`` otherwise."""
     row = await runtime(ctx).requests.get(str(request_id))
     if row is None:
         raise NotFound(f"no assistance request {request_id}", field="id")
@@ -59,20 +67,29 @@ class AssistanceQuery:
     async def assistance_request(
         self, info: Info[RequestContext, None], id: strawberry.ID
     ) -> AssistanceRequest | None:
-        return AssistanceRequest(row=await _visible(_ctx(info), str(id)))
+        return AssistanceRequest(row=await visible_request(_ctx(info), str(id)))
 
-    @strawberry.field(description="A case's assistance requests, oldest first.")
+    @strawberry.field(description="A case's assistance requests, newest first, a page at a time.")
     async def assistance_requests(
         self,
         info: Info[RequestContext, None],
         case_number: str,
         statuses: list[AssistanceStatus] | None = None,
-    ) -> list[AssistanceRequest]:
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size: 1 to 100 (default 20).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The `cursor` of the last request of the page before."),
+        ] = None,
+    ) -> AssistanceRequestConnection:
         ctx = _ctx(info)
         case = await authorized_case(ctx, case_number)
-        rows = await runtime(ctx).requests.of_case(case.number)
-        wanted = None if statuses is None else set(statuses)
-        return [AssistanceRequest(row=r) for r in rows if wanted is None or r.status in wanted]
+        size = page_size(first)
+        key = decode_cursor(_CASE_REQUESTS, after)
+        engine = runtime(ctx).requests.engine
+        found = await requests_of_case(engine, case.number, statuses, key, size + 1)
+        return request_connection(_CASE_REQUESTS, found, size, key)
 
     @strawberry.field(
         description="A case's controls whose term ends within `withinDays` with no renewal on "
@@ -157,7 +174,7 @@ class AssistanceMutation:
         override_reason: str | None = None,
     ) -> AssistanceRequest:
         ctx = _ctx(info)
-        row = await _visible(ctx, str(id))
+        row = await visible_request(ctx, str(id))
         moved = await runtime(ctx).service.approve(_actor(ctx), row.id, override_reason)
         return AssistanceRequest(row=moved)
 
@@ -166,7 +183,7 @@ class AssistanceMutation:
         self, info: Info[RequestContext, None], id: strawberry.ID, reason: str
     ) -> AssistanceRequest:
         ctx = _ctx(info)
-        row = await _visible(ctx, str(id))
+        row = await visible_request(ctx, str(id))
         return AssistanceRequest(row=await runtime(ctx).service.reject(_actor(ctx), row.id, reason))
 
     @strawberry.mutation(description="Withdraw a request before it is sent.")
@@ -174,7 +191,7 @@ class AssistanceMutation:
         self, info: Info[RequestContext, None], id: strawberry.ID, reason: str | None = None
     ) -> AssistanceRequest:
         ctx = _ctx(info)
-        row = await _visible(ctx, str(id))
+        row = await visible_request(ctx, str(id))
         return AssistanceRequest(row=await runtime(ctx).service.cancel(_actor(ctx), row.id, reason))
 
     @strawberry.mutation(
@@ -186,7 +203,7 @@ class AssistanceMutation:
         self, info: Info[RequestContext, None], id: strawberry.ID
     ) -> AssistanceRequest:
         ctx = _ctx(info)
-        row = await _visible(ctx, str(id))
+        row = await visible_request(ctx, str(id))
         return AssistanceRequest(row=await runtime(ctx).service.resend(_actor(ctx), row.id))
 
 

@@ -13,6 +13,7 @@ from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.domain.overseizure import net_value
 from gateway.masking import mask_id
 from resolvers.context import RequestContext
+from schema.node import Node
 from schema.scalars import Money
 from schema.types import Agency
 
@@ -67,10 +68,13 @@ class AssistanceEvent:
 
 
 @strawberry.type(description="协助执行通知: a control action sent to an agency, on the record.")
-class AssistanceRequest:
+class AssistanceRequest(Node):
     row: strawberry.Private[AssistanceRow]
 
-    @strawberry.field
+    @strawberry.field(
+        description="The request's own id (a random UUID, its node id too): every "
+        "assistance field and `node(id:)` take it."
+    )
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.row.id)
 

@@ -14,9 +14,11 @@ from gateway.store.case_costs import costs_of
 from gateway.store.cases import CaseRow
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext
+from resolvers.entities import handles
 from schema.assistance_types import AssistanceRequest
 from schema.debtor import Debtor
 from schema.decisions import RestrictionDecision
+from schema.node import Node
 from schema.scalars import Money
 
 __all__ = ["Case"]
@@ -30,7 +32,7 @@ strawberry.enum(
 @strawberry.federation.type(
     keys=["number"], description="执行案件: an enforcement case registered by its court."
 )
-class Case:
+class Case(Node):
     number: str
     court: str
     applicant: str
@@ -38,6 +40,10 @@ class Case:
     status: CaseStatus
     filed_on: date | None
     row: strawberry.Private[CaseRow]
+
+    @strawberry.field(description="The case's node id (opaque, stable): `node(id:)` takes it.")
+    def id(self, info: Info[RequestContext, None]) -> strawberry.ID:
+        return strawberry.ID(handles(info.context).seal_node("Case", self.number))
 
     @strawberry.field(description="When the status last changed (null: since registration).")
     def status_since(self) -> date | None:

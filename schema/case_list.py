@@ -23,7 +23,7 @@ from resolvers.context import RequestContext
 from schema.case import Case
 from schema.pages import decode_cursor, encode_cursor, page_size
 
-__all__ = ["CaseConnection", "CaseEdge", "CaseFilter", "CaseListQuery"]
+__all__ = ["CaseConnection", "CaseEdge", "CaseFilter", "CaseListQuery", "case_search"]
 
 _CONNECTION = "cases"
 # Six digits: an area code, a birth year and month, a date. No court case number needs a
@@ -75,7 +75,8 @@ def _text(value: str | None, field: str) -> str | None:
     return value.strip()
 
 
-def _search(given: CaseFilter | None) -> CaseSearch:
+def case_search(given: CaseFilter | None) -> CaseSearch:
+    """The store's search for a filter as given; ``INVALID_INPUT`` for a refused term."""
     if given is None:
         return CaseSearch()
     return CaseSearch(
@@ -109,7 +110,7 @@ class CaseListQuery:
         ctx = info.context
         size = page_size(first)
         key = decode_cursor(_CONNECTION, after)
-        search = _search(filter)
+        search = case_search(filter)
         p = ctx.principal
         scope = CaseScope(officer_id=p.officer_id, court=p.court, roles=p.roles)
         found = await visible_cases(ctx.store.engine, scope, search, key, size + 1)

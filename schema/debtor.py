@@ -12,15 +12,19 @@ from datetime import date
 from typing import Any, cast
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from connectors import domain as d
+from gateway.errors import AgencyBadResponse
 from gateway.masking import mask_id
 from resolvers.context import RequestContext
 from resolvers.entities import handles
 from resolvers.facts import MaybeAwaitable, load_all_now, load_one_now, then
 from schema.assets import Asset, AssetKind, asset_from_domain
 from schema.assistance_types import AssistanceRequest
+from schema.closed_sets import MarriageStatus, closed
+from schema.node import Node
 from schema.types import (
     CompanyRole,
     DebtorKind,
@@ -39,7 +43,7 @@ def _ctx(info: Info[RequestContext, None]) -> RequestContext:
 
 @strawberry.type(description="婚姻登记: a person's current marriage registration.")
 class Marriage:
-    status: str
+    status: MarriageStatus
     registered_on: date | None
     office: str | None
     spouse_name: str | None
@@ -64,7 +68,7 @@ class Marriage:
 @strawberry.federation.type(
     keys=["caseNumber handle"], description="被执行人: a judgment debtor, seen through one case."
 )
-class Debtor:
+class Debtor(Node):
     key: strawberry.Private[str]
     kind: DebtorKind
     case_number: str = strawberry.field(
@@ -79,8 +83,19 @@ class Debtor:
     def handle(self, info: Info[RequestContext, None]) -> strawberry.ID:
         return strawberry.ID(handles(_ctx(info)).seal(self.case_number, self.key))
 
-    @strawberry.field(description="Resident ID or unified social credit code (masked for persons).")
+    @strawberry.field(
+        description="The debtor's node id: its `handle` in this case (opaque, stable, never a "
+        "personal number); `node(id:)` and `debtor(id:)` take it back."
+    )
     def id(self, info: Info[RequestContext, None]) -> strawberry.ID:
+        return strawberry.ID(handles(_ctx(info)).seal(self.case_number, self.key))
+
+    @strawberry.field(
+        description="Resident ID or unified social credit code: masked for persons "
+        "(`320311********4411`) unless you hold the `unmask` scope. Not unique: do not key "
+        "records by it."
+    )
+    def masked_id(self, info: Info[RequestContext, None]) -> strawberry.ID:
         if self.kind is d.DebtorKind.PERSON and not _ctx(info).unmask:
             return strawberry.ID(mask_id(self.key))
         return strawberry.ID(self.key)
@@ -123,7 +138,7 @@ class Debtor:
                 return None
             value = cast(d.Marriage, fact.value)
             return Marriage(
-                status=value.status,
+                status=closed(MarriageStatus, value.status, "civil_affairs", "marital status"),
                 registered_on=value.registered_on,
                 office=value.office,
                 spouse_name=value.spouse_name,
@@ -151,6 +166,7 @@ class Debtor:
         self, info: Info[RequestContext, None], kinds: list[AssetKind] | None = None
     ) -> MaybeAwaitable[list[Asset] | None]:
         wanted = None if kinds is None else {d.AssetKind(k) for k in kinds}
+        seal, case_number, key = handles(_ctx(info)).seal_node, self.case_number, self.key
 
         def shown(facts: list[d.Fetched]) -> list[Asset] | None:
             out: list[Asset] = []
@@ -158,7 +174,8 @@ class Debtor:
                 prov = Provenance.of(fact)
                 for value in cast(tuple[d.Asset, ...], fact.value):
                     if wanted is None or value.kind in wanted:
-                        out.append(asset_from_domain(value, prov))
+                        node_id = seal(str(value.kind), case_number, key, value.id)
+                        out.append(asset_from_domain(value, prov, node_id))
             return out
 
         loaded = load_all_now(_ctx(info), d.Facet.ASSETS, self.key, info.path.as_list, kinds=wanted)
@@ -183,25 +200,33 @@ class Debtor:
         bans = load_all_now(ctx, d.Facet.EXIT_BANS, self.key, info.path.as_list, never_raise=True)
         rows = ctx.loaders.restrictions.peek(self.key)
         if isinstance(bans, list) and rows is not None:
-            return _restrictions(bans, rows)  # both at hand (a warm cache, or prefetched)
+            return _restrictions(bans, rows, self, info)  # at hand (a warm cache, prefetched)
         stored = ctx.loaders.restrictions.load(self.key)
 
         async def later() -> list[Restriction]:
             facts = bans if isinstance(bans, list) else await bans
-            return _restrictions(facts, await stored)
+            return _restrictions(facts, await stored, self, info)
 
         return later()
 
 
-def _restrictions(facts: list[d.Fetched], rows: Sequence[Any]) -> list[Restriction]:
+def _restrictions(
+    facts: list[d.Fetched], rows: Sequence[Any], of: Debtor, info: Info[RequestContext, None]
+) -> list[Restriction]:
     # The agencies' exit bans first, then the court's own restrictions.
     out: list[Restriction] = []
     for fact in facts:
         prov = Provenance.of(fact)
-        out.extend(
-            Restriction.from_exit_ban(ban, prov) for ban in cast(tuple[d.ExitBan, ...], fact.value)
-        )
-    out.extend(Restriction.from_row(row) for row in rows)
+        for ban in cast(tuple[d.ExitBan, ...], fact.value):
+            try:
+                out.append(Restriction.from_exit_ban(ban, prov, of.key, of.case_number))
+            except AgencyBadResponse as err:
+                # One malformed ban is reported beside the list, not in place of it: the
+                # list is non-null, and its other entries (and the debtor) still stand.
+                path = info.path.as_list()
+                error = GraphQLError(err.message, path=path, extensions=err.extensions)
+                _ctx(info).partial_errors.append(error)
+    out.extend(Restriction.from_row(row, of.case_number) for row in rows)
     return out
 
 

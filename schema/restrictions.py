@@ -20,6 +20,7 @@ from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.assistance.effects import Actor
 from gateway.assistance.rules import RequestSpec
+from gateway.debtor_handle import is_node_id
 from gateway.domain.case_values import RestrictionKind as StoredKind
 from gateway.domain.dishonest import DishonestGround, ExtensionBasis
 from gateway.domain.org_persons import consumption_ban_persons
@@ -28,6 +29,7 @@ from gateway.restrictions.service import RestrictionSpec
 from resolvers.access import authorized_case
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext
+from resolvers.entities import handles
 from resolvers.org_persons import persons_behind, record_persons_behind
 from schema.assistance_types import AssistanceRequest
 from schema.decisions import RestrictionDecision
@@ -90,7 +92,9 @@ class ImposeRestrictionInput:
 class LiftRestrictionInput:
     case_number: str
     kind: RestrictionKind
-    id: strawberry.ID = strawberry.field(description="The restriction's id (an exit ban's id).")
+    id: strawberry.ID = strawberry.field(
+        description="The restriction's `id` (its node id) or its `recordId` (an exit ban's id)."
+    )
     reason: str
     debtor_id: strawberry.ID | None = strawberry.field(
         default=None, description="EXIT_BAN: the debtor (the ban lives at public security)."
@@ -112,6 +116,16 @@ class RestrictionPayload:
     restriction: Restriction | None
     assistance_request: AssistanceRequest | None
     decision: RestrictionDecision | None = None
+
+
+def _record_id(ctx: RequestContext, given: str) -> str:
+    """The record id a restriction's node id was sealed from; any other id as given."""
+    if not is_node_id(given):
+        return given
+    type_name, parts = handles(ctx).open_node(given, "input.id")
+    if type_name != "Restriction" or len(parts) != 4:
+        raise InvalidInput("input.id", "not a restriction's id")
+    return parts[3]
 
 
 def _required(value: str | None, field: str) -> str:
@@ -211,7 +225,7 @@ class RestrictionMutation:
                 case,
                 ControlAction.LIFT_EXIT_BAN,
                 debtor=debtor,
-                target=str(input.id),
+                target=_record_id(ctx, str(input.id)),
                 path=info.path.as_list(),
                 person=None if input.person_id is None else str(input.person_id),
             )
@@ -229,5 +243,6 @@ class RestrictionMutation:
             return RestrictionPayload(
                 restriction=None, assistance_request=AssistanceRequest(row=row)
             )
-        lifted = await rt.restrictions.lift(actor, case, str(input.id), input.reason)
+        record = _record_id(ctx, str(input.id))
+        lifted = await rt.restrictions.lift(actor, case, record, input.reason)
         return RestrictionPayload(restriction=Restriction.from_row(lifted), assistance_request=None)

@@ -10,10 +10,22 @@ import enum
 from datetime import date, datetime
 
 import strawberry
+from strawberry.types import Info
 
 from connectors import domain as d
 from gateway.masking import mask_id
 from gateway.store.cases import RestrictionRow
+from resolvers.context import RequestContext
+from resolvers.entities import handles
+from schema.closed_sets import (
+    CompanyRoleKind,
+    CompanyStatus,
+    IdentityStatus,
+    RestrictionStatus,
+    Sex,
+    closed,
+)
+from schema.node import Node
 from schema.scalars import Money
 
 __all__ = [
@@ -53,6 +65,9 @@ class RestrictionKind(enum.Enum):
     DISHONEST_LIST = "DISHONEST_LIST"
 
 
+_PS, _MR = "public_security", "market_regulation"
+
+
 def agency_of(name: str) -> Agency:
     return Agency(name)
 
@@ -78,10 +93,10 @@ class Provenance:
 class Identity:
     id_number: str
     name: str
-    sex: str
+    sex: Sex
     birth_date: date
     address: str
-    status: str
+    status: IdentityStatus
     provenance: Provenance
 
     @staticmethod
@@ -89,10 +104,10 @@ class Identity:
         return Identity(
             id_number=value.id if unmask else mask_id(value.id),
             name=value.name,
-            sex=value.sex,
+            sex=closed(Sex, value.sex, _PS, "sex"),
             birth_date=value.birth_date,
             address=value.address,
-            status=value.status,
+            status=closed(IdentityStatus, value.status, _PS, "identity status"),
             provenance=prov,
         )
 
@@ -101,7 +116,7 @@ class Identity:
 class Company:
     code: str
     name: str
-    status: str
+    status: CompanyStatus
     legal_representative: str
     registered_capital: Money | None
     address: str
@@ -112,7 +127,7 @@ class Company:
         return Company(
             code=value.code,
             name=value.name,
-            status=value.status,
+            status=closed(CompanyStatus, value.status, _MR, "company status"),
             legal_representative=value.legal_representative,
             registered_capital=value.registered_capital,
             address=value.address,
@@ -133,8 +148,11 @@ class Organization(Company):
 @strawberry.type(description="A person's role in a company.")
 class CompanyRole:
     company: Company
-    role: str
-    share_ratio: str | None
+    role: CompanyRoleKind
+    share_ratio: float | None = strawberry.field(
+        description="The share held, 0 to 1 (four places, as registered); shareholders only. "
+        "A float: it is shown and compared, never summed into money (amounts are Money)."
+    )
     provenance: Provenance
 
     @staticmethod
@@ -142,8 +160,8 @@ class CompanyRole:
         ratio = value.share_ratio
         return CompanyRole(
             company=Company.from_domain(value.company),
-            role=value.role,
-            share_ratio=None if ratio is None else str(ratio),
+            role=closed(CompanyRoleKind, value.role, _MR, "company role"),
+            share_ratio=None if ratio is None else float(ratio),
             provenance=prov,
         )
 
@@ -191,46 +209,74 @@ class Mortgage:
 
 
 @strawberry.type(description="A measure restricting a debtor: exit ban, consumption ban, list.")
-class Restriction:
-    id: strawberry.ID
+class Restriction(Node):
+    # What the node id is sealed from: the case it was seen through (the legal basis of
+    # fetching it again), the debtor, where the record lives and its id there.
+    seen_in: strawberry.Private[str]
+    debtor_id: strawberry.Private[str]
+    source: strawberry.Private[str]  # "court" (the store) or "agency" (an exit ban)
+    record_id: strawberry.ID = strawberry.field(
+        description="The record's own id: the court's, or the agency's for an exit ban "
+        "(an exit ban's assistance request names it as its `reference`)."
+    )
     kind: RestrictionKind
     case_number: str
     court: str
     ground: str | None
     since: date
     until: date | None
-    status: str
+    status: RestrictionStatus
     lift_reason: str | None
     provenance: Provenance | None = strawberry.field(
         description="Set when the fact comes from an agency; null for the court's own record."
     )
 
+    @strawberry.field(
+        description="The restriction's node id: opaque, stable for the debtor in the case it "
+        "was seen through; `node(id:)` takes it."
+    )
+    def id(self, info: Info[RequestContext, None]) -> strawberry.ID:
+        codec = handles(info.context)
+        return strawberry.ID(
+            codec.seal_node(
+                "Restriction", self.seen_in, self.debtor_id, self.source, self.record_id
+            )
+        )
+
     @staticmethod
-    def from_exit_ban(value: d.ExitBan, prov: Provenance) -> Restriction:
+    def from_exit_ban(
+        value: d.ExitBan, prov: Provenance, debtor_id: str, seen_in: str
+    ) -> Restriction:
         return Restriction(
-            id=strawberry.ID(value.id),
+            seen_in=seen_in,
+            debtor_id=debtor_id,
+            source="agency",
+            record_id=strawberry.ID(value.id),
             kind=RestrictionKind.EXIT_BAN,
             case_number=value.case_number,
             court=value.court,
             ground=None,
             since=value.since,
             until=value.until,
-            status=value.status,
+            status=closed(RestrictionStatus, value.status, _PS, "exit ban status"),
             lift_reason=value.lift_reason,
             provenance=prov,
         )
 
     @staticmethod
-    def from_row(row: RestrictionRow) -> Restriction:
+    def from_row(row: RestrictionRow, seen_in: str | None = None) -> Restriction:
         return Restriction(
-            id=strawberry.ID(row.id),
+            seen_in=seen_in or row.case_number,
+            debtor_id=row.debtor_id,
+            source="court",
+            record_id=strawberry.ID(row.id),
             kind=RestrictionKind(row.kind.value),
             case_number=row.case_number,
             court=row.court,
             ground=row.ground,
             since=row.since,
             until=row.until,
-            status=row.status.value,
+            status=row.status,
             lift_reason=row.lift_reason,
             provenance=None,
         )

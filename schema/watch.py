@@ -24,6 +24,7 @@ from gateway.watch.scheduler import WatchScheduler, asset_topic
 from gateway.watch.store import AssetEventRow, WatchRow
 from resolvers.access import authorized_case
 from resolvers.context import RequestContext
+from schema.assets import AssetKind
 
 __all__ = ["AssetDiscovered", "WatchMutation", "WatchSubscription"]
 
@@ -70,7 +71,7 @@ class AssetDiscovered:
     case_number: str
     debtor_id: strawberry.ID
     asset_id: str
-    asset_kind: str
+    asset_kind: AssetKind
     change: AssetChangeKind
     detail: JSON = strawberry.field(description="The asset before and after.")
     at: datetime
@@ -82,7 +83,7 @@ class AssetDiscovered:
             case_number=row.case_number,
             debtor_id=strawberry.ID(row.debtor_id if unmask else mask_id(row.debtor_id)),
             asset_id=row.asset_id,
-            asset_kind=row.asset_kind,
+            asset_kind=AssetKind(row.asset_kind),
             change=AssetChangeKind(row.change),
             detail=cast(JSON, row.detail if unmask else mask_value(row.detail)),
             at=row.at,

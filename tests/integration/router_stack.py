@@ -37,7 +37,7 @@ ASKED = "（2024）苏0508执8157号"
 # made this one the basis of the look-up.
 EARLIER = "（2023）苏0508执2356号"
 NINE = 9
-HANDLES = "query($n: String!) { case(number: $n) { debtors { id handle } } }"
+HANDLES = "query($n: String!) { case(number: $n) { debtors { maskedId handle } } }"
 
 
 @dataclass
@@ -70,7 +70,7 @@ class Stack:
 async def _handles(gw: Gateway, number: str) -> dict[str, str]:
     status, body = await gw.post(HANDLES, {"n": number}, token=gw.token(scopes=["unmask"]))
     assert status == 200 and "errors" not in body, body
-    return {d["id"]: d["handle"] for d in body["data"]["case"]["debtors"]}
+    return {d["maskedId"]: d["handle"] for d in body["data"]["case"]["debtors"]}
 
 
 async def _sdl(session: aiohttp.ClientSession, url: str) -> str:

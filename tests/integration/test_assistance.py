@@ -18,7 +18,8 @@ from tests.integration.assistance_helpers import (
 
 PS_CONTROLS = "POST /ps/v1/controls"
 ASSETS = """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
-  assets { __typename id controls { caseNumber queuePosition } provenance { cached } } } }"""
+  assets { __typename id ... on RealEstate { certificateNumber } controls { caseNumber queuePosition }
+  provenance { cached } } } }"""
 
 
 def showcase(cases: list[CaseRecord]) -> tuple[str, str]:
@@ -109,10 +110,11 @@ async def test_lost_responses_and_client_retries_execute_once(
         assert done["reference"]
         assert await ag.executions("public_security") == {"SEIZE_VEHICLE": 1}
         _, listed = await ag.gw.post(
-            "query($c: String!) { assistanceRequests(caseNumber: $c) { id } }",
+            "query($c: String!) { assistanceRequests(caseNumber: $c) { edges { node { id } } } }",
             {"c": cases[0].number},
         )
-        assert [r["id"] for r in listed["data"]["assistanceRequests"]] == [rid]
+        edges = listed["data"]["assistanceRequests"]["edges"]
+        assert [e["node"]["id"] for e in edges] == [rid]
 
 
 async def test_twenty_concurrent_duplicates_store_and_execute_once(
@@ -198,7 +200,9 @@ async def test_land_registry_seizure_completes_by_polling_and_shows_in_assets(
         cert = free_property(ag, cases)
         _, before = await ag.gw.post(ASSETS, {"id": debtor, "c": number})
         _, cached = await ag.gw.post(ASSETS, {"id": debtor, "c": number})
-        estate = next(a for a in cached["data"]["debtor"]["assets"] if a["id"] == cert)
+        estate = next(
+            a for a in cached["data"]["debtor"]["assets"] if a.get("certificateNumber") == cert
+        )
         assert estate["provenance"]["cached"] and estate["controls"] == []
         rid = await ag.request_whole(seize(ag, cases, "SEIZE_REAL_ESTATE", cert))
         await ag.approve(rid)
@@ -210,7 +214,9 @@ async def test_land_registry_seizure_completes_by_polling_and_shows_in_assets(
         polls = sum(n for r, n in stats["requests"].items() if r.startswith("GET /lr/tickets"))
         assert polls >= 3 and stats["executions"] == {"SEIZE_REAL_ESTATE": 1}
         _, after = await ag.gw.post(ASSETS, {"id": debtor, "c": number})
-        estate = next(a for a in after["data"]["debtor"]["assets"] if a["id"] == cert)
+        estate = next(
+            a for a in after["data"]["debtor"]["assets"] if a.get("certificateNumber") == cert
+        )
         assert not estate["provenance"]["cached"]
         assert estate["controls"] == [{"caseNumber": number, "queuePosition": 0}]
         del before
@@ -416,10 +422,10 @@ async def test_a_renewal_continues_the_seizure_without_counting_it_twice(
         assert after["data"]["case"]["controlledValue"] == held["data"]["case"]["controlledValue"]
         _, assets = await ag.gw.post(
             """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
-                 assets { id controls { caseNumber since until queuePosition } } } }""",
+                 assets { ... on Vehicle { vin } controls { caseNumber since until queuePosition } } } }""",
             {"id": debtor, "c": number},
         )
-        (car,) = [a for a in assets["data"]["debtor"]["assets"] if a["id"] == vin]
+        (car,) = [a for a in assets["data"]["debtor"]["assets"] if a.get("vin") == vin]
         ours = [c for c in car["controls"] if c["caseNumber"] == number]
         # One control, still effective, now running to the renewal's end.
         _, requests = await ag.gw.post(

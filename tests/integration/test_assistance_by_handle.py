@@ -7,8 +7,9 @@ from pathlib import Path
 from mocks.records import CaseRecord
 from tests.integration.assistance_helpers import assistance_gateway
 
-HANDLES = """query($c: String!) { case(number: $c) { debtors { handle id } } }"""
-COUNT = """query($c: String!) { assistanceRequests(caseNumber: $c) { id } }"""
+HANDLES = """query($c: String!) { case(number: $c) { debtors { handle maskedId } } }"""
+COUNT = """query($c: String!) {
+  assistanceRequests(caseNumber: $c) { edges { node { id } } } }"""
 
 
 async def test_a_handle_names_the_debtor_and_one_of_another_case_is_refused(
@@ -18,7 +19,7 @@ async def test_a_handle_names_the_debtor_and_one_of_another_case_is_refused(
         number, debtor = cases[0].number, cases[0].debtor_ids[0]
         _, body = await ag.gw.post(HANDLES, {"c": number})
         seen = body["data"]["case"]["debtors"][0]
-        assert "*" in seen["id"]  # the officer sees the number masked, and the handle
+        assert "*" in seen["maskedId"]  # the officer sees the number masked, and the handle
         vin = ag.world.vehicles_of(debtor)[0].vin
         order = {
             "caseNumber": number,
@@ -43,4 +44,4 @@ async def test_a_handle_names_the_debtor_and_one_of_another_case_is_refused(
         )
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         _, listed = await ag.gw.post(COUNT, {"c": number})
-        assert len(listed["data"]["assistanceRequests"]) == 1
+        assert len(listed["data"]["assistanceRequests"]["edges"]) == 1

@@ -110,8 +110,8 @@ async def test_nothing_personal_is_stored_in_the_clear(
     pid, case = PROFILE_VARIABLES["id"], PROFILE_VARIABLES["caseNumber"]
     token = gw.token(scopes=["unmask"])
     status, body, _ = await send(gw, "profile", PROFILE, dict(PROFILE_VARIABLES), token)
-    assert status == 200 and body["data"]["debtor"]["id"] == pid  # the response may unmask
-    spouse = body["data"]["debtor"]["marriage"]["spouse"]["id"]
+    assert status == 200 and body["data"]["debtor"]["maskedId"] == pid  # the response may unmask
+    spouse = body["data"]["debtor"]["marriage"]["spouse"]["maskedId"]
     record = await one_record(gw.settings, "profile")
     masked = pid[:6] + "*" * 8 + pid[-4:]
     assert record.variables == {"id": masked, "caseNumber": case}

@@ -63,11 +63,29 @@ async def test_empty_and_oversized_id_lists(gateway: Gateway, cases: list[CaseRe
     assert (err["extensions"]["code"], err["extensions"]["field"]) == ("LIMIT_EXCEEDED", "ids")
     assert (err["extensions"]["limit"], err["extensions"]["max"]) == ("ids", limit)
     assert str(limit) in err["message"]
-    bad = [case.debtor_ids[0], wrong_check_digit(case.debtor_ids[0])]
-    _, one_bad = await gateway.post(DEBTORS, {"ids": bad, "c": case.number})
-    err = only_error(one_bad)
-    assert err["extensions"]["field"] == "ids[1]"
     assert await gateway.total_requests() == 0
+
+
+async def test_one_bad_id_fails_alone_at_its_index(
+    gateway: Gateway, cases: list[CaseRecord]
+) -> None:
+    case, other = cases[0], cases[1]
+    good = case.debtor_ids[0]
+    # A malformed id, a party of another case, a good one twice: one answer per id.
+    ids = [good, wrong_check_digit(good), other.debtor_ids[0], good]
+    status, body = await gateway.post(DEBTORS, {"ids": ids, "c": case.number})
+    assert status == 200
+    got = body["data"]["debtors"]
+    assert [d is None for d in got] == [False, True, True, False]
+    assert got[0] == got[3] and got[0]["identity"]["name"]
+    errors = {tuple(e["path"]): e["extensions"] for e in body["errors"]}
+    assert {k: (v["code"], v["field"]) for k, v in errors.items()} == {
+        ("debtors", 1): ("INVALID_INPUT", "ids[1]"),
+        ("debtors", 2): ("FORBIDDEN", "ids[2]"),
+    }
+    # The good debtor was asked for once (the duplicate rides along), the others never.
+    stats = await gateway.stats("public_security")
+    assert sum(stats["requests"].values()) == 1
 
 
 async def test_officer_not_on_the_case_is_forbidden(
@@ -89,7 +107,9 @@ async def test_debtor_not_party_to_the_case_is_forbidden(
 ) -> None:
     other = cases[1].debtor_ids[0]
     _, body = await gateway.post(DEBTOR, {"id": other, "c": cases[0].number})
-    assert only_error(body)["extensions"]["code"] == "FORBIDDEN"
+    err = only_error(body)
+    # The single-id field names its own argument.
+    assert (err["extensions"]["code"], err["extensions"]["field"]) == ("FORBIDDEN", "id")
     assert await gateway.total_requests() == 0
 
 

@@ -68,7 +68,7 @@ async def test_a_listing_takes_effect_only_when_the_president_signs_it(
         assert signed["decision"]["signedBy"] == PRESIDENT
         kinds = {r["kind"]: r for r in signed["restrictions"]}
         # The listing has the decision's id; the mandatory consumption ban came with it.
-        assert kinds["DISHONEST_LIST"]["id"] == decision["id"]
+        assert kinds["DISHONEST_LIST"]["recordId"] == decision["id"]
         assert kinds["HIGH_CONSUMPTION_BAN"]["ground"] == "FOLLOWS_DISHONEST_LISTING"
         shown = await restrictions_in(ag, debtor, number)
         assert sorted(r["kind"] for r in shown if r["status"] == "ACTIVE") == [

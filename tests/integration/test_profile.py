@@ -42,14 +42,14 @@ async def test_personal_numbers_masked_unless_unmask(
 ) -> None:
     case = cases[0]
     pid = case.debtor_ids[0]
-    query = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { id identity { idNumber } } }"
+    query = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { maskedId identity { idNumber } } }"
     _, masked = await gateway.post(query, {"id": pid, "c": case.number})
-    assert masked["data"]["debtor"]["id"] == pid[:6] + "*" * 8 + pid[-4:]
+    assert masked["data"]["debtor"]["maskedId"] == pid[:6] + "*" * 8 + pid[-4:]
     assert masked["data"]["debtor"]["identity"]["idNumber"] == pid[:6] + "*" * 8 + pid[-4:]
     _, clear = await gateway.post(
         query, {"id": pid, "c": case.number}, token=gateway.token(scopes=["unmask"])
     )
-    assert clear["data"]["debtor"]["id"] == pid
+    assert clear["data"]["debtor"]["maskedId"] == pid
     assert pid not in json.dumps(masked, ensure_ascii=False)
 
 
@@ -97,11 +97,11 @@ async def test_organization_debtor(gateway: Gateway, world: World) -> None:
         )
     )
     query = """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
-        id kind identity { name } organization { code name legalRepresentative provenance { agency } } } }"""
+        maskedId kind identity { name } organization { code name legalRepresentative provenance { agency } } } }"""
     status, body = await gateway.post(query, {"id": code, "c": number})
     assert status == 200 and "errors" not in body, body
     got: dict[str, Any] = body["data"]["debtor"]
-    assert got["kind"] == "ORGANIZATION" and got["id"] == code
+    assert got["kind"] == "ORGANIZATION" and got["maskedId"] == code
     assert got["identity"] is None
     assert got["organization"]["code"] == code
     assert got["organization"]["provenance"]["agency"] == "MARKET_REGULATION"

@@ -20,12 +20,13 @@ IMPOSE = """mutation($input: ImposeRestrictionInput!) { imposeRestriction(input:
   assistanceRequest { id status action } } }"""
 SIGN = """mutation($id: ID!) { signRestrictionDecision(id: $id) {
   decision { id status signedBy follows }
-  restrictions { id kind ground since until status caseNumber } } }"""
+  restrictions { id recordId kind ground since until status caseNumber } } }"""
 PRESIDENT = "president-1"
 LIFT = """mutation($input: LiftRestrictionInput!) { liftRestriction(input: $input) {
   restriction { id status liftReason } assistanceRequest { id status action reason } } }"""
 RESTRICTIONS = """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
-  restrictions { id kind caseNumber status ground liftReason } } }"""
+  restrictions { id recordId kind caseNumber status ground liftReason } } }"""
+NODE = """query($id: ID!) { node(id: $id) { id ... on Restriction { recordId kind status } } }"""
 
 
 def error_of(body: dict[str, Any]) -> dict[str, Any]:
@@ -121,11 +122,19 @@ async def test_exit_ban_goes_through_public_security_and_shows_at_once(
             for r in after["data"]["debtor"]["restrictions"]
             if r["kind"] == "EXIT_BAN" and r["caseNumber"] == number
         ]
-        assert [b["id"] for b in bans] == [done["reference"]]
+        assert [b["recordId"] for b in bans] == [done["reference"]]
+        # The ban's node id fetches it again, and is what a front-end lifts it by.
+        _, again = await ag.gw.post(NODE, {"id": bans[0]["id"]})
+        assert again["data"]["node"] == {
+            "id": bans[0]["id"],
+            "recordId": done["reference"],
+            "kind": "EXIT_BAN",
+            "status": "ACTIVE",
+        }, again
         lift = {
             "caseNumber": number,
             "kind": "EXIT_BAN",
-            "id": done["reference"],
+            "id": bans[0]["id"],
             "debtorId": debtor,
             "reason": "已履行",
             "documentNumber": "解限-1",
@@ -139,6 +148,8 @@ async def test_exit_ban_goes_through_public_security_and_shows_at_once(
         # The reason travelled with the order: public security keeps it with the lifted ban.
         _, lifted = await ag.gw.post(RESTRICTIONS, {"id": debtor, "c": number})
         (ban,) = [
-            r for r in lifted["data"]["debtor"]["restrictions"] if r["id"] == done["reference"]
+            r
+            for r in lifted["data"]["debtor"]["restrictions"]
+            if r["recordId"] == done["reference"]
         ]
         assert (ban["status"], ban["liftReason"]) == ("LIFTED", "已履行")

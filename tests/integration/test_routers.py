@@ -26,15 +26,15 @@ PS_PERSONS = "POST /ps/v1/persons/query"
 
 # Rooted at the case-management subgraph: liandong's fields come by _entities.
 DOCKET = """query Docket($court: String!) { docket(court: $court) {
-  number judge parties { caseNumber handle hearingDates id identity { name birthDate } } } }"""
+  number judge parties { caseNumber handle hearingDates maskedId identity { name birthDate } } } }"""
 # The same debtors asked of liandong directly.
 DIRECT = """query Direct($ids: [ID!]!, $n: String!) { debtors(ids: $ids, caseNumber: $n) {
-  caseNumber handle id identity { name birthDate } } }"""
+  caseNumber handle maskedId identity { name birthDate } } }"""
 # Rooted at liandong: the case-management subgraph adds to Case and Debtor.
 CASE_VIEW = """query CaseView($n: String!) { case(number: $n) {
-  number amountDue judgeNotes debtors { handle hearingDates id identity { name } } } }"""
+  number amountDue judgeNotes debtors { handle hearingDates maskedId identity { name } } } }"""
 CASE_DIRECT = """query CaseDirect($n: String!) { case(number: $n) {
-  number amountDue debtors { handle id identity { name } } } }"""
+  number amountDue debtors { handle maskedId identity { name } } } }"""
 
 
 def _entity_records(records: list[StoredRecord]) -> list[StoredRecord]:
@@ -76,7 +76,9 @@ async def _joined_docket(stack: Stack, token: str, unmask: bool, cached: bool) -
         strip = [{k: v for k, v in p.items() if k != "hearingDates"} for p in case["parties"]]
         assert strip == direct["data"]["debtors"]
         ids = [by_id[h] for h in handles]
-        assert [p["id"] for p in case["parties"]] == (ids if unmask else [mask_id(i) for i in ids])
+        assert [p["maskedId"] for p in case["parties"]] == (
+            ids if unmask else [mask_id(i) for i in ids]
+        )
         # Each reference is on the record under the case it named.
         assert [(c, d) for c, d, _ in _asked(record) if c == number] == [
             (number, mask_id(i)) for i in ids

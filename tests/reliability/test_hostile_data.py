@@ -111,6 +111,12 @@ def _drop_showcase_birth_date(data: Any) -> None:
             del item["person"]["birthDate"]
 
 
+def _unknown_sex_code(data: Any) -> None:
+    for item in data.get("results", []):
+        if item.get("id") == SHOWCASE and "person" in item:
+            item["person"]["sex"] = "X"
+
+
 def _found_as_text(data: Any) -> None:
     for item in data.get("results", []):
         item["found"] = "yes"
@@ -192,6 +198,12 @@ CASES = [
         "missing_field_one_key",
         rewritten(json_edit(_drop_showcase_birth_date)),
         fields=frozenset({"debtor.identity"}),  # the spouse, in a later batch, is unharmed
+    ),
+    Case(
+        "public_security",
+        "code_outside_its_set",
+        rewritten(json_edit(_unknown_sex_code)),
+        fields=frozenset({"debtor.identity"}),  # an enum's code: only that fact is spoiled
     ),
     Case("civil_affairs", "mistyped_status", fixed(b'{"status": 1}', JSON)),
     Case("civil_affairs", "null_body", fixed(b"null", JSON)),

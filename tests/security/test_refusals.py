@@ -158,7 +158,7 @@ ATTEMPTS: dict[str, tuple[str, Variables, dict[str, Any], str, dict[str, Any]]] 
         lambda c, o: {"id": o.debtor_ids[0], "c": c.number},
         {},
         "FORBIDDEN",
-        {"field": "ids"},
+        {"field": "id"},
     ),
     "auditor-asks-for-a-debtor": (
         DEBTOR,

@@ -20,7 +20,7 @@ const QUERY = `query CasePage($n: String!) {
   case(number: $n) {
     number court applicant amountDue controlledValue status filedOn
     debtors {
-      handle id kind
+      handle maskedId kind
       identity { name }
       organization { name }
       restrictions { id kind caseNumber court since until status }
@@ -57,7 +57,7 @@ export async function show(main, [number]) {
       {},
       h("td", {}, link(debtorHref(c.number, d.handle), d.identity?.name || d.organization?.name || "（名称暂缺）")),
       h("td", {}, d.kind === "PERSON" ? "自然人" : "单位"),
-      h("td", {}, d.id),
+      h("td", {}, d.maskedId),
     ),
   );
   const restrictions = c.debtors.flatMap((d) =>

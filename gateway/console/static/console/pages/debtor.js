@@ -20,10 +20,10 @@ import {
 const P = "provenance { agency fetchedAt cached stale }";
 const QUERY = `query DebtorProfile($c: String!, $id: ID!) {
   debtor(id: $id, caseNumber: $c) {
-    handle id kind caseNumber
+    handle maskedId kind caseNumber
     identity { idNumber name sex birthDate address status ${P} }
     organization { code name status legalRepresentative address ${P} }
-    marriage { status registeredOn office spouseName ${P} spouse { id identity { name } } }
+    marriage { status registeredOn office spouseName ${P} spouse { maskedId identity { name } } }
     companies { company { code name status } role shareRatio ${P} }
     assets {
       __typename id kind estimatedValue ${P}
@@ -257,14 +257,14 @@ export async function show(main, [caseNumber, handle]) {
             ? [fact("姓名", idn.name), fact("身份证号", idn.idNumber), fact("性别", idn.sex), fact("出生日期", idn.birthDate), fact("户籍地址", idn.address), fact("户籍状态", idn.status), provenance(idn.provenance)]
             : org
               ? [fact("名称", org.name), fact("统一社会信用代码", org.code), fact("法定代表人", org.legalRepresentative), fact("地址", org.address), fact("状态", org.status), provenance(org.provenance)]
-              : h("p", { class: "muted" }, `证件号 ${d.id}：身份数据暂缺。`),
+              : h("p", { class: "muted" }, `证件号 ${d.maskedId}：身份数据暂缺。`),
         ),
         h(
           "section",
           { class: "card", id: "marriage" },
           h("h2", {}, "婚姻与配偶"),
           m
-            ? [fact("婚姻状况", m.status), fact("登记日期", m.registeredOn), fact("登记机关", m.office), fact("配偶", m.spouseName), m.spouse ? fact("配偶证件号", m.spouse.id) : null, provenance(m.provenance)]
+            ? [fact("婚姻状况", m.status), fact("登记日期", m.registeredOn), fact("登记机关", m.office), fact("配偶", m.spouseName), m.spouse ? fact("配偶证件号", m.spouse.maskedId) : null, provenance(m.provenance)]
             : h("p", { class: "muted" }, d.kind === "PERSON" ? "婚姻数据暂缺。" : "不适用。"),
         ),
       ),

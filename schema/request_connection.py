@@ -1,0 +1,46 @@
+"""``AssistanceRequestConnection``: pages of assistance requests, newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import strawberry
+from strawberry.relay import PageInfo
+
+from gateway.domain.assistance_rows import AssistanceRow
+from gateway.store.keyset import PageKey
+from schema.assistance_types import AssistanceRequest
+from schema.pages import encode_cursor
+
+__all__ = ["AssistanceRequestConnection", "AssistanceRequestEdge", "request_connection"]
+
+
+@strawberry.type(description="One assistance request in a page of them.")
+class AssistanceRequestEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to page on from this request.")
+    node: AssistanceRequest = strawberry.field(description="The assistance request.")
+
+
+@strawberry.type(description="A page of assistance requests, newest first.")
+class AssistanceRequestConnection:
+    edges: list[AssistanceRequestEdge] = strawberry.field(description="The requests of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page is in the list.")
+
+
+def request_connection(
+    name: str, found: Sequence[tuple[PageKey, AssistanceRow]], size: int, after: PageKey | None
+) -> AssistanceRequestConnection:
+    """The page of ``size`` from ``found`` (read with one more, to know if more follow)."""
+    edges = [
+        AssistanceRequestEdge(cursor=encode_cursor(name, key), node=AssistanceRequest(row=row))
+        for key, row in found[:size]
+    ]
+    return AssistanceRequestConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(found) > size,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
