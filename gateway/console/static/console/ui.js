@@ -133,3 +133,34 @@ export function debtorHref(number, handle) {
 export function requestHref(id) {
   return `#/request/${encodeURIComponent(id)}`;
 }
+
+// Closed sets of the agencies' facts, in Chinese; an unknown value is shown as it came.
+export const VALUE = {
+  MALE: "男",
+  FEMALE: "女",
+  MARRIED: "已婚",
+  DIVORCED: "离婚",
+  WIDOWED: "丧偶",
+  SINGLE: "未婚",
+  NORMAL: "正常",
+  DECEASED: "死亡",
+  EMIGRATED: "迁出",
+  SEIZED: "已查封",
+  SCRAPPED: "已报废",
+  LEGAL_REPRESENTATIVE: "法定代表人",
+  SHAREHOLDER: "股东",
+  EXECUTIVE: "高级管理人员",
+  ACTIVE: "有效",
+  LIFTED: "已解除",
+  REVOKED: "吊销",
+  DEREGISTERED: "注销",
+};
+
+export function label(value) {
+  return value === null || value === undefined ? "—" : VALUE[value] || value;
+}
+
+// A share ratio (0..1) as a percentage.
+export function ratio(value) {
+  return value === null || value === undefined ? "—" : `${(Number(value) * 100).toFixed(2)}%`;
+}

@@ -14,6 +14,8 @@ import {
   requestHref,
   status,
   ACTION,
+  label,
+  ratio,
   table,
 } from "../ui.js";
 
@@ -235,7 +237,7 @@ export async function show(main, [caseNumber, handle]) {
           h("td", {}, r.court),
           h("td", {}, r.caseNumber),
           h("td", {}, `${r.since} 至 ${r.until || "—"}`),
-          h("td", {}, r.status),
+          h("td", {}, label(r.status)),
           h("td", {}, provenance(r.provenance)),
         ),
       );
@@ -254,9 +256,9 @@ export async function show(main, [caseNumber, handle]) {
           { class: "card", id: "identity" },
           h("h2", {}, d.kind === "PERSON" ? "户籍身份" : "单位登记"),
           idn
-            ? [fact("姓名", idn.name), fact("身份证号", idn.idNumber), fact("性别", idn.sex), fact("出生日期", idn.birthDate), fact("户籍地址", idn.address), fact("户籍状态", idn.status), provenance(idn.provenance)]
+            ? [fact("姓名", idn.name), fact("身份证号", idn.idNumber), fact("性别", label(idn.sex)), fact("出生日期", idn.birthDate), fact("户籍地址", idn.address), fact("户籍状态", label(idn.status)), provenance(idn.provenance)]
             : org
-              ? [fact("名称", org.name), fact("统一社会信用代码", org.code), fact("法定代表人", org.legalRepresentative), fact("地址", org.address), fact("状态", org.status), provenance(org.provenance)]
+              ? [fact("名称", org.name), fact("统一社会信用代码", org.code), fact("法定代表人", org.legalRepresentative), fact("地址", org.address), fact("状态", label(org.status)), provenance(org.provenance)]
               : h("p", { class: "muted" }, `证件号 ${d.maskedId}：身份数据暂缺。`),
         ),
         h(
@@ -264,16 +266,16 @@ export async function show(main, [caseNumber, handle]) {
           { class: "card", id: "marriage" },
           h("h2", {}, "婚姻与配偶"),
           m
-            ? [fact("婚姻状况", m.status), fact("登记日期", m.registeredOn), fact("登记机关", m.office), fact("配偶", m.spouseName), m.spouse ? fact("配偶证件号", m.spouse.maskedId) : null, provenance(m.provenance)]
+            ? [fact("婚姻状况", label(m.status)), fact("登记日期", m.registeredOn), fact("登记机关", m.office), fact("配偶", m.spouseName), m.spouse ? fact("配偶证件号", m.spouse.maskedId) : null, provenance(m.provenance)]
             : h("p", { class: "muted" }, d.kind === "PERSON" ? "婚姻数据暂缺。" : "不适用。"),
         ),
       ),
       assetTable("不动产", assets.filter((a) => a.kind === "REAL_ESTATE"), [["不动产权证号", (a) => a.certificateNumber], ["坐落", (a) => a.address], ["面积（㎡）", (a) => a.areaSqm ?? "—"], ["抵押", (a) => a.mortgages.map((x) => `${x.creditor} ${money(x.amount)}`).join("；") || "无"]], "real-estate"),
-      assetTable("车辆", assets.filter((a) => a.kind === "VEHICLE"), [["号牌", (a) => a.plateNumber], ["车辆识别代号", (a) => a.vin], ["型号", (a) => a.model ?? "—"], ["状态", (a) => a.status]], "vehicles"),
-      assetTable("股权", assets.filter((a) => a.kind === "EQUITY"), [["公司", (a) => a.company.name], ["持股比例", (a) => a.shareRatio], ["认缴出资", (a) => money(a.subscribedCapital)]], "equity"),
+      assetTable("车辆", assets.filter((a) => a.kind === "VEHICLE"), [["号牌", (a) => a.plateNumber], ["车辆识别代号", (a) => a.vin], ["型号", (a) => a.model ?? "—"], ["状态", (a) => label(a.status)]], "vehicles"),
+      assetTable("股权", assets.filter((a) => a.kind === "EQUITY"), [["公司", (a) => a.company.name], ["持股比例", (a) => ratio(a.shareRatio)], ["认缴出资", (a) => money(a.subscribedCapital)]], "equity"),
       h("h2", {}, "任职与投资"),
       d.companies && d.companies.length
-        ? table(["公司", "角色", "持股", "来源"], d.companies.map((r) => h("tr", {}, h("td", {}, r.company.name), h("td", {}, r.role), h("td", {}, r.shareRatio || "—"), h("td", {}, provenance(r.provenance)))), { id: "companies" })
+        ? table(["公司", "角色", "持股", "来源"], d.companies.map((r) => h("tr", {}, h("td", {}, r.company.name), h("td", {}, label(r.role)), h("td", {}, ratio(r.shareRatio)), h("td", {}, provenance(r.provenance)))), { id: "companies" })
         : h("p", { class: "muted" }, "无。"),
       h("h2", {}, "限制出境"),
       exitBans.length ? table(restrictionHead, restrictionRows(exitBans)) : h("p", { class: "muted" }, "无。"),
