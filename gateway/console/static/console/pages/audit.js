@@ -9,6 +9,8 @@ const QUERY = `query AuditSearch($filter: AuditFilter, $after: String) {
     pageInfo { hasNextPage endCursor }
   }
 }`;
+// Signed tree heads, where this gateway's API has them (auditHeads); else the page says so.
+const HEADS = `query AuditHeads { auditHeads { chain size root time keyId } }`;
 const OUTCOME = { OK: "成功", PARTIAL: "部分成功", REFUSED: "拒绝", ERROR: "错误" };
 
 export async function show(main) {
@@ -17,6 +19,36 @@ export async function show(main) {
   const requestId = h("input", { id: "a-request", name: "requestId" });
   const outcome = h("select", { id: "a-outcome", name: "outcome" }, h("option", { value: "" }, "全部"), Object.entries(OUTCOME).map(([v, t]) => h("option", { value: v }, t)));
   const results = h("div", { id: "audit-results", "aria-live": "polite" });
+
+  const verify = h("section", { class: "card", id: "verify" }, h("h2", {}, "签名树头与核验"));
+
+  async function loadHeads() {
+    const { data, errors } = await gql(HEADS);
+    const heads = data?.auditHeads;
+    const note = h("p", { class: "muted" }, "完整核验（每条链对照见证方）请运行 liandong audit verify。");
+    if (!heads) {
+      const missing = (errors || []).some((e) => e.extensions?.code === "GRAPHQL_VALIDATION_FAILED");
+      render(
+        verify,
+        h("h2", {}, "签名树头与核验"),
+        missing ? h("p", {}, "本网关的 GraphQL API 尚未提供签名树头（auditHeads）。") : errorList(errors),
+        note,
+      );
+      return;
+    }
+    render(
+      verify,
+      h("h2", {}, "签名树头与核验"),
+      heads.length
+        ? table(
+            ["审计链", "记录数", "默克尔根", "签名时间", "密钥"],
+            heads.map((x) => h("tr", {}, h("td", {}, x.chain), h("td", {}, x.size), h("td", {}, h("code", { title: x.root }, x.root.slice(0, 16))), h("td", {}, time(x.time)), h("td", {}, x.keyId))),
+            { id: "heads" },
+          )
+        : h("p", {}, "尚无签名树头。"),
+      note,
+    );
+  }
 
   async function load(after) {
     const filter = {};
@@ -68,13 +100,8 @@ export async function show(main) {
         ),
       ),
     ),
-    h(
-      "section",
-      { class: "card", id: "verify" },
-      h("h2", {}, "核验与签名树头"),
-      h("p", { class: "muted" }, "本版本的 GraphQL API 尚未提供核验状态与最新签名树头；请以 liandong audit verify 核验日志。"),
-    ),
+    verify,
     results,
   );
-  await load(null);
+  await Promise.all([load(null), loadHeads()]);
 }
