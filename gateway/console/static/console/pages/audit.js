@@ -23,7 +23,7 @@ export async function show(main) {
   const verify = h("section", { class: "card", id: "verify" }, h("h2", {}, "签名树头与核验"));
 
   async function loadHeads() {
-    const { data, errors } = await gql(HEADS);
+    const { data, errors } = await gql(HEADS, {}, { probe: true });
     const heads = data?.auditHeads;
     const note = h("p", { class: "muted" }, "完整核验（每条链对照见证方）请运行 liandong audit verify。");
     if (!heads) {
@@ -65,7 +65,7 @@ export async function show(main) {
         h("td", {}, r.seq),
         h("td", {}, time(r.time)),
         h("td", {}, r.officer),
-        h("td", {}, r.operation),
+        h("td", {}, r.operation || "（未命名操作）"),
         h("td", {}, r.caseNumber || "—"),
         h("td", { class: r.outcome === "OK" ? "ok" : "bad" }, OUTCOME[r.outcome] || r.outcome, r.code ? `（${r.code}）` : ""),
         h("td", {}, h("code", { title: r.hash }, r.hash.slice(0, 12))),
