@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Every dependency, dev tools included, at one version with its hashes; `make lock` renews it.
 LOCK := requirements.lock
 
-.PHONY: demo test check bench bench-peer fmt clean install lock servers graphiql-assets
+.PHONY: demo test check bench bench-peer fmt clean install lock servers graphiql-assets console-screenshots
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -48,6 +48,11 @@ bench-peer: $(STAMP) servers
 # ASSETS.json. To move to a new version, edit it there and run with UPDATE=--update.
 graphiql-assets: $(STAMP)
 	$(BIN)/python -m gateway.console.assets $(UPDATE)
+
+# The console's pictures in docs/screenshots, taken by its browser journey (tests/browser).
+console-screenshots: $(STAMP) servers
+	CONSOLE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/browser/test_console_journey.py
 
 # PostgreSQL, Redis, Node.js and Chromium for the tests, from Debian's packages (root; only if missing).
 servers:

@@ -25,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from gateway.console_settings import ConsoleSettings
 from gateway.metrics_settings import MetricsSettings
 from gateway.response_cache_settings import ResponseCacheSettings
 from gateway.settings_sections import (
@@ -194,6 +195,7 @@ class Settings(BaseSettings):
     events: EventSettings = Field(default_factory=EventSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     log: LogSettings = Field(default_factory=LogSettings)
     agencies: dict[str, AgencySettings] = Field(default_factory=default_agencies)
@@ -209,6 +211,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:
+        if self.profile == "prod" and self.console.demo_court:
+            raise ValueError("console.demo_court: demo users are for the dev profile only")
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'liandong.db'}"
         if self.auth.secret_file is None:

@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.auth import Principal
+from gateway.debtor_handle import is_handle
 from gateway.domain.parties import check_parties
 from gateway.errors import Forbidden
 from gateway.store.cases import CaseRow
 from resolvers.context import RequestContext
+from resolvers.handles import debtor_of_handle
 
 __all__ = [
     "authorized_case",
@@ -82,7 +84,12 @@ async def authorized_party(
     Checked before anything else is looked up, so a refused act reaches no agency.
     """
     case = await authorized_case(ctx, case_number, field=case_field)
-    debtor = validation.debtor_id(debtor_id, debtor_field)
+    # A handle (what a caller without the unmask scope sees) names the debtor as well.
+    debtor = (
+        debtor_of_handle(ctx, debtor_id, case.number, debtor_field)
+        if is_handle(debtor_id)
+        else validation.debtor_id(debtor_id, debtor_field)
+    )
     # On the record even when refused, as for look-ups.
     ctx.debtors_touched.add(debtor[0])
     check_parties(case, [debtor[0]], debtor_field)

@@ -17,7 +17,7 @@ from gateway.domain.parties import check_parties
 from gateway.errors import LiandongError
 from gateway.store.cases import CaseRow
 from resolvers.context import RequestContext
-from resolvers.entities import debtor_of_handle
+from resolvers.handles import debtor_of_handle
 
 __all__ = ["DebtorItem", "debtor_items"]
 

@@ -23,12 +23,13 @@ from typing import cast
 from connectors.domain import DebtorKind
 from gateway import validation
 from gateway.audit.entities import EntityReference
-from gateway.debtor_handle import DebtorHandles, is_handle
+from gateway.debtor_handle import is_handle
 from gateway.domain.parties import check_parties
 from gateway.errors import Forbidden, InvalidInput
 from gateway.store.cases import CaseRow, Store
 from resolvers.access import authorized_case, may_see_case
 from resolvers.context import RequestContext
+from resolvers.handles import debtor_of_handle, opened_handle, same_case
 from resolvers.loaders import StoreLoader
 
 __all__ = [
@@ -36,9 +37,7 @@ __all__ = [
     "EntityLoaders",
     "case_reference",
     "debtor_ids_of",
-    "debtor_of_handle",
     "debtor_reference",
-    "handles",
     "note_reference",
 ]
 
@@ -64,13 +63,6 @@ class EntityLoaders:
         return cast(EntityLoaders, found)
 
 
-def handles(ctx: RequestContext) -> DebtorHandles:
-    """The gateway's handle codec (every running gateway has one)."""
-    if ctx.handles is None:
-        raise RuntimeError("no debtor handle key: the request context was not made by a gateway")
-    return ctx.handles
-
-
 def note_reference(ctx: RequestContext, index: int, reference: EntityReference) -> None:
     """Put what is known of representation ``index`` on the request's audit record."""
     ctx.entity_references[index] = reference
@@ -93,29 +85,6 @@ async def case_reference(ctx: RequestContext, number: object, field: str = "numb
     await _visible(ctx, normalised)
     # authorized_case records the request and refuses exactly as the root fields do.
     return await authorized_case(ctx, normalised, field=field)
-
-
-def _opened(ctx: RequestContext, handle: object, field: str) -> tuple[str, str, DebtorKind]:
-    # The debtor goes on the record before anything is refused: who tried to look at whom.
-    handle_case, debtor_id = handles(ctx).open(handle, field)
-    key, kind = validation.debtor_id(debtor_id, field)
-    ctx.debtors_touched.add(key)
-    return handle_case, key, kind
-
-
-def _same_case(handle_case: str, case_number: str, field: str) -> None:
-    # A handle carries no right of its own: one made for another case is refused here.
-    if handle_case != case_number:
-        raise Forbidden(f"the debtor handle is not one of case {case_number}", field=field)
-
-
-def debtor_of_handle(
-    ctx: RequestContext, handle: object, case_number: str, field: str
-) -> tuple[str, DebtorKind]:
-    """The debtor a handle names, if it was made for ``case_number`` (normalised)."""
-    handle_case, key, kind = _opened(ctx, handle, field)
-    _same_case(handle_case, case_number, field)
-    return key, kind
 
 
 def debtor_ids_of(
@@ -154,9 +123,9 @@ async def debtor_reference(
         raise InvalidInput("representations", "a Debtor reference needs caseNumber and handle")
     normalised = validation.case_number(case_number, "caseNumber")
     note_reference(ctx, index, EntityReference("Debtor", case_number=normalised))
-    handle_case, key, kind = _opened(ctx, handle, "handle")
+    handle_case, key, kind = opened_handle(ctx, handle, "handle")
     note_reference(ctx, index, EntityReference("Debtor", normalised, key))
-    _same_case(handle_case, normalised, "handle")
+    same_case(handle_case, normalised, "handle")
     case = await case_reference(ctx, normalised, field="caseNumber")
     check_parties(case, [key], "handle")
     return key, kind, case

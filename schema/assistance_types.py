@@ -216,7 +216,9 @@ def _masked(value: str, unmask: bool) -> str:
 @strawberry.input(description="A control action to request; checked before it is stored.")
 class AssistanceRequestInput:
     case_number: str
-    debtor_id: strawberry.ID
+    debtor_id: strawberry.ID = strawberry.field(
+        description="The debtor's id, or their handle in this case (Debtor.handle)."
+    )
     action: ControlAction
     document_number: str = strawberry.field(description="协助执行通知书 number.")
     target: str | None = strawberry.field(

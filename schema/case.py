@@ -14,7 +14,7 @@ from gateway.store.case_costs import costs_of
 from gateway.store.cases import CaseRow
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext
-from resolvers.entities import handles
+from resolvers.handles import handles
 from schema.assistance_types import AssistanceRequest
 from schema.debtor import Debtor
 from schema.decisions import RestrictionDecision

@@ -19,8 +19,8 @@ from connectors import domain as d
 from gateway.errors import AgencyBadResponse
 from gateway.masking import mask_id
 from resolvers.context import RequestContext
-from resolvers.entities import handles
 from resolvers.facts import MaybeAwaitable, load_all_now, load_one_now, then
+from resolvers.handles import handles
 from schema.assets import Asset, AssetKind, asset_from_domain
 from schema.assistance_types import AssistanceRequest
 from schema.closed_sets import MarriageStatus, closed

@@ -29,8 +29,8 @@ from gateway.errors import InvalidInput, LiandongError, LimitExceeded, NotFound
 from gateway.store.cases import RestrictionRow
 from resolvers.access import authorized_case, authorized_debtors
 from resolvers.context import RequestContext
-from resolvers.entities import handles
 from resolvers.facts import load_all_now
+from resolvers.handles import handles
 from schema.assets import asset_from_domain
 from schema.assistance import visible_request
 from schema.assistance_types import AssistanceRequest

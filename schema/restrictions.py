@@ -32,7 +32,7 @@ from gateway.store.cases import CaseRow
 from resolvers.access import authorized_case, authorized_party
 from resolvers.assistance import check_target, runtime
 from resolvers.context import RequestContext
-from resolvers.entities import handles
+from resolvers.handles import handles
 from resolvers.org_persons import persons_behind, record_persons_behind
 from schema.assistance_types import AssistanceRequest
 from schema.decisions import RestrictionDecision

@@ -16,7 +16,7 @@ from connectors import domain as d
 from gateway.masking import mask_id
 from gateway.store.cases import RestrictionRow
 from resolvers.context import RequestContext
-from resolvers.entities import handles
+from resolvers.handles import handles
 from schema.closed_sets import (
     CompanyRoleKind,
     CompanyStatus,

@@ -105,6 +105,9 @@ async def run_demo(settings: Settings, *, seed: int = DEMO_SEED, people: int = D
     await upgrade_all(settings)
     store = await Store.open(settings.database_url)
     await seed_cases(store, demo.cases, [DEMO_OFFICER], [DEMO_JUDGE])
+    # The console's sign-in page offers the demo users of the demo court.
+    shown = settings.console.model_copy(update={"demo_court": demo.court})
+    settings = settings.model_copy(update={"console": shown})
     services = await Services.start(settings, store=store)
     server = await start_server(
         create_app(settings, services=services, freeze_gc=True), settings.host, settings.port
@@ -116,6 +119,7 @@ async def run_demo(settings: Settings, *, seed: int = DEMO_SEED, people: int = D
         Panel.fit(
             "\n".join(
                 [
+                    f"Console    [bold]{server.url}/console[/bold]",
                     f"GraphiQL   [bold]{server.url}/graphql[/bold]",
                     f"Agencies   {', '.join(f'{k} {v}' for k, v in mocks.urls.items())}",
                     f"Database   {settings.database_url}",

@@ -40,6 +40,7 @@ from gateway.web.audit_pipeline import (
     AuditPipeline,
     request_id_of,
 )
+from gateway.web.console_route import console_routes_for
 from gateway.web.health import health_routes
 from gateway.web.metrics import MetricsEndpoint
 from gateway.web.metrics_listener import MetricsListener
@@ -307,6 +308,7 @@ def create_app(
             ),
             Route("/v1/screen", ScreenEndpoint(lambda: holder.get("services")), methods=["POST"]),
             *(graphiql_routes() if settings.profile == "dev" else []),
+            *console_routes_for(settings),
         ],
         lifespan=lifespan,
         middleware=[Middleware(HttpMetricsMiddleware, metrics=lambda: _request_metrics(holder))],

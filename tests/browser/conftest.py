@@ -38,7 +38,13 @@ def chromium_path() -> str:
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as pw:
         launched: PwBrowser = await pw.chromium.launch(
-            executable_path=chromium_path(), args=["--no-sandbox"]
+            executable_path=chromium_path(),
+            # Below the routing too (websockets are not routed): no name resolves but
+            # loopback, so nothing outside 127.0.0.1 can even be reached.
+            args=[
+                "--no-sandbox",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+            ],
         )
         context = await launched.new_context(viewport={"width": 1366, "height": 768})
         seen = Browser(context)
