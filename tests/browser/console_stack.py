@@ -34,7 +34,7 @@ class ConsoleStack:
 
     @property
     def console(self) -> str:
-        return self.gw.server.url + "/console"
+        return self.gw.base_url + "/console"
 
     async def shot(self, page: Page, name: str) -> Path:
         """A full-page screenshot in the test's folder (and the kept folder, if set)."""

@@ -66,7 +66,7 @@ async def test_every_page_works_with_all_outbound_network_blocked(
     await page.locator('button[data-role="agency"]').click()
     await expect(page.locator("h1")).to_have_text("联合惩戒单位")
 
-    gateway = urlsplit(stack.gw.server.url).netloc
+    gateway = urlsplit(stack.gw.base_url).netloc
     assert browser.outside == []
     assert browser.served and {urlsplit(u).netloc for u in browser.served} == {gateway}
     assert sockets and {urlsplit(u).netloc for u in sockets} == {gateway}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mocks.records import CaseRecord
-from tests.integration.assistance_helpers import assistance_gateway
+from tests.integration.assistance_requests import assistance_gateway
 
 HANDLES = """query($c: String!) { case(number: $c) { debtors { handle maskedId } } }"""
 COUNT = """query($c: String!) {

@@ -26,7 +26,7 @@ async def test_console_is_on_in_dev_and_a_setting_in_prod(
     settings = gateway_settings(tmp_path, mocks, profile=profile, console={"enabled": enabled})
     gw = await start_gateway(settings, mocks, court=cases[0].court)
     try:
-        base = gw.server.url
+        base = gw.base_url
         async with gw.session.get(base + "/console") as page:
             assert page.status == (200 if served else 404)
             cache = page.headers.get("Cache-Control")
