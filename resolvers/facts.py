@@ -23,7 +23,15 @@ from connectors.domain import AssetKind, Facet, Fetched
 from gateway.errors import AgencyError
 from resolvers.context import RequestContext
 
-__all__ = ["MaybeAwaitable", "load_all", "load_all_now", "load_one", "load_one_now", "then"]
+__all__ = [
+    "MaybeAwaitable",
+    "agencies_for",
+    "load_all",
+    "load_all_now",
+    "load_one",
+    "load_one_now",
+    "then",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,7 +62,10 @@ def load_one_now(ctx: RequestContext, facet: Facet, key: str) -> MaybeAwaitable[
     return ctx.loaders.first_now(facet, key)
 
 
-def _agencies(ctx: RequestContext, facet: Facet, kinds: Collection[AssetKind] | None) -> list[str]:
+def agencies_for(
+    ctx: RequestContext, facet: Facet, kinds: Collection[AssetKind] | None
+) -> list[str]:
+    """The agencies serving ``facet`` (only those registering one of ``kinds``, if given)."""
     loaders = ctx.loaders
     return [
         name
@@ -78,7 +89,7 @@ async def load_all(
     restrictions): there a total agency failure is reported beside the data, not as null.
     """
     ctx.debtors_touched.add(key)
-    pending = [ctx.loaders.fact(name, facet).load(key) for name in _agencies(ctx, facet, kinds)]
+    pending = [ctx.loaders.fact(name, facet).load(key) for name in agencies_for(ctx, facet, kinds)]
     return await _gathered(ctx, pending, path, never_raise)
 
 
@@ -97,7 +108,7 @@ def load_all_now(
     ``path``, which is only for error reports, is called.
     """
     ctx.debtors_touched.add(key)
-    agencies = _agencies(ctx, facet, kinds)
+    agencies = agencies_for(ctx, facet, kinds)
     facts: list[Fetched] = []
     for name in agencies:
         fact = ctx.loaders.peek(name, facet, key)

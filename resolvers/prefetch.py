@@ -23,11 +23,13 @@ import asyncio
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
+from graphql import Visitor, visit
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-from connectors.domain import DebtorKind, Facet
+from connectors.domain import AssetKind, DebtorKind, Facet
 from resolvers.context import RequestContext
+from resolvers.facts import agencies_for
 
 __all__ = ["FIRST_HOP", "prefetch_debtors", "selected_names", "selection_of"]
 
@@ -47,11 +49,30 @@ FIRST_HOP: dict[str, tuple[Facet, DebtorKind | None]] = {
 }
 
 
+# ``assets(kinds: [...])`` with its kinds written out in the document: a name per kind, so
+# the look-ahead asks only the agencies registering them (one /roles call for roles and
+# equity, vehicles with the first hop rather than after it).
+_KIND_PREFIX = "assets:"
+_KINDS = {k.value: k for k in AssetKind}
+
+
+def _kind_names(selection: SelectedField) -> set[str] | None:
+    if selection.name != "assets" or set(selection.arguments) != {"kinds"}:
+        return None
+    kinds = selection.arguments["kinds"]
+    if kinds is None:  # ``kinds: null``: every kind
+        kinds = list(_KINDS)
+    if not isinstance(kinds, list) or not all(isinstance(k, str) and k in _KINDS for k in kinds):
+        return None
+    return {_KIND_PREFIX + k for k in kinds}
+
+
 def selected_names(selections: Iterable[Any]) -> set[str]:
     """Field names selected at this level, through fragments. Left out: fields with
-    arguments (``assets(kinds:)`` may want less than everything) and anything under a
-    directive (``@skip``/``@include`` may drop it): those load when resolved, as ever, so
-    no agency is asked for what the operation does not use."""
+    arguments (``assets(kinds:)`` may want less than everything; its kinds are named as
+    ``assets:KIND``) and anything under a directive (``@skip``/``@include`` may drop it):
+    those load when resolved, as ever, so no agency is asked for what the operation does
+    not use."""
     names: set[str] = set()
     for selection in selections:
         if selection.directives:
@@ -59,6 +80,8 @@ def selected_names(selections: Iterable[Any]) -> set[str]:
         if isinstance(selection, SelectedField):
             if not selection.arguments:
                 names.add(selection.name)
+            elif (kinds := _kind_names(selection)) is not None:
+                names |= kinds
         elif isinstance(selection, FragmentSpread | InlineFragment):
             names |= selected_names(selection.selections)
     return names
@@ -67,16 +90,39 @@ def selected_names(selections: Iterable[Any]) -> set[str]:
 def selection_of(info: Info[Any, Any]) -> frozenset[str]:
     """``selected_names`` of the field being resolved, worked out once per document node
     (strawberry's ``selected_fields`` rebuilds the selection on every call)."""
-    node = info._raw_info.field_nodes[0]  # the graphql-core info strawberry wraps
+    raw = info._raw_info  # the graphql-core info strawberry wraps
+    node = raw.field_nodes[0]
     known = _memo.get(id(node))
     if known is not None:
         return known[1]
     selected = info.selected_fields
     names = frozenset(selected_names(selected[0].selections)) if selected else frozenset()
+    if any(n.startswith(_KIND_PREFIX) for n in names) and _variables_in(
+        [node, *raw.fragments.values()]
+    ):
+        return names  # kinds from variables: another request may send other kinds
     if len(_memo) >= _MEMO_MAX:
         _memo.clear()
     _memo[id(node)] = (node, names)
     return names
+
+
+class _Variables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_variable(self, *_: object) -> None:
+        self.found = True
+
+
+def _variables_in(nodes: Iterable[Any]) -> bool:
+    """Whether a variable is used anywhere under ``nodes`` (an argument, a list in one, a
+    directive): then the selection cannot be worked out once per document."""
+    visitor = _Variables()
+    for node in nodes:
+        visit(node, visitor)
+    return visitor.found
 
 
 async def prefetch_debtors(
@@ -93,6 +139,13 @@ async def prefetch_debtors(
             missing = [key for key in keys if loaders.peek(agency, facet, key) is None]
             if missing:
                 pending.append(loaders.fact(agency, facet).load_many(missing))
+    kinds = {_KINDS[n.removeprefix(_KIND_PREFIX)] for n in fields if n.startswith(_KIND_PREFIX)}
+    if kinds and "assets" not in fields:
+        keys = [key for key, _ in debtors]
+        for agency in agencies_for(ctx, Facet.ASSETS, kinds):
+            missing = [key for key in keys if loaders.peek(agency, Facet.ASSETS, key) is None]
+            if missing:
+                pending.append(loaders.fact(agency, Facet.ASSETS).load_many(missing))
     if "restrictions" in fields and debtors:
         pending.append(loaders.restrictions.load_many([key for key, _ in debtors]))
     if pending:
