@@ -31,6 +31,7 @@ from gateway.settings_sections import (
     AgencySettings,
     AssistanceSettings,
     SectionModel,
+    TreeHeadSettings,
     WatchSettings,
     default_agencies,
 )
@@ -188,6 +189,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    heads: TreeHeadSettings = Field(default_factory=TreeHeadSettings)
     assistance: AssistanceSettings = Field(default_factory=AssistanceSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
@@ -216,6 +218,7 @@ class Settings(BaseSettings):
             self.audit = self.audit.model_copy(update={"database_url": url})
         if self.audit.key_file is None:
             self.audit = self.audit.model_copy(update={"key_file": self.data_dir / "audit-key"})
+        self.heads = _fill_heads(self.heads, self.data_dir)
         for name, agency in self.agencies.items():
             if agency.connector is None:
                 self.agencies[name] = agency.model_copy(update={"connector": name})
@@ -276,6 +279,16 @@ def _load_or_create_secret(path: Path, setting: str) -> bytes:
     finally:
         os.unlink(tmp)
     return _read_secret(path, setting)
+
+
+def _fill_heads(heads: TreeHeadSettings, data_dir: Path) -> TreeHeadSettings:
+    defaults = {
+        "key_file": data_dir / "tree-head-key",
+        "trusted_keys_dir": data_dir / "tree-head-keys",
+        "outbox_dir": data_dir / "tree-heads-outbox",
+        "witness": str(data_dir / "tree-heads"),
+    }
+    return heads.model_copy(update={k: v for k, v in defaults.items() if not getattr(heads, k)})
 
 
 def _deep_merge(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:

@@ -47,7 +47,9 @@ def _when(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-async def _verify(url: str, anchors: list[tuple[int, str]], heads: list[tuple[int, str]]) -> int:
+async def _verify(
+    url: str, anchors: list[tuple[int, str]], heads: list[tuple[int, str]], signed: Any = None
+) -> int:
     from gateway.audit.store import open_audit_engine
     from gateway.audit.tree import TreeError, tree_head
     from gateway.audit.verify import verify_log
@@ -66,6 +68,8 @@ async def _verify(url: str, anchors: list[tuple[int, str]], heads: list[tuple[in
                 differs.append(f"the first {size} records are not the published tree head's")
     finally:
         await engine.dispose()
+    if report.broken is None and signed is not None:
+        differs.extend(await signed())
     if differs:
         for what in differs:
             print(f"audit log BROKEN: {what}", file=sys.stderr)
@@ -85,10 +89,14 @@ async def _verify(url: str, anchors: list[tuple[int, str]], heads: list[tuple[in
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    url = audit_url(load_config(args))
+    settings = load_config(args)
+    url = audit_url(settings)
     if url is None:
         return EXIT_USAGE
-    return asyncio.run(_verify(url, list(args.anchor or []), list(args.tree or [])))
+    from gateway.cli.audit_heads import signed_heads_check
+
+    signed = signed_heads_check(settings, args.witness)
+    return asyncio.run(_verify(url, list(args.anchor or []), list(args.tree or []), signed))
 
 
 async def _export(url: str, key: bytes, where: Any) -> int:
@@ -158,6 +166,11 @@ def add_audit_commands(sub: Any) -> None:
         help="SIZE:ROOT, a tree head published earlier (`audit tree`): the log's first SIZE "
         "records must still hash to it",
     )
+    verify.add_argument(
+        "--witness",
+        help="DIR or URL holding signed tree heads to check the log against "
+        "(default: heads.witness; 'none' skips the check)",
+    )
     verify.set_defaults(func=_cmd_verify)
 
     export = audit_sub.add_parser("export", help="records of one case or debtor, as JSON lines")
@@ -172,3 +185,7 @@ def add_audit_commands(sub: Any) -> None:
     from gateway.cli.audit_tree import add_tree_commands
 
     add_tree_commands(audit_sub)
+
+    from gateway.cli.audit_heads import add_heads_command
+
+    add_heads_command(audit_sub)

@@ -1,0 +1,86 @@
+"""What signing and checking tree heads need from the log: its chains, their sizes, leaves.
+
+``ChainSource`` is the one seam between signed heads and however the log stores its
+chains. ``SqlChainSource`` reads today's log, one chain (``audit_records`` and its head
+row) under the id it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.audit.merkle import leaf_hash
+from gateway.audit.tables import audit_head, audit_records
+
+__all__ = ["ChainGap", "ChainSource", "SqlChainSource"]
+
+_CHUNK = 20_000  # hashes read per query
+
+
+class ChainGap(ValueError):
+    """A chain misses a record below its stated size."""
+
+
+class ChainSource(Protocol):
+    """Read access to the log's chains, by chain id."""
+
+    async def chains(self) -> list[str]:
+        """The ids of every chain in the log."""
+        ...
+
+    async def size(self, chain: str) -> int:
+        """How many records the chain holds, by its head."""
+        ...
+
+    def leaves(self, chain: str, after: int, upto: int) -> AsyncIterator[list[bytes]]:
+        """Leaf hashes of records ``after + 1 .. upto``, in order, in chunks; raises
+        ``ChainGap`` when one is missing."""
+        ...
+
+
+class SqlChainSource:
+    """Today's log as one chain named ``chain``."""
+
+    def __init__(self, engine: AsyncEngine, chain: str) -> None:
+        self.engine = engine
+        self.chain = chain
+
+    async def chains(self) -> list[str]:
+        return [self.chain]
+
+    async def size(self, chain: str) -> int:
+        if chain != self.chain:
+            return 0
+        async with self.engine.connect() as conn:
+            seq = (
+                await conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1))
+            ).scalar()
+        return int(seq or 0)
+
+    async def leaves(self, chain: str, after: int, upto: int) -> AsyncIterator[list[bytes]]:
+        r = audit_records.c
+        done = after
+        while done < upto:
+            async with self.engine.connect() as conn:
+                rows = (
+                    await conn.execute(
+                        select(r.seq, r.hash)
+                        .where(r.seq > done, r.seq <= upto)
+                        .order_by(r.seq)
+                        .limit(_CHUNK)
+                    )
+                ).all()
+            chunk: list[bytes] = []
+            for seq, digest in rows:
+                if int(seq) != done + 1:
+                    break
+                chunk.append(leaf_hash(bytes.fromhex(str(digest))))
+                done += 1
+            if chunk:
+                yield chunk
+            if not rows or len(chunk) < len(rows):
+                raise ChainGap(f"chain {chain}: record {done + 1} is missing")
