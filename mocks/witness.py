@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 
-__all__ = ["WITNESS_KEY", "WitnessState", "create_app", "key_id"]
+__all__ = ["WITNESS_KEY", "RunningWitness", "WitnessState", "create_app", "key_id", "start_witness"]
 
 _FORMAT = "liandong-tree-head/v1"
 _CHAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -181,3 +181,34 @@ def create_app(
     app.router.add_get("/heads", _get_heads)
     app.router.add_get("/_stats", _get_stats)
     return app
+
+
+@dataclass
+class RunningWitness:
+    """A witness bound and serving; ``aclose()`` stops it (what it held is gone with it)."""
+
+    url: str
+    app: web.Application
+    runner: web.AppRunner
+
+    @property
+    def state(self) -> WitnessState:
+        return self.app[WITNESS_KEY]
+
+    async def aclose(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_witness(
+    app: web.Application, *, host: str = "127.0.0.1", port: int = 0
+) -> RunningWitness:
+    """Serve ``app`` (from ``create_app``) on ``host``:``port`` (0: an ephemeral port)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    bound_host, bound_port = runner.addresses[0][:2]
+    return RunningWitness(f"http://{bound_host}:{bound_port}", app, runner)

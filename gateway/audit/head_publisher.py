@@ -80,6 +80,7 @@ class HeadPublisher:
         self._backoff = 0.0
         self._retry_at = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._sign_failing = False
         # Counters for tests and operators.
         self.signed = 0
         self.delivered = 0
@@ -124,7 +125,11 @@ class HeadPublisher:
         try:
             await self._sign_due(final)
         except Exception:  # the log is unreadable for now; the next round tries again
-            log.exception("tree heads could not be signed")
+            if not self._sign_failing:  # said once per streak, not once per poll
+                log.exception("tree heads could not be signed")
+            self._sign_failing = True
+        else:
+            self._sign_failing = False
         await self._deliver()
 
     async def _sign_due(self, final: bool) -> None:
