@@ -1,0 +1,137 @@
+"""``liandong audit verify`` against signed tree heads, on SQLite and PostgreSQL: a tail cut
+with the head wound back, a chain rewritten end to end with its hashes and tree recomputed,
+and a head with a forged signature each pass the chain walk alone and fail against the heads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import delete, select, update
+
+from gateway.audit.chain import record_hash
+from gateway.audit.chain_source import SqlChainSource
+from gateway.audit.head_keys import load_or_create_key
+from gateway.audit.head_publisher import HeadPublisher
+from gateway.audit.heads_setup import SINGLE_CHAIN
+from gateway.audit.signed_head import SignedTreeHead, TreeHead
+from gateway.audit.store import SqlAuditLog, open_audit_engine
+from gateway.audit.tables import audit_head, audit_index, audit_records, record_from_row
+from gateway.audit.witnesses import DirectoryWitness
+from tests.audit_support import make_entry
+from tests.integration.test_audit_cli import cli
+
+RECORDS = 12
+EVERY = 4  # heads at 4, 8 and 12 records
+
+
+async def signed_log(url: str, data_dir: Path) -> Path:
+    """A log of RECORDS records with its heads signed into data_dir/tree-heads; the config."""
+    log = await SqlAuditLog.open(url, b"k" * 32)
+    engine = open_audit_engine(url)
+    key = load_or_create_key(data_dir / "tree-head-key")
+    publisher = HeadPublisher(
+        SqlChainSource(engine, SINGLE_CHAIN),
+        key,
+        DirectoryWitness(data_dir / "tree-heads"),
+        data_dir / "tree-heads-outbox",
+        every_records=EVERY,
+        on_close=engine.dispose,
+    )
+    try:
+        for n in range(RECORDS):
+            await log.append(make_entry(n))
+            if (n + 1) % EVERY == 0:
+                await publisher.tick()
+    finally:
+        await log.aclose()
+        await publisher.aclose()
+    assert (publisher.signed, publisher.delivered) == (3, 3)
+    config = data_dir / "liandong.toml"
+    config.write_text(
+        f"data_dir = {str(data_dir)!r}\n[audit]\ndatabase_url = {url!r}\n", encoding="utf-8"
+    )
+    return config
+
+
+async def cut_tail(url: str, keep: int) -> None:
+    engine = open_audit_engine(url)
+    r = audit_records.c
+    try:
+        async with engine.begin() as conn:
+            last = (await conn.execute(select(r.hash).where(r.seq == keep))).scalar_one()
+            await conn.execute(delete(audit_index).where(audit_index.c.seq > keep))
+            await conn.execute(delete(audit_records).where(r.seq > keep))
+            await conn.execute(update(audit_head).values(seq=keep, hash=last))
+    finally:
+        await engine.dispose()
+
+
+async def rewrite_all(url: str) -> None:
+    """Change every record and recompute the whole hash chain (and so the Merkle tree), as
+    a forger with write access to the database but not the signing key would."""
+    engine = open_audit_engine(url)
+    r = audit_records.c
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(update(audit_records).values(principal="someone-else"))
+            rows = (await conn.execute(select(audit_records).order_by(r.seq))).mappings()
+            prev = "0" * 64
+            for record in [record_from_row(row) for row in rows]:
+                digest = record_hash(prev, record.body())
+                await conn.execute(
+                    update(audit_records)
+                    .where(r.seq == record.seq)
+                    .values(prev_hash=prev, hash=digest)
+                )
+                prev = digest
+            await conn.execute(update(audit_head).values(hash=prev))
+    finally:
+        await engine.dispose()
+
+
+def forge_head(data_dir: Path) -> None:
+    """Put a head in the witness folder that claims the gateway's key but was signed by
+    another: a root made up for the log as it is after a rewrite."""
+    folder = data_dir / "tree-heads" / SINGLE_CHAIN
+    newest = max(folder.glob("*.json"))
+    real = SignedTreeHead.from_json(orjson.loads(newest.read_bytes()))
+    fake = TreeHead(real.chain, real.size, "ab" * 32, real.time)
+    forged = SignedTreeHead(
+        fake, real.key_id, Ed25519PrivateKey.generate().sign(fake.message(real.key_id))
+    )
+    (folder / ("z" + newest.name)).write_bytes(orjson.dumps(forged.to_json()))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        ("tail", f"chain main, signed head of {RECORDS} records"),
+        ("rewrite", "one of records 1..4 was changed"),
+        ("forged", "the signature is not key"),
+    ],
+)
+async def test_verify_fails_against_signed_heads(
+    database_url: str, tmp_path: Path, tamper: str, expected: str
+) -> None:
+    config = await signed_log(database_url, tmp_path)
+    code, out, _ = await cli("audit", "verify", "--config", str(config))
+    assert code == 0, out
+    assert "signed tree heads OK: 3 checked" in out
+
+    if tamper == "tail":
+        await cut_tail(database_url, RECORDS - 2)
+    elif tamper == "rewrite":
+        await rewrite_all(database_url)
+    else:
+        forge_head(tmp_path)
+
+    # The chain walk alone finds nothing wrong: that is what the heads are for.
+    code, out, err = await cli("audit", "verify", "--config", str(config), "--witness", "none")
+    assert code == 0, err
+    code, out, err = await cli("audit", "verify", "--config", str(config))
+    assert code == 1, out
+    assert "audit log BROKEN: chain main" in err and expected in err
