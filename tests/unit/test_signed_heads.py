@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import stat
 from datetime import UTC, datetime, timedelta
@@ -89,8 +90,15 @@ def test_a_head_signed_by_another_key_is_refused_either_way() -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"chain": "a\nsize=9"}, {"size": -1}, {"size": True}, {"root": "AB" * 32}, {"time": "x"},
-     {"key_id": "k"}, {"signature": "!!"}],  # fmt: skip
+    [
+        {"chain": "a\nsize=9"},
+        {"size": -1},
+        {"size": True},
+        {"root": "AB" * 32},
+        {"time": "x"},
+        {"key_id": "k"},
+        {"signature": "!!"},
+    ],
 )
 def test_malformed_heads_are_refused_by_both_readers(change: dict[str, object]) -> None:
     head = TreeHead("main", 3, "ab" * 32, datetime(2026, 12, 5, tzinfo=UTC))
@@ -99,7 +107,7 @@ def test_malformed_heads_are_refused_by_both_readers(change: dict[str, object]) 
         SignedTreeHead.from_json(wire)
     with pytest.raises(ValueError):
         witness._parse(wire)
-        witness.base64.b64decode(str(wire["signature"]), validate=True)
+        base64.b64decode(str(wire["signature"]), validate=True)
 
 
 def test_the_key_file_is_made_0600_with_its_public_half(tmp_path: Path) -> None:
