@@ -22,6 +22,7 @@ from schema.agencies import AgencyQuery
 from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
 from schema.audit import AuditQuery
+from schema.audit_heads import AuditHeadsQuery
 from schema.case_costs import CaseCostsMutation
 from schema.case_status import CaseStatusMutation
 from schema.decisions import DecisionMutation
@@ -47,6 +48,7 @@ QUERIES: tuple[type, ...] = (
     AgencyQuery,
     AssistanceQuery,
     AccessLogQuery,
+    AuditHeadsQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AssistanceMutation,

@@ -53,6 +53,10 @@ class Witness(Protocol):
         """The heads the witness offers for checking (every one it holds, where it can)."""
         ...
 
+    async def newest(self) -> list[SignedTreeHead]:
+        """The newest head of each chain, by chain id."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -112,6 +116,17 @@ class DirectoryWitness:
     async def heads(self) -> list[SignedTreeHead]:
         return await asyncio.to_thread(self._read)
 
+    def _read_newest(self) -> list[SignedTreeHead]:
+        found = []
+        for folder in sorted(p for p in self.root.glob("*") if p.is_dir()):
+            last = max(folder.glob("*.json"), default=None)  # names sort by size, then time
+            if last is not None:
+                found.append(SignedTreeHead.from_json(orjson.loads(last.read_bytes())))
+        return found
+
+    async def newest(self) -> list[SignedTreeHead]:
+        return await asyncio.to_thread(self._read_newest)
+
     async def aclose(self) -> None:
         return None
 
@@ -148,6 +163,12 @@ class HttpWitness:
                 return await resp.json()
         except (aiohttp.ClientError, TimeoutError, ValueError) as err:
             raise WitnessUnavailable(f"{self.url}: {type(err).__name__}: {err}") from err
+
+    async def newest(self) -> list[SignedTreeHead]:
+        listed = await self._get({})
+        return sorted(
+            (SignedTreeHead.from_json(h) for h in listed.get("heads", [])), key=lambda h: h.chain
+        )
 
     async def heads(self) -> list[SignedTreeHead]:
         newest = await self._get({})

@@ -14,6 +14,7 @@ import pytest
 
 from gateway.audit.head_keys import load_or_create_key, public_key_file
 from gateway.audit.heads_setup import SINGLE_CHAIN, start_head_publisher
+from gateway.audit.signed_head import key_id
 from gateway.cli.demo import seed_cases
 from gateway.settings import SettingsError
 from gateway.store.cases import Store
@@ -23,6 +24,7 @@ from mocks.witness import create_app, start_witness
 from tests.harness import JUDGE, OFFICER, gateway_settings, start_gateway, stop_gateway
 from tests.integration.test_audit_cli import cli
 
+HEADS = "{ auditHeads { chain size root time keyId signature } }"
 DEBTOR = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { identity { name } } }"
 
 
@@ -92,6 +94,14 @@ async def test_the_key_is_made_0600_at_first_start_and_refused_when_others_may_r
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
         status, _ = await gw.post(DEBTOR, {"id": cases[0].debtor_ids[0], "c": cases[0].number})
         assert status == 200
+        await eventually(lambda: bool(sizes(tmp_path / "tree-heads" / SINGLE_CHAIN)))
+        auditor = gw.token("aud-1", roles=["auditor"])
+        status, body = await gw.post(HEADS, token=auditor)
+        (head,) = body["data"]["auditHeads"]
+        assert head["chain"] == SINGLE_CHAIN and head["size"] >= 1 and len(head["root"]) == 64
+        assert head["keyId"] == key_id(load_or_create_key(key).public_key())
+        _, body = await gw.post(HEADS)  # an officer is not an auditor
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     finally:
         await stop_gateway(gw)  # signs a last head over everything recorded
     assert sizes(tmp_path / "tree-heads" / SINGLE_CHAIN)
