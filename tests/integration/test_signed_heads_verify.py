@@ -14,13 +14,14 @@ from sqlalchemy import delete, select, update
 
 from gateway.audit.chain import record_hash
 from gateway.audit.chain_source import SqlChainSource
-from gateway.audit.head_keys import load_or_create_key
+from gateway.audit.head_keys import load_or_create_key, public_key_file
 from gateway.audit.head_publisher import HeadPublisher
 from gateway.audit.heads_setup import SINGLE_CHAIN
 from gateway.audit.signed_head import SignedTreeHead, TreeHead
 from gateway.audit.store import SqlAuditLog, open_audit_engine
 from gateway.audit.tables import audit_head, audit_index, audit_records, record_from_row
-from gateway.audit.witnesses import DirectoryWitness
+from gateway.audit.witnesses import DirectoryWitness, HttpWitness
+from mocks.witness import create_app, start_witness
 from tests.audit_support import make_entry
 from tests.integration.test_audit_cli import cli
 
@@ -135,3 +136,32 @@ async def test_verify_fails_against_signed_heads(
     code, out, err = await cli("audit", "verify", "--config", str(config))
     assert code == 1, out
     assert "audit log BROKEN: chain main" in err and expected in err
+
+
+async def test_verify_reads_the_heads_from_an_http_witness(
+    database_url: str, tmp_path: Path
+) -> None:
+    config = await signed_log(database_url, tmp_path)
+    served = await start_witness(
+        create_app([public_key_file(tmp_path / "tree-head-key").read_bytes()])
+    )
+    try:
+        http = HttpWitness(served.url)
+        for head in await DirectoryWitness(tmp_path / "tree-heads").heads():
+            await http.publish(head)
+        assert [h.size for h in await http.newest()] == [RECORDS]
+        await http.aclose()
+        code, out, err = await cli(
+            "audit", "verify", "--config", str(config), "--witness", served.url
+        )
+        assert code == 0 and "signed tree heads OK: 3 checked" in out, err
+        await cut_tail(database_url, RECORDS - 1)
+        code, _, err = await cli(
+            "audit", "verify", "--config", str(config), "--witness", served.url
+        )
+        assert code == 1 and f"chain main, signed head of {RECORDS} records" in err
+    finally:
+        await served.aclose()
+    # A witness that cannot be read is a failed check, not a skipped one.
+    code, _, err = await cli("audit", "verify", "--config", str(config), "--witness", served.url)
+    assert code == 1 and "signed tree heads could not be read" in err
