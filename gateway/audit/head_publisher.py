@@ -117,8 +117,8 @@ class HeadPublisher:
 
     async def _run(self) -> None:
         while True:
+            await asyncio.sleep(self.poll_s)  # first: start-up has better things to do
             await self.tick()
-            await asyncio.sleep(self.poll_s)
 
     async def tick(self, *, final: bool = False) -> None:
         """One round: sign the heads that are due, then deliver what waits."""
