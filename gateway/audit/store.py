@@ -116,7 +116,7 @@ class _Pending:
 
 
 class SqlAuditLog:
-    """``AuditLog`` over SQLAlchemy Core; open with ``await SqlAuditLog.open(url, key)``.
+    """``AuditLog`` over SQLAlchemy Core; open with ``await SqlAuditLog.open(url, key, chain=…)``.
 
     No task sits between a request and the disk: a commit starts on the event loop's next
     turn after the first ``append`` that finds none in flight (so it takes everything
