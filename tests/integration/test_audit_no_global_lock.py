@@ -41,11 +41,16 @@ async def test_two_instances_commit_while_a_third_writer_holds_its_chain(
                     )
                     for name in ("gw-a", "gw-b")
                 ]
-                async with instances[0] as a, instances[1] as b:
+                # A lock shared by all writers would hang the instances until the hold
+                # ends: bound the wait so that the test fails instead.
+                async with (
+                    asyncio.timeout(120),
+                    instances[0] as a,
+                    instances[1] as b,
+                ):
                     variables = {"id": cases[0].debtor_ids[0], "c": cases[0].number}
-                    answers = await asyncio.wait_for(
-                        asyncio.gather(*(gw.post(DEBTOR, variables) for gw in [a, b] * EACH)),
-                        timeout=120,  # a global lock would hang here until the hold ends
+                    answers = await asyncio.gather(
+                        *(gw.post(DEBTOR, variables) for gw in [a, b] * EACH)
                     )
                     assert [status for status, _ in answers] == [200] * (2 * EACH)
                     settings = a.settings
