@@ -154,6 +154,13 @@ class AuditSettings(SectionModel):
     # Every gateway writing to one log must share it: set it, or share key_file.
     key: SecretStr | None = Field(default=None, min_length=32)
     key_file: Path | None = None  # filled in as data_dir/audit-key by Settings
+    # This writer's chain is "<chain_id>-<writer_index>"; without chain_id, an id made once
+    # and kept in data_dir/audit-chain-id (see gateway/audit/chain_id.py). `serve --workers`
+    # gives each worker its own writer_index.
+    chain_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$")
+    writer_index: int = Field(default=0, ge=0, le=9999)
+    # How often, at most, a chain records the heads it has seen of the other chains.
+    witness_interval_s: float = Field(default=0.25, ge=0, le=60)
 
 
 class EventSettings(SectionModel):

@@ -1,8 +1,9 @@
 """What signing and checking tree heads need from the log: its chains, their sizes, leaves.
 
 ``ChainSource`` is the one seam between signed heads and however the log stores its
-chains. ``SqlChainSource`` reads today's log, one chain (``audit_records`` and its head
-row) under the id it is given.
+chains. ``SqlChainSource`` reads the SQL log: every chain with a head row in
+``audit_chains``, or only the one it is given (a writer signs its own chain alone: two
+signers of one chain could publish heads whose times and sizes disagree).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.merkle import leaf_hash
-from gateway.audit.tables import audit_head, audit_records
+from gateway.audit.tables import audit_chains, audit_records
 
 __all__ = ["ChainGap", "ChainSource", "SqlChainSource"]
 
@@ -43,22 +44,23 @@ class ChainSource(Protocol):
 
 
 class SqlChainSource:
-    """Today's log as one chain named ``chain``."""
+    """The SQL log's chains: all of them, or only ``only``."""
 
-    def __init__(self, engine: AsyncEngine, chain: str) -> None:
+    def __init__(self, engine: AsyncEngine, only: str | None = None) -> None:
         self.engine = engine
-        self.chain = chain
+        self.only = only
 
     async def chains(self) -> list[str]:
-        return [self.chain]
+        if self.only is not None:
+            return [self.only]
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(audit_chains.c.chain).order_by(audit_chains.c.chain))
+            return [str(chain) for (chain,) in rows]
 
     async def size(self, chain: str) -> int:
-        if chain != self.chain:
-            return 0
+        h = audit_chains.c
         async with self.engine.connect() as conn:
-            seq = (
-                await conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1))
-            ).scalar()
+            seq = (await conn.execute(select(h.seq).where(h.chain == chain))).scalar()
         return int(seq or 0)
 
     async def leaves(self, chain: str, after: int, upto: int) -> AsyncIterator[list[bytes]]:
@@ -69,7 +71,7 @@ class SqlChainSource:
                 rows = (
                     await conn.execute(
                         select(r.seq, r.hash)
-                        .where(r.seq > done, r.seq <= upto)
+                        .where(r.chain == chain, r.seq > done, r.seq <= upto)
                         .order_by(r.seq)
                         .limit(_CHUNK)
                     )

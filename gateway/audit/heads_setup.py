@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from gateway.audit.chain_id import writer_chain
 from gateway.audit.chain_source import SqlChainSource
 from gateway.audit.head_check import HeadReport, check_heads
 from gateway.audit.head_keys import load_or_create_key, trusted_keys
@@ -14,22 +15,21 @@ from gateway.audit.store import open_audit_engine
 from gateway.audit.witnesses import open_witness
 from gateway.settings import Settings
 
-__all__ = ["SINGLE_CHAIN", "check_against_witness", "start_head_publisher"]
-
-# The id under which a log of one chain (every writer appending to it) is signed.
-SINGLE_CHAIN = "main"
+__all__ = ["check_against_witness", "start_head_publisher", "witness_exists"]
 
 
 async def start_head_publisher(settings: Settings) -> HeadPublisher | None:
-    """A running publisher, or None when heads or the audit log are disabled."""
+    """A running publisher of this writer's chain, or None when heads or the audit log are
+    disabled."""
     heads = settings.heads
     if not heads.enabled or not settings.audit.enabled:
         return None
     assert heads.key_file is not None and heads.outbox_dir is not None  # filled by Settings
     key = await asyncio.to_thread(load_or_create_key, heads.key_file)
+    chain = await asyncio.to_thread(writer_chain, settings)  # the chain the log appends to
     engine = open_audit_engine(settings.audit.database_url)
     publisher = HeadPublisher(
-        SqlChainSource(engine, SINGLE_CHAIN),
+        SqlChainSource(engine, chain),
         key,
         open_witness(heads.witness, timeout_s=heads.timeout_s),
         heads.outbox_dir,
@@ -51,7 +51,7 @@ async def check_against_witness(settings: Settings, witness: str) -> HeadReport:
     engine = open_audit_engine(settings.audit.database_url)
     try:
         found = await reader.heads()
-        return await check_heads(SqlChainSource(engine, SINGLE_CHAIN), found, keys)
+        return await check_heads(SqlChainSource(engine), found, keys)
     finally:
         await reader.aclose()
         await engine.dispose()

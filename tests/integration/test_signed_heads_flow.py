@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.audit.chain_id import writer_chain
 from gateway.audit.head_keys import load_or_create_key, public_key_file
-from gateway.audit.heads_setup import SINGLE_CHAIN, start_head_publisher
+from gateway.audit.heads_setup import start_head_publisher
 from gateway.audit.signed_head import key_id
 from gateway.cli.demo import seed_cases
 from gateway.settings import SettingsError
@@ -56,7 +57,8 @@ async def test_heads_are_kept_while_the_witness_is_down_and_delivered_after(
         await seed_cases(store, cases, [OFFICER], [JUDGE])
     finally:
         await store.close()
-    outbox = tmp_path / "tree-heads-outbox" / SINGLE_CHAIN
+    chain = writer_chain(settings)  # the gateway's own chain, the one it signs
+    outbox = tmp_path / "tree-heads-outbox" / chain
     case = cases[0]
     gw = await start_gateway(settings, mocks, court=case.court)
     try:
@@ -68,7 +70,7 @@ async def test_heads_are_kept_while_the_witness_is_down_and_delivered_after(
         again = await start_witness(create_app([pem]), port=port)
         try:
             await eventually(lambda: not sizes(outbox))
-            kept = {h["size"] for h in again.state.heads[SINGLE_CHAIN]}
+            kept = {h["size"] for h in again.state.heads[chain]}
             assert waiting <= kept
             assert again.state.counts["kept"] == len(kept) >= 5
             assert sum(again.state.counts[k] for k in ("refused_400", "refused_403")) == 0
@@ -94,17 +96,18 @@ async def test_the_key_is_made_0600_at_first_start_and_refused_when_others_may_r
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
         status, _ = await gw.post(DEBTOR, {"id": cases[0].debtor_ids[0], "c": cases[0].number})
         assert status == 200
-        await eventually(lambda: bool(sizes(tmp_path / "tree-heads" / SINGLE_CHAIN)))
+        chain = writer_chain(settings)
+        await eventually(lambda: bool(sizes(tmp_path / "tree-heads" / chain)))
         auditor = gw.token("aud-1", roles=["auditor"])
         status, body = await gw.post(HEADS, token=auditor)
         (head,) = body["data"]["auditHeads"]
-        assert head["chain"] == SINGLE_CHAIN and head["size"] >= 1 and len(head["root"]) == 64
+        assert head["chain"] == chain and head["size"] >= 1 and len(head["root"]) == 64
         assert head["keyId"] == key_id(load_or_create_key(key).public_key())
         _, body = await gw.post(HEADS)  # an officer is not an auditor
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     finally:
         await stop_gateway(gw)  # signs a last head over everything recorded
-    assert sizes(tmp_path / "tree-heads" / SINGLE_CHAIN)
+    assert sizes(tmp_path / "tree-heads" / chain)
     config = tmp_path / "liandong.toml"
     config.write_text(f"data_dir = {str(tmp_path)!r}\n", encoding="utf-8")
     code, out, err = await cli("audit", "verify", "--config", str(config))

@@ -12,30 +12,30 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, select, update
 
-from gateway.audit.chain import record_hash
+from gateway.audit.chain import chain_genesis, record_hash
 from gateway.audit.chain_source import SqlChainSource
 from gateway.audit.head_keys import load_or_create_key, public_key_file
 from gateway.audit.head_publisher import HeadPublisher
-from gateway.audit.heads_setup import SINGLE_CHAIN
 from gateway.audit.signed_head import SignedTreeHead, TreeHead
 from gateway.audit.store import SqlAuditLog, open_audit_engine
-from gateway.audit.tables import audit_head, audit_index, audit_records, record_from_row
+from gateway.audit.tables import audit_chains, audit_index, audit_records, record_from_row
 from gateway.audit.witnesses import DirectoryWitness, HttpWitness
 from mocks.witness import create_app, start_witness
 from tests.audit_support import make_entry
 from tests.integration.test_audit_cli import cli
 
+CHAIN = "court3203-0"  # a writer's chain: the log's only one here
 RECORDS = 12
 EVERY = 4  # heads at 4, 8 and 12 records
 
 
 async def signed_log(url: str, data_dir: Path) -> Path:
     """A log of RECORDS records with its heads signed into data_dir/tree-heads; the config."""
-    log = await SqlAuditLog.open(url, b"k" * 32)
+    log = await SqlAuditLog.open(url, b"k" * 32, chain=CHAIN)
     engine = open_audit_engine(url)
     key = load_or_create_key(data_dir / "tree-head-key")
     publisher = HeadPublisher(
-        SqlChainSource(engine, SINGLE_CHAIN),
+        SqlChainSource(engine, CHAIN),
         key,
         DirectoryWitness(data_dir / "tree-heads"),
         data_dir / "tree-heads-outbox",
@@ -63,10 +63,16 @@ async def cut_tail(url: str, keep: int) -> None:
     r = audit_records.c
     try:
         async with engine.begin() as conn:
-            last = (await conn.execute(select(r.hash).where(r.seq == keep))).scalar_one()
-            await conn.execute(delete(audit_index).where(audit_index.c.seq > keep))
-            await conn.execute(delete(audit_records).where(r.seq > keep))
-            await conn.execute(update(audit_head).values(seq=keep, hash=last))
+            mine = r.chain == CHAIN
+            last = (await conn.execute(select(r.hash).where(mine, r.seq == keep))).scalar_one()
+            i = audit_index.c
+            await conn.execute(delete(audit_index).where(i.chain == CHAIN, i.seq > keep))
+            await conn.execute(delete(audit_records).where(mine, r.seq > keep))
+            await conn.execute(
+                update(audit_chains)
+                .where(audit_chains.c.chain == CHAIN)
+                .values(seq=keep, hash=last)
+            )
     finally:
         await engine.dispose()
 
@@ -78,9 +84,12 @@ async def rewrite_all(url: str) -> None:
     r = audit_records.c
     try:
         async with engine.begin() as conn:
-            await conn.execute(update(audit_records).values(principal="someone-else"))
-            rows = (await conn.execute(select(audit_records).order_by(r.seq))).mappings()
-            prev = "0" * 64
+            mine = r.chain == CHAIN
+            await conn.execute(update(audit_records).where(mine).values(principal="someone-else"))
+            rows = (
+                await conn.execute(select(audit_records).where(mine).order_by(r.seq))
+            ).mappings()
+            prev = chain_genesis(CHAIN)
             for record in [record_from_row(row) for row in rows]:
                 digest = record_hash(prev, record.body())
                 await conn.execute(
@@ -89,7 +98,9 @@ async def rewrite_all(url: str) -> None:
                     .values(prev_hash=prev, hash=digest)
                 )
                 prev = digest
-            await conn.execute(update(audit_head).values(hash=prev))
+            await conn.execute(
+                update(audit_chains).where(audit_chains.c.chain == CHAIN).values(hash=prev)
+            )
     finally:
         await engine.dispose()
 
@@ -97,7 +108,7 @@ async def rewrite_all(url: str) -> None:
 def forge_head(data_dir: Path) -> None:
     """Put a head in the witness folder that claims the gateway's key but was signed by
     another: a root made up for the log as it is after a rewrite."""
-    folder = data_dir / "tree-heads" / SINGLE_CHAIN
+    folder = data_dir / "tree-heads" / CHAIN
     newest = max(folder.glob("*.json"))
     real = SignedTreeHead.from_json(orjson.loads(newest.read_bytes()))
     fake = TreeHead(real.chain, real.size, "ab" * 32, real.time)
@@ -110,7 +121,7 @@ def forge_head(data_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("tamper", "expected"),
     [
-        ("tail", f"chain main, signed head of {RECORDS} records"),
+        ("tail", f"chain {CHAIN}, signed head of {RECORDS} records"),
         ("rewrite", "one of records 1..4 was changed"),
         ("forged", "the signature is not key"),
     ],
@@ -135,7 +146,7 @@ async def test_verify_fails_against_signed_heads(
     assert code == 0, err
     code, out, err = await cli("audit", "verify", "--config", str(config))
     assert code == 1, out
-    assert "audit log BROKEN: chain main" in err and expected in err
+    assert f"audit log BROKEN: chain {CHAIN}" in err and expected in err
 
 
 async def test_verify_reads_the_heads_from_an_http_witness(
@@ -159,7 +170,7 @@ async def test_verify_reads_the_heads_from_an_http_witness(
         code, _, err = await cli(
             "audit", "verify", "--config", str(config), "--witness", served.url
         )
-        assert code == 1 and f"chain main, signed head of {RECORDS} records" in err
+        assert code == 1 and f"chain {CHAIN}, signed head of {RECORDS} records" in err
     finally:
         await served.aclose()
     # A witness that cannot be read is a failed check, not a skipped one.
