@@ -176,3 +176,50 @@ async def test_verify_reads_the_heads_from_an_http_witness(
     # A witness that cannot be read is a failed check, not a skipped one.
     code, _, err = await cli("audit", "verify", "--config", str(config), "--witness", served.url)
     assert code == 1 and "signed tree heads could not be read" in err
+
+
+async def test_each_writer_signs_its_own_chain_and_verify_names_the_one_cut(
+    database_url: str, tmp_path: Path
+) -> None:
+    key = load_or_create_key(tmp_path / "tree-head-key")
+    witness = tmp_path / "tree-heads"
+    logs, publishers = [], []
+    for name in ("court3203-0", "court3203-1"):
+        logs.append(await SqlAuditLog.open(database_url, b"k" * 32, chain=name))
+        engine = open_audit_engine(database_url)
+        publishers.append(
+            HeadPublisher(
+                SqlChainSource(engine, name),
+                key,
+                DirectoryWitness(witness),
+                tmp_path / f"outbox-{name}",
+                every_records=3,
+                on_close=engine.dispose,
+            )
+        )
+    try:
+        for n in range(6):
+            for log in logs:
+                await log.append(make_entry(n))
+            for publisher in publishers:
+                await publisher.tick()
+    finally:
+        for log in logs:
+            await log.aclose()
+        for publisher in publishers:
+            await publisher.aclose()
+    assert sorted(p.name for p in witness.iterdir()) == ["court3203-0", "court3203-1"]
+    config = tmp_path / "liandong.toml"
+    config.write_text(
+        f"data_dir = {str(tmp_path)!r}\n[audit]\ndatabase_url = {database_url!r}\n",
+        encoding="utf-8",
+    )
+    code, out, err = await cli("audit", "verify", "--config", str(config))
+    # Witness records (each chain noting the other's head) make the sizes vary: at least
+    # two heads per chain, six records each and a few witness records.
+    assert code == 0 and "signed tree heads OK" in out, err
+    assert int(out.split("signed tree heads OK: ")[1].split()[0]) >= 4
+    await cut_tail(database_url, 1)  # CHAIN is court3203-0
+    code, _, err = await cli("audit", "verify", "--config", str(config), "--witness", str(witness))
+    assert code == 1 and "chain court3203-0, signed head of" in err
+    assert "the tail was cut" in err and "court3203-1," not in err
