@@ -3,7 +3,9 @@
 ``ChainSource`` is the one seam between signed heads and however the log stores its
 chains. ``SqlChainSource`` reads the SQL log: every chain with a head row in
 ``audit_chains``, or only the one it is given (a writer signs its own chain alone: two
-signers of one chain could publish heads whose times and sizes disagree).
+signers of one chain could publish heads whose times and sizes disagree) plus ``frozen``
+chains that no writer appends to any more, such as the log from before chains (its head
+never moves, so any number of signers agree on it).
 """
 
 from __future__ import annotations
@@ -44,18 +46,22 @@ class ChainSource(Protocol):
 
 
 class SqlChainSource:
-    """The SQL log's chains: all of them, or only ``only``."""
+    """The SQL log's chains: all of them, or only ``only`` and those of ``frozen`` present."""
 
-    def __init__(self, engine: AsyncEngine, only: str | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, only: str | None = None, frozen: tuple[str, ...] = ()
+    ) -> None:
         self.engine = engine
         self.only = only
+        self.frozen = frozen
 
     async def chains(self) -> list[str]:
-        if self.only is not None:
-            return [self.only]
         async with self.engine.connect() as conn:
             rows = await conn.execute(select(audit_chains.c.chain).order_by(audit_chains.c.chain))
-            return [str(chain) for (chain,) in rows]
+            every = [str(chain) for (chain,) in rows]
+        if self.only is None:
+            return every
+        return [self.only, *(c for c in every if c in self.frozen and c != self.only)]
 
     async def size(self, chain: str) -> int:
         h = audit_chains.c

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from gateway.audit.chain import LEGACY_CHAIN
 from gateway.audit.chain_id import writer_chain
 from gateway.audit.chain_source import SqlChainSource
 from gateway.audit.head_check import HeadReport, check_heads
@@ -29,7 +30,7 @@ async def start_head_publisher(settings: Settings) -> HeadPublisher | None:
     chain = await asyncio.to_thread(writer_chain, settings)  # the chain the log appends to
     engine = open_audit_engine(settings.audit.database_url)
     publisher = HeadPublisher(
-        SqlChainSource(engine, chain),
+        SqlChainSource(engine, chain, frozen=(LEGACY_CHAIN,)),
         key,
         open_witness(heads.witness, timeout_s=heads.timeout_s),
         heads.outbox_dir,

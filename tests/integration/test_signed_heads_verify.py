@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, select, update
 
-from gateway.audit.chain import chain_genesis, record_hash
+from gateway.audit.chain import LEGACY_CHAIN, chain_genesis, record_hash
 from gateway.audit.chain_source import SqlChainSource
 from gateway.audit.head_keys import load_or_create_key, public_key_file
 from gateway.audit.head_publisher import HeadPublisher
@@ -223,3 +223,31 @@ async def test_each_writer_signs_its_own_chain_and_verify_names_the_one_cut(
     code, _, err = await cli("audit", "verify", "--config", str(config), "--witness", str(witness))
     assert code == 1 and "chain court3203-0, signed head of" in err
     assert "the tail was cut" in err and "court3203-1," not in err
+
+
+async def test_the_chain_from_before_chains_is_signed_too(
+    database_url: str, tmp_path: Path
+) -> None:
+    old = await SqlAuditLog.open(database_url, b"k" * 32, chain=LEGACY_CHAIN)
+    for n in range(3):
+        await old.append(make_entry(n))
+    await old.aclose()
+    log = await SqlAuditLog.open(database_url, b"k" * 32, chain=CHAIN)
+    engine = open_audit_engine(database_url)
+    publisher = HeadPublisher(
+        SqlChainSource(engine, CHAIN, frozen=(LEGACY_CHAIN, "absent")),
+        load_or_create_key(tmp_path / "tree-head-key"),
+        DirectoryWitness(tmp_path / "tree-heads"),
+        tmp_path / "outbox",
+        on_close=engine.dispose,
+    )
+    try:
+        await log.append(make_entry(9))
+        await publisher.tick()
+        await publisher.tick()  # nothing grew: nothing more to sign
+    finally:
+        await log.aclose()
+        await publisher.aclose()
+    heads = await DirectoryWitness(tmp_path / "tree-heads").heads()
+    assert sorted(h.chain for h in heads) == sorted([CHAIN, LEGACY_CHAIN])
+    assert next(h.size for h in heads if h.chain == LEGACY_CHAIN) == 3
