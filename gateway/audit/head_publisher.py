@@ -81,6 +81,8 @@ class HeadPublisher:
         self._retry_at = 0.0
         self._task: asyncio.Task[None] | None = None
         self._sign_failing = False
+        self._round = asyncio.Lock()
+        self._shrunk: set[str] = set()  # chains seen below their last head (a cut)
         # Counters for tests and operators.
         self.signed = 0
         self.delivered = 0
@@ -122,6 +124,10 @@ class HeadPublisher:
 
     async def tick(self, *, final: bool = False) -> None:
         """One round: sign the heads that are due, then deliver what waits."""
+        async with self._round:  # one round at a time, whoever calls
+            await self._tick(final)
+
+    async def _tick(self, final: bool) -> None:
         try:
             await self._sign_due(final)
         except Exception:  # the log is unreadable for now; the next round tries again
@@ -138,7 +144,8 @@ class HeadPublisher:
             size = await self.source.size(chain)
             last_size, last_at = self._last.get(chain, (0, float("-inf")))
             if size <= last_size:
-                if size < last_size:
+                if size < last_size and chain not in self._shrunk:  # said once, not per poll
+                    self._shrunk.add(chain)
                     log.error(
                         "chain %s holds %d records, below its head of %d", chain, size, last_size
                     )
