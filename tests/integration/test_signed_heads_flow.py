@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import stat
+import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,8 @@ import pytest
 from gateway.audit.chain_id import writer_chain
 from gateway.audit.head_keys import load_or_create_key, public_key_file
 from gateway.audit.heads_setup import start_head_publisher
-from gateway.audit.signed_head import key_id
+from gateway.audit.signed_head import TreeHead, key_id, sign_head
+from gateway.audit.witnesses import HttpWitness, WitnessRefused
 from gateway.cli.demo import seed_cases
 from gateway.settings import SettingsError
 from gateway.store.cases import Store
@@ -119,3 +123,33 @@ async def test_the_key_is_made_0600_at_first_start_and_refused_when_others_may_r
     code, out, err = await cli("config", "check", str(config))
     assert code != 0
     assert len(err.strip().splitlines()) == 1 and "heads.key_file" in err
+
+
+async def test_the_witness_command_trusts_the_key_it_is_given(tmp_path: Path) -> None:
+    key = load_or_create_key(tmp_path / "tree-head-key")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway.cli.main",
+        "mocks",
+        "witness",
+        "--port",
+        "0",
+        "--trust",
+        str(public_key_file(tmp_path / "tree-head-key")),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        line = (await proc.stdout.readline()).decode()
+        assert line.startswith("witness http://127.0.0.1:")
+        witness = HttpWitness(line.split()[1])
+        head = TreeHead("w-0", 1, "ab" * 32, datetime.now(UTC))
+        await witness.publish(sign_head(head, key))
+        with pytest.raises(WitnessRefused):  # same size, another root
+            await witness.publish(sign_head(TreeHead("w-0", 1, "cd" * 32, head.time), key))
+        assert [h.root for h in await witness.newest()] == ["ab" * 32]
+        await witness.aclose()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        await proc.wait()

@@ -153,6 +153,9 @@ async def test_verify_reads_the_heads_from_an_http_witness(
     database_url: str, tmp_path: Path
 ) -> None:
     config = await signed_log(database_url, tmp_path)
+    code, out, _ = await cli("audit", "heads", "--config", str(config))
+    (newest,) = [orjson.loads(line) for line in out.splitlines()]
+    assert code == 0 and (newest["chain"], newest["size"]) == (CHAIN, RECORDS)
     served = await start_witness(
         create_app([public_key_file(tmp_path / "tree-head-key").read_bytes()])
     )
