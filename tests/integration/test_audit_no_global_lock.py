@@ -28,35 +28,34 @@ async def test_two_instances_commit_while_a_third_writer_holds_its_chain(
     async with postgres_server.database() as url:
         third = await SqlAuditLog.open(url, KEY, chain="third-0")
         holder = create_async_engine(url)
+        instances = [
+            running_gateway(
+                tmp_path / name, mocks, cases, audit={"database_url": url, "chain_id": name}
+            )
+            for name in ("gw-a", "gw-b")
+        ]
         try:
-            async with holder.connect() as conn:
-                # The third writer is mid-commit: its chain's head row is locked and stays so.
-                await conn.begin()
-                h = audit_chains.c
-                await conn.execute(select(h.seq).where(h.chain == "third-0").with_for_update())
-                waiting = asyncio.ensure_future(third.append(make_entry(1)))
-                instances = [
-                    running_gateway(
-                        tmp_path / name, mocks, cases, audit={"database_url": url, "chain_id": name}
-                    )
-                    for name in ("gw-a", "gw-b")
-                ]
-                # A lock shared by all writers would hang the instances until the hold
-                # ends: bound the wait so that the test fails instead.
-                async with (
-                    asyncio.timeout(120),
-                    instances[0] as a,
-                    instances[1] as b,
-                ):
+            async with instances[0] as a, instances[1] as b:
+                # Inside the instances, so that the hold ends before they stop (stopping
+                # flushes their logs): a failure below fails the test, it does not hang it.
+                async with holder.connect() as conn:
+                    # The third writer is mid-commit: its chain's head row stays locked.
+                    await conn.begin()
+                    h = audit_chains.c
+                    await conn.execute(select(h.seq).where(h.chain == "third-0").with_for_update())
+                    waiting = asyncio.ensure_future(third.append(make_entry(1)))
                     variables = {"id": cases[0].debtor_ids[0], "c": cases[0].number}
-                    answers = await asyncio.gather(
-                        *(gw.post(DEBTOR, variables) for gw in [a, b] * EACH)
-                    )
+                    # A lock shared by all writers would hang the requests until the hold
+                    # ends: bound the wait so that the test fails instead.
+                    async with asyncio.timeout(120):
+                        answers = await asyncio.gather(
+                            *(gw.post(DEBTOR, variables) for gw in [a, b] * EACH)
+                        )
                     assert [status for status, _ in answers] == [200] * (2 * EACH)
-                    settings = a.settings
-                assert not waiting.done()  # the third writer is still held
-                await conn.rollback()
-            assert await waiting == 1
+                    assert not waiting.done()  # the third writer is still held
+                    await conn.rollback()
+                assert await waiting == 1
+                settings = a.settings
         finally:
             await third.aclose()
             await holder.dispose()
