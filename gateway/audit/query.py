@@ -124,15 +124,23 @@ class AuditSearch:
 def _beyond(at: Position, *, older: bool) -> ColumnElement[bool]:
     """Records before ``at`` (``older``) or after it, in ``(time, chain, seq)`` order."""
     r = audit_records.c
+    # Compare with the time as stored in the record at ``at``, not as bound anew: on SQLite
+    # times are text, and the writer's and Core's renderings of one instant differ.
+    stored = audit_records.alias("at")
+    time = (
+        select(stored.c.time)
+        .where(stored.c.chain == at.chain, stored.c.seq == at.seq)
+        .scalar_subquery()
+    )
     if older:
         return or_(
-            r.time < at.time,
+            r.time < time,
             and_(
-                r.time == at.time,
+                r.time == time,
                 or_(r.chain < at.chain, and_(r.chain == at.chain, r.seq < at.seq)),
             ),
         )
     return or_(
-        r.time > at.time,
-        and_(r.time == at.time, or_(r.chain > at.chain, and_(r.chain == at.chain, r.seq > at.seq))),
+        r.time > time,
+        and_(r.time == time, or_(r.chain > at.chain, and_(r.chain == at.chain, r.seq > at.seq))),
     )

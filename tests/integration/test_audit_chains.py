@@ -15,7 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
-from gateway.audit.chain import record_hash
+from gateway.audit.chain import StoredRecord, record_hash
+from gateway.audit.query import AuditFilter, AuditSearch, Position
 from gateway.audit.store import SqlAuditLog
 from gateway.audit.tables import audit_chains, audit_index, audit_records, record_from_row
 from gateway.audit.verify import verify_log
@@ -159,3 +160,45 @@ async def test_witnessing_costs_at_most_one_record_per_interval(database_url: st
     finally:
         await a.aclose()
         await b.aclose()
+
+
+async def test_pages_and_export_merge_the_chains_by_time(database_url: str) -> None:
+    a = await SqlAuditLog.open(database_url, KEY, chain="a-0", witness_interval_s=0)
+    b = await SqlAuditLog.open(database_url, KEY, chain="b-0", witness_interval_s=0)
+    try:
+        # Times interleave across the chains, and two records share one time.
+        for n in (3, 1, 7, 5, 5):
+            await a.append(make_entry(n))
+        for n in (2, 8, 4, 6, 5):
+            await b.append(make_entry(n))
+        search = AuditSearch(a.engine, KEY)
+        debtor = AuditFilter(debtor_id="110101199003071234")
+        exported = [r async for r in search.stream(debtor, chunk=3)]
+        pages: list[StoredRecord] = []
+        before: Position | None = None
+        while True:
+            page, more = await search.page(debtor, first=3, before=before)
+            pages += page
+            if not more:
+                break
+            before = Position.of(page[-1])
+    finally:
+        await a.aclose()
+        await b.aclose()
+    assert all(r.operation != WITNESS_OPERATION for r in exported)  # the log's own records
+    assert len(exported) == 10 and len({(r.chain, r.seq) for r in exported}) == 10
+    keys = [(r.time, r.chain, r.seq) for r in exported]
+    assert keys == sorted(keys)
+    assert [int(r.request_id.removeprefix("req-")) for r in exported] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        5,
+        5,
+        6,
+        7,
+        8,
+    ]
+    assert pages == exported[::-1]  # newest first, page by page, nothing lost or repeated
