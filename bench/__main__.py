@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from bench.audit_commits import audit_counters, records_per_commit
 from bench.fixtures import GatewayConfig, audit_available, person_cases
 from bench.lab import Lab
 from bench.memory import rss_curve, summarize
@@ -194,6 +195,7 @@ async def _throughput(
                 lab, gw_off, roomy, warm_bodies, len(cases)
             )
             targets.append(("audit_off", gw_off, True))
+        counted = await audit_counters(gw_on.url, 2) if has_audit else {}
         for _ in range(args.rounds):
             for name, target, upstream in targets:
                 lab.note(f"  {name}")
@@ -206,6 +208,11 @@ async def _throughput(
                     mock_urls=roomy if upstream else None,
                 )
                 runs[name].append(result)
+        if has_audit:
+            # Over every round of the audit-on gateway: records per group commit.
+            results["audit_commits"] = records_per_commit(
+                counted, await audit_counters(gw_on.url, 2)
+            )
     best = {k: max(v, key=lambda r: r["rps"]) for k, v in runs.items() if v}
     results["warm"], results["plain"] = best["warm"], best["plain"]
     results["rounds"] = {k: [r["rps"] for r in v] for k, v in runs.items()}
@@ -214,6 +221,7 @@ async def _throughput(
             "on": best["warm"],
             "off": best["audit_off"],
             "ratio": round(best["warm"]["rps"] / best["audit_off"]["rps"], 3),
+            "commits": results.get("audit_commits"),
             "cpu_ratio": round(
                 best["audit_off"]["server_cpu_ms_per_req"] / best["warm"]["server_cpu_ms_per_req"],
                 3,

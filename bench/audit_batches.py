@@ -59,7 +59,9 @@ def entry(n: int) -> AuditEntry:
 
 async def measure(directory: Path, batch: int, records: int) -> dict[str, float]:
     """Append ``records`` entries ``batch`` at a time; CPU and wall per record, in µs."""
-    log = await SqlAuditLog.open(f"sqlite+aiosqlite:///{directory / 'audit.db'}", KEY)
+    log = await SqlAuditLog.open(
+        f"sqlite+aiosqlite:///{directory / 'audit.db'}", KEY, chain="bench-0"
+    )
     try:
         entries = [entry(n) for n in range(records + 200)]
         for start in range(0, 200, batch):  # warm-up: statement caches, the first pages

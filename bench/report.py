@@ -156,6 +156,20 @@ def _audit(results: Mapping[str, Any]) -> list[Row]:
             f"{audit['on']['server_cpu_ms_per_req']:.2f} ms)",
         ),
         *_audit_split(audit),
+        *_audit_commits(audit.get("commits")),
+    ]
+
+
+def _audit_commits(commits: Mapping[str, Any] | None) -> list[Row]:
+    if not commits or commits.get("per_commit") is None:
+        return []
+    return [
+        Row(
+            "5 audit",
+            "audit records per group commit (all chains)",
+            f"{commits['per_commit']:.2f}  ({commits['records']} records, "
+            f"{commits['commits']} commits, {commits['chains']} chains)",
+        )
     ]
 
 

@@ -33,6 +33,7 @@ from gateway.settings_sections import (
     AgencySettings,
     AssistanceSettings,
     SectionModel,
+    TreeHeadSettings,
     WatchSettings,
     default_agencies,
 )
@@ -155,6 +156,13 @@ class AuditSettings(SectionModel):
     # Every gateway writing to one log must share it: set it, or share key_file.
     key: SecretStr | None = Field(default=None, min_length=32)
     key_file: Path | None = None  # filled in as data_dir/audit-key by Settings
+    # This writer's chain is "<chain_id>-<writer_index>"; without chain_id, an id made once
+    # and kept in data_dir/audit-chain-id (see gateway/audit/chain_id.py). `serve --workers`
+    # gives each worker its own writer_index.
+    chain_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$")
+    writer_index: int = Field(default=0, ge=0, le=9999)
+    # How often, at most, a chain records the heads it has seen of the other chains.
+    witness_interval_s: float = Field(default=0.25, ge=0, le=60)
 
 
 class EventSettings(SectionModel):
@@ -191,6 +199,7 @@ class Settings(BaseSettings):
     response_cache: ResponseCacheSettings = Field(default_factory=ResponseCacheSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    heads: TreeHeadSettings = Field(default_factory=TreeHeadSettings)
     assistance: AssistanceSettings = Field(default_factory=AssistanceSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
@@ -222,6 +231,7 @@ class Settings(BaseSettings):
             self.audit = self.audit.model_copy(update={"database_url": url})
         if self.audit.key_file is None:
             self.audit = self.audit.model_copy(update={"key_file": self.data_dir / "audit-key"})
+        self.heads = _fill_heads(self.heads, self.data_dir)
         for name, agency in self.agencies.items():
             if agency.connector is None:
                 self.agencies[name] = agency.model_copy(update={"connector": name})
@@ -282,6 +292,16 @@ def _load_or_create_secret(path: Path, setting: str) -> bytes:
     finally:
         os.unlink(tmp)
     return _read_secret(path, setting)
+
+
+def _fill_heads(heads: TreeHeadSettings, data_dir: Path) -> TreeHeadSettings:
+    defaults = {
+        "key_file": data_dir / "tree-head-key",
+        "trusted_keys_dir": data_dir / "tree-head-keys",
+        "outbox_dir": data_dir / "tree-heads-outbox",
+        "witness": str(data_dir / "tree-heads"),
+    }
+    return heads.model_copy(update={k: v for k, v in defaults.items() if not getattr(heads, k)})
 
 
 def _deep_merge(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:

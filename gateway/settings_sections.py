@@ -6,6 +6,7 @@ module stays one screen of concepts.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -17,6 +18,7 @@ __all__ = [
     "AgencySettings",
     "AssistanceSettings",
     "SectionModel",
+    "TreeHeadSettings",
     "WatchSettings",
     "default_agencies",
 ]
@@ -125,6 +127,32 @@ class AgencySettings(SectionModel):
             breaker_threshold=self.breaker_threshold,
             breaker_cooldown_s=self.breaker_cooldown_s,
         )
+
+
+class TreeHeadSettings(SectionModel):
+    """Signed tree heads (docs/architecture.md, "Signed tree heads"): how often each chain's
+    head is signed, with which key, and which witness keeps them.
+
+    ``witness`` is a folder (one file per head) or an ``http(s)://`` URL taking a POST per
+    head; empty: ``data_dir/tree-heads``. Paths left unset are filled in under ``data_dir``.
+    """
+
+    enabled: bool = True
+    key_file: Path | None = None  # Ed25519 key, mode 0600: data_dir/tree-head-key
+    trusted_keys_dir: Path | None = None  # *.pub of earlier keys: data_dir/tree-head-keys
+    witness: str = ""
+    outbox_dir: Path | None = None  # heads not yet delivered: data_dir/tree-heads-outbox
+    every_records: int = Field(default=1000, ge=1)  # sign once this many records were added
+    every_s: float = Field(default=60.0, gt=0)  # ... or this long after the last head
+    poll_s: float = Field(default=1.0, gt=0)  # how often the chains' sizes are read
+    retry_max_s: float = Field(default=30.0, gt=0)  # longest wait between delivery attempts
+    timeout_s: float = Field(default=5.0, gt=0)  # one delivery to an HTTP witness
+
+    @model_validator(mode="after")
+    def _witness_is_folder_or_http(self) -> TreeHeadSettings:
+        if "://" in self.witness and not self.witness.startswith(("http://", "https://")):
+            raise ValueError("witness is a folder or an http(s):// URL")
+        return self
 
 
 def default_agencies() -> dict[str, AgencySettings]:

@@ -13,6 +13,7 @@ from resolvers.loaders import Loaders
 if TYPE_CHECKING:
     from connectors.http import HttpClient
     from gateway.audit.query import AuditSearch
+    from gateway.audit.witnesses import Witness
     from gateway.auth import Principal
     from gateway.debtor_handle import DebtorHandles
     from gateway.runtime.assistance import AssistanceRuntime
@@ -61,6 +62,8 @@ class RequestContext:
     operations: list[OperationFacts] = field(default_factory=list)
     # The audit log's reader, for the auditor's root fields (None: the log is disabled).
     audit_search: AuditSearch | None = None
+    # Where the signed tree heads are published (None: heads are not signed).
+    audit_heads: Witness | None = None
     # The shared HTTP client, whose per-agency figures ``agencies`` reports.
     http: HttpClient | None = None
     # Assistance requests: service, store and event bus (None when not running).

@@ -23,6 +23,7 @@ from schema.approval_inbox import ApprovalInboxQuery
 from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
 from schema.audit import AuditQuery
+from schema.audit_heads import AuditHeadsQuery
 from schema.case_costs import CaseCostsMutation
 from schema.case_list import CaseListQuery
 from schema.case_status import CaseStatusMutation
@@ -55,6 +56,7 @@ QUERIES: tuple[type, ...] = (
     CaseListQuery,
     ApprovalInboxQuery,
     NodeQuery,
+    AuditHeadsQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AssistanceMutation,

@@ -27,7 +27,8 @@ from gateway.audit.query import AuditFilter
 from gateway.auth import Role
 from gateway.errors import AuditUnavailable, Forbidden, InvalidInput, LiandongError
 from resolvers.context import RequestContext
-from schema.audit import DEFAULT_PAGE, MAX_PAGE, AuditOutcome, _cursor, _seq_of
+from schema.audit import DEFAULT_PAGE, MAX_PAGE, AuditOutcome
+from schema.audit_cursor import cursor_of, position_of
 
 __all__ = ["AccessLogQuery", "DataKind", "subject_debtor_id"]
 
@@ -115,15 +116,14 @@ class AccessLogQuery:
         first = DEFAULT_PAGE if first is None else first
         if not 1 <= first <= MAX_PAGE:
             raise InvalidInput("first", f"must be between 1 and {MAX_PAGE}")
-        before = None if after is None else _seq_of(after)
+        before = None if after is None else position_of(after)
         if ctx.audit_search is None:
             raise AuditUnavailable("the audit log is disabled")
         records, more = await ctx.audit_search.page(
-            AuditFilter(debtor_id=debtor), first=first, before_seq=before
+            AuditFilter(debtor_id=debtor), first=first, before=before
         )
         edges = [
-            AccessLogEdge(cursor=_cursor(r.seq), node=AccessLogEntry.from_stored(r))
-            for r in records
+            AccessLogEdge(cursor=cursor_of(r), node=AccessLogEntry.from_stored(r)) for r in records
         ]
         return AccessLogConnection(
             edges=edges,

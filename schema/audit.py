@@ -1,14 +1,13 @@
 """The audit trail over GraphQL, for auditors: records by case, debtor, officer, time.
 
 Only the ``auditor`` role may read the log (and an auditor may not read debtor data). Pages
-run newest first as a Relay connection; a cursor names a record's ``seq``. Debtors appear
+run newest first across every writer's chain as a Relay connection (see
+``schema/audit_cursor.py``). Debtors appear
 masked, as everywhere in the log; filtering by debtor matches their keyed hash.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
 from datetime import UTC, datetime
 from typing import Any
@@ -23,13 +22,13 @@ from gateway.audit.chain import StoredRecord
 from gateway.audit.query import AuditFilter
 from gateway.errors import AuditUnavailable, Forbidden, InvalidInput, LimitExceeded
 from resolvers.context import RequestContext
+from schema.audit_cursor import cursor_of, position_of
 
 __all__ = ["AuditQuery", "AuditRecord", "AuditRecordConnection"]
 
 AUDITOR = "auditor"
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
-_CURSOR_PREFIX = "audit:"
 
 
 @strawberry.enum(description="How an audited operation ended.")
@@ -52,7 +51,8 @@ class AuditAgencyCall:
 
 @strawberry.type(description="One record of the hash-chained audit log.")
 class AuditRecord:
-    seq: strawberry.ID = strawberry.field(description="Position in the chain (1, 2, ...).")
+    chain: str = strawberry.field(description="The writer's chain the record is in.")
+    seq: strawberry.ID = strawberry.field(description="Position in its chain (1, 2, ...).")
     time: datetime
     request_id: str = strawberry.field(description="The gateway's own id of the request.")
     client_request_id: str | None = strawberry.field(
@@ -79,6 +79,7 @@ class AuditRecord:
     @classmethod
     def from_stored(cls, r: StoredRecord) -> AuditRecord:
         return cls(
+            chain=r.chain,
             seq=strawberry.ID(str(r.seq)),
             time=r.time,
             request_id=r.request_id,
@@ -125,21 +126,6 @@ class AuditRecordFilter:
     outcome: AuditOutcome | None = None
     request_id: str | None = None
     client_request_id: str | None = None
-
-
-def _cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{seq}".encode()).decode()
-
-
-def _seq_of(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
-    except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidInput("after", "not a cursor from this connection") from None
-    digits = text.removeprefix(_CURSOR_PREFIX)
-    if not text.startswith(_CURSOR_PREFIX) or not digits.isdigit() or len(digits) > 18:
-        raise InvalidInput("after", "not a cursor from this connection")
-    return int(digits)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -191,12 +177,12 @@ class AuditQuery:
                 f"first: at most {MAX_PAGE} records per page", field="first", limit="first"
             )
         where = _filter(filter)
-        before = None if after is None else _seq_of(after)
+        before = None if after is None else position_of(after)
         if ctx.audit_search is None:
             raise AuditUnavailable("the audit log is disabled")
-        records, more = await ctx.audit_search.page(where, first=first, before_seq=before)
+        records, more = await ctx.audit_search.page(where, first=first, before=before)
         edges = [
-            AuditRecordEdge(cursor=_cursor(r.seq), node=AuditRecord.from_stored(r)) for r in records
+            AuditRecordEdge(cursor=cursor_of(r), node=AuditRecord.from_stored(r)) for r in records
         ]
         return AuditRecordConnection(
             edges=edges,

@@ -16,9 +16,15 @@ on either side of ``seq``, so sealing under the chain's lock is one SHA-256 per 
 Checking (``record_hash`` over ``StoredRecord.body``) encodes from scratch, and so checks
 that shortcut too.
 
+There is one chain per writer (``chain`` names it; records are addressed by ``(chain,
+seq)``). ``chain`` is not in the canonical body, so records written before there were
+several chains hash as they did; instead each chain starts from its own genesis,
+``chain_genesis(chain)``, which binds the name into every hash after it. The log written
+before chains existed is the chain ``LEGACY_CHAIN``, whose genesis stays ``GENESIS``.
+
 A chain proves order and integrity, not completeness at the tail: whoever can rewrite the
-whole database can rewrite the chain. ``audit verify`` prints the head (seq and hash) so it
-can be noted elsewhere and checked later with ``--anchor``.
+whole database can rewrite a chain. The other chains' witness records (see
+``gateway/audit/witness.py``) make a cut tail contradict them.
 """
 
 from __future__ import annotations
@@ -33,17 +39,27 @@ import orjson
 
 __all__ = [
     "GENESIS",
+    "LEGACY_CHAIN",
     "OPTIONAL",
     "Break",
     "ChainWalker",
     "StoredRecord",
     "Unsealed",
     "canonical",
+    "chain_genesis",
     "record_hash",
     "seal",
 ]
 
 GENESIS = "0" * 64
+LEGACY_CHAIN = "legacy"  # the single chain of a log written before there were several
+
+
+def chain_genesis(chain: str) -> str:
+    """The ``prev_hash`` of a chain's first record: binds the chain's name into its hashes."""
+    if chain == LEGACY_CHAIN:
+        return GENESIS
+    return hashlib.sha256(b"liandong audit chain\x00" + chain.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +88,13 @@ class StoredRecord:
     prev_hash: str
     hash: str
     client_request_id: str | None = None  # the client's X-Request-Id; hashed only when set
+    chain: str = LEGACY_CHAIN  # the writer's chain; bound in through ``chain_genesis``
 
     def body(self) -> dict[str, Any]:
         """The hashed fields (all but ``prev_hash`` and ``hash``) as JSON values."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name in ("prev_hash", "hash"):
+            if f.name in _UNBODIED:
                 continue
             value = getattr(self, f.name)
             if value is None and f.name in OPTIONAL:
@@ -109,7 +126,8 @@ def record_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
     return digest.hexdigest()
 
 
-_UNHASHED = frozenset({"seq", "prev_hash", "hash"})
+_UNBODIED = frozenset({"prev_hash", "hash", "chain"})
+_UNHASHED = frozenset({"seq"}) | _UNBODIED
 # Fields added after records were first written: left out of the canonical form while unset,
 # so records written before them hash, and verify, exactly as they did.
 OPTIONAL = frozenset({"client_request_id"})
@@ -164,16 +182,22 @@ class Unsealed:
         digest.update(self.tail)
         return digest.hexdigest()
 
-    def seal(self, seq: int, prev_hash: str) -> StoredRecord:
-        """The stored record at ``seq`` after a record hashed ``prev_hash``."""
+    def seal(self, seq: int, prev_hash: str, chain: str = LEGACY_CHAIN) -> StoredRecord:
+        """The stored record at ``seq`` of ``chain`` after a record hashed ``prev_hash``."""
         return StoredRecord(
-            seq=seq, prev_hash=prev_hash, hash=self.digest(seq, prev_hash), **self.fields
+            seq=seq,
+            prev_hash=prev_hash,
+            hash=self.digest(seq, prev_hash),
+            chain=chain,
+            **self.fields,
         )
 
 
-def seal(fields_: Mapping[str, Any], seq: int, prev_hash: str) -> StoredRecord:
+def seal(
+    fields_: Mapping[str, Any], seq: int, prev_hash: str, chain: str = LEGACY_CHAIN
+) -> StoredRecord:
     """The stored record for ``fields_`` (everything but seq and hashes) at ``seq``."""
-    return Unsealed.of(fields_).seal(seq, prev_hash)
+    return Unsealed.of(fields_).seal(seq, prev_hash, chain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,17 +206,20 @@ class Break:
 
     seq: int
     reason: str
+    chain: str | None = None
 
     def __str__(self) -> str:
-        return f"record {self.seq}: {self.reason}"
+        where = f"chain {self.chain} " if self.chain is not None else ""
+        return f"{where}record {self.seq}: {self.reason}"
 
 
 class ChainWalker:
-    """Checks records fed in ``seq`` order; remembers the last good one."""
+    """Checks one chain's records fed in ``seq`` order; remembers the last good one."""
 
-    def __init__(self) -> None:
+    def __init__(self, chain: str | None = None) -> None:
+        self.chain = chain
         self.next_seq = 1
-        self.prev_hash = GENESIS
+        self.prev_hash = GENESIS if chain is None else chain_genesis(chain)
         self.checked = 0
 
     def check(self, record: StoredRecord) -> Break | None:
@@ -205,13 +232,17 @@ class ChainWalker:
     def inspect(self, record: StoredRecord) -> Break | None:
         """Like ``check``, without taking the record."""
         if record.seq > self.next_seq:
-            return Break(self.next_seq, f"missing (the next stored record is {record.seq})")
+            return Break(
+                self.next_seq, f"missing (the next stored record is {record.seq})", self.chain
+            )
         if record.seq < self.next_seq:
-            return Break(record.seq, "out of order or duplicated")
+            return Break(record.seq, "out of order or duplicated", self.chain)
         if record.prev_hash != self.prev_hash:
-            return Break(record.seq, "prev_hash does not match the previous record's hash")
+            return Break(
+                record.seq, "prev_hash does not match the previous record's hash", self.chain
+            )
         if record_hash(record.prev_hash, record.body()) != record.hash:
-            return Break(record.seq, "contents do not match its hash (altered)")
+            return Break(record.seq, "contents do not match its hash (altered)", self.chain)
         return None
 
     def accept(self, record: StoredRecord) -> None:

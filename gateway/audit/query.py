@@ -2,7 +2,9 @@
 
 Debtors are found through their keyed hash (the log never holds their ids in the clear),
 cases through the index table; officer, time range, outcome and request id are columns.
-Pages are keyed on ``seq``, so a cursor stays valid while records are appended.
+Every query reads across all chains, merged by time: records are ordered by ``(time, chain,
+seq)``, a total order, and pages are keyed on that ``Position``, so a cursor stays valid
+while records are appended. Witness records are the log's own; queries leave them out.
 """
 
 from __future__ import annotations
@@ -11,15 +13,29 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.chain import StoredRecord
 from gateway.audit.record import debtor_key
 from gateway.audit.tables import CASE, DEBTOR, audit_index, audit_records, record_from_row
+from gateway.audit.witness import WITNESS_OPERATION
 from gateway.masking import mask_text
 
-__all__ = ["AuditFilter", "AuditSearch"]
+__all__ = ["AuditFilter", "AuditSearch", "Position"]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a record stands in the merged order of all chains."""
+
+    time: datetime
+    chain: str
+    seq: int
+
+    @classmethod
+    def of(cls, record: StoredRecord) -> Position:
+        return cls(record.time, record.chain, record.seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +61,13 @@ class AuditSearch:
 
     def _select(self, where: AuditFilter) -> Select[tuple[object, ...]]:
         r = audit_records.c
-        stmt: Select[tuple[object, ...]] = select(audit_records)
+        stmt: Select[tuple[object, ...]] = select(audit_records).where(
+            r.operation != WITNESS_OPERATION
+        )
         if where.case_number is not None:
-            stmt = stmt.where(r.seq.in_(self._indexed(CASE, where.case_number)))
+            stmt = stmt.where(self._indexed(CASE, where.case_number))
         if where.debtor_id is not None:
-            stmt = stmt.where(
-                r.seq.in_(self._indexed(DEBTOR, debtor_key(self.key, where.debtor_id)))
-            )
+            stmt = stmt.where(self._indexed(DEBTOR, debtor_key(self.key, where.debtor_id)))
         if where.officer is not None:
             stmt = stmt.where(r.principal == mask_text(where.officer))
         if where.since is not None:
@@ -67,39 +83,64 @@ class AuditSearch:
         return stmt
 
     @staticmethod
-    def _indexed(kind: str, value: str) -> Select[tuple[int]]:
-        i = audit_index.c
-        return select(i.seq).where(i.kind == kind, i.value == value)
+    def _indexed(kind: str, value: str) -> ColumnElement[bool]:
+        i, r = audit_index.c, audit_records.c
+        return exists().where(i.kind == kind, i.value == value, i.chain == r.chain, i.seq == r.seq)
 
     async def page(
-        self, where: AuditFilter, *, first: int, before_seq: int | None = None
+        self, where: AuditFilter, *, first: int, before: Position | None = None
     ) -> tuple[list[StoredRecord], bool]:
-        """Up to ``first`` records, newest first, older than ``before_seq``; and whether
-        more follow."""
+        """Up to ``first`` records, newest first, older than ``before``; and whether more
+        follow."""
+        r = audit_records.c
         stmt = self._select(where)
-        if before_seq is not None:
-            stmt = stmt.where(audit_records.c.seq < before_seq)
-        stmt = stmt.order_by(audit_records.c.seq.desc()).limit(first + 1)
+        if before is not None:
+            stmt = stmt.where(_beyond(before, older=True))
+        stmt = stmt.order_by(r.time.desc(), r.chain.desc(), r.seq.desc()).limit(first + 1)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).mappings().all()
         records = [record_from_row(row) for row in rows[:first]]
         return records, len(rows) > first
 
     async def stream(self, where: AuditFilter, *, chunk: int = 500) -> AsyncIterator[StoredRecord]:
-        """Every matching record, oldest first, read ``chunk`` at a time."""
-        after = 0
+        """Every matching record of every chain, oldest first, read ``chunk`` at a time."""
+        r = audit_records.c
+        after: Position | None = None
         while True:
-            stmt = (
-                self._select(where)
-                .where(audit_records.c.seq > after)
-                .order_by(audit_records.c.seq)
-                .limit(chunk)
-            )
+            stmt = self._select(where)
+            if after is not None:
+                stmt = stmt.where(_beyond(after, older=False))
+            stmt = stmt.order_by(r.time, r.chain, r.seq).limit(chunk)
             async with self.engine.connect() as conn:
                 rows = (await conn.execute(stmt)).mappings().all()
             for row in rows:
                 record = record_from_row(row)
-                after = record.seq
+                after = Position.of(record)
                 yield record
             if len(rows) < chunk:
                 return
+
+
+def _beyond(at: Position, *, older: bool) -> ColumnElement[bool]:
+    """Records before ``at`` (``older``) or after it, in ``(time, chain, seq)`` order."""
+    r = audit_records.c
+    # Compare with the time as stored in the record at ``at``, not as bound anew: on SQLite
+    # times are text, and the writer's and Core's renderings of one instant differ.
+    stored = audit_records.alias("at")
+    time = (
+        select(stored.c.time)
+        .where(stored.c.chain == at.chain, stored.c.seq == at.seq)
+        .scalar_subquery()
+    )
+    if older:
+        return or_(
+            r.time < time,
+            and_(
+                r.time == time,
+                or_(r.chain < at.chain, and_(r.chain == at.chain, r.seq < at.seq)),
+            ),
+        )
+    return or_(
+        r.time > time,
+        and_(r.time == time, or_(r.chain > at.chain, and_(r.chain == at.chain, r.seq > at.seq))),
+    )

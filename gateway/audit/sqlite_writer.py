@@ -22,11 +22,12 @@ from sqlalchemy.engine import Dialect
 from gateway.audit.chain import Unsealed
 from gateway.audit.tables import (
     JsonText,
-    audit_head,
+    audit_chains,
     audit_index,
     audit_records,
     index_keys,
 )
+from gateway.audit.witness import WitnessState
 from gateway.audit.writer import BUSY_TIMEOUT_S, Done, prepare_sqlite_connection
 
 __all__ = ["SqliteWriter"]
@@ -36,7 +37,7 @@ _HANDOFF_S = 0.01  # at most this long the loop waits for the thread to start a 
 _ROWS_PER_INSERT = 32  # records per INSERT statement (21 variables each)
 _INDEX_PER_INSERT = 128  # index rows per INSERT statement (3 variables each)
 _SQLITE_BUSY = 5
-_SEALED = ("seq", "prev_hash", "hash")  # filled in under the lock
+_SEALED = ("chain", "seq", "prev_hash", "hash")  # filled in under the lock
 _BLANK = object()
 _JSON = object()
 
@@ -55,7 +56,7 @@ class _Compiled:
         compiled = stmt.compile(dialect=dialect)
         self.sql = str(compiled)
         self.names = list(compiled.positiontup or ())
-        columns = {c.key: c for c in getattr(stmt, "table", audit_head).columns}
+        columns = {c.key: c for c in getattr(stmt, "table", audit_chains).columns}
         self.converters = [
             columns[n].type.bind_processor(dialect) if n in columns else None for n in self.names
         ]
@@ -105,8 +106,17 @@ class SqliteWriter:
     what SQLite needs for a small commit (measured: ~0.7 ms against ~0.15 ms of CPU).
     """
 
-    def __init__(self, path: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        path: str,
+        chain: str,
+        witness: WitnessState,
+        *,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
+    ) -> None:
         self._path = path
+        self.chain = chain
+        self.witness = witness
         self.busy_timeout_s = busy_timeout_s
         self.lock_waits = 0  # attempts at the write lock that found it taken
         self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -114,17 +124,20 @@ class SqliteWriter:
         )
         self._db: sqlite3.Connection | None = None
         dialect = sqlite_dialect.dialect()
-        head = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-        self._head_sql = str(head.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        h = audit_chains.c
+        self._head = _Compiled(select(h.seq, h.hash).where(h.chain == bindparam("at")), dialect)
+        self._others = _Compiled(
+            select(h.chain, h.seq, h.hash).where(h.chain != bindparam("at")), dialect
+        )
         self._record = _Compiled(insert(audit_records), dialect)
         self._records = _MultiRow(self._record.sql, _ROWS_PER_INSERT)
         index = _Compiled(insert(audit_index), dialect)
-        if index.names != ["kind", "value", "seq"] or any(index.converters):
+        if index.names != ["kind", "value", "chain", "seq"] or any(index.converters):
             raise RuntimeError(f"unexpected audit_index columns: {index.names}")
         self._index = _MultiRow(index.sql, _INDEX_PER_INSERT)
         self._move = _Compiled(
-            update(audit_head)
-            .where(audit_head.c.id == 1)
+            update(audit_chains)
+            .where(h.chain == bindparam("at"))
             .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")),
             dialect,
         )
@@ -135,7 +148,7 @@ class SqliteWriter:
         for name, convert in zip(self._record.names, self._record.converters, strict=True):
             if name in _SEALED:
                 if convert is not None:
-                    raise RuntimeError("seq and the hashes are expected to bind as they are")
+                    raise RuntimeError("chain, seq and hashes are expected to bind as they are")
                 how: Any = _BLANK
             elif isinstance(audit_records.c[name].type, JsonText):
                 how = _JSON
@@ -199,7 +212,13 @@ class SqliteWriter:
         if self._db is None:
             raise RuntimeError("the audit writer is not open")
         rows = [self._encode(u) for u in batch]
-        self._begin(self._db, rows, done, time.monotonic() + self.busy_timeout_s)
+        witness = self.witness
+
+        def finish(outcome: list[int] | BaseException) -> None:
+            witness.settled(not isinstance(outcome, BaseException))
+            done(outcome)
+
+        self._begin(self._db, rows, finish, time.monotonic() + self.busy_timeout_s)
 
     def _encode(self, unsealed: Unsealed) -> _Row:
         fields, encoded = unsealed.fields, unsealed.encoded
@@ -242,25 +261,34 @@ class SqliteWriter:
         started.wait(_HANDOFF_S)
 
     def _append(self, db: sqlite3.Connection, rows: Sequence[_Row]) -> list[int]:
-        head = db.execute(self._head_sql).fetchone()
+        chain = self.chain
+        head = db.execute(self._head.sql, self._head.params({"at": chain})).fetchone()
         if head is None:
-            raise RuntimeError("the audit log's head row is missing")
+            raise RuntimeError(f"the audit chain {chain}'s head row is missing")
         seq, prev = int(head[0]), str(head[1])
-        at_seq, at_prev, at_hash = self._slots
-        index: list[tuple[str, str, int]] = []
+        asked = len(rows)  # a witness record may follow the batch; its seq is nobody's
+        if self.witness.due():
+            others = db.execute(self._others.sql, self._others.params({"at": chain}))
+            found = self.witness.record((str(c), int(s), str(d)) for c, s, d in others)
+            if found is not None:
+                rows = [*rows, self._encode(found)]
+        at_chain, at_seq, at_prev, at_hash = self._slots
+        index: list[tuple[str, str, str, int]] = []
         seqs: list[int] = []
         for unsealed, values, keys in rows:
             seq += 1
             digest = unsealed.digest(seq, prev)
-            values[at_seq], values[at_prev], values[at_hash] = seq, prev, digest
-            index += [(kind, value, seq) for kind, value in keys]
+            values[at_chain], values[at_seq] = chain, seq
+            values[at_prev], values[at_hash] = prev, digest
+            index += [(kind, value, chain, seq) for kind, value in keys]
             seqs.append(seq)
             prev = digest
         self._records.execute(db, [values for _, values, _ in rows])
         if index:
             self._index.execute(db, index)
-        db.execute(self._move.sql, self._move.params({"new_seq": seq, "new_hash": prev, "id_1": 1}))
-        return seqs
+        moved = {"new_seq": seq, "new_hash": prev, "at": chain}
+        db.execute(self._move.sql, self._move.params(moved))
+        return seqs[:asked]
 
     async def aclose(self) -> None:
         """Close the connection on the commit thread, then let the thread go."""

@@ -2,15 +2,16 @@
 
 ``append`` encodes its entry (masking, keyed debtor hashes, the canonical JSON), queues it
 with a future and waits. One commit is in flight at a time; it takes everything queued (up
-to ``max_batch``), locks the chain's head, seals the records in order (sequence numbers and
-hashes are assigned here, so chain order is commit order), inserts them in one transaction
-and only then resolves the futures. If the transaction fails, every waiting ``append``
-raises ``AuditUnavailable``: the caller must not answer with data (fail closed).
-``healthy`` turns False until a later write succeeds.
+to ``max_batch``), locks this writer's own chain's head, seals the records in order
+(sequence numbers and hashes are assigned here, so chain order is commit order), inserts
+them in one transaction and only then resolves the futures. If the transaction fails,
+every waiting ``append`` raises ``AuditUnavailable``: the caller must not answer with data
+(fail closed). ``healthy`` turns False until a later write succeeds.
 
 The transaction itself is in ``gateway/audit/writer.py``. SQLite (the default, a file of
 its own) runs in WAL mode with ``synchronous=FULL``, so a commit is on disk when it returns;
-several processes may share one log, since each commit locks the chain's head row.
+several processes share one log, each appending to its own chain (``chain``), which from
+time to time witnesses the others' heads (``gateway/audit/witness.py``).
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from gateway.audit.chain import GENESIS, StoredRecord, Unsealed, seal
+from gateway.audit.chain import GENESIS, StoredRecord, Unsealed, chain_genesis, seal
+from gateway.audit.chain_id import CHAIN_NAME, writer_chain
 from gateway.audit.log import AuditEntry, AuditLog
 from gateway.audit.record import prepare
 from gateway.audit.sqlite_writer import SqliteWriter
-from gateway.audit.tables import audit_head, audit_metadata, audit_records
+from gateway.audit.tables import audit_chains, audit_metadata, audit_records
+from gateway.audit.witness import WitnessState
 from gateway.audit.writer import WRITER_OPTION, AsyncWriter, BatchWriter, listen_sqlite
 from gateway.errors import AuditUnavailable
 from gateway.settings import Settings
@@ -71,7 +74,7 @@ def _check_columns(conn: Connection) -> None:
         )
 
 
-async def _prepare_tables(engine: AsyncEngine) -> None:
+async def _prepare_tables(engine: AsyncEngine, chain: str) -> None:
     # Workers opening a new log together would race CREATE TABLE and the loser would stop
     # its gateway: take the database's write lock first (BEGIN IMMEDIATE on SQLite through
     # the writer option, a transaction-scoped advisory lock on PostgreSQL).
@@ -82,19 +85,28 @@ async def _prepare_tables(engine: AsyncEngine) -> None:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DDL_LOCK})
             await conn.run_sync(audit_metadata.create_all)
             await conn.run_sync(_check_columns)
+    h = audit_chains.c
     async with engine.begin() as conn:
-        head = (await conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1))).first()
+        head = (await conn.execute(select(h.seq).where(h.chain == chain))).first()
         if head is not None:
             return
-        last = (await conn.execute(select(func.max(audit_records.c.seq)))).scalar()
+        last = (
+            await conn.execute(
+                select(func.max(audit_records.c.seq)).where(audit_records.c.chain == chain)
+            )
+        ).scalar()
         if last is not None:
-            # Records without a head: someone removed it. Starting a new chain would hide that.
-            raise AuditUnavailable("the audit log has records but no head row; run audit verify")
+            # Records without a head: someone removed it. Starting over would hide that.
+            raise AuditUnavailable(
+                f"the audit chain {chain} has records but no head row; run audit verify"
+            )
     try:
         async with engine.begin() as conn:
-            await conn.execute(insert(audit_head), {"id": 1, "seq": 0, "hash": GENESIS})
+            await conn.execute(
+                insert(audit_chains), {"chain": chain, "seq": 0, "hash": chain_genesis(chain)}
+            )
     except IntegrityError:
-        pass  # another process made it first
+        pass  # another process writing this chain made it first
 
 
 @dataclass(slots=True)
@@ -104,7 +116,7 @@ class _Pending:
 
 
 class SqlAuditLog:
-    """``AuditLog`` over SQLAlchemy Core; open with ``await SqlAuditLog.open(url, key)``.
+    """``AuditLog`` over SQLAlchemy Core; open with ``await SqlAuditLog.open(url, key, chain=…)``.
 
     No task sits between a request and the disk: a commit starts on the event loop's next
     turn after the first ``append`` that finds none in flight (so it takes everything
@@ -114,10 +126,19 @@ class SqlAuditLog:
     """
 
     def __init__(
-        self, engine: AsyncEngine, key: bytes, writer: BatchWriter, *, max_batch: int = 256
+        self,
+        engine: AsyncEngine,
+        key: bytes,
+        writer: BatchWriter,
+        *,
+        chain: str,
+        witness: WitnessState,
+        max_batch: int = 256,
     ) -> None:
         self.engine = engine  # for readers; the writer has its own connections
         self.key = key
+        self.chain = chain  # the chain this log appends to
+        self.witness = witness
         self._batches = writer
         self.max_batch = max_batch
         self.commits = 0  # transactions written (group commits)
@@ -131,17 +152,33 @@ class SqlAuditLog:
         self._closing = False
 
     @classmethod
-    async def open(cls, url: str, key: bytes, *, max_batch: int = 256) -> SqlAuditLog:
-        """Connect, create missing tables and the head row, open the writer."""
+    async def open(
+        cls,
+        url: str,
+        key: bytes,
+        *,
+        chain: str,
+        max_batch: int = 256,
+        witness_interval_s: float = 0.25,
+    ) -> SqlAuditLog:
+        """Connect, create missing tables and ``chain``'s head row, open the writer."""
+        if not CHAIN_NAME.fullmatch(chain):
+            raise ValueError(f"not an audit chain name: {chain!r}")
         engine = open_audit_engine(url)
+        witness = WitnessState(chain, witness_interval_s)
         try:
-            await _prepare_tables(engine)
-            writer = writer_for(engine, url)
+            await _prepare_tables(engine, chain)
+            writer = writer_for(engine, url, chain, witness)
             await writer.open()
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, key, writer, max_batch=max_batch)
+        return cls(engine, key, writer, chain=chain, witness=witness, max_batch=max_batch)
+
+    @property
+    def records_per_commit(self) -> float:
+        """Records written per group commit so far (witness records not counted)."""
+        return self.appended / self.commits if self.commits else 0.0
 
     @property
     def lock_waits(self) -> int:
@@ -276,14 +313,19 @@ async def open_audit_log(settings: Settings) -> AuditLog:
     if not settings.audit.enabled:
         return DisabledAuditLog()
     key = await asyncio.to_thread(settings.audit_key)  # may create the key file
+    chain = await asyncio.to_thread(writer_chain, settings)  # may create the chain id file
     return await SqlAuditLog.open(
-        settings.audit.database_url, key, max_batch=settings.audit.max_batch
+        settings.audit.database_url,
+        key,
+        chain=chain,
+        max_batch=settings.audit.max_batch,
+        witness_interval_s=settings.audit.witness_interval_s,
     )
 
 
-def writer_for(engine: AsyncEngine, url: str) -> BatchWriter:
-    """The fastest writer for the database behind ``engine``."""
+def writer_for(engine: AsyncEngine, url: str, chain: str, witness: WitnessState) -> BatchWriter:
+    """The fastest writer of ``chain`` for the database behind ``engine``."""
     database = make_url(url).database
     if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
-        return SqliteWriter(database)
-    return AsyncWriter(engine)
+        return SqliteWriter(database, chain, witness)
+    return AsyncWriter(engine, chain, witness)

@@ -1,10 +1,11 @@
 """The audit log's tables, in portable SQLAlchemy Core, and the mapping to ``StoredRecord``.
 
-``audit_records`` holds the chain; ``audit_index`` lets auditors find records by case and by
-debtor key without scanning (it is derived from the records, and ``audit verify`` checks it
-against them); ``audit_head`` is one row with the last ``seq`` and hash, which every writer
-locks to append (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so
-several gateway processes can share one log and the chain order is the commit order.
+``audit_records`` holds every writer's chain, each record addressed by ``(chain, seq)``;
+``audit_index`` lets auditors find records by case and by debtor key without scanning (it is
+derived from the records, and ``audit verify`` checks it against them); ``audit_chains``
+has one head row per chain (its last ``seq`` and hash). A writer locks only its own chain's
+row to append (``SELECT ... FOR UPDATE`` on PostgreSQL), so no row is shared by all
+writers; within a chain the order is the commit order.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from gateway.store.tables import UtcDateTime
 __all__ = [
     "CASE",
     "DEBTOR",
-    "audit_head",
+    "audit_chains",
     "audit_index",
     "audit_metadata",
     "audit_records",
@@ -72,7 +73,8 @@ audit_metadata = MetaData(
 audit_records = Table(
     "audit_records",
     audit_metadata,
-    Column("seq", _Seq, primary_key=True, autoincrement=False),
+    Column("chain", String(64), nullable=False),
+    Column("seq", _Seq, nullable=False, autoincrement=False),
     Column("time", UtcDateTime(), nullable=False),
     Column("request_id", String(128), nullable=False),
     Column("principal", String(200), nullable=False),
@@ -95,6 +97,8 @@ audit_records = Table(
     Column("hash", String(64), nullable=False),
     # The client's X-Request-Id, beside the server's own (migration audit_0002).
     Column("client_request_id", String(128), nullable=True),
+    # One chain per writer (migration audit_0003): a record is addressed by (chain, seq).
+    PrimaryKeyConstraint("chain", "seq"),
     Index(None, "time"),
     Index(None, "principal"),
     Index(None, "request_id"),
@@ -106,16 +110,17 @@ audit_index = Table(
     audit_metadata,
     Column("kind", String(8), nullable=False),  # CASE or DEBTOR
     Column("value", String(64), nullable=False),  # case number, or debtor key
+    Column("chain", String(64), nullable=False),
     Column("seq", _Seq, nullable=False),
-    PrimaryKeyConstraint("kind", "value", "seq"),
+    PrimaryKeyConstraint("kind", "value", "chain", "seq"),
 )
 
-audit_head = Table(
-    "audit_head",
+audit_chains = Table(
+    "audit_chains",
     audit_metadata,
-    Column("id", Integer(), primary_key=True, autoincrement=False),  # always 1
-    Column("seq", _Seq, nullable=False),
-    Column("hash", String(64), nullable=False),
+    Column("chain", String(64), primary_key=True),
+    Column("seq", _Seq, nullable=False),  # the chain's last record (0: none yet)
+    Column("hash", String(64), nullable=False),  # its hash (the chain's genesis: none yet)
 )
 
 _TUPLES = ("roles", "cases", "debtors", "debtor_keys", "agencies")
@@ -147,4 +152,4 @@ def index_keys(cases: Iterable[str], debtor_keys: Iterable[str]) -> list[tuple[s
 def index_rows(record: StoredRecord) -> Iterator[dict[str, Any]]:
     """The ``audit_index`` rows that point at ``record``."""
     for kind, value in index_keys(record.cases, record.debtor_keys):
-        yield {"kind": kind, "value": value, "seq": record.seq}
+        yield {"kind": kind, "value": value, "chain": record.chain, "seq": record.seq}

@@ -1,9 +1,10 @@
-"""Tree heads and proofs of the audit log as stored (see ``gateway/audit/merkle.py``).
+"""Tree heads and proofs of one audit chain as stored (see ``gateway/audit/merkle.py``).
 
-A *tree head* is ``{"size": N, "root": hex}``: the Merkle root over the chain hashes of
-records 1..N. An inclusion proof shows record ``seq`` under a head; a consistency proof
-shows that a later head only adds records to an earlier one. Proofs are JSON documents
-that ``check_proof`` (``liandong audit check-proof``) verifies without the log.
+Each writer's chain has its own tree. A *tree head* is ``{"chain": C, "size": N, "root":
+hex}``: the Merkle root over the chain hashes of chain C's records 1..N. An inclusion
+proof shows record ``seq`` under a head; a consistency proof shows that a later head only
+adds records to an earlier one. Proofs are JSON documents that ``check_proof``
+(``liandong audit check-proof``) verifies without the log.
 
 The leaves are the stored hashes; that each hash matches its record's contents and the
 chain is what ``audit verify`` checks, so a head is worth publishing after a good verify.
@@ -24,7 +25,7 @@ from gateway.audit.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from gateway.audit.tables import audit_head, audit_records
+from gateway.audit.tables import audit_chains, audit_records
 
 __all__ = ["TreeError", "check_proof", "consistency", "inclusion", "leaves", "tree_head"]
 
@@ -35,25 +36,28 @@ class TreeError(ValueError):
     """The log cannot give what was asked (a size past the head, a missing record)."""
 
 
-async def _head_size(engine: AsyncEngine) -> int:
+async def _head_size(engine: AsyncEngine, chain: str) -> int:
+    h = audit_chains.c
     async with engine.connect() as conn:
-        seq = (await conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1))).scalar()
-    return int(seq or 0)
+        seq = (await conn.execute(select(h.seq).where(h.chain == chain))).scalar()
+    if seq is None:
+        raise TreeError(f"the log holds no chain {chain}")
+    return int(seq)
 
 
-async def leaves(engine: AsyncEngine, size: int | None = None) -> list[bytes]:
-    """Leaf hashes of records 1..``size`` (default: up to the head), in ``seq`` order."""
-    head = await _head_size(engine)
+async def leaves(engine: AsyncEngine, chain: str, size: int | None = None) -> list[bytes]:
+    """Leaf hashes of ``chain``'s records 1..``size`` (default: up to its head)."""
+    head = await _head_size(engine, chain)
     size = head if size is None else size
     if not 0 <= size <= head:
-        raise TreeError(f"the log holds {head} records; there is no tree of {size}")
+        raise TreeError(f"chain {chain} holds {head} records; there is no tree of {size}")
     out: list[bytes] = []
     r = audit_records.c
     async with engine.connect() as conn:
         while len(out) < size:
             rows = await conn.execute(
                 select(r.seq, r.hash)
-                .where(r.seq > len(out), r.seq <= size)
+                .where(r.chain == chain, r.seq > len(out), r.seq <= size)
                 .order_by(r.seq)
                 .limit(_CHUNK)
             )
@@ -68,22 +72,25 @@ async def leaves(engine: AsyncEngine, size: int | None = None) -> list[bytes]:
     return out
 
 
-async def tree_head(engine: AsyncEngine, size: int | None = None) -> dict[str, Any]:
-    """``{"size", "root"}`` of the log's first ``size`` records (default: all)."""
-    found = await leaves(engine, size)
-    return {"size": len(found), "root": tree_root(found).hex()}
+async def tree_head(engine: AsyncEngine, chain: str, size: int | None = None) -> dict[str, Any]:
+    """``{"chain", "size", "root"}`` of ``chain``'s first ``size`` records (default: all)."""
+    found = await leaves(engine, chain, size)
+    return {"chain": chain, "size": len(found), "root": tree_root(found).hex()}
 
 
-async def inclusion(engine: AsyncEngine, seq: int, size: int | None = None) -> dict[str, Any]:
-    """The proof that record ``seq`` is in the tree of ``size`` records."""
-    found = await leaves(engine, size)
+async def inclusion(
+    engine: AsyncEngine, chain: str, seq: int, size: int | None = None
+) -> dict[str, Any]:
+    """The proof that ``chain``'s record ``seq`` is in its tree of ``size`` records."""
+    found = await leaves(engine, chain, size)
     if not 1 <= seq <= len(found):
         raise TreeError(f"record {seq} is not in a tree of {len(found)} records")
     r = audit_records.c
     async with engine.connect() as conn:
-        digest = (await conn.execute(select(r.hash).where(r.seq == seq))).scalar()
+        digest = (await conn.execute(select(r.hash).where(r.chain == chain, r.seq == seq))).scalar()
     return {
         "kind": "inclusion",
+        "chain": chain,
         "seq": seq,
         "size": len(found),
         "leaf": str(digest),
@@ -93,14 +100,15 @@ async def inclusion(engine: AsyncEngine, seq: int, size: int | None = None) -> d
 
 
 async def consistency(
-    engine: AsyncEngine, old_size: int, size: int | None = None
+    engine: AsyncEngine, chain: str, old_size: int, size: int | None = None
 ) -> dict[str, Any]:
-    """The proof that the tree of ``size`` records extends the tree of ``old_size``."""
-    found = await leaves(engine, size)
+    """The proof that ``chain``'s tree of ``size`` records extends its tree of ``old_size``."""
+    found = await leaves(engine, chain, size)
     if not 1 <= old_size <= len(found):
         raise TreeError(f"no tree of {old_size} records inside one of {len(found)}")
     return {
         "kind": "consistency",
+        "chain": chain,
         "old_size": old_size,
         "old_root": tree_root(found[:old_size]).hex(),
         "size": len(found),

@@ -1,4 +1,4 @@
-"""Writing one group commit: lock the head, seal the batch in order, insert, move the head.
+"""Writing one group commit: lock the chain's head, seal the batch in order, insert, move it.
 
 A writer commits one batch at a time: ``start(batch, done)`` begins, and ``done`` is called
 on the event loop with the batch's sequence numbers once the commit is on disk, or with
@@ -8,8 +8,12 @@ the error that stopped it. Two writers:
   machinery. The transaction runs on the event loop up to its ``COMMIT``; the ``COMMIT``
   (the wait for the disk) runs on a thread of its own.
 - ``AsyncWriter`` (PostgreSQL via asyncpg, any async driver): ``append_batch`` through
-  ``AsyncConnection.run_sync`` in a task; ``SELECT … FOR UPDATE`` on the head row serialises
-  writers.
+  ``AsyncConnection.run_sync`` in a task; ``SELECT … FOR UPDATE`` on the chain's own head
+  row (one per writer) serialises only writers that share a chain.
+
+Each writer appends to its own chain and, when its ``WitnessState`` says so, reads the
+other chains' head rows (a plain read: no lock) and adds a witness record to the commit
+(see ``gateway/audit/witness.py``).
 
 Why SQLite's statements are not on the thread: a thread takes the interpreter lock back
 after every statement, and while the event loop is busy each of those waits lasts up to the
@@ -39,12 +43,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.chain import Unsealed
 from gateway.audit.tables import (
-    audit_head,
+    audit_chains,
     audit_index,
     audit_records,
     index_keys,
     record_to_row,
 )
+from gateway.audit.witness import WitnessState
 from gateway.store.cases import enable_wal
 
 __all__ = [
@@ -87,31 +92,39 @@ def listen_sqlite(engine: Engine) -> None:
     event.listen(engine, "begin", _sqlite_begin)
 
 
-def append_batch(conn: Connection, batch: Sequence[Unsealed]) -> list[int]:
-    """Append ``batch`` after the current head, in one transaction."""
+def append_batch(
+    conn: Connection,
+    batch: Sequence[Unsealed],
+    chain: str,
+    witness: WitnessState | None = None,
+) -> list[int]:
+    """Append ``batch`` (and a witness record if one is due) to ``chain``, in one
+    transaction; return the batch's sequence numbers."""
+    h = audit_chains.c
     with conn.begin():
-        head = conn.execute(
-            select(audit_head.c.seq, audit_head.c.hash)
-            .where(audit_head.c.id == 1)
-            .with_for_update()
-        ).one()
+        head = conn.execute(select(h.seq, h.hash).where(h.chain == chain).with_for_update()).one()
         seq, prev = int(head.seq), str(head.hash)
+        extra: list[Unsealed] = []
+        if witness is not None and witness.due():
+            others = conn.execute(select(h.chain, h.seq, h.hash).where(h.chain != chain))
+            found = witness.record((str(c), int(s), str(d)) for c, s, d in others)
+            extra = [] if found is None else [found]
         records = []
-        for unsealed in batch:
+        for unsealed in [*batch, *extra]:
             seq += 1
-            record = unsealed.seal(seq, prev)
+            record = unsealed.seal(seq, prev, chain)
             prev = record.hash
             records.append(record)
         conn.execute(insert(audit_records), [record_to_row(r) for r in records])
         rows = [
-            {"kind": kind, "value": value, "seq": r.seq}
+            {"kind": kind, "value": value, "chain": chain, "seq": r.seq}
             for r in records
             for kind, value in index_keys(r.cases, r.debtor_keys)
         ]
         if rows:
             conn.execute(insert(audit_index), rows)
-        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
-    return [r.seq for r in records]
+        conn.execute(update(audit_chains).where(h.chain == chain).values(seq=seq, hash=prev))
+    return [r.seq for r in records[: len(batch)]]
 
 
 Done = Callable[[list[int] | BaseException], None]
@@ -137,8 +150,10 @@ class BatchWriter(Protocol):
 class AsyncWriter:
     """Writes through the async engine (``run_sync`` keeps the statements in one place)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, chain: str, witness: WitnessState) -> None:
         self.engine = engine
+        self.chain = chain
+        self.witness = witness
         self._task: asyncio.Task[list[int]] | None = None
 
     async def open(self) -> None:
@@ -147,12 +162,18 @@ class AsyncWriter:
     def start(self, batch: Sequence[Unsealed], done: Done) -> None:
         """Commit ``batch`` in a task of its own."""
         self._task = asyncio.get_running_loop().create_task(self._write(batch))
-        self._task.add_done_callback(lambda task: done(_outcome(task)))
+
+        def finish(task: asyncio.Task[list[int]]) -> None:
+            outcome = _outcome(task)
+            self.witness.settled(not isinstance(outcome, BaseException))
+            done(outcome)
+
+        self._task.add_done_callback(finish)
 
     async def _write(self, batch: Sequence[Unsealed]) -> list[int]:
         async with self.engine.connect() as conn:
             await conn.execution_options(**{WRITER_OPTION: True})
-            return await conn.run_sync(append_batch, batch)
+            return await conn.run_sync(append_batch, batch, self.chain, self.witness)
 
     async def aclose(self) -> None:
         """Nothing of its own to release (the engine belongs to the log)."""

@@ -1,10 +1,12 @@
 """``liandong audit verify`` and ``liandong audit export``.
 
-``verify`` walks the whole log and prints how many records it checked and the head (seq and
-hash, worth noting somewhere else: ``--anchor SEQ:HASH`` checks it later; a published tree
-head, ``--tree SIZE:ROOT``, covers every record up to SIZE); it exits 1 naming the first
-broken record. ``export`` writes the records of one case or one debtor as JSON
-lines, oldest first, each with its hashes so that the excerpt can be checked against the log.
+``verify`` walks every chain of the log and the witness records between them, and prints
+how many records it checked and each chain's head (seq and hash, worth noting somewhere
+else: ``--anchor [CHAIN:]SEQ:HASH`` checks it later; a published tree head, ``--tree
+[CHAIN:]SIZE:ROOT``, covers every record of the chain up to SIZE; the chain may be left out
+while the log holds one); it exits 1 naming the chain and record of every break.
+``export`` writes the records of one case or one debtor as JSON lines, all chains merged
+by time, each with its chain and hashes so that the excerpt can be checked against the log.
 """
 
 from __future__ import annotations
@@ -25,18 +27,23 @@ EXIT_BROKEN = 1
 EXIT_USAGE = 2
 
 
-def _anchor(value: str) -> tuple[int, str]:
-    seq, sep, digest = value.partition(":")
-    if not sep or not seq.isdigit() or len(digest) != 64:
-        raise argparse.ArgumentTypeError("an anchor is SEQ:HASH (64 hex digits)")
-    return int(seq), digest.lower()
+Pinned = tuple[str | None, int, str]  # chain (None: the only one), seq or size, hash or root
 
 
-def _tree(value: str) -> tuple[int, str]:
-    size, sep, root = value.partition(":")
-    if not sep or not size.isdigit() or int(size) < 1 or len(root) != 64:
-        raise argparse.ArgumentTypeError("a tree head is SIZE:ROOT (64 hex digits)")
-    return int(size), root.lower()
+def _pinned(value: str, what: str) -> Pinned:
+    rest, sep, digest = value.rpartition(":")
+    chain, _, number = rest.rpartition(":")
+    if not sep or not number.isdigit() or int(number) < 1 or len(digest) != 64:
+        raise argparse.ArgumentTypeError(f"{what} (64 hex digits)")
+    return chain or None, int(number), digest.lower()
+
+
+def _anchor(value: str) -> Pinned:
+    return _pinned(value, "an anchor is [CHAIN:]SEQ:HASH")
+
+
+def _tree(value: str) -> Pinned:
+    return _pinned(value, "a tree head is [CHAIN:]SIZE:ROOT")
 
 
 def _when(value: str) -> datetime:
@@ -47,48 +54,60 @@ def _when(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-async def _verify(url: str, anchors: list[tuple[int, str]], heads: list[tuple[int, str]]) -> int:
+async def _verify(url: str, anchors: list[Pinned], heads: list[Pinned], signed: Any = None) -> int:
     from gateway.audit.store import open_audit_engine
     from gateway.audit.tree import TreeError, tree_head
     from gateway.audit.verify import verify_log
+    from gateway.cli.audit_tree import pick_chain
 
     engine = open_audit_engine(url)
     differs: list[str] = []
     try:
-        report = await verify_log(engine, anchors=anchors)
-        for size, root in heads if report.broken is None else []:
+        try:
+            pinned = [(await pick_chain(engine, c), n, d) for c, n, d in anchors]
+            trees = [(await pick_chain(engine, c), n, d) for c, n, d in heads]
+        except TreeError as err:
+            print(f"liandong: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        report = await verify_log(engine, anchors=pinned)
+        for chain, size, root in trees if report.ok else []:
             try:
-                found = await tree_head(engine, size)
+                found = await tree_head(engine, chain, size)
             except TreeError as err:
-                differs.append(f"tree head {size}: {err}")
+                differs.append(f"tree head {chain}:{size}: {err}")
                 continue
             if found["root"] != root:
-                differs.append(f"the first {size} records are not the published tree head's")
+                differs.append(
+                    f"chain {chain}: the first {size} records are not the published tree head's"
+                )
     finally:
         await engine.dispose()
+    if report.ok and signed is not None:
+        differs.extend(await signed())
     if differs:
         for what in differs:
             print(f"audit log BROKEN: {what}", file=sys.stderr)
         return EXIT_BROKEN
-    if report.broken is not None:
-        print(
-            f"audit log BROKEN at record {report.broken.seq}: {report.broken.reason} "
-            f"({report.checked} records checked before it)",
-            file=sys.stderr,
-        )
+    if not report.ok:
+        for broken in report.breaks:
+            print(f"audit log BROKEN at {broken}", file=sys.stderr)
+        print(f"({report.checked} records checked)", file=sys.stderr)
         return EXIT_BROKEN
-    print(
-        f"audit log OK: {report.checked} records checked; "
-        f"head seq {report.head_seq} hash {report.head_hash}"
-    )
+    print(f"audit log OK: {report.checked} records checked in {len(report.chains)} chains")
+    for state in report.chains:
+        print(f"chain {state.chain}: head seq {state.size} hash {state.head_hash}")
     return 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    url = audit_url(load_config(args))
+    settings = load_config(args)
+    url = audit_url(settings)
     if url is None:
         return EXIT_USAGE
-    return asyncio.run(_verify(url, list(args.anchor or []), list(args.tree or [])))
+    from gateway.cli.audit_heads import signed_heads_check
+
+    signed = signed_heads_check(settings, args.witness)
+    return asyncio.run(_verify(url, list(args.anchor or []), list(args.tree or []), signed))
 
 
 async def _export(url: str, key: bytes, where: Any) -> int:
@@ -100,7 +119,12 @@ async def _export(url: str, key: bytes, where: Any) -> int:
     out = sys.stdout.buffer
     try:
         async for record in AuditSearch(engine, key).stream(where):
-            line = {**record.body(), "prev_hash": record.prev_hash, "hash": record.hash}
+            line = {
+                **record.body(),
+                "chain": record.chain,
+                "prev_hash": record.prev_hash,
+                "hash": record.hash,
+            }
             out.write(orjson.dumps(line, option=orjson.OPT_SORT_KEYS) + b"\n")
             count += 1
     finally:
@@ -143,20 +167,27 @@ def add_audit_commands(sub: Any) -> None:
     audit = sub.add_parser("audit", help="check and export the audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
 
-    verify = audit_sub.add_parser("verify", help="check the hash chain; name the first break")
+    verify = audit_sub.add_parser(
+        "verify", help="check every chain and their witnesses; name each break"
+    )
     verify.add_argument("--config", help="TOML settings file")
     verify.add_argument(
         "--anchor",
         type=_anchor,
         action="append",
-        help="SEQ:HASH noted from an earlier verify; that record must still have that hash",
+        help="[CHAIN:]SEQ:HASH noted from an earlier verify; that record must still have that hash",
     )
     verify.add_argument(
         "--tree",
         type=_tree,
         action="append",
-        help="SIZE:ROOT, a tree head published earlier (`audit tree`): the log's first SIZE "
-        "records must still hash to it",
+        help="[CHAIN:]SIZE:ROOT, a tree head published earlier (`audit tree`): the chain's "
+        "first SIZE records must still hash to it",
+    )
+    verify.add_argument(
+        "--witness",
+        help="DIR or URL holding signed tree heads to check the log against "
+        "(default: heads.witness; 'none' skips the check)",
     )
     verify.set_defaults(func=_cmd_verify)
 
@@ -172,3 +203,7 @@ def add_audit_commands(sub: Any) -> None:
     from gateway.cli.audit_tree import add_tree_commands
 
     add_tree_commands(audit_sub)
+
+    from gateway.cli.audit_heads import add_heads_command
+
+    add_heads_command(audit_sub)

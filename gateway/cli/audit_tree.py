@@ -1,10 +1,11 @@
-"""``liandong audit tree | prove | consistency | check-proof``: the log's Merkle tree.
+"""``liandong audit tree | prove | consistency | check-proof``: a chain's Merkle tree.
 
-``tree`` prints a tree head to publish (``{"size", "root"}``); ``prove SEQ`` the proof that
-record SEQ is under a head; ``consistency OLD`` the proof that the log only grew since the
-head of OLD records; ``check-proof FILE`` checks such a proof without the log, and with
-``--root`` (and ``--old-root``) that its roots are the published ones. See
-``gateway/audit/tree.py``.
+Each writer's chain has its own tree; ``--chain`` names it (it may be left out while the log
+holds one chain). ``tree`` prints a tree head to publish (``{"chain", "size", "root"}``);
+``prove SEQ`` the proof that record SEQ is under a head; ``consistency OLD`` the proof that
+the chain only grew since the head of OLD records; ``check-proof FILE`` checks such a
+proof without the log, and with ``--root`` (and ``--old-root``) that its roots are the
+published ones. See ``gateway/audit/tree.py``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,20 @@ def _positive(value: str) -> int:
     return int(value)
 
 
-def _run(args: argparse.Namespace, make: Callable[[Any], Awaitable[dict[str, Any]]]) -> int:
+async def pick_chain(engine: Any, given: str | None) -> str:
+    """``given``, else the log's only chain; ``TreeError`` when that is ambiguous."""
+    from gateway.audit.tree import TreeError
+    from gateway.audit.verify import read_heads
+
+    chains = sorted(await read_heads(engine))
+    if given is not None:
+        return given
+    if len(chains) != 1:
+        raise TreeError(f"name a chain with --chain (the log holds: {', '.join(chains) or 'none'})")
+    return chains[0]
+
+
+def _run(args: argparse.Namespace, make: Callable[[Any, str], Awaitable[dict[str, Any]]]) -> int:
     from gateway.audit.store import open_audit_engine
     from gateway.audit.tree import TreeError
     from gateway.cli.settings_args import audit_url, load_config
@@ -48,7 +62,7 @@ def _run(args: argparse.Namespace, make: Callable[[Any], Awaitable[dict[str, Any
     async def go() -> dict[str, Any]:
         engine = open_audit_engine(url)
         try:
-            return await make(engine)
+            return await make(engine, await pick_chain(engine, args.chain))
         finally:
             await engine.dispose()
 
@@ -64,19 +78,19 @@ def _run(args: argparse.Namespace, make: Callable[[Any], Awaitable[dict[str, Any
 def _cmd_tree(args: argparse.Namespace) -> int:
     from gateway.audit.tree import tree_head
 
-    return _run(args, lambda engine: tree_head(engine, args.size))
+    return _run(args, lambda engine, chain: tree_head(engine, chain, args.size))
 
 
 def _cmd_prove(args: argparse.Namespace) -> int:
     from gateway.audit.tree import inclusion
 
-    return _run(args, lambda engine: inclusion(engine, args.seq, args.size))
+    return _run(args, lambda engine, chain: inclusion(engine, chain, args.seq, args.size))
 
 
 def _cmd_consistency(args: argparse.Namespace) -> int:
     from gateway.audit.tree import consistency
 
-    return _run(args, lambda engine: consistency(engine, args.old_size, args.size))
+    return _run(args, lambda engine, chain: consistency(engine, chain, args.old_size, args.size))
 
 
 def _cmd_check_proof(args: argparse.Namespace) -> int:
@@ -107,12 +121,14 @@ def add_tree_commands(audit_sub: Any) -> None:
     """Register the tree commands on ``liandong audit``'s subparsers."""
     tree = audit_sub.add_parser("tree", help="a tree head to publish: size and Merkle root")
     tree.add_argument("--config", help="TOML settings file")
+    tree.add_argument("--chain", help="the writer's chain (default: the only one)")
     tree.add_argument("--size", type=_positive, help="records in the tree (default: all)")
     tree.set_defaults(func=_cmd_tree)
 
     prove = audit_sub.add_parser("prove", help="proof that one record is under a tree head")
     prove.add_argument("seq", type=_positive, help="the record's seq")
     prove.add_argument("--config", help="TOML settings file")
+    prove.add_argument("--chain", help="the writer's chain (default: the only one)")
     prove.add_argument("--size", type=_positive, help="records in the tree (default: all)")
     prove.set_defaults(func=_cmd_prove)
 
@@ -121,6 +137,7 @@ def add_tree_commands(audit_sub: Any) -> None:
     )
     grew.add_argument("old_size", type=_positive, help="records in the earlier tree")
     grew.add_argument("--config", help="TOML settings file")
+    grew.add_argument("--chain", help="the writer's chain (default: the only one)")
     grew.add_argument("--size", type=_positive, help="records in the later tree (default: all)")
     grew.set_defaults(func=_cmd_consistency)
 

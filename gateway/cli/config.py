@@ -110,6 +110,20 @@ async def _connect(settings: Any) -> list[tuple[str, str, bool]]:
     return lines
 
 
+def _heads_line(settings: Any) -> str:
+    # The key's mode is checked here as at start-up: a readable key is refused either way.
+    heads = settings.heads
+    if not heads.enabled:
+        return "tree heads: not signed (heads.enabled = false)"
+    if not heads.key_file.exists():
+        return f"tree heads OK: key made at first start ({heads.key_file}), witness {heads.witness}"
+    from gateway.audit.head_keys import load_or_create_key
+    from gateway.audit.signed_head import key_id
+
+    kid = key_id(load_or_create_key(heads.key_file).public_key())
+    return f"tree heads OK: key {kid}, witness {heads.witness}"
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from gateway.settings import load_settings
 
@@ -117,6 +131,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     agencies = asyncio.run(_build_connectors(settings))
     print(f"settings OK: {args.file or 'defaults and environment'}, profile {settings.profile}")
     print(f"connectors OK: {', '.join(agencies) or 'none enabled'}")
+    print(_heads_line(settings))
     if not args.connect:
         return 0
     failed = 0

@@ -108,6 +108,9 @@ async def run_demo(settings: Settings, *, seed: int = DEMO_SEED, people: int = D
     # The console's sign-in page offers the demo users of the demo court.
     shown = settings.console.model_copy(update={"demo_court": demo.court})
     settings = settings.model_copy(update={"console": shown})
+    from gateway.cli.witness import demo_witness
+
+    witness, settings = await demo_witness(settings)  # heads go to a witness mock
     services = await Services.start(settings, store=store)
     server = await start_server(
         create_app(settings, services=services, freeze_gc=True), settings.host, settings.port
@@ -123,6 +126,7 @@ async def run_demo(settings: Settings, *, seed: int = DEMO_SEED, people: int = D
                     f"GraphiQL   [bold]{server.url}/graphql[/bold]",
                     f"Agencies   {', '.join(f'{k} {v}' for k, v in mocks.urls.items())}",
                     f"Database   {settings.database_url}",
+                    f"Witness    {settings.heads.witness} (signed tree heads)",
                     f"Demo case  {first.number}  debtor {first.debtor_ids[0]} ({kind.value})",
                 ]
             ),
@@ -138,4 +142,6 @@ async def run_demo(settings: Settings, *, seed: int = DEMO_SEED, people: int = D
     finally:
         await server.stop()
         await services.aclose()
+        if witness is not None:
+            await witness.aclose()
         await mocks.aclose()

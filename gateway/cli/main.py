@@ -145,6 +145,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     mserve.set_defaults(func=_cmd_mocks_serve)
 
+    from gateway.cli.witness import add_witness_command
+
+    add_witness_command(mocks_sub)
+
     from gateway.cli.token import add_token_command
 
     add_token_command(sub)

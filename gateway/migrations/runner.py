@@ -61,7 +61,10 @@ _ADOPT = {
         ("store_0002", {"asset_watches", "asset_events"}),
         ("store_0001", {"cases", "restrictions", "assistance_requests", "assistance_events"}),
     ],
-    "audit": [("audit_0001", {"audit_records", "audit_index", "audit_head"})],
+    "audit": [
+        ("audit_0003", {"audit_chains"}),
+        ("audit_0001", {"audit_records", "audit_index"}),
+    ],
 }
 
 

@@ -185,6 +185,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             unmask=principal.can_unmask(),
             max_ids=services.settings.limits.max_ids,
             audit_search=services.audit_search,
+            audit_heads=services.heads.witness if services.heads is not None else None,
             assistance=services.assistance,
             watch=services.watch,
             handles=services.handles,

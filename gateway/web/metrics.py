@@ -97,23 +97,25 @@ class GatewayCollector(Collector):
         metrics.extend(services.request_metrics.collect())  # HTTP and GraphQL series
         audit = services.audit
         if isinstance(audit, SqlAuditLog):
-            metrics.extend(
-                [
-                    CounterMetricFamily(
-                        "liandong_audit_records", "Audit records written.", value=audit.appended
-                    ),
-                    CounterMetricFamily(
-                        "liandong_audit_commits",
-                        "Transactions that wrote them (group commits).",
-                        value=audit.commits,
-                    ),
-                    CounterMetricFamily(
-                        "liandong_audit_lock_waits",
-                        "Attempts at the write lock that another process held.",
-                        value=audit.lock_waits,
-                    ),
-                ]
-            )
+            # Labelled by the process's audit chain, so that the series of several workers
+            # (or instances) stay apart when they are collected together.
+            for name, doc, value in (
+                ("liandong_audit_records", "Audit records written.", audit.appended),
+                ("liandong_audit_commits", "Transactions that wrote them.", audit.commits),
+                (
+                    "liandong_audit_lock_waits",
+                    "Attempts at the write lock that another process held.",
+                    audit.lock_waits,
+                ),
+                (
+                    "liandong_audit_witness_records",
+                    "Records of the other chains' heads written to this one.",
+                    audit.witness.written,
+                ),
+            ):
+                family = CounterMetricFamily(name, doc, labels=["chain"])
+                family.add_metric([audit.chain], value)
+                metrics.append(family)
         return metrics
 
     @staticmethod

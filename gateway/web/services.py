@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from connectors import registry
 from connectors.base import Connector
 from connectors.http import HttpClient
+from gateway.audit.head_publisher import HeadPublisher
+from gateway.audit.heads_setup import start_head_publisher
 from gateway.audit.log import AuditLog
 from gateway.audit.query import AuditSearch
 from gateway.audit.store import SqlAuditLog, open_audit_log
@@ -45,6 +47,8 @@ class Services:
     audit: AuditLog = field(kw_only=True)
     audit_search: AuditSearch | None = field(default=None, kw_only=True)
     ratelimiter: RateLimiter = field(kw_only=True)
+    # Signs the log's tree heads and hands them to the witness (gateway/audit/head_publisher.py).
+    heads: HeadPublisher | None = field(default=None, kw_only=True)
     # The listed debtors, kept current by the store (see gateway/screening/index.py).
     screening: ScreeningIndex = field(default_factory=ScreeningIndex)
     # Assistance requests: their store, event bus, service and lifecycle worker.
@@ -135,6 +139,7 @@ class Services:
         )
         if settings.watch.scheduler_enabled:
             services.watch.start()
+        services.heads = await start_head_publisher(settings)
         return services
 
     async def aclose(self) -> None:
@@ -153,6 +158,8 @@ class Services:
         await self.store.close()
         await self.ratelimiter.aclose()
         await self.audit.aclose()  # last: commits what requests already queued
+        if self.heads is not None:
+            await self.heads.aclose()  # signs a head over those last records
         await self.telemetry.aclose()  # exports the last spans
 
 

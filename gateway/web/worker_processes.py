@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import threading
@@ -35,6 +36,7 @@ logger = logging.getLogger("liandong.workers")
 APP = "gateway.web.asgi:app_factory"
 _POLL_S = 0.5  # how often the supervisor looks at its workers
 _STOP_S = 30.0  # how long a stopping worker may take before it is killed
+WRITER_INDEX_ENV = "LIANDONG_AUDIT__WRITER_INDEX"  # the setting audit.writer_index
 STARTUP_FAILURE = 3  # uvicorn's exit status for an app that failed to start
 
 
@@ -43,8 +45,11 @@ def can_share_port() -> bool:
     return hasattr(socket, "SO_REUSEPORT")
 
 
-def _worker(app: str, host: str, port: int) -> None:
+def _worker(app: str, host: str, port: int, index: int) -> None:
     """One worker: its own socket, one uvicorn server, ``app`` (a factory's import string)."""
+    # Each worker appends to an audit chain of its own, named by its index: a worker started
+    # in place of one that died carries on that one's chain (gateway/audit/chain_id.py).
+    os.environ[WRITER_INDEX_ENV] = str(index)
     sock = bind(host, port, reuse_port=True)
     config = uvicorn.Config(app, factory=True, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
@@ -58,9 +63,11 @@ class _Supervisor:
         self._context = multiprocessing.get_context("spawn")
         self.processes: list[BaseProcess] = []
 
-    def _start_one(self) -> BaseProcess:
+    def _start_one(self, index: int) -> BaseProcess:
         process = self._context.Process(
-            target=_worker, args=(self.app, self.host, self.port), name="liandong-worker"
+            target=_worker,
+            args=(self.app, self.host, self.port, index),
+            name=f"liandong-worker-{index}",
         )
         process.start()
         return process
@@ -81,7 +88,7 @@ class _Supervisor:
             logger.warning(
                 "worker %s died (exit %s); starting another", process.pid, process.exitcode
             )
-            self.processes[i] = self._start_one()
+            self.processes[i] = self._start_one(i)
 
     def _stop_all(self) -> None:
         for process in self.processes:
@@ -98,7 +105,7 @@ class _Supervisor:
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, self._on_signal)
         try:
-            self.processes = [self._start_one() for _ in range(self.count)]
+            self.processes = [self._start_one(i) for i in range(self.count)]
             while not self.stop.wait(_POLL_S):
                 self._look_after()
         finally:

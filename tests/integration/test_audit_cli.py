@@ -96,7 +96,7 @@ async def test_verify_export_and_tampering(
     results = await asyncio.gather(*(cli("audit", "verify", "--config", str(c)) for c in configs))
     for how, (code, out, err) in zip(kinds, results, strict=True):
         assert code == 1, (how, out, err)
-        assert "BROKEN at record 3" in err, (how, err)
+        assert "BROKEN at chain " in err and " record 3: " in err, (how, err)
         assert "2 records checked" in err
 
 
@@ -171,7 +171,7 @@ async def rechain_after_edit(db: Path, seq: int) -> None:
     from sqlalchemy import select
 
     from gateway.audit.chain import record_hash
-    from gateway.audit.tables import audit_head, record_from_row
+    from gateway.audit.tables import audit_chains, record_from_row
 
     engine = open_audit_engine(f"sqlite+aiosqlite:///{db}")
     r = audit_records.c
@@ -191,6 +191,6 @@ async def rechain_after_edit(db: Path, seq: int) -> None:
                     .values(prev_hash=prev, hash=digest)
                 )
                 prev = digest
-            await conn.execute(update(audit_head).values(hash=prev))
+            await conn.execute(update(audit_chains).values(hash=prev))
     finally:
         await engine.dispose()

@@ -183,7 +183,7 @@ async def test_no_data_leaves_while_the_log_cannot_be_written(
     engine = open_audit_engine(gw.settings.audit.database_url)
     try:
         async with engine.begin() as conn:
-            await conn.execute(text("ALTER TABLE audit_head RENAME TO audit_head_gone"))
+            await conn.execute(text("ALTER TABLE audit_chains RENAME TO audit_chains_gone"))
         status, body, _ = await send(gw, "lost", DEBTOR, variables)
         assert status == 503 and body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
@@ -193,7 +193,7 @@ async def test_no_data_leaves_while_the_log_cannot_be_written(
         assert status == 503 and body["data"] is None
         assert await gw.total_requests() == 0
         async with engine.begin() as conn:
-            await conn.execute(text("ALTER TABLE audit_head_gone RENAME TO audit_head"))
+            await conn.execute(text("ALTER TABLE audit_chains_gone RENAME TO audit_chains"))
         # The first request after the repair is still refused, but its record gets written,
         # which tells the gateway the log is back; the one after it is served.
         status, _, _ = await send(gw, "probe", DEBTOR, variables)

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, insert, inspect, select
+from sqlalchemy import MetaData, column, delete, insert, inspect, select, table, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from gateway.audit.chain import GENESIS, StoredRecord, seal
+from gateway.audit.chain import GENESIS, LEGACY_CHAIN, StoredRecord, seal
 from gateway.audit.record import prepare
 from gateway.audit.store import SqlAuditLog
 from gateway.audit.tables import (
-    audit_head,
+    audit_chains,
     audit_index,
     audit_records,
     index_rows,
@@ -72,7 +72,7 @@ async def test_upgrade_builds_the_audit_schema(db_backend: DbBackend, tmp_path: 
     else:
         async with db_backend.server.database() as url:
             tables = await _check(url, "audit")
-    assert {"audit_records", "audit_index", "audit_head", "liandong_audit_version"} <= tables
+    assert {"audit_records", "audit_index", "audit_chains", "liandong_audit_version"} <= tables
 
 
 def test_db_upgrade_command_migrates_both(tmp_path: Path, capsys: Any) -> None:
@@ -105,44 +105,86 @@ async def test_a_store_behind_its_migrations_refuses_to_open(tmp_path: Path) -> 
     await store.close()
 
 
-async def test_a_log_from_before_the_client_request_id_upgrades_and_verifies(
-    tmp_path: Path,
-) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+async def _write_old_log(url: str, count: int) -> list[StoredRecord]:
+    """A log as the gateway wrote it at audit_0001: one chain, one head row."""
     await upgrade(url, "audit", "audit_0001")
-    old = seal(
-        {k: v for k, v in prepare(make_entry(1), KEY).items() if k != "client_request_id"},
-        1,
-        GENESIS,
-    )
-    row = {k: v for k, v in record_to_row(old).items() if k != "client_request_id"}
+    old: list[StoredRecord] = []
+    prev = GENESIS
+    for i in range(1, count + 1):
+        fields = {k: v for k, v in prepare(make_entry(i), KEY).items() if k != "client_request_id"}
+        old.append(seal(fields, i, prev))
+        prev = old[-1].hash
+    unknown = ("client_request_id", "chain")
+    head = table("audit_head", column("id"), column("seq"), column("hash"))
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
             columns = audit_records.c
-            await conn.execute(
-                insert(audit_records).values({columns[k]: v for k, v in row.items()})
-            )
-            await conn.execute(insert(audit_index), list(index_rows(old)))
-            await conn.execute(insert(audit_head), {"id": 1, "seq": 1, "hash": old.hash})
-        with pytest.raises(SchemaBehind, match="client_request_id"):
-            await SqlAuditLog.open(url, KEY)
-        await upgrade(url, "audit")
-        log = await SqlAuditLog.open(url, KEY)
+            for record in old:
+                row = {k: v for k, v in record_to_row(record).items() if k not in unknown}
+                records = table("audit_records", *(column(k, columns[k].type) for k in row))
+                await conn.execute(insert(records), row)
+                index = [{k: v for k, v in r.items() if k != "chain"} for r in index_rows(record)]
+                await conn.execute(insert(table("audit_index", *map(column, index[0]))), index)
+            await conn.execute(insert(head), {"id": 1, "seq": count, "hash": prev})
+    finally:
+        await engine.dispose()
+    return old
+
+
+async def test_a_log_from_before_chains_upgrades_verifies_and_is_witnessed(
+    database_url: str,
+) -> None:
+    old = await _write_old_log(database_url, 3)
+    await upgrade(database_url, "audit", "audit_0002")
+    with pytest.raises(SchemaBehind, match="chain"):
+        await SqlAuditLog.open(database_url, KEY, chain="w-0")
+    await upgrade(database_url, "audit")
+    engine = create_async_engine(database_url)
+    try:
+        report = await verify_log(engine)
+        assert report.ok, report.breaks
+        assert [(c.chain, c.size, c.head_hash) for c in report.chains] == [
+            (LEGACY_CHAIN, 3, old[-1].hash)
+        ]
+        # A new writer opens its own chain beside the old one and witnesses it at once.
+        log = await SqlAuditLog.open(database_url, KEY, chain="w-0", witness_interval_s=0)
         try:
-            await log.append(make_entry(2, client_request_id="client-2"))
+            await log.append(make_entry(4, client_request_id="client-4"))
         finally:
             await log.aclose()
         report = await verify_log(engine)
-        assert report.broken is None, str(report.broken)
-        assert report.checked == 2
+        assert report.ok, report.breaks
+        assert report.checked == 5  # three old, the new record, its chain's witness record
         records = await audit_records_of(engine)
-        assert [r.client_request_id for r in records] == [None, "client-2"]
+        assert [(r.chain, r.seq, r.client_request_id) for r in records[:4]] == [
+            (LEGACY_CHAIN, 1, None),
+            (LEGACY_CHAIN, 2, None),
+            (LEGACY_CHAIN, 3, None),
+            ("w-0", 1, "client-4"),
+        ]
+        # Cutting the old chain's last record and rewinding its head now contradicts w-0.
+        r, h = audit_records.c, audit_chains.c
+        async with engine.begin() as conn:
+            await conn.execute(delete(audit_records).where(r.chain == LEGACY_CHAIN, r.seq == 3))
+            i = audit_index.c
+            await conn.execute(delete(audit_index).where(i.chain == LEGACY_CHAIN, i.seq == 3))
+            await conn.execute(
+                update(audit_chains).where(h.chain == LEGACY_CHAIN).values(seq=2, hash=old[1].hash)
+            )
+        report = await verify_log(engine)
+        assert report.broken is not None
+        assert (report.broken.chain, report.broken.seq) == (LEGACY_CHAIN, 3)
+        assert "chain w-0 record 2 witnessed it" in report.broken.reason
     finally:
         await engine.dispose()
 
 
 async def audit_records_of(engine: AsyncEngine) -> list[StoredRecord]:
     async with engine.connect() as conn:
-        rows = (await conn.execute(select(audit_records).order_by(audit_records.c.seq))).all()
+        rows = (
+            await conn.execute(
+                select(audit_records).order_by(audit_records.c.chain, audit_records.c.seq)
+            )
+        ).all()
     return [record_from_row(r._mapping) for r in rows]

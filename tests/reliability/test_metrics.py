@@ -139,12 +139,15 @@ async def test_audit_figures_count_records_and_commits(
     before = await gw.scrape()
     await profiles(gw, cases, 4)
     after = await gw.scrape()
-    records = metric(after, "liandong_audit_records_total") - metric(
+    records = metric_sum(after, "liandong_audit_records_total") - metric_sum(
         before, "liandong_audit_records_total"
     )
-    commits = metric(after, "liandong_audit_commits_total") - metric(
+    commits = metric_sum(after, "liandong_audit_commits_total") - metric_sum(
         before, "liandong_audit_commits_total"
     )
     assert records == 4  # one record per look-up; scrapes are not recorded
     assert 1 <= commits <= records  # one after another: at most one commit each
-    assert metric(after, "liandong_audit_lock_waits_total") == 0  # one process, no rival
+    assert metric_sum(after, "liandong_audit_lock_waits_total") == 0  # one process, no rival
+    # The series names the process's chain (one process: one chain, writer index 0).
+    [labels] = [dict(ls) for n, ls in after if n == "liandong_audit_records_total"]
+    assert labels.keys() == {"chain"} and labels["chain"].endswith("-0")

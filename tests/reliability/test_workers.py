@@ -12,6 +12,8 @@ from pathlib import Path
 
 import aiohttp
 
+from gateway.audit.store import open_audit_engine
+from gateway.audit.verify import read_heads
 from mocks.runner import RunningMocks
 from mocks.world import World
 from tests.harness import GatewayProcess, open_stack, write_config
@@ -132,6 +134,17 @@ async def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 60) == 0
         assert all(_gone(pid) for pid in now)  # the workers went with it
+    # One audit chain per worker, named by its index; the replacement took over its chain.
+    base = (tmp_path / "audit-chain-id").read_text().strip()
+    assert await _chains(tmp_path / "audit.db") == [f"{base}-0", f"{base}-1"]
+
+
+async def _chains(path: Path) -> list[str]:
+    engine = open_audit_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        return sorted(await read_heads(engine))
+    finally:
+        await engine.dispose()
 
 
 def _gone(pid: int) -> bool:

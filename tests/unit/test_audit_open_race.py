@@ -13,7 +13,7 @@ from gateway.audit.store import _prepare_tables, open_audit_engine
 async def _open(url: str) -> None:
     engine = open_audit_engine(url)
     try:
-        await _prepare_tables(engine)
+        await _prepare_tables(engine, "w-0")
     finally:
         await engine.dispose()
 
@@ -28,4 +28,4 @@ async def test_concurrent_first_opens_do_not_race(tmp_path: Path) -> None:
                 tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
         finally:
             await engine.dispose()
-        assert {"audit_records", "audit_head"} <= set(tables)
+        assert {"audit_records", "audit_chains"} <= set(tables)
