@@ -21,7 +21,7 @@ from gateway.audit.store import SqlAuditLog
 from gateway.audit.tables import audit_chains, audit_index, audit_records, record_from_row
 from gateway.audit.verify import verify_log
 from gateway.audit.witness import WITNESS_OPERATION
-from tests.audit_support import make_entry
+from tests.audit_entries import make_entry
 
 KEY = b"k" * 32
 

@@ -14,7 +14,9 @@ from gateway.audit.tables import audit_chains
 from gateway.audit.verify import verify_log
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_support import audit_records, make_entry, running_gateway
+from tests.audit_entries import make_entry
+from tests.audit_reading import audit_records
+from tests.harness import open_stack
 from tests.servers.postgres import PostgresServer
 
 DEBTOR = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { identity { name } } }"
@@ -29,8 +31,11 @@ async def test_two_instances_commit_while_a_third_writer_holds_its_chain(
         third = await SqlAuditLog.open(url, KEY, chain="third-0")
         holder = create_async_engine(url)
         instances = [
-            running_gateway(
-                tmp_path / name, mocks, cases, audit={"database_url": url, "chain_id": name}
+            open_stack(
+                tmp_path / name,
+                cases,
+                mocks=mocks,
+                audit={"database_url": url, "chain_id": name},
             )
             for name in ("gw-a", "gw-b")
         ]

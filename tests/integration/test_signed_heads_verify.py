@@ -21,7 +21,7 @@ from gateway.audit.store import SqlAuditLog, open_audit_engine
 from gateway.audit.tables import audit_chains, audit_index, audit_records, record_from_row
 from gateway.audit.witnesses import DirectoryWitness, HttpWitness
 from mocks.witness import create_app, start_witness
-from tests.audit_support import make_entry
+from tests.audit_entries import make_entry
 from tests.integration.test_audit_cli import cli
 
 CHAIN = "court3203-0"  # a writer's chain: the log's only one here

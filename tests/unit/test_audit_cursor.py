@@ -15,7 +15,7 @@ from gateway.audit.query import Position
 from gateway.audit.record import prepare
 from gateway.errors import InvalidInput
 from schema.audit_cursor import cursor_of, position_of
-from tests.audit_support import make_entry
+from tests.audit_entries import make_entry
 
 RECORD = seal(prepare(make_entry(1), b"k" * 32), 1, GENESIS)
 
