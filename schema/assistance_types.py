@@ -46,13 +46,17 @@ def _ctx(info: Info[RequestContext, None]) -> RequestContext:
 
 @strawberry.type(description="One step in an assistance request's timeline.")
 class AssistanceEvent:
-    request_id: strawberry.ID
+    request_id: strawberry.ID = strawberry.field(description="The request this step belongs to.")
     seq: int = strawberry.field(description="1, 2, ... per request, with no gaps.")
-    at: datetime
-    kind: EventKind
+    at: datetime = strawberry.field(description="When it happened.")
+    kind: EventKind = strawberry.field(description="What happened.")
     status: AssistanceStatus = strawberry.field(description="The request's status after it.")
-    actor: str
-    note: str | None
+    actor: str = strawberry.field(
+        description="Who did it: an officer, a judge, or the gateway's worker."
+    )
+    note: str | None = strawberry.field(
+        description="A reason, the agency's reply or a reference, if any."
+    )
 
     @staticmethod
     def from_row(row: EventRow) -> AssistanceEvent:
@@ -78,7 +82,7 @@ class AssistanceRequest(Node):
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.row.id)
 
-    @strawberry.field
+    @strawberry.field(description="The case the request is made in.")
     def case_number(self) -> str:
         return self.row.case_number
 
@@ -86,11 +90,11 @@ class AssistanceRequest(Node):
     def debtor_id(self, info: Info[RequestContext, None]) -> strawberry.ID:
         return strawberry.ID(_masked(self.row.debtor_id, _ctx(info).unmask))
 
-    @strawberry.field
+    @strawberry.field(description="The agency asked to act.")
     def agency(self) -> Agency:
         return Agency(self.row.agency)
 
-    @strawberry.field
+    @strawberry.field(description="What it is asked to do.")
     def action(self) -> ControlAction:
         return ControlAction(self.row.action)
 
@@ -113,15 +117,15 @@ class AssistanceRequest(Node):
     def amount(self) -> Money | None:
         return self.row.amount
 
-    @strawberry.field
+    @strawberry.field(description="The written order's number (裁定书/协助执行通知书).")
     def document_number(self) -> str:
         return self.row.document_number
 
-    @strawberry.field
+    @strawberry.field(description="When the control starts.")
     def since(self) -> date:
         return self.row.since
 
-    @strawberry.field
+    @strawberry.field(description="When the control's term ends; null for no fixed term.")
     def until(self) -> date | None:
         return self.row.until
 
@@ -129,15 +133,15 @@ class AssistanceRequest(Node):
     def renewal_of(self) -> strawberry.ID | None:
         return None if self.row.renewal_of is None else strawberry.ID(self.row.renewal_of)
 
-    @strawberry.field
+    @strawberry.field(description="Where the request stands.")
     def status(self) -> AssistanceStatus:
         return self.row.status
 
-    @strawberry.field
+    @strawberry.field(description="The officer or judge who made it.")
     def requested_by(self) -> str:
         return self.row.requested_by
 
-    @strawberry.field
+    @strawberry.field(description="Who approved it; null until approved.")
     def approved_by(self) -> str | None:
         return self.row.approved_by
 
@@ -165,7 +169,7 @@ class AssistanceRequest(Node):
     def attempts(self) -> int:
         return self.row.attempts
 
-    @strawberry.field
+    @strawberry.field(description="The client's key: the same key never acts twice.")
     def idempotency_key(self) -> str:
         return self.row.idempotency_key
 
@@ -191,11 +195,11 @@ class AssistanceRequest(Node):
     def lifted_by(self) -> strawberry.ID | None:
         return None if self.row.lifted_by is None else strawberry.ID(self.row.lifted_by)
 
-    @strawberry.field
+    @strawberry.field(description="When it was made.")
     def created_at(self) -> datetime:
         return self.row.created_at
 
-    @strawberry.field
+    @strawberry.field(description="When it last changed.")
     def updated_at(self) -> datetime:
         return self.row.updated_at
 
@@ -215,9 +219,11 @@ def _masked(value: str, unmask: bool) -> str:
 
 @strawberry.input(description="A control action to request; checked before it is stored.")
 class AssistanceRequestInput:
-    case_number: str
-    debtor_id: strawberry.ID
-    action: ControlAction
+    case_number: str = strawberry.field(description="The case: the legal basis of the control.")
+    debtor_id: strawberry.ID = strawberry.field(
+        description="A resident ID or credit code of a party to the case."
+    )
+    action: ControlAction = strawberry.field(description="What the agency is asked to do.")
     document_number: str = strawberry.field(description="协助执行通知书 number.")
     target: str | None = strawberry.field(
         default=None,
@@ -245,7 +251,9 @@ class AssistanceRequestInput:
 
 @strawberry.type(description="The request, and whether this call stored it or found it.")
 class AssistanceRequestPayload:
-    request: AssistanceRequest
+    request: AssistanceRequest = strawberry.field(
+        description="The request, new or the one the key already made."
+    )
     replayed: bool = strawberry.field(
         description="True if the idempotency key named a request already stored."
     )
@@ -253,5 +261,5 @@ class AssistanceRequestPayload:
 
 @strawberry.type(description="A change to one of the case's requests.")
 class AssistanceUpdate:
-    event: AssistanceEvent
-    request: AssistanceRequest
+    event: AssistanceEvent = strawberry.field(description="The step that just happened.")
+    request: AssistanceRequest = strawberry.field(description="The request after it.")

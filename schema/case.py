@@ -33,12 +33,16 @@ strawberry.enum(
     keys=["number"], description="执行案件: an enforcement case registered by its court."
 )
 class Case(Node):
-    number: str
-    court: str
-    applicant: str
-    amount_due: Money
-    status: CaseStatus
-    filed_on: date | None
+    number: str = strawberry.field(
+        description="The case number (案号), normalised: full-width brackets."
+    )
+    court: str = strawberry.field(description="The court enforcing it.")
+    applicant: str = strawberry.field(description="The applicant for enforcement (申请执行人).")
+    amount_due: Money = strawberry.field(description="The sum to enforce (执行标的), in yuan.")
+    status: CaseStatus = strawberry.field(description="Where the case stands.")
+    filed_on: date | None = strawberry.field(
+        description="When the case was filed (立案); null if not registered."
+    )
     row: strawberry.Private[CaseRow]
 
     @strawberry.field(description="The case's node id (opaque, stable): `node(id:)` takes it.")
