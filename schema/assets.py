@@ -9,13 +9,22 @@ import strawberry
 from connectors import domain as d
 from schema.closed_sets import VehicleStatus, closed
 from schema.node import Node
+from schema.outside_enums import enum_with_values
 from schema.scalars import Money
 from schema.types import Company, Control, Mortgage, Provenance
 
 __all__ = ["Asset", "AssetKind", "EquityStake", "RealEstate", "Vehicle", "asset_from_domain"]
 
 AssetKind = d.AssetKind
-strawberry.enum(d.AssetKind, description="Kinds of asset an agency registers.")
+enum_with_values(
+    d.AssetKind,
+    description="Kinds of asset an agency registers.",
+    values={
+        "REAL_ESTATE": "不动产, at the land registry.",
+        "VEHICLE": "机动车, at public security.",
+        "EQUITY": "股权, at market regulation.",
+    },
+)
 
 
 @strawberry.interface(description="Something of value registered to a debtor at an agency.")

@@ -14,6 +14,7 @@ from gateway.domain.overseizure import net_value
 from gateway.masking import mask_id
 from resolvers.context import RequestContext
 from schema.node import Node
+from schema.outside_enums import enum_with_values
 from schema.scalars import Money
 from schema.types import Agency
 
@@ -31,13 +32,59 @@ __all__ = [
 AssistanceAction = ControlAction
 AssistanceStatusEnum = AssistanceStatus
 AssistanceEventKind = EventKind
-strawberry.enum(
-    ControlAction, name="AssistanceAction", description="What an agency is asked to do."
+enum_with_values(
+    ControlAction,
+    name="AssistanceAction",
+    description="What an agency is asked to do.",
+    values={
+        "SEIZE_REAL_ESTATE": "查封 real estate (land registry).",
+        "LIFT_REAL_ESTATE_SEIZURE": "解除查封 of real estate.",
+        "FREEZE_EQUITY": "冻结 an equity stake (market regulation).",
+        "UNFREEZE_EQUITY": "解除冻结 of an equity stake.",
+        "SEIZE_VEHICLE": "查封 a vehicle (public security).",
+        "LIFT_VEHICLE_SEIZURE": "解除查封 of a vehicle.",
+        "EXIT_BAN": "限制出境 (public security).",
+        "LIFT_EXIT_BAN": "解除限制出境.",
+    },
 )
-strawberry.enum(
-    AssistanceStatus, name="AssistanceStatus", description="Where an assistance request is."
+enum_with_values(
+    AssistanceStatus,
+    name="AssistanceStatus",
+    description="Where an assistance request is.",
+    values={
+        "PENDING_APPROVAL": "Made; waits for the judge or bureau head.",
+        "APPROVED": "Approved; the worker will send it.",
+        "SUBMITTED": "Sent; the agency has not answered for good yet.",
+        "COMPLETED": "Carried out by the agency.",
+        "QUEUED": "Carried out behind another court's control (轮候).",
+        "REJECTED": "Refused by the judge or by the agency.",
+        "FAILED": "Could not be carried out; `resendAssistance` learns why.",
+        "CANCELLED": "Withdrawn before it was sent.",
+    },
 )
-strawberry.enum(EventKind, name="AssistanceEventKind", description="A step in a request's life.")
+enum_with_values(
+    EventKind,
+    name="AssistanceEventKind",
+    description="A step in a request's life.",
+    values={
+        "REQUESTED": "The request was made.",
+        "APPROVED": "A judge or the bureau head approved it.",
+        "REJECTED": "A judge or the bureau head rejected it.",
+        "CANCELLED": "It was withdrawn.",
+        "SUBMITTED": "It was sent to the agency.",
+        "TICKET": "The agency accepted it and gave a ticket to follow.",
+        "RETRY": "The outcome was unknown; it will be sent again, same key.",
+        "COMPLETED": "The agency carried it out.",
+        "QUEUED": "The agency queued it behind another control (轮候).",
+        "AGENCY_REJECTED": "The agency refused it.",
+        "FAILED": "It could not be carried out.",
+        "RESENT": "A failed request sent again, with its key, to learn more.",
+        "OVERDUE": "The agency's deadline passed without an answer.",
+        "LIFTED": "A later lift request released this control.",
+        "LAPSING": "Its term ends soon with no renewal on its way.",
+        "TOOK_EFFECT": "A queued seizure took effect: its holder was lifted.",
+    },
+)
 
 
 def _ctx(info: Info[RequestContext, None]) -> RequestContext:

@@ -19,13 +19,20 @@ from schema.assistance_types import AssistanceRequest
 from schema.debtor import Debtor
 from schema.decisions import RestrictionDecision
 from schema.node import Node
+from schema.outside_enums import enum_with_values
 from schema.scalars import Money
 
 __all__ = ["Case"]
 
-strawberry.enum(
+enum_with_values(
     CaseStatus,
     description="Where a case stands: ACTIVE, DORMANT (终本), FULLY_PERFORMED, TERMINATED.",
+    values={
+        "ACTIVE": "执行中: being enforced.",
+        "DORMANT": "终本: closed for now, re-queried every six months for five years.",
+        "FULLY_PERFORMED": "执行完毕: paid; listings deleted, bans lifted.",
+        "TERMINATED": "终结执行: enforcement ended for good.",
+    },
 )
 
 

@@ -37,6 +37,7 @@ from resolvers.entities import handles
 from resolvers.org_persons import persons_behind, record_persons_behind
 from schema.assistance_types import AssistanceRequest
 from schema.decisions import RestrictionDecision
+from schema.outside_enums import enum_with_values
 from schema.types import Restriction, RestrictionKind
 
 __all__ = [
@@ -46,9 +47,13 @@ __all__ = [
     "RestrictionPayload",
 ]
 
-strawberry.enum(
+enum_with_values(
     ExtensionBasis,
     description="Why a listing may run one to three years past its two (art. 2 ¶2).",
+    values={
+        "VIOLENT_OBSTRUCTION": "以暴力、威胁方法妨碍、抗拒执行情节严重.",
+        "SEVERAL_DISHONEST_ACTS": "具有多项失信行为.",
+    },
 )
 
 strawberry.enum(

@@ -26,6 +26,7 @@ from schema.closed_sets import (
     closed,
 )
 from schema.node import Node
+from schema.outside_enums import enum_with_values
 from schema.scalars import Money
 
 __all__ = [
@@ -46,12 +47,29 @@ __all__ = [
 # The domain enums are the GraphQL enums: registered in place, used by their own names.
 DebtorKind = d.DebtorKind
 ControlKind = d.ControlKind
-strawberry.enum(d.DebtorKind, description="A natural person or an organization.")
-strawberry.enum(d.ControlKind, description="How an asset is held by a court.")
+enum_with_values(
+    d.DebtorKind,
+    description="A natural person or an organization.",
+    values={
+        "PERSON": "A natural person (18-digit resident ID).",
+        "ORGANIZATION": "An organization (unified social credit code).",
+    },
+)
+enum_with_values(
+    d.ControlKind,
+    description="How an asset is held by a court.",
+    values={
+        "SEIZURE": "查封 or 扣押, in effect.",
+        "QUEUED_SEIZURE": "轮候查封: takes effect when the ones ahead are lifted.",
+        "FREEZE": "冻结 (equity).",
+    },
+)
 
 
 @strawberry.enum(description="The agencies linked to the court.")
 class Agency(enum.Enum):
+    _value_: str  # strawberry.enum unwraps each enum_value(...): .value is the plain value
+
     PUBLIC_SECURITY = strawberry.enum_value(
         "public_security", description="公安: identity (户籍), vehicles, exit bans."
     )

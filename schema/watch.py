@@ -30,6 +30,8 @@ __all__ = ["AssetDiscovered", "WatchMutation", "WatchSubscription"]
 
 @strawberry.enum(description="How often a watched debtor's assets are looked up again.")
 class WatchInterval(enum.Enum):
+    _value_: int  # strawberry.enum unwraps each enum_value(...): .value is the plain value
+
     DAILY = strawberry.enum_value(86400, description="Once a day.")
     WEEKLY = strawberry.enum_value(7 * 86400, description="Once a week.")
     MONTHLY = strawberry.enum_value(30 * 86400, description="Once every 30 days.")
