@@ -16,6 +16,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
 from schema.access_log import AccessLogQuery
 from schema.agencies import AgencyQuery
@@ -28,7 +29,6 @@ from schema.case_costs import CaseCostsMutation
 from schema.case_list import CaseListQuery
 from schema.case_status import CaseStatusMutation
 from schema.decisions import DecisionMutation
-from schema.described import describe
 from schema.error_codes import ErrorCodes, MaskInternal
 from schema.error_log import LoggedSchema
 from schema.extensions import PartialErrors, is_unexpected
@@ -107,9 +107,25 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
     schema_class = SubgraphSchema if opts.federation else LoggedSchema
     schema = plain_schema(
         lambda: schema_class(
-            query=merge_types("Query", QUERIES),
-            mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
-            subscription=merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None,
+            query=_root(
+                "Query",
+                QUERIES,
+                "Reads: cases, debtors through a case, assistance requests, agencies, audit.",
+            ),
+            mutation=_root(
+                "Mutation",
+                MUTATIONS,
+                "Acts: assistance requests, restrictions, case status and costs, watches.",
+            )
+            if MUTATIONS
+            else None,
+            subscription=_root(
+                "Subscription",
+                SUBSCRIPTIONS,
+                "Follows: a case's assistance requests and watched assets, live.",
+            )
+            if SUBSCRIPTIONS
+            else None,
             types=[RealEstate, Vehicle, EquityStake],
             extensions=extensions,
             config=StrawberryConfig(scalar_map=SCALARS),
@@ -117,10 +133,17 @@ def build_schema(options: SchemaOptions | None = None) -> strawberry.Schema:
             lean_extensions=opts.shortcuts,
         )
     )
-    describe(schema._schema)
     if opts.shortcuts:
         use_lean_resolvers(schema)
     return schema
+
+
+def _root(name: str, parts: tuple[type, ...], description: str) -> type:
+    """The root type ``name`` merged from ``parts``, with its description."""
+    merged = merge_types(name, parts)
+    # merge_types takes no description; the federation subgraph's Query keeps this one.
+    get_object_definition(merged, strict=True).description = description
+    return merged
 
 
 def _limits(opts: SchemaOptions) -> list[_Extension]:

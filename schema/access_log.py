@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.relay import PageInfo
@@ -35,11 +36,19 @@ __all__ = ["AccessLogQuery", "DataKind", "subject_debtor_id"]
 
 @strawberry.enum(description="A kind of personal data a court looked at.")
 class DataKind(enum.Enum):
-    IDENTITY = "IDENTITY"  # 户籍 (or an organization's registration)
-    MARRIAGE = "MARRIAGE"
-    COMPANIES = "COMPANIES"  # roles in companies
-    ASSETS = "ASSETS"  # real estate, vehicles, equity
-    RESTRICTIONS = "RESTRICTIONS"  # exit bans
+    IDENTITY = strawberry.enum_value(
+        "IDENTITY", description="户籍, or an organization's registration."
+    )  # 户籍 (or an organization's registration)
+    MARRIAGE = strawberry.enum_value("MARRIAGE", description="婚姻登记.")
+    COMPANIES = strawberry.enum_value(
+        "COMPANIES", description="Roles in companies."
+    )  # roles in companies
+    ASSETS = strawberry.enum_value(
+        "ASSETS", description="Real estate, vehicles, equity."
+    )  # real estate, vehicles, equity
+    RESTRICTIONS = strawberry.enum_value(
+        "RESTRICTIONS", description="Exit bans and the court's restrictions."
+    )  # exit bans
 
 
 _KINDS: dict[str, DataKind] = {
@@ -55,11 +64,11 @@ _KINDS: dict[str, DataKind] = {
 
 @strawberry.type(description="One time a court looked at your data.")
 class AccessLogEntry:
-    time: datetime
+    time: datetime = strawberry.field(description="When your data was looked at.")
     court: str = strawberry.field(description="The institution; officers are not named.")
     case_number: str | None = strawberry.field(description="The case that was the legal basis.")
     kinds: list[DataKind] = strawberry.field(description="Kinds of data fetched, in order.")
-    outcome: AuditOutcome
+    outcome: AuditOutcome = strawberry.field(description="How the look-up ended.")
 
     @classmethod
     def from_stored(cls, r: StoredRecord) -> AccessLogEntry:
@@ -73,16 +82,16 @@ class AccessLogEntry:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with its cursor.")
 class AccessLogEdge:
-    cursor: str
-    node: AccessLogEntry
+    cursor: str = strawberry.field(description="Pass as `after` to page on from this item.")
+    node: AccessLogEntry = strawberry.field(description="The entry.")
 
 
 @strawberry.type(description="A page of your access log, newest first.")
 class AccessLogConnection:
-    edges: list[AccessLogEdge]
-    page_info: PageInfo
+    edges: list[AccessLogEdge] = strawberry.field(description="The entries of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page is in the list.")
 
 
 def subject_debtor_id(ctx: RequestContext) -> str:
@@ -108,8 +117,11 @@ class AccessLogQuery:
     async def my_access_log(
         self,
         info: Info[RequestContext, None],
-        first: int | None = DEFAULT_PAGE,
-        after: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = DEFAULT_PAGE,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The `cursor` of the last entry of the previous page."),
+        ] = None,
     ) -> AccessLogConnection:
         ctx = info.context
         debtor = subject_debtor_id(ctx)

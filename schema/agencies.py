@@ -32,17 +32,23 @@ AGENCY_VIEWER_ROLES = ("officer", "judge", "court_system", "admin", "auditor")
 
 @strawberry.enum(description="How an agency is serving this gateway.")
 class AgencyHealth(enum.Enum):
-    UNKNOWN = "UNKNOWN"
-    UP = "UP"
-    DEGRADED = "DEGRADED"
-    DOWN = "DOWN"
+    UNKNOWN = strawberry.enum_value("UNKNOWN", description="Not called yet by this process.")
+    UP = strawberry.enum_value("UP", description="Answering normally.")
+    DEGRADED = strawberry.enum_value(
+        "DEGRADED", description="Answering, with errors or timeouts of late."
+    )
+    DOWN = strawberry.enum_value("DOWN", description="Not answering: its circuit is open.")
 
 
 @strawberry.enum(description="The agency's circuit breaker: OPEN means it is not being called.")
 class CircuitState(enum.Enum):
-    CLOSED = "CLOSED"
-    OPEN = "OPEN"
-    HALF_OPEN = "HALF_OPEN"
+    CLOSED = strawberry.enum_value("CLOSED", description="Calls go through.")
+    OPEN = strawberry.enum_value(
+        "OPEN", description="Calls are refused at once (CIRCUIT_OPEN) until a trial is due."
+    )
+    HALF_OPEN = strawberry.enum_value(
+        "HALF_OPEN", description="One trial call decides whether the circuit closes again."
+    )
 
 
 @strawberry.type(description="Calls this gateway process made to one agency, since it started.")
@@ -52,17 +58,19 @@ class AgencyStats:
     timeouts: int = strawberry.field(description="Attempts that got no answer in time.")
     retries: int = strawberry.field(description="Attempts that were retries.")
     short_circuited: int = strawberry.field(description="Calls refused while the circuit was open.")
-    in_flight: int
+    in_flight: int = strawberry.field(description="Calls under way right now.")
     p50_ms: float | None = strawberry.field(description="Median response time, recent calls.")
     p95_ms: float | None = strawberry.field(description="95th percentile, recent calls.")
 
 
 @strawberry.type(description="One linked agency as the command centre sees it.")
 class AgencyStatus:
-    name: Agency
-    health: AgencyHealth
-    circuit_state: CircuitState
-    stats: AgencyStats
+    name: Agency = strawberry.field(description="The agency.")
+    health: AgencyHealth = strawberry.field(description="How it has been answering of late.")
+    circuit_state: CircuitState = strawberry.field(
+        description="Whether calls to it go through (the circuit breaker)."
+    )
+    stats: AgencyStats = strawberry.field(description="This process's calls to it since start-up.")
 
     @staticmethod
     def of(http: AgencyHttp) -> AgencyStatus:

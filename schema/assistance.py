@@ -61,7 +61,9 @@ async def visible_request(ctx: RequestContext, request_id: str) -> AssistanceRow
 class AssistanceQuery:
     @strawberry.field(description="One assistance request, if you may see its case.")
     async def assistance_request(
-        self, info: Info[RequestContext, None], id: strawberry.ID
+        self,
+        info: Info[RequestContext, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The request's id.")],
     ) -> AssistanceRequest | None:
         return AssistanceRequest(row=await visible_request(_ctx(info), str(id)))
 
@@ -69,8 +71,13 @@ class AssistanceQuery:
     async def assistance_requests(
         self,
         info: Info[RequestContext, None],
-        case_number: str,
-        statuses: list[AssistanceStatus] | None = None,
+        case_number: Annotated[
+            str, strawberry.argument(description="The case whose requests to list.")
+        ],
+        statuses: Annotated[
+            list[AssistanceStatus] | None,
+            strawberry.argument(description="Only requests with one of these statuses."),
+        ] = None,
         first: Annotated[
             int | None, strawberry.argument(description="Page size: 1 to 100 (default 20).")
         ] = None,
@@ -92,7 +99,14 @@ class AssistanceQuery:
         "its way: renew them before they lapse (查扣冻规定 art. 27), soonest first."
     )
     async def lapsing_controls(
-        self, info: Info[RequestContext, None], case_number: str, within_days: int = 30
+        self,
+        info: Info[RequestContext, None],
+        case_number: Annotated[
+            str, strawberry.argument(description="The case whose controls to check.")
+        ],
+        within_days: Annotated[
+            int, strawberry.argument(description="How far ahead to look, 0 to 3660 days.")
+        ] = 30,
     ) -> list[AssistanceRequest]:
         ctx = _ctx(info)
         case = await authorized_case(ctx, case_number)
@@ -114,7 +128,12 @@ class AssistanceMutation:
         description="Ask an agency to act (seize, freeze, ban exit, lift); needs approval."
     )
     async def request_assistance(
-        self, info: Info[RequestContext, None], input: AssistanceRequestInput
+        self,
+        info: Info[RequestContext, None],
+        input: Annotated[
+            AssistanceRequestInput,
+            strawberry.argument(description="What to ask of which agency, for which case."),
+        ],
     ) -> AssistanceRequestPayload:
         ctx = _ctx(info)
         rt = runtime(ctx)
@@ -153,8 +172,14 @@ class AssistanceMutation:
     async def approve_assistance(
         self,
         info: Info[RequestContext, None],
-        id: strawberry.ID,
-        override_reason: str | None = None,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The request to approve.")],
+        override_reason: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A judge's written reason to pass the over-seizure guard "
+                "(OVER_SEIZURE); audited."
+            ),
+        ] = None,
     ) -> AssistanceRequest:
         ctx = _ctx(info)
         row = await visible_request(ctx, str(id))
@@ -163,7 +188,12 @@ class AssistanceMutation:
 
     @strawberry.mutation(description="A judge rejects a pending request, with a reason.")
     async def reject_assistance(
-        self, info: Info[RequestContext, None], id: strawberry.ID, reason: str
+        self,
+        info: Info[RequestContext, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The request to reject.")],
+        reason: Annotated[
+            str, strawberry.argument(description="Why, in writing; on the request's timeline.")
+        ],
     ) -> AssistanceRequest:
         ctx = _ctx(info)
         row = await visible_request(ctx, str(id))
@@ -171,7 +201,13 @@ class AssistanceMutation:
 
     @strawberry.mutation(description="Withdraw a request before it is sent.")
     async def cancel_assistance(
-        self, info: Info[RequestContext, None], id: strawberry.ID, reason: str | None = None
+        self,
+        info: Info[RequestContext, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The request to withdraw.")],
+        reason: Annotated[
+            str | None,
+            strawberry.argument(description="Why, in writing; on the request's timeline."),
+        ] = None,
     ) -> AssistanceRequest:
         ctx = _ctx(info)
         row = await visible_request(ctx, str(id))
@@ -183,7 +219,12 @@ class AssistanceMutation:
         "now. Until then a FAILED request counts as holding its value."
     )
     async def resend_assistance(
-        self, info: Info[RequestContext, None], id: strawberry.ID
+        self,
+        info: Info[RequestContext, None],
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The failed request to send again with its key."),
+        ],
     ) -> AssistanceRequest:
         ctx = _ctx(info)
         row = await visible_request(ctx, str(id))
@@ -197,7 +238,11 @@ class AssistanceSubscription:
         "(graphql-transport-ws; authenticate in connection_init)."
     )
     async def assistance_request_updated(
-        self, info: Info[RequestContext, None], case_number: str
+        self,
+        info: Info[RequestContext, None],
+        case_number: Annotated[
+            str, strawberry.argument(description="The case whose requests to follow.")
+        ],
     ) -> AsyncGenerator[AssistanceUpdate, None]:
         ctx = _ctx(info)
         rt = runtime(ctx)

@@ -14,6 +14,7 @@ from gateway.domain.overseizure import net_value
 from gateway.masking import mask_id
 from resolvers.context import RequestContext
 from schema.node import Node
+from schema.outside_enums import enum_with_values
 from schema.scalars import Money
 from schema.types import Agency
 
@@ -31,13 +32,59 @@ __all__ = [
 AssistanceAction = ControlAction
 AssistanceStatusEnum = AssistanceStatus
 AssistanceEventKind = EventKind
-strawberry.enum(
-    ControlAction, name="AssistanceAction", description="What an agency is asked to do."
+enum_with_values(
+    ControlAction,
+    name="AssistanceAction",
+    description="What an agency is asked to do.",
+    values={
+        "SEIZE_REAL_ESTATE": "查封 real estate (land registry).",
+        "LIFT_REAL_ESTATE_SEIZURE": "解除查封 of real estate.",
+        "FREEZE_EQUITY": "冻结 an equity stake (market regulation).",
+        "UNFREEZE_EQUITY": "解除冻结 of an equity stake.",
+        "SEIZE_VEHICLE": "查封 a vehicle (public security).",
+        "LIFT_VEHICLE_SEIZURE": "解除查封 of a vehicle.",
+        "EXIT_BAN": "限制出境 (public security).",
+        "LIFT_EXIT_BAN": "解除限制出境.",
+    },
 )
-strawberry.enum(
-    AssistanceStatus, name="AssistanceStatus", description="Where an assistance request is."
+enum_with_values(
+    AssistanceStatus,
+    name="AssistanceStatus",
+    description="Where an assistance request is.",
+    values={
+        "PENDING_APPROVAL": "Made; waits for the judge or bureau head.",
+        "APPROVED": "Approved; the worker will send it.",
+        "SUBMITTED": "Sent; the agency has not answered for good yet.",
+        "COMPLETED": "Carried out by the agency.",
+        "QUEUED": "Carried out behind another court's control (轮候).",
+        "REJECTED": "Refused by the judge or by the agency.",
+        "FAILED": "Could not be carried out; `resendAssistance` learns why.",
+        "CANCELLED": "Withdrawn before it was sent.",
+    },
 )
-strawberry.enum(EventKind, name="AssistanceEventKind", description="A step in a request's life.")
+enum_with_values(
+    EventKind,
+    name="AssistanceEventKind",
+    description="A step in a request's life.",
+    values={
+        "REQUESTED": "The request was made.",
+        "APPROVED": "A judge or the bureau head approved it.",
+        "REJECTED": "A judge or the bureau head rejected it.",
+        "CANCELLED": "It was withdrawn.",
+        "SUBMITTED": "It was sent to the agency.",
+        "TICKET": "The agency accepted it and gave a ticket to follow.",
+        "RETRY": "The outcome was unknown; it will be sent again, same key.",
+        "COMPLETED": "The agency carried it out.",
+        "QUEUED": "The agency queued it behind another control (轮候).",
+        "AGENCY_REJECTED": "The agency refused it.",
+        "FAILED": "It could not be carried out.",
+        "RESENT": "A failed request sent again, with its key, to learn more.",
+        "OVERDUE": "The agency's deadline passed without an answer.",
+        "LIFTED": "A later lift request released this control.",
+        "LAPSING": "Its term ends soon with no renewal on its way.",
+        "TOOK_EFFECT": "A queued seizure took effect: its holder was lifted.",
+    },
+)
 
 
 def _ctx(info: Info[RequestContext, None]) -> RequestContext:
@@ -46,13 +93,17 @@ def _ctx(info: Info[RequestContext, None]) -> RequestContext:
 
 @strawberry.type(description="One step in an assistance request's timeline.")
 class AssistanceEvent:
-    request_id: strawberry.ID
+    request_id: strawberry.ID = strawberry.field(description="The request this step belongs to.")
     seq: int = strawberry.field(description="1, 2, ... per request, with no gaps.")
-    at: datetime
-    kind: EventKind
+    at: datetime = strawberry.field(description="When it happened.")
+    kind: EventKind = strawberry.field(description="What happened.")
     status: AssistanceStatus = strawberry.field(description="The request's status after it.")
-    actor: str
-    note: str | None
+    actor: str = strawberry.field(
+        description="Who did it: an officer, a judge, or the gateway's worker."
+    )
+    note: str | None = strawberry.field(
+        description="A reason, the agency's reply or a reference, if any."
+    )
 
     @staticmethod
     def from_row(row: EventRow) -> AssistanceEvent:
@@ -78,7 +129,7 @@ class AssistanceRequest(Node):
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.row.id)
 
-    @strawberry.field
+    @strawberry.field(description="The case the request is made in.")
     def case_number(self) -> str:
         return self.row.case_number
 
@@ -86,11 +137,11 @@ class AssistanceRequest(Node):
     def debtor_id(self, info: Info[RequestContext, None]) -> strawberry.ID:
         return strawberry.ID(_masked(self.row.debtor_id, _ctx(info).unmask))
 
-    @strawberry.field
+    @strawberry.field(description="The agency asked to act.")
     def agency(self) -> Agency:
         return Agency(self.row.agency)
 
-    @strawberry.field
+    @strawberry.field(description="What it is asked to do.")
     def action(self) -> ControlAction:
         return ControlAction(self.row.action)
 
@@ -113,15 +164,15 @@ class AssistanceRequest(Node):
     def amount(self) -> Money | None:
         return self.row.amount
 
-    @strawberry.field
+    @strawberry.field(description="The written order's number (裁定书/协助执行通知书).")
     def document_number(self) -> str:
         return self.row.document_number
 
-    @strawberry.field
+    @strawberry.field(description="When the control starts.")
     def since(self) -> date:
         return self.row.since
 
-    @strawberry.field
+    @strawberry.field(description="When the control's term ends; null for no fixed term.")
     def until(self) -> date | None:
         return self.row.until
 
@@ -129,15 +180,15 @@ class AssistanceRequest(Node):
     def renewal_of(self) -> strawberry.ID | None:
         return None if self.row.renewal_of is None else strawberry.ID(self.row.renewal_of)
 
-    @strawberry.field
+    @strawberry.field(description="Where the request stands.")
     def status(self) -> AssistanceStatus:
         return self.row.status
 
-    @strawberry.field
+    @strawberry.field(description="The officer or judge who made it.")
     def requested_by(self) -> str:
         return self.row.requested_by
 
-    @strawberry.field
+    @strawberry.field(description="Who approved it; null until approved.")
     def approved_by(self) -> str | None:
         return self.row.approved_by
 
@@ -165,7 +216,7 @@ class AssistanceRequest(Node):
     def attempts(self) -> int:
         return self.row.attempts
 
-    @strawberry.field
+    @strawberry.field(description="The client's key: the same key never acts twice.")
     def idempotency_key(self) -> str:
         return self.row.idempotency_key
 
@@ -191,11 +242,11 @@ class AssistanceRequest(Node):
     def lifted_by(self) -> strawberry.ID | None:
         return None if self.row.lifted_by is None else strawberry.ID(self.row.lifted_by)
 
-    @strawberry.field
+    @strawberry.field(description="When it was made.")
     def created_at(self) -> datetime:
         return self.row.created_at
 
-    @strawberry.field
+    @strawberry.field(description="When it last changed.")
     def updated_at(self) -> datetime:
         return self.row.updated_at
 
@@ -215,11 +266,11 @@ def _masked(value: str, unmask: bool) -> str:
 
 @strawberry.input(description="A control action to request; checked before it is stored.")
 class AssistanceRequestInput:
-    case_number: str
+    case_number: str = strawberry.field(description="The case: the legal basis of the control.")
     debtor_id: strawberry.ID = strawberry.field(
         description="The debtor's id, or their handle in this case (Debtor.handle)."
     )
-    action: ControlAction
+    action: ControlAction = strawberry.field(description="What the agency is asked to do.")
     document_number: str = strawberry.field(description="协助执行通知书 number.")
     target: str | None = strawberry.field(
         default=None,
@@ -247,7 +298,9 @@ class AssistanceRequestInput:
 
 @strawberry.type(description="The request, and whether this call stored it or found it.")
 class AssistanceRequestPayload:
-    request: AssistanceRequest
+    request: AssistanceRequest = strawberry.field(
+        description="The request, new or the one the key already made."
+    )
     replayed: bool = strawberry.field(
         description="True if the idempotency key named a request already stored."
     )
@@ -255,5 +308,5 @@ class AssistanceRequestPayload:
 
 @strawberry.type(description="A change to one of the case's requests.")
 class AssistanceUpdate:
-    event: AssistanceEvent
-    request: AssistanceRequest
+    event: AssistanceEvent = strawberry.field(description="The step that just happened.")
+    request: AssistanceRequest = strawberry.field(description="The request after it.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.relay import PageInfo
@@ -33,48 +33,58 @@ MAX_PAGE = 500
 
 @strawberry.enum(description="How an audited operation ended.")
 class AuditOutcome(enum.Enum):
-    OK = "ok"
-    PARTIAL = "partial"  # answered, with some agency's data missing
-    REFUSED = "refused"  # unauthenticated, forbidden, over a limit, bad input
-    ERROR = "error"
+    OK = strawberry.enum_value("ok", description="Answered in full.")
+    PARTIAL = strawberry.enum_value(
+        "partial", description="Answered, with some agency's data missing."
+    )  # answered, with some agency's data missing
+    REFUSED = strawberry.enum_value(
+        "refused", description="Refused: unauthenticated, forbidden, over a limit, bad input."
+    )  # unauthenticated, forbidden, over a limit, bad input
+    ERROR = strawberry.enum_value("error", description="Failed inside the gateway.")
 
 
 @strawberry.type(description="One upstream batch made for the audited request.")
 class AuditAgencyCall:
-    agency: str
-    facet: str
-    keys: int
-    errors: int
-    ms: float
-    status: str
+    agency: str = strawberry.field(description="The agency called.")
+    facet: str = strawberry.field(description="What was asked: identity, assets, ...")
+    keys: int = strawberry.field(description="How many ids the call carried.")
+    errors: int = strawberry.field(description="How many of them failed.")
+    ms: float = strawberry.field(description="How long the call took, in milliseconds.")
+    status: str = strawberry.field(description="ok, or the error code.")
 
 
 @strawberry.type(description="One record of the hash-chained audit log.")
 class AuditRecord:
     chain: str = strawberry.field(description="The writer's chain the record is in.")
     seq: strawberry.ID = strawberry.field(description="Position in its chain (1, 2, ...).")
-    time: datetime
+    time: datetime = strawberry.field(description="When the request was answered.")
     request_id: str = strawberry.field(description="The gateway's own id of the request.")
     client_request_id: str | None = strawberry.field(
         default=None, description="The X-Request-Id the client sent, if any."
     )
     officer: str = strawberry.field(description="The principal's subject.")
-    court: str
-    roles: list[str]
-    case_number: str | None
-    cases: list[str]
-    operation: str
-    document_hash: str | None
+    court: str = strawberry.field(description="The principal's court.")
+    roles: list[str] = strawberry.field(description="The principal's roles.")
+    case_number: str | None = strawberry.field(description="The first case the request named.")
+    cases: list[str] = strawberry.field(description="Every case the request named, allowed or not.")
+    operation: str = strawberry.field(description="The GraphQL operation's name, or the route.")
+    document_hash: str | None = strawberry.field(description="SHA-256 of the GraphQL document.")
     variables: JSON = strawberry.field(description="As sent, personal numbers masked.")
     debtors: list[str] = strawberry.field(description="Debtors asked for or touched, masked.")
-    agencies: list[AuditAgencyCall]
-    outcome: AuditOutcome
-    code: str | None
-    http_status: int | None
-    duration_ms: float | None
-    detail: JSON
-    prev_hash: str
-    hash: str
+    agencies: list[AuditAgencyCall] = strawberry.field(
+        description="The agency calls made for the request."
+    )
+    outcome: AuditOutcome = strawberry.field(description="How it ended.")
+    code: str | None = strawberry.field(description="The first error code, if any.")
+    http_status: int | None = strawberry.field(description="The HTTP status sent.")
+    duration_ms: float | None = strawberry.field(
+        description="How long the request took, in milliseconds."
+    )
+    detail: JSON = strawberry.field(
+        description="What else the record holds (entity references, reasons)."
+    )
+    prev_hash: str = strawberry.field(description="The hash of the record before it in the chain.")
+    hash: str = strawberry.field(description="This record's hash: over its content and `prevHash`.")
 
     @classmethod
     def from_stored(cls, r: StoredRecord) -> AuditRecord:
@@ -104,28 +114,40 @@ class AuditRecord:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with its cursor.")
 class AuditRecordEdge:
-    cursor: str
-    node: AuditRecord
+    cursor: str = strawberry.field(description="Pass as `after` to page on from this item.")
+    node: AuditRecord = strawberry.field(description="The record.")
 
 
 @strawberry.type(description="A page of audit records, newest first.")
 class AuditRecordConnection:
-    edges: list[AuditRecordEdge]
-    page_info: PageInfo
+    edges: list[AuditRecordEdge] = strawberry.field(description="The records of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page is in the list.")
 
 
 @strawberry.input(name="AuditFilter", description="Every given criterion must hold.")
 class AuditRecordFilter:
-    case_number: str | None = None
-    debtor_id: strawberry.ID | None = None
-    officer: str | None = None
+    case_number: str | None = strawberry.field(
+        default=None, description="Records naming this case."
+    )
+    debtor_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Records touching this debtor (resident ID or credit code)."
+    )
+    officer: str | None = strawberry.field(
+        default=None, description="Records of this officer (the token's subject)."
+    )
     since: datetime | None = strawberry.field(default=None, description="Inclusive.")
     until: datetime | None = strawberry.field(default=None, description="Exclusive.")
-    outcome: AuditOutcome | None = None
-    request_id: str | None = None
-    client_request_id: str | None = None
+    outcome: AuditOutcome | None = strawberry.field(
+        default=None, description="Records that ended so."
+    )
+    request_id: str | None = strawberry.field(
+        default=None, description="The record of this request (the gateway's id)."
+    )
+    client_request_id: str | None = strawberry.field(
+        default=None, description="Records of this X-Request-Id."
+    )
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -161,9 +183,19 @@ class AuditQuery:
     async def audit_records(
         self,
         info: Info[RequestContext, None],
-        filter: AuditRecordFilter | None = None,
-        first: int | None = DEFAULT_PAGE,
-        after: str | None = None,
+        filter: Annotated[
+            AuditRecordFilter | None,
+            strawberry.argument(description="Which records; all if omitted."),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size (default 50, at most 500).")
+        ] = DEFAULT_PAGE,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The `cursor` of the last record of the previous page."
+            ),
+        ] = None,
     ) -> AuditRecordConnection:
         ctx = info.context
         if AUDITOR not in ctx.principal.roles:

@@ -19,13 +19,20 @@ from schema.assistance_types import AssistanceRequest
 from schema.debtor import Debtor
 from schema.decisions import RestrictionDecision
 from schema.node import Node
+from schema.outside_enums import enum_with_values
 from schema.scalars import Money
 
 __all__ = ["Case"]
 
-strawberry.enum(
+enum_with_values(
     CaseStatus,
     description="Where a case stands: ACTIVE, DORMANT (终本), FULLY_PERFORMED, TERMINATED.",
+    values={
+        "ACTIVE": "执行中: being enforced.",
+        "DORMANT": "终本: closed for now, re-queried every six months for five years.",
+        "FULLY_PERFORMED": "执行完毕: paid; listings deleted, bans lifted.",
+        "TERMINATED": "终结执行: enforcement ended for good.",
+    },
 )
 
 
@@ -33,12 +40,16 @@ strawberry.enum(
     keys=["number"], description="执行案件: an enforcement case registered by its court."
 )
 class Case(Node):
-    number: str
-    court: str
-    applicant: str
-    amount_due: Money
-    status: CaseStatus
-    filed_on: date | None
+    number: str = strawberry.field(
+        description="The case number (案号), normalised: full-width brackets."
+    )
+    court: str = strawberry.field(description="The court enforcing it.")
+    applicant: str = strawberry.field(description="The applicant for enforcement (申请执行人).")
+    amount_due: Money = strawberry.field(description="The sum to enforce (执行标的), in yuan.")
+    status: CaseStatus = strawberry.field(description="Where the case stands.")
+    filed_on: date | None = strawberry.field(
+        description="When the case was filed (立案); null if not registered."
+    )
     row: strawberry.Private[CaseRow]
 
     @strawberry.field(description="The case's node id (opaque, stable): `node(id:)` takes it.")

@@ -9,6 +9,7 @@ both figures, and restates them as interest accrues. Only a judge of the case or
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -29,10 +30,16 @@ _MAX = Decimal("1000000000000.00")
 
 @strawberry.type(description="A case's costs as now stated, and all the debtor owes.")
 class CaseCostsPayload:
-    case_number: str
-    enforcement_costs: Money
-    late_interest: Money
-    amount_owed: Money
+    case_number: str = strawberry.field(description="The case.")
+    enforcement_costs: Money = strawberry.field(
+        description="Enforcement costs now on record, in yuan."
+    )
+    late_interest: Money = strawberry.field(
+        description="Late-performance interest now on record, in yuan."
+    )
+    amount_owed: Money = strawberry.field(
+        description="All the debtor owes now: amount due, costs, interest."
+    )
 
 
 def _amount(value: Decimal, field: str) -> Decimal:
@@ -50,9 +57,14 @@ class CaseCostsMutation:
     async def set_case_costs(
         self,
         info: Info[RequestContext, None],
-        case_number: str,
-        enforcement_costs: Money,
-        late_interest: Money,
+        case_number: Annotated[str, strawberry.argument(description="The case.")],
+        enforcement_costs: Annotated[
+            Money, strawberry.argument(description="Enforcement costs (执行费), in yuan.")
+        ],
+        late_interest: Annotated[
+            Money,
+            strawberry.argument(description="Late-performance interest (迟延履行利息), in yuan."),
+        ],
     ) -> CaseCostsPayload:
         ctx = info.context
         case = await authorized_case(ctx, case_number)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -22,9 +23,9 @@ __all__ = ["CaseStatusMutation", "CaseStatusPayload", "SetCaseStatusInput"]
 
 @strawberry.input(description="A case's new status, with the reason.")
 class SetCaseStatusInput:
-    case_number: str
-    status: CaseStatus
-    reason: str
+    case_number: str = strawberry.field(description="The case.")
+    status: CaseStatus = strawberry.field(description="The new status.")
+    reason: str = strawberry.field(description="Why, in writing; on the record.")
     document_number: str | None = strawberry.field(
         default=None,
         description="FULLY_PERFORMED with exit bans in force: the 协助执行通知书 number "
@@ -34,11 +35,13 @@ class SetCaseStatusInput:
 
 @strawberry.type(description="The case as now, and what its new status brought about.")
 class CaseStatusPayload:
-    case: Case
+    case: Case = strawberry.field(description="The case after the change.")
     lifted_restrictions: list[Restriction] = strawberry.field(
         description="Listings deleted and consumption bans lifted (full performance)."
     )
-    withdrawn_decisions: list[strawberry.ID]
+    withdrawn_decisions: list[strawberry.ID] = strawberry.field(
+        description="Unsigned decisions the change withdrew."
+    )
     assistance_requests: list[AssistanceRequest] = strawberry.field(
         description="Exit-ban lifts sent for approval (full performance)."
     )
@@ -56,7 +59,12 @@ class CaseStatusMutation:
         description="The case's judge, the bureau head or the court system sets its status."
     )
     async def set_case_status(
-        self, info: Info[RequestContext, None], input: SetCaseStatusInput
+        self,
+        info: Info[RequestContext, None],
+        input: Annotated[
+            SetCaseStatusInput,
+            strawberry.argument(description="The case, its new status and the reason."),
+        ],
     ) -> CaseStatusPayload:
         ctx = info.context
         rt = runtime(ctx)

@@ -17,6 +17,7 @@ import strawberry
 from connectors.tracing import REQUEST_ID
 from gateway.domain.case_values import RestrictionStatus
 from gateway.errors import AgencyBadResponse
+from schema.outside_enums import enum_with_values
 
 __all__ = [
     "CompanyRoleKind",
@@ -76,9 +77,10 @@ class VehicleStatus(enum.Enum):
     SCRAPPED = _v("SCRAPPED", description="Scrapped (报废): no longer on the road.")
 
 
-strawberry.enum(
+enum_with_values(
     RestrictionStatus,
     description="Whether a restriction is in force.",
+    values={"ACTIVE": "In force.", "LIFTED": "Lifted; `liftReason` says why."},
 )
 
 

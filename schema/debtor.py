@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -43,11 +43,15 @@ def _ctx(info: Info[RequestContext, None]) -> RequestContext:
 
 @strawberry.type(description="婚姻登记: a person's current marriage registration.")
 class Marriage:
-    status: MarriageStatus
-    registered_on: date | None
-    office: str | None
-    spouse_name: str | None
-    provenance: Provenance
+    status: MarriageStatus = strawberry.field(description="Marital status.")
+    registered_on: date | None = strawberry.field(
+        description="When the marriage (or divorce) was registered."
+    )
+    office: str | None = strawberry.field(description="The registry office.")
+    spouse_name: str | None = strawberry.field(description="The (former) spouse's name.")
+    provenance: Provenance = strawberry.field(
+        description="Which agency said so, when, and whether from the cache."
+    )
     case_number: strawberry.Private[str]
     spouse_id: strawberry.Private[str | None]
 
@@ -70,7 +74,7 @@ class Marriage:
 )
 class Debtor(Node):
     key: strawberry.Private[str]
-    kind: DebtorKind
+    kind: DebtorKind = strawberry.field(description="Person or organization.")
     case_number: str = strawberry.field(
         name="caseNumber", description="The case this debtor is seen through: the legal basis."
     )
@@ -163,7 +167,12 @@ class Debtor(Node):
         graphql_type=list[Asset] | None,
     )
     def assets(
-        self, info: Info[RequestContext, None], kinds: list[AssetKind] | None = None
+        self,
+        info: Info[RequestContext, None],
+        kinds: Annotated[
+            list[AssetKind] | None,
+            strawberry.argument(description="Only these kinds of asset; every kind if omitted."),
+        ] = None,
     ) -> MaybeAwaitable[list[Asset] | None]:
         wanted = None if kinds is None else {d.AssetKind(k) for k in kinds}
         seal, case_number, key = handles(_ctx(info)).seal_node, self.case_number, self.key

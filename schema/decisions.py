@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -22,9 +23,13 @@ __all__ = ["DecisionMutation", "DecisionStatus", "RestrictionDecision", "SignedD
 
 @strawberry.enum(description="Where a written decision stands.")
 class DecisionStatus(enum.Enum):
-    PENDING_SIGNOFF = "PENDING_SIGNOFF"
-    SIGNED = "SIGNED"
-    WITHDRAWN = "WITHDRAWN"
+    PENDING_SIGNOFF = strawberry.enum_value(
+        "PENDING_SIGNOFF", description="Written; waits for the court president's signature."
+    )
+    SIGNED = strawberry.enum_value("SIGNED", description="Signed: in force, with its restriction.")
+    WITHDRAWN = strawberry.enum_value(
+        "WITHDRAWN", description="Never signed (the case was paid meanwhile)."
+    )
 
 
 @strawberry.type(
@@ -32,19 +37,25 @@ class DecisionStatus(enum.Enum):
     "takes effect when the court's president signs it; the restriction then has its id."
 )
 class RestrictionDecision:
-    id: strawberry.ID
-    case_number: str
-    kind: RestrictionKind
-    grounds: list[str]
-    document_number: str
-    status: DecisionStatus
-    since: date | None
-    until: date | None
-    extension_basis: str | None
-    extension_reason: str | None
-    decided_by: str
-    signed_by: str | None
-    signed_at: datetime | None
+    id: strawberry.ID = strawberry.field(description="The decision's id.")
+    case_number: str = strawberry.field(description="The case.")
+    kind: RestrictionKind = strawberry.field(description="The measure decided.")
+    grounds: list[str] = strawberry.field(description="The grounds, as written.")
+    document_number: str = strawberry.field(description="The decision's document number.")
+    status: DecisionStatus = strawberry.field(
+        description="Waiting for signature, signed, or withdrawn."
+    )
+    since: date | None = strawberry.field(description="When the measure takes effect.")
+    until: date | None = strawberry.field(description="When it ends.")
+    extension_basis: str | None = strawberry.field(
+        description="Why a listing runs longer than two years, if so."
+    )
+    extension_reason: str | None = strawberry.field(
+        description="The written reason for the longer term."
+    )
+    decided_by: str = strawberry.field(description="The judge who wrote it.")
+    signed_by: str | None = strawberry.field(description="The president who signed it.")
+    signed_at: datetime | None = strawberry.field(description="When it was signed.")
     follows: strawberry.ID | None = strawberry.field(
         description="The listing whose signature brought this (mandatory) ban."
     )
@@ -74,8 +85,10 @@ class RestrictionDecision:
 
 @strawberry.type(description="A signed decision and the restrictions now in force.")
 class SignedDecision:
-    decision: RestrictionDecision
-    restrictions: list[Restriction]
+    decision: RestrictionDecision = strawberry.field(description="The decision, now signed.")
+    restrictions: list[Restriction] = strawberry.field(
+        description="The restrictions it put in force."
+    )
 
 
 @strawberry.type
@@ -85,7 +98,12 @@ class DecisionMutation:
         "(role president): it takes effect, a listing with its mandatory consumption ban."
     )
     async def sign_restriction_decision(
-        self, info: Info[RequestContext, None], id: strawberry.ID
+        self,
+        info: Info[RequestContext, None],
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The decision to sign (the court president)."),
+        ],
     ) -> SignedDecision:
         ctx = info.context
         service = runtime(ctx).restrictions

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -25,7 +27,14 @@ def _ctx(info: Info[RequestContext, None]) -> RequestContext:
 @strawberry.type
 class LookupQuery:
     @strawberry.field(description="One case, if you are on it (or a judge of its court).")
-    async def case(self, info: Info[RequestContext, None], number: str) -> Case | None:
+    async def case(
+        self,
+        info: Info[RequestContext, None],
+        number: Annotated[
+            str,
+            strawberry.argument(description="The case number (案号), e.g. （2024）苏0312执1234号."),
+        ],
+    ) -> Case | None:
         row = await authorized_case(_ctx(info), number, field="number")
         return Case.from_row(row)
 
@@ -34,7 +43,18 @@ class LookupQuery:
         "number or the debtor's `handle` in this case."
     )
     async def debtor(
-        self, info: Info[RequestContext, None], id: strawberry.ID, case_number: str
+        self,
+        info: Info[RequestContext, None],
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="A resident ID, a credit code, or the debtor's handle in this case."
+            ),
+        ],
+        case_number: Annotated[
+            str,
+            strawberry.argument(description="The case the debtor is a party to: the legal basis."),
+        ],
     ) -> Debtor | None:
         ctx = _ctx(info)
         (given,) = debtor_ids_of(ctx, [str(id)], case_number, "id")
@@ -51,7 +71,20 @@ class LookupQuery:
         graphql_type=list[Debtor | None],
     )
     async def debtors(
-        self, info: Info[RequestContext, None], ids: list[strawberry.ID], case_number: str
+        self,
+        info: Info[RequestContext, None],
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description="Resident IDs, credit codes or handles; at most `maxIds`."
+            ),
+        ],
+        case_number: Annotated[
+            str,
+            strawberry.argument(
+                description="The case the debtors are parties to: the legal basis."
+            ),
+        ],
     ) -> list[Debtor | LiandongError]:
         ctx = _ctx(info)
         if len(ids) > ctx.max_ids:

@@ -11,6 +11,7 @@ that needs a judge's approval like any other control action.
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -36,6 +37,7 @@ from resolvers.handles import handles
 from resolvers.org_persons import persons_behind, record_persons_behind
 from schema.assistance_types import AssistanceRequest
 from schema.decisions import RestrictionDecision
+from schema.outside_enums import enum_with_values
 from schema.types import Restriction, RestrictionKind
 
 __all__ = [
@@ -45,9 +47,13 @@ __all__ = [
     "RestrictionPayload",
 ]
 
-strawberry.enum(
+enum_with_values(
     ExtensionBasis,
     description="Why a listing may run one to three years past its two (art. 2 ¶2).",
+    values={
+        "VIOLENT_OBSTRUCTION": "以暴力、威胁方法妨碍、抗拒执行情节严重.",
+        "SEVERAL_DISHONEST_ACTS": "具有多项失信行为.",
+    },
 )
 
 strawberry.enum(
@@ -58,9 +64,11 @@ strawberry.enum(
 
 @strawberry.input(description="A restriction to impose on a debtor of the case.")
 class ImposeRestrictionInput:
-    case_number: str
-    debtor_id: strawberry.ID
-    kind: RestrictionKind
+    case_number: str = strawberry.field(description="The case: the legal basis of the measure.")
+    debtor_id: strawberry.ID = strawberry.field(
+        description="A resident ID or credit code of a party to the case."
+    )
+    kind: RestrictionKind = strawberry.field(description="The measure.")
     ground: str | None = strawberry.field(
         default=None,
         description="The legal ground; for DISHONEST_LIST one of DishonestGround's values.",
@@ -88,17 +96,19 @@ class ImposeRestrictionInput:
         description="EXIT_BAN for an organisation: the person it is placed on, its legal "
         "representative (the default) or an executive in market regulation's register.",
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The client's key: the same key never acts twice."
+    )
 
 
 @strawberry.input(description="A restriction to lift, with the reason.")
 class LiftRestrictionInput:
-    case_number: str
-    kind: RestrictionKind
+    case_number: str = strawberry.field(description="The case the measure was imposed in.")
+    kind: RestrictionKind = strawberry.field(description="The measure to lift.")
     id: strawberry.ID = strawberry.field(
         description="The restriction's `id` (its node id) or its `recordId` (an exit ban's id)."
     )
-    reason: str
+    reason: str = strawberry.field(description="Why, in writing; sent to the agency with the lift.")
     debtor_id: strawberry.ID | None = strawberry.field(
         default=None, description="EXIT_BAN: the debtor (the ban lives at public security)."
     )
@@ -108,7 +118,9 @@ class LiftRestrictionInput:
     document_number: str | None = strawberry.field(
         default=None, description="EXIT_BAN: the 协助执行通知书 number (required)."
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The client's key: the same key never acts twice."
+    )
 
 
 @strawberry.type(
@@ -116,9 +128,15 @@ class LiftRestrictionInput:
     "or the request that will carry it out."
 )
 class RestrictionPayload:
-    restriction: Restriction | None
-    assistance_request: AssistanceRequest | None
-    decision: RestrictionDecision | None = None
+    restriction: Restriction | None = strawberry.field(
+        description="The restriction, where it took effect at once."
+    )
+    assistance_request: AssistanceRequest | None = strawberry.field(
+        description="The request to the agency (exit bans)."
+    )
+    decision: RestrictionDecision | None = strawberry.field(
+        default=None, description="The decision awaiting signature (listings, bans)."
+    )
 
 
 def _record_id(ctx: RequestContext, given: str) -> str:
@@ -143,7 +161,12 @@ class RestrictionMutation:
         description="Impose a consumption ban, a listing, or (via PS) an exit ban."
     )
     async def impose_restriction(
-        self, info: Info[RequestContext, None], input: ImposeRestrictionInput
+        self,
+        info: Info[RequestContext, None],
+        input: Annotated[
+            ImposeRestrictionInput,
+            strawberry.argument(description="The measure, its case, debtor and grounds."),
+        ],
     ) -> RestrictionPayload:
         ctx = info.context
         rt = runtime(ctx)
@@ -208,7 +231,11 @@ class RestrictionMutation:
 
     @strawberry.mutation(description="Lift a restriction with a reason (exit bans via PS).")
     async def lift_restriction(
-        self, info: Info[RequestContext, None], input: LiftRestrictionInput
+        self,
+        info: Info[RequestContext, None],
+        input: Annotated[
+            LiftRestrictionInput, strawberry.argument(description="The measure to lift and why.")
+        ],
     ) -> RestrictionPayload:
         ctx = info.context
         rt = runtime(ctx)

@@ -26,6 +26,7 @@ from schema.closed_sets import (
     closed,
 )
 from schema.node import Node
+from schema.outside_enums import enum_with_values
 from schema.scalars import Money
 
 __all__ = [
@@ -46,23 +47,50 @@ __all__ = [
 # The domain enums are the GraphQL enums: registered in place, used by their own names.
 DebtorKind = d.DebtorKind
 ControlKind = d.ControlKind
-strawberry.enum(d.DebtorKind, description="A natural person or an organization.")
-strawberry.enum(d.ControlKind, description="How an asset is held by a court.")
+enum_with_values(
+    d.DebtorKind,
+    description="A natural person or an organization.",
+    values={
+        "PERSON": "A natural person (18-digit resident ID).",
+        "ORGANIZATION": "An organization (unified social credit code).",
+    },
+)
+enum_with_values(
+    d.ControlKind,
+    description="How an asset is held by a court.",
+    values={
+        "SEIZURE": "查封 or 扣押, in effect.",
+        "QUEUED_SEIZURE": "轮候查封: takes effect when the ones ahead are lifted.",
+        "FREEZE": "冻结 (equity).",
+    },
+)
 
 
 @strawberry.enum(description="The agencies linked to the court.")
 class Agency(enum.Enum):
-    PUBLIC_SECURITY = "public_security"
-    CIVIL_AFFAIRS = "civil_affairs"
-    LAND_REGISTRY = "land_registry"
-    MARKET_REGULATION = "market_regulation"
+    _value_: str  # strawberry.enum unwraps each enum_value(...): .value is the plain value
+
+    PUBLIC_SECURITY = strawberry.enum_value(
+        "public_security", description="公安: identity (户籍), vehicles, exit bans."
+    )
+    CIVIL_AFFAIRS = strawberry.enum_value(
+        "civil_affairs", description="民政: marriage registration."
+    )
+    LAND_REGISTRY = strawberry.enum_value(
+        "land_registry", description="不动产登记: real estate, mortgages, seizures."
+    )
+    MARKET_REGULATION = strawberry.enum_value(
+        "market_regulation", description="市场监管: companies, shareholdings, equity freezes."
+    )
 
 
 @strawberry.enum(description="Measures that restrict a debtor.")
 class RestrictionKind(enum.Enum):
-    EXIT_BAN = "EXIT_BAN"
-    HIGH_CONSUMPTION_BAN = "HIGH_CONSUMPTION_BAN"
-    DISHONEST_LIST = "DISHONEST_LIST"
+    EXIT_BAN = strawberry.enum_value(
+        "EXIT_BAN", description="限制出境, carried out by public security."
+    )
+    HIGH_CONSUMPTION_BAN = strawberry.enum_value("HIGH_CONSUMPTION_BAN", description="限制高消费.")
+    DISHONEST_LIST = strawberry.enum_value("DISHONEST_LIST", description="失信被执行人名单.")
 
 
 _PS, _MR = "public_security", "market_regulation"
@@ -74,10 +102,14 @@ def agency_of(name: str) -> Agency:
 
 @strawberry.type(description="Where a fact came from and how fresh it is.")
 class Provenance:
-    agency: Agency
-    fetched_at: datetime
-    cached: bool
-    stale: bool
+    agency: Agency = strawberry.field(description="The agency the fact came from.")
+    fetched_at: datetime = strawberry.field(description="When the agency gave it.")
+    cached: bool = strawberry.field(
+        description="Served from the gateway's cache rather than asked now."
+    )
+    stale: bool = strawberry.field(
+        description="Served past its freshness because the agency failed."
+    )
 
     @staticmethod
     def of(fact: d.Fetched) -> Provenance:
@@ -91,13 +123,19 @@ class Provenance:
 
 @strawberry.type(description="户籍: a person's registration at public security.")
 class Identity:
-    id_number: str
-    name: str
-    sex: Sex
-    birth_date: date
-    address: str
-    status: IdentityStatus
-    provenance: Provenance
+    id_number: str = strawberry.field(
+        description="Resident ID, masked unless you hold the `unmask` scope."
+    )
+    name: str = strawberry.field(description="Name as registered.")
+    sex: Sex = strawberry.field(description="Sex as registered.")
+    birth_date: date = strawberry.field(description="Date of birth.")
+    address: str = strawberry.field(description="Registered address (户籍地址).")
+    status: IdentityStatus = strawberry.field(
+        description="Registration status: living, deceased, emigrated."
+    )
+    provenance: Provenance = strawberry.field(
+        description="Which agency said so, when, and whether from the cache."
+    )
 
     @staticmethod
     def from_domain(value: d.Identity, prov: Provenance, unmask: bool) -> Identity:
@@ -114,13 +152,13 @@ class Identity:
 
 @strawberry.type(description="A registered company (market regulation).")
 class Company:
-    code: str
-    name: str
-    status: CompanyStatus
-    legal_representative: str
-    registered_capital: Money | None
-    address: str
-    established_on: date | None
+    code: str = strawberry.field(description="Unified social credit code.")
+    name: str = strawberry.field(description="Registered name.")
+    status: CompanyStatus = strawberry.field(description="Registration status.")
+    legal_representative: str = strawberry.field(description="The legal representative's name.")
+    registered_capital: Money | None = strawberry.field(description="Registered capital, in yuan.")
+    address: str = strawberry.field(description="Registered address.")
+    established_on: date | None = strawberry.field(description="When it was established.")
 
     @staticmethod
     def from_domain(value: d.CompanyInfo) -> Company:
@@ -137,7 +175,9 @@ class Company:
 
 @strawberry.type(description="An organization debtor's registration at market regulation.")
 class Organization(Company):
-    provenance: Provenance
+    provenance: Provenance = strawberry.field(
+        description="Which agency said so, when, and whether from the cache."
+    )
 
     @staticmethod
     def from_fact(value: d.CompanyInfo, prov: Provenance) -> Organization:
@@ -147,13 +187,15 @@ class Organization(Company):
 
 @strawberry.type(description="A person's role in a company.")
 class CompanyRole:
-    company: Company
-    role: CompanyRoleKind
+    company: Company = strawberry.field(description="The company.")
+    role: CompanyRoleKind = strawberry.field(description="The person's role in it.")
     share_ratio: float | None = strawberry.field(
         description="The share held, 0 to 1 (four places, as registered); shareholders only. "
         "A float: it is shown and compared, never summed into money (amounts are Money)."
     )
-    provenance: Provenance
+    provenance: Provenance = strawberry.field(
+        description="Which agency said so, when, and whether from the cache."
+    )
 
     @staticmethod
     def from_domain(value: d.CompanyRole, prov: Provenance) -> CompanyRole:
@@ -168,11 +210,11 @@ class CompanyRole:
 
 @strawberry.type(description="A freeze or seizure on an asset, by any court.")
 class Control:
-    court: str
-    case_number: str
-    kind: ControlKind
-    since: date
-    until: date | None
+    court: str = strawberry.field(description="The court that holds the asset.")
+    case_number: str = strawberry.field(description="That court's case.")
+    kind: ControlKind = strawberry.field(description="Seizure, queued seizure or freeze.")
+    since: date = strawberry.field(description="When it started.")
+    until: date | None = strawberry.field(description="When its term ends; null for no fixed term.")
     queue_position: int = strawberry.field(
         description="0 for an effective control; n >= 1 for the n-th queued seizure (轮候)."
     )
@@ -197,9 +239,9 @@ class Control:
 
 @strawberry.type(description="A mortgage registered on real estate.")
 class Mortgage:
-    creditor: str
-    amount: Money
-    registered_on: date
+    creditor: str = strawberry.field(description="Who holds the mortgage.")
+    amount: Money = strawberry.field(description="The secured claim, in yuan.")
+    registered_on: date = strawberry.field(description="When it was registered.")
 
     @staticmethod
     def from_domain(value: d.Mortgage) -> Mortgage:
@@ -219,14 +261,14 @@ class Restriction(Node):
         description="The record's own id: the court's, or the agency's for an exit ban "
         "(an exit ban's assistance request names it as its `reference`)."
     )
-    kind: RestrictionKind
-    case_number: str
-    court: str
-    ground: str | None
-    since: date
-    until: date | None
-    status: RestrictionStatus
-    lift_reason: str | None
+    kind: RestrictionKind = strawberry.field(description="The measure.")
+    case_number: str = strawberry.field(description="The case it was imposed in.")
+    court: str = strawberry.field(description="The court that imposed it.")
+    ground: str | None = strawberry.field(description="Why it was imposed, if recorded.")
+    since: date = strawberry.field(description="When it took effect.")
+    until: date | None = strawberry.field(description="When it ends; null for no fixed end.")
+    status: RestrictionStatus = strawberry.field(description="In force or lifted.")
+    lift_reason: str | None = strawberry.field(description="Why it was lifted.")
     provenance: Provenance | None = strawberry.field(
         description="Set when the fact comes from an agency; null for the court's own record."
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -30,27 +30,39 @@ __all__ = ["AssetDiscovered", "WatchMutation", "WatchSubscription"]
 
 @strawberry.enum(description="How often a watched debtor's assets are looked up again.")
 class WatchInterval(enum.Enum):
-    DAILY = 86400
-    WEEKLY = 7 * 86400
-    MONTHLY = 30 * 86400
+    _value_: int  # strawberry.enum unwraps each enum_value(...): .value is the plain value
+
+    DAILY = strawberry.enum_value(86400, description="Once a day.")
+    WEEKLY = strawberry.enum_value(7 * 86400, description="Once a week.")
+    MONTHLY = strawberry.enum_value(30 * 86400, description="Once every 30 days.")
 
 
 @strawberry.enum(description="What a watch found.")
 class AssetChangeKind(enum.Enum):
-    NEW_ASSET = "NEW_ASSET"
-    ENCUMBRANCE_CHANGED = "ENCUMBRANCE_CHANGED"
-    SEIZURE_LIFTED = "SEIZURE_LIFTED"
-    ASSET_GONE = "ASSET_GONE"
+    NEW_ASSET = strawberry.enum_value("NEW_ASSET", description="An asset not seen on the last run.")
+    ENCUMBRANCE_CHANGED = strawberry.enum_value(
+        "ENCUMBRANCE_CHANGED", description="A mortgage or another court's seizure changed."
+    )
+    SEIZURE_LIFTED = strawberry.enum_value(
+        "SEIZURE_LIFTED", description="A seizure on the asset was lifted."
+    )
+    ASSET_GONE = strawberry.enum_value(
+        "ASSET_GONE", description="An asset seen before is no longer registered."
+    )
 
 
 @strawberry.type(description="A debtor's assets, looked up again on a schedule.")
 class AssetWatch:
-    id: strawberry.ID
-    case_number: str
-    debtor_id: strawberry.ID
-    interval_seconds: int
-    next_due: datetime
-    last_run: datetime | None
+    id: strawberry.ID = strawberry.field(description="The watch's id.")
+    case_number: str = strawberry.field(description="The case the debtor is watched through.")
+    debtor_id: strawberry.ID = strawberry.field(
+        description="The debtor (resident ids masked unless you may unmask)."
+    )
+    interval_seconds: int = strawberry.field(description="Seconds between runs.")
+    next_due: datetime = strawberry.field(description="When it runs next.")
+    last_run: datetime | None = strawberry.field(
+        description="When it last ran; null before the first run."
+    )
 
     @classmethod
     def of(cls, row: WatchRow, unmask: bool) -> AssetWatch:
@@ -66,14 +78,18 @@ class AssetWatch:
 
 @strawberry.type(description="A change a watch found in a debtor's assets.")
 class AssetDiscovered:
-    id: strawberry.ID
-    case_number: str
-    debtor_id: strawberry.ID
-    asset_id: str
-    asset_kind: AssetKind
-    change: AssetChangeKind
+    id: strawberry.ID = strawberry.field(description="The event's id.")
+    case_number: str = strawberry.field(description="The case of the watch.")
+    debtor_id: strawberry.ID = strawberry.field(
+        description="The debtor (resident ids masked unless you may unmask)."
+    )
+    asset_id: str = strawberry.field(
+        description="The agency's own id: certificate no., VIN or company code."
+    )
+    asset_kind: AssetKind = strawberry.field(description="Real estate, vehicle or equity.")
+    change: AssetChangeKind = strawberry.field(description="What changed.")
     detail: JSON = strawberry.field(description="The asset before and after.")
-    at: datetime
+    at: datetime = strawberry.field(description="When the watch found it.")
 
     @classmethod
     def of(cls, row: AssetEventRow, unmask: bool) -> AssetDiscovered:
@@ -111,9 +127,17 @@ class WatchMutation:
     async def watch_debtor(
         self,
         info: Info[RequestContext, None],
-        case_number: str,
-        debtor_id: strawberry.ID,
-        every: WatchInterval = WatchInterval.MONTHLY,
+        case_number: Annotated[
+            str, strawberry.argument(description="The case the debtor is a party to.")
+        ],
+        debtor_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="A resident ID or credit code of a party to the case."),
+        ],
+        every: Annotated[
+            WatchInterval,
+            strawberry.argument(description="How often to re-query the debtor's assets."),
+        ] = WatchInterval.MONTHLY,
     ) -> AssetWatch:
         ctx = info.context
         scheduler = _scheduler(ctx)
@@ -132,7 +156,10 @@ class WatchMutation:
 
     @strawberry.mutation(description="Stop watching; true if there was a watch.")
     async def unwatch_debtor(
-        self, info: Info[RequestContext, None], case_number: str, debtor_id: strawberry.ID
+        self,
+        info: Info[RequestContext, None],
+        case_number: Annotated[str, strawberry.argument(description="The case of the watch.")],
+        debtor_id: Annotated[strawberry.ID, strawberry.argument(description="The watched debtor.")],
     ) -> bool:
         scheduler = _scheduler(info.context)
         number, _court, debtor = await _party(info, case_number, debtor_id)
@@ -146,7 +173,11 @@ class WatchSubscription:
         "(graphql-transport-ws; authenticate in connection_init)."
     )
     async def asset_discovered(
-        self, info: Info[RequestContext, None], case_number: str
+        self,
+        info: Info[RequestContext, None],
+        case_number: Annotated[
+            str, strawberry.argument(description="The case whose watched debtors to follow.")
+        ],
     ) -> AsyncGenerator[AssetDiscovered, None]:
         ctx = info.context
         scheduler = _scheduler(ctx)

@@ -7,7 +7,10 @@ null. On failure the test lists exactly what lacks one, as ``Type.field(argument
 
 from __future__ import annotations
 
+import enum
+
 import pytest
+import strawberry
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -18,7 +21,7 @@ from graphql import (
 )
 
 from schema import SchemaOptions, build_schema
-from schema.described import TABLE, coordinates
+from schema.outside_enums import enum_with_values
 
 # graphql-core's own scalars are described by the GraphQL spec.
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
@@ -72,13 +75,35 @@ def test_everything_in_the_schema_is_described(shortcuts: bool, federation: bool
     assert not missing, f"{len(missing)} without a description:\n" + "\n".join(missing)
 
 
-def test_every_table_entry_names_something_in_the_schema() -> None:
-    # A renamed or removed field leaves its description behind: say so, by name.
-    schema = build_schema(SchemaOptions(federation=True))
-    stale = sorted(set(TABLE) - coordinates(schema._schema))
-    assert not stale, "described in schema/described_*.py but not in the schema:\n" + "\n".join(
-        stale
-    )
+def test_words_for_a_value_an_outside_enum_lacks_fail_at_import() -> None:
+    # A renamed domain enum member must not leave its description behind unseen.
+    class Kind(enum.Enum):
+        ONE = "one"
+        TWO = "two"
+
+    with pytest.raises(ValueError, match="Kind has no value THREE"):
+        enum_with_values(Kind, description="Kinds.", values={"ONE": "One.", "THREE": "Three."})
+
+
+class Shade(enum.Enum):
+    """A plain enum, as the domain declares them (no strawberry in it)."""
+
+    LIGHT = "light"
+    DARK = "dark"
+
+
+def test_an_outside_enum_carries_its_values_words() -> None:
+    enum_with_values(Shade, description="Shades.", values={"LIGHT": "Light.", "DARK": "Dark."})
+
+    @strawberry.type(description="A root.")
+    class Query:
+        shade: Shade = strawberry.field(description="A shade.", default=Shade.DARK)
+
+    built = strawberry.Schema(query=Query)._schema
+    assert undescribed(built) == []
+    assert built.type_map["Shade"].description == "Shades."
+    assert isinstance(shade := built.type_map["Shade"], GraphQLEnumType)
+    assert shade.values["DARK"].description == "Dark."
 
 
 def test_the_walk_finds_what_lacks_a_description() -> None:
