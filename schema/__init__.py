@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 
 from schema.access_log import AccessLogQuery
 from schema.agencies import AgencyQuery
+from schema.agency_workload import AgencyWorkloadQuery
 from schema.approval_inbox import ApprovalInboxQuery
 from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
@@ -57,6 +58,7 @@ QUERIES: tuple[type, ...] = (
     ApprovalInboxQuery,
     NodeQuery,
     AuditHeadsQuery,
+    AgencyWorkloadQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AssistanceMutation,
