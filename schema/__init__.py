@@ -25,6 +25,7 @@ from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
 from schema.audit import AuditQuery
 from schema.audit_heads import AuditHeadsQuery
+from schema.audit_verification import AuditVerificationQuery
 from schema.case_costs import CaseCostsMutation
 from schema.case_list import CaseListQuery
 from schema.case_status import CaseStatusMutation
@@ -59,6 +60,7 @@ QUERIES: tuple[type, ...] = (
     NodeQuery,
     AuditHeadsQuery,
     AgencyWorkloadQuery,
+    AuditVerificationQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AssistanceMutation,
