@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from gateway.cli.demo import DEMO_JUDGE, DEMO_OFFICER
 from mocks.records import CaseRecord
