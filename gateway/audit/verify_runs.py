@@ -2,7 +2,8 @@
 runs.
 
 A walk reads every record of every chain (``gateway.audit.verify.verify_log``), so its
-cost grows with the log: fine for a court's day, not for a query to poll. So a process runs
+cost grows with the log (measured on SQLite: 5,000 records in about 0.2 s on a loaded
+two-core machine): fine when an auditor asks, not for a query to poll. So a process runs
 at most one walk per audit database at a time, and callers who asked while one was running
 share the next walk rather than each starting their own: every answer comes from a walk that
 began after its caller asked, and a burst of callers costs at most two walks.
