@@ -20,11 +20,13 @@ from strawberry.types.base import get_object_definition
 
 from schema.access_log import AccessLogQuery
 from schema.agencies import AgencyQuery
+from schema.agency_workload import AgencyWorkloadQuery
 from schema.approval_inbox import ApprovalInboxQuery
 from schema.assets import EquityStake, RealEstate, Vehicle
 from schema.assistance import AssistanceMutation, AssistanceQuery, AssistanceSubscription
 from schema.audit import AuditQuery
 from schema.audit_heads import AuditHeadsQuery
+from schema.audit_verification import AuditVerificationQuery
 from schema.case_costs import CaseCostsMutation
 from schema.case_list import CaseListQuery
 from schema.case_status import CaseStatusMutation
@@ -57,6 +59,8 @@ QUERIES: tuple[type, ...] = (
     ApprovalInboxQuery,
     NodeQuery,
     AuditHeadsQuery,
+    AgencyWorkloadQuery,
+    AuditVerificationQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AssistanceMutation,

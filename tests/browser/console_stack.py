@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Page
 
@@ -52,12 +53,14 @@ async def console_stack(
     tmp_path: Path,
     cases: list[CaseRecord],
     amount_due: Decimal | None = Decimal("5000000.00"),
+    assistance: dict[str, Any] | None = None,
 ) -> AsyncIterator[ConsoleStack]:
     """A fresh world and mocks (controls change the world), a gateway with the demo users of
     the first case's court, and its cases registered.
 
     By default the first case owes more than its debtor's flat is worth, so that seizing
     the flat is no over-seizure; ``amount_due=None`` keeps the world's own figure.
+    ``assistance`` adds to the lifecycle worker's settings.
     """
     world = World(seed=7, people=1000)  # the suite's world (tests/conftest.py), afresh
     mocks = await start_mocks(world)
@@ -68,7 +71,7 @@ async def console_stack(
         console={"demo_court": case.court},
         # Every look-up reaches the agencies, so an outage shows at once, never a stale copy.
         cache={"enabled": False},
-        assistance={"poll_interval_s": 0.1, "ticket_poll_s": 0.2},
+        assistance={"poll_interval_s": 0.1, "ticket_poll_s": 0.2, **(assistance or {})},
         watch={"scheduler_enabled": False},
     )
     gw = await start_gateway(settings, mocks, court=case.court)

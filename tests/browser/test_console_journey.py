@@ -128,7 +128,9 @@ async def test_officer_judge_outage_and_auditor_in_one_journey(
     await expect(audit.locator('tr[data-operation="FileControl"]')).to_have_count(1)
     await expect(audit.locator('tr[data-operation="Approve"]')).to_have_count(1)
     await expect(main).not_to_contain_text(debtor)
-    await expect(page.locator("#verify")).to_contain_text("liandong audit verify")
+    await expect(page.locator("#verify-status")).to_have_attribute("data-ok", "yes")
+    await expect(page.locator("#chains tbody tr")).to_have_count(1)
+    await expect(page.locator("#verify")).to_contain_text("liandong audit verify --witness")
     await stack.shot(page, "auditor")
 
     assert browser.outside == []

@@ -9,7 +9,10 @@ const QUERY = `query AuditSearch($filter: AuditFilter, $after: String) {
     pageInfo { hasNextPage endCursor }
   }
 }`;
-// Signed tree heads, where this gateway's API has them (auditHeads); else the page says so.
+// The log checked when the page opens (auditVerification walks every record: once per
+// visit, or when asked again), and the newest signed tree heads (auditHeads).
+const VERIFY = `query AuditVerification { auditVerification { verifiedAt ok records
+  chains { chain size checked headHash } firstBreak { chain seq reason } } }`;
 const HEADS = `query AuditHeads { auditHeads { chain size root time keyId } }`;
 const OUTCOME = { OK: "成功", PARTIAL: "部分成功", REFUSED: "拒绝", ERROR: "错误" };
 
@@ -20,33 +23,51 @@ export async function show(main) {
   const outcome = h("select", { id: "a-outcome", name: "outcome" }, h("option", { value: "" }, "全部"), Object.entries(OUTCOME).map(([v, t]) => h("option", { value: v }, t)));
   const results = h("div", { id: "audit-results", "aria-live": "polite" });
 
-  const verify = h("section", { class: "card", id: "verify" }, h("h2", {}, "签名树头与核验"));
+  const verify = h("section", { class: "card", id: "verify" }, h("h2", {}, "日志核验与签名树头"));
 
-  async function loadHeads() {
-    const { data, errors } = await gql(HEADS, {}, { probe: true });
-    const heads = data?.auditHeads;
-    const note = h("p", { class: "muted" }, "完整核验（每条链对照见证方）请运行 liandong audit verify。");
-    if (!heads) {
-      const missing = (errors || []).some((e) => e.extensions?.code === "GRAPHQL_VALIDATION_FAILED");
-      render(
-        verify,
-        h("h2", {}, "签名树头与核验"),
-        missing ? h("p", {}, "本网关的 GraphQL API 尚未提供签名树头（auditHeads）。") : errorList(errors),
-        note,
-      );
-      return;
-    }
+  function verifyStatus(v, errors) {
+    if (!v) return errorList(errors);
+    const broken = v.firstBreak;
+    return h(
+      "div",
+      {},
+      h(
+        "p",
+        { id: "verify-status", "data-ok": v.ok ? "yes" : "no", class: v.ok ? "ok" : "bad", role: v.ok ? null : "alert" },
+        v.ok
+          ? `日志完整：${v.records} 条记录全部核验无误（${time(v.verifiedAt)}）。`
+          : `日志被改动：审计链 ${broken.chain ?? "?"} 第 ${broken.seq} 条 —— ${broken.reason}（${time(v.verifiedAt)}）。`,
+      ),
+      table(
+        ["审计链", "记录数", "核验无误", "末条哈希"],
+        v.chains.map((c) => h("tr", { "data-chain": c.chain }, h("td", {}, c.chain), h("td", {}, c.size), h("td", { class: c.checked === c.size ? "" : "bad" }, c.checked), h("td", {}, h("code", { title: c.headHash }, c.headHash.slice(0, 16))))),
+        { id: "chains" },
+      ),
+    );
+  }
+
+  function headsTable(heads, errors) {
+    if (!heads) return errorList(errors);
+    return heads.length
+      ? table(
+          ["审计链", "记录数", "默克尔根", "签名时间", "密钥"],
+          heads.map((x) => h("tr", {}, h("td", {}, x.chain), h("td", {}, x.size), h("td", {}, h("code", { title: x.root }, x.root.slice(0, 16))), h("td", {}, time(x.time)), h("td", {}, x.keyId))),
+          { id: "heads" },
+        )
+      : h("p", {}, "尚无签名树头。");
+  }
+
+  async function loadVerify() {
+    render(verify, h("h2", {}, "日志核验与签名树头"), h("p", { class: "muted" }, "正在核验整个审计日志…"));
+    const [checked, signed] = await Promise.all([gql(VERIFY), gql(HEADS)]);
     render(
       verify,
-      h("h2", {}, "签名树头与核验"),
-      heads.length
-        ? table(
-            ["审计链", "记录数", "默克尔根", "签名时间", "密钥"],
-            heads.map((x) => h("tr", {}, h("td", {}, x.chain), h("td", {}, x.size), h("td", {}, h("code", { title: x.root }, x.root.slice(0, 16))), h("td", {}, time(x.time)), h("td", {}, x.keyId))),
-            { id: "heads" },
-          )
-        : h("p", {}, "尚无签名树头。"),
-      note,
+      h("h2", {}, "日志核验与签名树头"),
+      verifyStatus(checked.data?.auditVerification, checked.errors),
+      h("button", { type: "button", class: "secondary", onclick: () => loadVerify() }, "重新核验"),
+      h("h3", {}, "最新签名树头"),
+      headsTable(signed.data?.auditHeads, signed.errors),
+      h("p", { class: "muted" }, "对照见证方核验签名树头，请运行 liandong audit verify --witness。"),
     );
   }
 
@@ -103,5 +124,5 @@ export async function show(main) {
     verify,
     results,
   );
-  await Promise.all([load(null), loadHeads()]);
+  await Promise.all([load(null), loadVerify()]);
 }

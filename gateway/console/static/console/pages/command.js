@@ -1,21 +1,21 @@
 // The command centre: how each agency serves the court, and assets found by the watches.
-// Service figures come from `agencies`; controls sent, done and overdue per agency are
-// counted over the caller's cases (`cases` with their assistance requests).
+// Service figures come from `agencies`; controls sent, done and overdue per agency from
+// `agencyWorkload`, counted by the gateway over every request of the caller's court.
 import { gql, subscribeMany } from "../api.js";
 import { AGENCY, CIRCUIT, HEALTH, caseHref, errorList, h, link, render, table, time } from "../ui.js";
 
 const AGENCIES = `query CommandCentre {
   agencies { name health circuitState stats { requests errors timeouts p95Ms } }
+  agencyWorkload { agency sent completed failed overdue }
 }`;
-const CONTROLS = `query CommandControls {
-  cases(first: 100) { edges { node { number assistanceRequests { agency status overdue } } } }
+const WATCHED = `query CommandWatched {
+  cases(first: 100) { edges { node { number } } }
 }`;
 const FOUND = `subscription Found($c: String!) {
   assetDiscovered(caseNumber: $c) { id caseNumber assetKind assetId change at }
 }`;
 const REFRESH_MS = 5000;
 const WATCHED_CASES = 100; // one subscription each, all on one socket
-const SENT = new Set(["SUBMITTED", "COMPLETED", "QUEUED", "FAILED"]);
 const CHANGE = { NEW_ASSET: "新增财产", ENCUMBRANCE_CHANGED: "权利负担变化", SEIZURE_LIFTED: "查封解除", ASSET_GONE: "财产灭失或转移" };
 const KIND = { REAL_ESTATE: "不动产", VEHICLE: "车辆", EQUITY: "股权" };
 
@@ -28,7 +28,6 @@ export async function show(main) {
   const found = [];
   const foundList = h("div", { id: "asset-events", "aria-live": "polite" });
   const stops = [];
-  let controls = new Map();
 
   function drawFound() {
     render(
@@ -41,8 +40,9 @@ export async function show(main) {
 
   async function refresh() {
     const { data, errors } = await gql(AGENCIES);
+    const controls = new Map((data?.agencyWorkload || []).map((w) => [w.agency, w]));
     const rows = (data?.agencies || []).map((a) => {
-      const c = controls.get(a.name) || { sent: 0, done: 0, overdue: 0 };
+      const c = controls.get(a.name) || { sent: 0, completed: 0, failed: 0, overdue: 0 };
       const rate = a.stats.requests ? `${((100 * a.stats.errors) / a.stats.requests).toFixed(1)}%` : "—";
       return h(
         "tr",
@@ -53,16 +53,17 @@ export async function show(main) {
         h("td", {}, a.stats.requests),
         h("td", {}, rate),
         h("td", {}, a.stats.p95Ms === null ? "—" : `${Math.round(a.stats.p95Ms)} ms`),
-        h("td", {}, c.sent),
-        h("td", {}, c.done),
-        h("td", { class: c.overdue ? "bad" : "" }, c.overdue),
+        h("td", { class: "sent" }, c.sent),
+        h("td", { class: "completed" }, c.completed),
+        h("td", { class: c.failed ? "failed bad" : "failed" }, c.failed),
+        h("td", { class: c.overdue ? "overdue bad" : "overdue" }, c.overdue),
       );
     });
     render(
       board,
       errorList(errors),
-      table(["协助单位", "状况", "熔断", "请求数", "错误率", "P95", "已送达控制", "已办结", "逾期未办"], rows, { id: "agencies" }),
-      h("p", { class: "muted" }, `更新于 ${time(new Date().toISOString())}；控制数按您可见的案件统计。`),
+      table(["协助单位", "状况", "熔断", "请求数", "错误率", "P95", "已送达控制", "已办结", "送达失败", "逾期未办"], rows, { id: "agencies" }),
+      h("p", { class: "muted" }, `更新于 ${time(new Date().toISOString())}；控制数为本院全部协助请求。`),
     );
   }
 
@@ -72,18 +73,8 @@ export async function show(main) {
     h("section", { class: "card" }, h("h2", {}, "协助单位"), board),
     h("section", { class: "card" }, h("h2", {}, "财产监控发现"), foundList),
   );
-  const listed = await gql(CONTROLS);
+  const listed = await gql(WATCHED);
   const cases = (listed.data?.cases?.edges || []).map((e) => e.node);
-  controls = new Map();
-  for (const c of cases) {
-    for (const r of c.assistanceRequests) {
-      const n = controls.get(r.agency) || { sent: 0, done: 0, overdue: 0 };
-      if (SENT.has(r.status)) n.sent += 1;
-      if (r.status === "COMPLETED") n.done += 1;
-      if (r.overdue) n.overdue += 1;
-      controls.set(r.agency, n);
-    }
-  }
   await refresh();
   drawFound();
   const watched = cases.slice(0, WATCHED_CASES).map((c) => ({ c: c.number }));

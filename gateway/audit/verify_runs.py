@@ -1,0 +1,59 @@
+"""Verifying the audit log on demand, one walk at a time per log: what ``auditVerification``
+runs.
+
+A walk reads every record of every chain (``gateway.audit.verify.verify_log``), so its
+cost grows with the log (measured on SQLite: 5,000 records in about 0.2 s on a loaded
+two-core machine): fine when an auditor asks, not for a query to poll. So a process runs
+at most one walk per audit database at a time, and callers who asked while one was running
+share the next walk rather than each starting their own: every answer comes from a walk that
+began after its caller asked, and a burst of callers costs at most two walks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.audit.verify import VerifyReport, verify_log
+
+__all__ = ["Verified", "verify_now"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """One walk's report and when it began (UTC)."""
+
+    at: datetime
+    report: VerifyReport
+
+
+@dataclass(slots=True)
+class _Runs:
+    lock: asyncio.Lock
+    started: int = 0  # walks begun
+    last: tuple[int, Verified] | None = None  # the newest finished walk and its number
+
+
+# Per audit database of this process; gone with its engine.
+_RUNS: weakref.WeakKeyDictionary[AsyncEngine, _Runs] = weakref.WeakKeyDictionary()
+
+
+async def verify_now(engine: AsyncEngine) -> Verified:
+    """The report of a walk of the log in ``engine`` that began after this call."""
+    runs = _RUNS.get(engine)
+    if runs is None:
+        runs = _RUNS[engine] = _Runs(asyncio.Lock())
+    asked = runs.started  # walks numbered above this one began after we asked
+    async with runs.lock:
+        if runs.last is not None and runs.last[0] > asked:
+            return runs.last[1]
+        runs.started += 1
+        number = runs.started
+        at = datetime.now(UTC)
+        report = await verify_log(engine)
+        runs.last = (number, Verified(at, report))
+        return runs.last[1]
