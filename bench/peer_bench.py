@@ -82,7 +82,14 @@ SHORT = (FULL[0], FULL[4])
 
 
 def _config(data_dir: Path, urls: Mapping[str, str], *, cache: bool) -> GatewayConfig:
-    config = GatewayConfig(data_dir, urls, cache=cache, audit=True, ca_concurrency=OPEN_BULKHEAD)
+    config = GatewayConfig(
+        data_dir,
+        urls,
+        cache=cache,
+        response_cache=cache,
+        audit=True,
+        ca_concurrency=OPEN_BULKHEAD,
+    )
     agencies = config.as_dict()["agencies"]
     for options in agencies.values():
         options["max_concurrency"] = OPEN_BULKHEAD
