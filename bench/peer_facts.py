@@ -10,6 +10,7 @@ only one side has (provenance, masked ids, the peer's raw ids) are left out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bench.fixtures import PROFILE, PROFILE_MANY
@@ -44,6 +45,21 @@ def _controls(items: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
     return _sorted(_control(c) for c in items)
 
 
+# The API states sex as an enum (MALE, FEMALE); the agency and the peer pass its code on.
+_SEX_CODE = {"MALE": "M", "FEMALE": "F"}
+
+
+def _ratio(value: Any) -> str | None:
+    # A number in the API, the agency's decimal text at the peer: compared as decimals
+    # (0.35 and "0.3500" agree); anything that is no number is compared as its text.
+    if value is None:
+        return None
+    try:
+        return str(Decimal(str(value)).normalize())
+    except InvalidOperation:
+        return str(value)
+
+
 def _one_liandong(d: Mapping[str, Any]) -> Facts:
     ident = d["identity"]
     m = d["marriage"]
@@ -55,7 +71,7 @@ def _one_liandong(d: Mapping[str, Any]) -> Facts:
     return {
         "identity": (
             ident["name"],
-            ident["sex"],
+            _SEX_CODE.get(ident["sex"], ident["sex"]),
             ident["birthDate"],
             ident["address"],
             ident["status"],
@@ -64,7 +80,7 @@ def _one_liandong(d: Mapping[str, Any]) -> Facts:
         "companies": _sorted(
             (
                 c["role"],
-                c["shareRatio"],
+                _ratio(c["shareRatio"]),
                 c["company"]["code"],
                 c["company"]["name"],
                 c["company"]["status"],
@@ -88,7 +104,7 @@ def _one_liandong(d: Mapping[str, Any]) -> Facts:
             (
                 a["company"]["code"],
                 a["company"]["name"],
-                a["shareRatio"],
+                _ratio(a["shareRatio"]),
                 a["subscribedCapital"],
                 a["estimatedValue"],
                 _controls(a["controls"]),
@@ -160,7 +176,7 @@ def peer_facts(ids: Sequence[str], body: Mapping[str, Any]) -> dict[str, Facts]:
         facts["companies"].append(
             (
                 r["role"],
-                r["shareRatio"],
+                _ratio(r["shareRatio"]),
                 c["code"],
                 c["name"],
                 c["status"],
@@ -172,7 +188,7 @@ def peer_facts(ids: Sequence[str], body: Mapping[str, Any]) -> dict[str, Facts]:
                 (
                     c["code"],
                     c["name"],
-                    r["shareRatio"],
+                    _ratio(r["shareRatio"]),
                     r["subscribedCapital"],
                     r["estimatedValue"],
                     _controls(r["freezes"]),

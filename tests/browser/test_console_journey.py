@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -72,11 +73,15 @@ async def test_officer_judge_outage_and_auditor_in_one_journey(
     # 3. A seizure: the legal term is checked while typing; then it is filed.
     await page.get_by_label("标的物").select_option(free[0].certificate_no)
     await page.get_by_label("文号").fill(DOCUMENT)
-    await page.get_by_label("起始日期").fill("2026-12-05")
-    await page.get_by_label("截止日期").fill("2030-12-05")
+    # From tomorrow (the gateway's today is UTC's): a run across midnight stays in the future.
+    since = datetime.now(UTC).date() + timedelta(days=1)
+    await page.get_by_label("起始日期").fill(since.isoformat())
+    await page.get_by_label("截止日期").fill(_years_after(since, 4).isoformat())
     await expect(page.locator("#c-term")).to_contain_text("最长 3 年")
     await expect(page.get_by_role("button", name="提交审批")).to_be_disabled()
-    await page.get_by_label("截止日期").fill("2029-12-04")
+    await page.get_by_label("截止日期").fill(
+        (_years_after(since, 3) - timedelta(days=1)).isoformat()
+    )
     await expect(page.locator("#c-term")).to_have_text("期限合法。")
     await page.get_by_role("button", name="提交审批").click()
     await expect(page.locator("#c-result")).to_contain_text("待审批")
@@ -134,3 +139,11 @@ async def test_officer_judge_outage_and_auditor_in_one_journey(
     await stack.shot(page, "auditor")
 
     assert browser.outside == []
+
+
+def _years_after(day: date, years: int) -> date:
+    # 29 February has no twin in most years: the day before stands in for it.
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
