@@ -134,7 +134,9 @@ async def _split(app: Starlette, bodies: list[bytes], token: str, n: int) -> dic
     }
 
 
-async def measure(*, audit: bool, requests: int, split: bool = False) -> dict[str, Any]:
+async def measure(
+    *, audit: bool, requests: int, split: bool = False, response_cache: bool = False
+) -> dict[str, Any]:
     """Warm the app, then CPU per request over ``requests`` look-ups at 32 concurrent."""
     async with await Lab.open() as lab:
         world = World(seed=SEED, people=PEOPLE)
@@ -142,7 +144,9 @@ async def measure(*, audit: bool, requests: int, split: bool = False) -> dict[st
         cases = person_cases(ids, 5, 7001)
         case_of = {pid: case.number for case in cases for pid, _ in case.debtor_ids}
         urls = await lab.mocks("mocks", people=PEOPLE, seed=SEED, ca_rate=1e6, ca_burst=10**6)
-        config = GatewayConfig(lab.root / "gateway", urls, audit=audit)
+        config = GatewayConfig(
+            lab.root / "gateway", urls, audit=audit, response_cache=response_cache
+        )
         path = config.write(lab.root / "gateway.toml")
         await seed_cases(config.database_url, cases)
         await prepare_audit_log(path)
@@ -152,7 +156,11 @@ async def measure(*, audit: bool, requests: int, split: bool = False) -> dict[st
             orjson.dumps({"query": PROFILE, "variables": {"id": pid, "caseNumber": case_of[pid]}})
             for pid in ids
         ]
-        result: dict[str, Any] = {"audit": audit, "requests": requests}
+        result: dict[str, Any] = {
+            "audit": audit,
+            "response_cache": response_cache,
+            "requests": requests,
+        }
         async with running(app):
             for start in range(0, len(bodies), CONCURRENCY):  # warm-up: every profile once
                 await asyncio.gather(
@@ -184,8 +192,17 @@ def main() -> None:
     parser.add_argument("--audit", choices=["on", "off"], default="off")
     parser.add_argument("--requests", type=int, default=8000)
     parser.add_argument("--split", action="store_true")
+    # On: every measured look-up after the warm-up is a response-cache hit.
+    parser.add_argument("--response-cache", choices=["on", "off"], default="off")
     args = parser.parse_args()
-    result = uvloop.run(measure(audit=args.audit == "on", requests=args.requests, split=args.split))
+    result = uvloop.run(
+        measure(
+            audit=args.audit == "on",
+            requests=args.requests,
+            split=args.split,
+            response_cache=args.response_cache == "on",
+        )
+    )
     print(" ".join(f"{k}={v}" for k, v in result.items()))
 
 

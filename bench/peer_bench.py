@@ -79,6 +79,7 @@ FULL = (
     Scenario(warm=True, batch=True),
 )
 SHORT = (FULL[0], FULL[4])
+WARM = (FULL[4], FULL[5])
 
 
 def _config(data_dir: Path, urls: Mapping[str, str], *, cache: bool) -> GatewayConfig:
@@ -251,7 +252,7 @@ async def _runs(
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    scenarios = SHORT if args.short else FULL
+    scenarios = WARM if args.warm else SHORT if args.short else FULL
     results: dict[str, Any] = {"scenarios": [], "short": args.short}
     started = time.perf_counter()
     async with await Lab.open() as lab:
@@ -363,6 +364,7 @@ def render(results: Mapping[str, Any], console: Console | None = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.peer_bench", description=__doc__)
     parser.add_argument("--short", action="store_true", help="cold and warm one debtor only")
+    parser.add_argument("--warm", action="store_true", help="the two warm rows only")
     parser.add_argument("--seconds", type=float, help="per measured run (default 10, short 5)")
     parser.add_argument("--rounds", type=int, default=2, help="A B rounds per scenario")
     parser.add_argument("--max-requests", type=int, default=100_000, help="per measured run")
@@ -372,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seconds is None:
         args.seconds = 5.0 if args.short else 10.0
     if args.equality is None:
-        args.equality = 200 if args.short else PEOPLE
+        args.equality = 200 if args.short or args.warm else PEOPLE
     results = asyncio.run(run(args))
     render(results)
     path = write_json(results, args.out or REPO / "bench" / "results" / "peer.json")

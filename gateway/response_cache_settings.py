@@ -22,3 +22,6 @@ class ResponseCacheSettings(BaseModel):
     max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     # No answer outlives this, whatever its facts' TTLs (the court's own facts have none).
     max_ttl_s: float = Field(default=600.0, ge=0)
+    # Serve hits at the door of the app, before routing (gateway/web/hit_path.py); off, they
+    # take the normal path (the same checks and record, with the framework around them).
+    fast_path: bool = True

@@ -15,6 +15,7 @@ from typing import Any
 
 from cachetools import TLRUCache
 
+from gateway.audit.log import AgencyCallRecord
 from resolvers.context import OperationFacts
 
 __all__ = ["Answer", "AnswerCache", "FactUse"]
@@ -42,6 +43,10 @@ class Answer:
     cases: tuple[str, ...]  # the cases it was asked through, in the order named
     parties: Mapping[str, frozenset[str]]  # per case, the debtors that were its parties
     facts: tuple[FactUse, ...]
+    # Made once when the answer is kept, so that a hit's record only adds its own fields.
+    document_hash: str = ""
+    debtor_list: tuple[str, ...] = ()  # ``debtors``, sorted
+    agency_records: tuple[AgencyCallRecord, ...] = ()  # one per ``facts``, nothing sent
 
     def operation_facts(self) -> OperationFacts:
         """The operation a request served by this answer ran, for its metrics and span."""

@@ -30,11 +30,23 @@ from connectors.domain import Facet
 from gateway.auth import Principal
 from gateway.response_cache.answers import Answer, AnswerCache, FactUse
 from gateway.response_cache.documents import cacheable_document, mark_cached
+from gateway.response_cache.record import agency_records, document_hash
 from gateway.store.cases import Store
 from resolvers.access import principal_may_see_case
 from resolvers.context import RequestContext
 
-__all__ = ["ResponseGate"]
+__all__ = ["ResponseGate", "request_key"]
+
+
+def request_key(method: str, raw: bytes, principal: Principal) -> bytes:
+    """The key of a GET's query string or a JSON POST's body ``raw``, asked by ``principal``."""
+    scope = "\x1f".join(
+        (principal.court, ",".join(sorted(principal.roles)), ",".join(sorted(principal.scopes)))
+    )
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(method.encode() + b"\x00" + scope.encode() + b"\x00")
+    digest.update(raw)
+    return digest.digest()
 
 
 class ResponseGate:
@@ -56,24 +68,14 @@ class ResponseGate:
         """The request's key, or ``None`` if it is not a kind of request ever kept."""
         method = request.method
         if method == "GET":
-            raw = request.url.query.encode()
+            raw = request.scope.get("query_string", b"")
         elif method == "POST" and request.headers.get("content-type", "").startswith(
             "application/json"
         ):
             raw = await request.body()
         else:
             return None  # multipart and other bodies: never kept
-        scope = "\x1f".join(
-            (
-                principal.court,
-                ",".join(sorted(principal.roles)),
-                ",".join(sorted(principal.scopes)),
-            )
-        )
-        digest = hashlib.blake2b(digest_size=32)
-        digest.update(method.encode() + b"\x00" + scope.encode() + b"\x00")
-        digest.update(raw)
-        return digest.digest()
+        return request_key(method, raw, principal)
 
     async def respond(
         self,
@@ -99,13 +101,14 @@ class ResponseGate:
     async def serve(self, key: bytes, principal: Principal) -> Answer | None:
         """The kept answer for ``key`` if this principal passes its case check now."""
         answer = self.answers.get(key)
-        if answer is None or not await self._allowed(answer, principal):
+        if answer is None or not await self.allows(answer, principal):
             self.answers.misses += 1
             return None
         self.answers.hits += 1
         return answer
 
-    async def _allowed(self, answer: Answer, principal: Principal) -> bool:
+    async def allows(self, answer: Answer, principal: Principal) -> bool:
+        """Whether ``principal`` passes ``answer``'s case check now (run on every hit)."""
         rows = await self.store.get_cases(list(answer.cases))
         for number in answer.cases:
             row = rows.get(number)
@@ -137,6 +140,7 @@ class ResponseGate:
         if lifetime <= 0:
             return False
         debtors = frozenset(ctx.debtors_touched)
+        facts = tuple(FactUse(a, f, n) for (a, f), n in sorted(uses.items()))
         answer = Answer(
             body=mark_cached(body),
             expires_at=time.monotonic() + lifetime,
@@ -149,6 +153,9 @@ class ResponseGate:
                 number: debtors & {debtor for debtor, _kind in row.debtor_ids}
                 for number, row in ctx.cases.items()
             },
-            facts=tuple(FactUse(a, f, n) for (a, f), n in sorted(uses.items())),
+            facts=facts,
+            document_hash=document_hash(op.query),
+            debtor_list=tuple(sorted(debtors)),
+            agency_records=agency_records(facts),
         )
         return self.answers.put(key, answer, generation)

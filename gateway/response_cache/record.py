@@ -9,16 +9,35 @@ log (``myAccessLog``) still lists the kinds of data shown.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from gateway.audit.log import AgencyCallRecord, AuditEntry
 from gateway.auth import Principal
-from gateway.response_cache.answers import Answer
+from gateway.masking import escaped
+from gateway.response_cache.answers import Answer, FactUse
 
-__all__ = ["SERVED_FROM", "hit_entry"]
+__all__ = ["SERVED_FROM", "agency_records", "document_hash", "hit_entry"]
 
 SERVED_FROM = "responseCache"  # detail.servedFrom of a hit's record
+
+
+@functools.lru_cache(maxsize=512)
+def document_hash(query: str) -> str:
+    """The record's hash of a GraphQL document (sha256 of its escaped text, hex)."""
+    # Clients send the same few documents over and over (about 1.5 KB for a full profile).
+    return hashlib.sha256(escaped(query).encode()).hexdigest()
+
+
+def agency_records(facts: Iterable[FactUse]) -> tuple[AgencyCallRecord, ...]:
+    """What a hit's record says of each agency and facet an answer shows: nothing sent."""
+    return tuple(
+        AgencyCallRecord(agency=f.agency, facet=f.facet, keys=0, errors=0, ms=0.0, status="cached")
+        for f in facts
+    )
 
 
 def hit_entry(
@@ -27,7 +46,6 @@ def hit_entry(
     arrived: datetime,
     request_id: str,
     principal: Principal,
-    document_hash: str,
     detail: dict[str, Any],
     http_status: int,
     duration_ms: float,
@@ -42,15 +60,10 @@ def hit_entry(
         roles=tuple(sorted(principal.roles)),
         case_number=answer.cases[0] if answer.cases else None,
         operation=answer.operation or "",
-        document_hash=document_hash,
+        document_hash=answer.document_hash or document_hash(answer.query),
         variables=dict(answer.variables),
-        debtors=tuple(sorted(answer.debtors)),
-        agencies=tuple(
-            AgencyCallRecord(
-                agency=f.agency, facet=f.facet, keys=0, errors=0, ms=0.0, status="cached"
-            )
-            for f in answer.facts
-        ),
+        debtors=answer.debtor_list or tuple(sorted(answer.debtors)),
+        agencies=answer.agency_records or agency_records(answer.facts),
         outcome="ok",
         code=None,
         detail={**detail, "kind": "query", "servedFrom": SERVED_FROM},

@@ -42,6 +42,7 @@ from gateway.web.audit_pipeline import (
 )
 from gateway.web.console_route import console_routes_for
 from gateway.web.health import health_routes
+from gateway.web.hit_path import HitPath
 from gateway.web.metrics import MetricsEndpoint
 from gateway.web.metrics_listener import MetricsListener
 from gateway.web.request_input import check_params, decode_json
@@ -295,7 +296,7 @@ def create_app(
                 await started.aclose()
 
     graphql = _Deferred(holder)
-    return Starlette(
+    app = _Gateway(
         routes=[
             # Every method reaches the audit pipeline: a PUT is refused (405) on the record too.
             Route("/graphql", graphql, methods=None),
@@ -314,6 +315,22 @@ def create_app(
         lifespan=lifespan,
         middleware=[Middleware(HttpMetricsMiddleware, metrics=lambda: _request_metrics(holder))],
     )
+    app.hit_path = HitPath(lambda: holder.get("view"))
+    return app
+
+
+class _Gateway(Starlette):
+    """Starlette, with response-cache hits answered before its middleware and routing."""
+
+    hit_path: HitPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.hit_path is not None:
+            passed_on = await self.hit_path.serve(scope, receive, send)
+            if passed_on is None:
+                return
+            receive = passed_on
+        await super().__call__(scope, receive, send)
 
 
 def _request_metrics(holder: dict[str, Any]) -> RequestMetrics | None:

@@ -17,7 +17,6 @@ record is built from what the request context gathered (``debtors_touched``,
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import os
 import random
@@ -47,7 +46,7 @@ from gateway.errors import (
 )
 from gateway.masking import escaped
 from gateway.response_cache.answers import Answer
-from gateway.response_cache.record import hit_entry
+from gateway.response_cache.record import document_hash, hit_entry
 from gateway.telemetry import trace_id
 from gateway.web.body_limit import check_declared, limited_receive
 from gateway.web.media_types import (
@@ -67,6 +66,7 @@ __all__ = [
     "PRINCIPAL_KEY",
     "REQUEST_ID_KEY",
     "AuditPipeline",
+    "Exchange",
     "client_request_id_of",
     "outcome_of",
     "request_id_of",
@@ -164,7 +164,7 @@ def _json(
 
 
 @dataclass(slots=True)
-class _Exchange:
+class Exchange:
     """What one request turned out to be, gathered on its way through."""
 
     request_id: str
@@ -192,7 +192,7 @@ class AuditPipeline:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, limited_receive(receive, self.max_body_bytes))
         client = scope.get("client")
-        ex = _Exchange(
+        ex = Exchange(
             request_id=request_id_of(request.headers),
             arrived=datetime.now(UTC),
             started=time.perf_counter(),
@@ -206,7 +206,7 @@ class AuditPipeline:
         with telemetry.request(ex.request_id, request.method, "/graphql", request.headers) as span:
             response = await self._respond(request, ex, state)
             if self.enabled:
-                response = await self._record(ex, response)
+                response = await self.record(ex, response)
             response.headers["X-Request-Id"] = ex.request_id
             ops = ex.context.operations if ex.context is not None else []
             ops = [ex.answer.operation_facts()] if ex.answer is not None else ops
@@ -218,7 +218,7 @@ class AuditPipeline:
 
     def _refuse(
         self,
-        ex: _Exchange,
+        ex: Exchange,
         err: LiandongError,
         status: int,
         headers: Mapping[str, str] | None = None,
@@ -227,7 +227,7 @@ class AuditPipeline:
         ex.detail.update({k: v for k, v in err.extensions.items() if k != "code"})
         return _json(status, _body(err, ex.media), headers, ex.media)
 
-    async def _respond(self, request: Request, ex: _Exchange, state: dict[str, Any]) -> Response:
+    async def _respond(self, request: Request, ex: Exchange, state: dict[str, Any]) -> Response:
         services = self.services
         try:
             token = bearer_token(request.headers.get("authorization"))
@@ -279,7 +279,7 @@ class AuditPipeline:
         failed = len(ops) == 1 and is_request_error(ops[0].has_data, ops[0].errors)
         return to_media(response, ex.media, failed)
 
-    async def _answer(self, request: Request, ex: _Exchange, state: dict[str, Any]) -> Response:
+    async def _answer(self, request: Request, ex: Exchange, state: dict[str, Any]) -> Response:
         # The response cache (gateway/response_cache/): after authentication and the limits.
         gate = self.services.responses
         if gate is None or ex.principal is None:
@@ -288,7 +288,7 @@ class AuditPipeline:
         response, ex.answer = await gate.respond(request, ex.principal, self.run, context)
         return response
 
-    async def _limit(self, ex: _Exchange, key: str) -> Response | None:
+    async def _limit(self, ex: Exchange, key: str) -> Response | None:
         wait = await self.services.ratelimiter.acquire(key)
         if wait <= 0:
             return None
@@ -296,7 +296,8 @@ class AuditPipeline:
         limited = RateLimited(f"rate limit exceeded; retry after {retry} s", int(retry))
         return self._refuse(ex, limited, 429, {"Retry-After": retry})
 
-    async def _record(self, ex: _Exchange, response: Response) -> Response:
+    async def record(self, ex: Exchange, response: Response) -> Response:
+        """Append ``ex``'s record; ``response`` once it is durable, else a 503."""
         try:
             await self.services.audit.append(build_entry(ex, response.status_code))
         except AuditUnavailable as err:
@@ -329,13 +330,7 @@ def _agency_calls(
     )
 
 
-@functools.lru_cache(maxsize=512)
-def _document_hash(query: str) -> str:
-    # Clients send the same few documents over and over (about 1.5 KB for a full profile).
-    return hashlib.sha256(escaped(query).encode()).hexdigest()
-
-
-def build_entry(ex: _Exchange, status: int | None) -> AuditEntry:
+def build_entry(ex: Exchange, status: int | None) -> AuditEntry:
     """The record of one exchange that ended with HTTP ``status`` (None: a websocket)."""
     if ex.answer is not None and ex.principal is not None and ex.refusal is None:
         return hit_entry(
@@ -343,7 +338,6 @@ def build_entry(ex: _Exchange, status: int | None) -> AuditEntry:
             arrived=ex.arrived,
             request_id=ex.request_id,
             principal=ex.principal,
-            document_hash=_document_hash(ex.answer.query),
             detail={**ex.detail, "client": ex.client} if ex.client else dict(ex.detail),
             http_status=status or 200,
             duration_ms=(time.perf_counter() - ex.started) * 1000,
@@ -380,7 +374,7 @@ def build_entry(ex: _Exchange, status: int | None) -> AuditEntry:
         roles=tuple(sorted(principal.roles)) if principal else (),
         case_number=ctx.cases_requested[0] if ctx and ctx.cases_requested else None,
         operation=",".join(op.name or "" for op in ops if op.name) if ops else "",
-        document_hash=_document_hash(query) if query else None,
+        document_hash=document_hash(query) if query else None,
         variables=ops[0].variables
         if len(ops) == 1
         else {str(i): op.variables for i, op in enumerate(ops)},

@@ -38,7 +38,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from gateway.errors import AuditUnavailable, BadRequest, LiandongError, Unauthenticated
-from gateway.web.audit_pipeline import _Exchange, build_entry, request_id_of
+from gateway.web.audit_pipeline import Exchange, build_entry, request_id_of
 from gateway.web.services import Services
 from resolvers.context import OperationFacts, RequestContext
 from schema.error_codes import with_code
@@ -85,7 +85,7 @@ async def record_refusal(
     connection is closed either way, so nothing is served off the record)."""
     if not services.settings.audit.enabled:
         return
-    ex = _Exchange(
+    ex = Exchange(
         request_id=request_id_of(),
         arrived=datetime.now(UTC),
         started=time.perf_counter(),
@@ -254,7 +254,7 @@ class AuditedTransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
                 has_data=has_data,
             )
         ]
-        ex = _Exchange(
+        ex = Exchange(
             request_id=ctx.request_id,
             arrived=pending.arrived,
             started=pending.started,

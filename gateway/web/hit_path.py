@@ -1,0 +1,220 @@
+"""Response-cache hits served at the door of the app, before starlette routes the request.
+
+A hit's answer is bytes already; what it must still go through is the law, not the
+framework: the token, the audit log's health, the case check for this caller, the rate
+limit, and its own audit record, durable before the answer is sent. Starlette's middleware,
+routing and request objects and strawberry's view cost about as much again on a hit, so
+``HitPath`` takes ``POST /graphql`` (a JSON body) and ``GET /graphql`` straight from the ASGI
+scope, runs those checks, and serves the kept answer.
+
+It never refuses anything itself. Whatever is not a plain hit (no or a bad token, an
+outsider, a case the caller is no longer on, the audit log down, the rate limit spent, a
+body too large or cut off, no kept answer, tracing on, anything unexpected) goes on to the
+app with the request exactly as it arrived, body and all, where the normal path answers,
+refuses and records it as it always has. So the fast path refuses exactly what the normal
+path refuses, because the normal path is what refuses.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from gateway.auth import Principal, bearer_token
+from gateway.response_cache.answers import Answer
+from gateway.response_cache.gate import request_key
+from gateway.web.audit_pipeline import (
+    PRINCIPAL_KEY,
+    REQUEST_ID_KEY,
+    Exchange,
+    client_request_id_of,
+    request_id_of,
+)
+from gateway.web.media_types import negotiate, to_media
+
+if TYPE_CHECKING:
+    from gateway.web.app import GatewayGraphQL
+
+__all__ = ["HitPath"]
+
+logger = logging.getLogger("liandong.responses")
+
+_WANTED = frozenset(
+    {b"authorization", b"content-type", b"content-length", b"accept", b"x-request-id"}
+)
+
+
+def _headers(scope: Scope) -> dict[bytes, str]:
+    # The first of each, as starlette's ``Headers.get`` has it.
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        if name in _WANTED and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """``receive`` that first hands back what was already read."""
+    pending = deque(messages)
+
+    async def again() -> Message:
+        return pending.popleft() if pending else await receive()
+
+    return again
+
+
+class HitPath:
+    """Serves a request from the response cache, or hands it on untouched.
+
+    ``view`` gives the GraphQL view while the app runs (``None`` while it starts or stops).
+    """
+
+    def __init__(self, view: Callable[[], GatewayGraphQL | None]) -> None:
+        self.view = view
+        self.served = 0  # requests answered here
+        self.passed = 0  # requests of the right shape handed on (not plain hits)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """``None`` if the request was answered here; else the ``receive`` to go on with."""
+        method = scope["method"]
+        if method not in {"POST", "GET"} or scope["path"] != "/graphql":
+            return receive
+        view = self.view()
+        if view is None or view.services.responses is None or scope.get("root_path"):
+            return receive
+        if not view.services.settings.response_cache.fast_path:
+            return receive
+        if view.services.telemetry.tracer is not None:
+            return receive  # the span and its propagated parent: the normal path's job
+        read: list[Message] = []
+        try:
+            answered = await self._try(view, scope, receive, send, read)
+        except Exception:
+            # Nothing has been sent: the normal path answers (and records) it, or fails
+            # there the same way and says so on the record.
+            logger.exception("the response cache's fast path failed; passing the request on")
+            answered = False
+        if answered:
+            self.served += 1
+            return None
+        self.passed += 1
+        return _replay(read, receive) if read else receive
+
+    async def _try(
+        self,
+        view: GatewayGraphQL,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        read: list[Message],
+    ) -> bool:
+        services = view.services
+        gate = services.responses
+        headers = _headers(scope)
+        method = scope["method"]
+        if gate is None:
+            return False
+        if method == "GET":
+            if view._wants_ide(scope):
+                return False
+            raw = scope.get("query_string", b"")
+        elif not headers.get(b"content-type", "").startswith("application/json"):
+            return False
+        else:
+            limit = view.audited.max_body_bytes
+            declared = headers.get(b"content-length")
+            if declared is not None and (not declared.isdigit() or int(declared) > limit):
+                return False
+            body = await self._body(receive, read, limit)
+            if body is None:
+                return False
+            raw = body
+        principal = await self._principal(view, headers.get(b"authorization"))
+        if principal is None:
+            return False
+        if view.audited.enabled and not services.audit.healthy:
+            return False
+        answer = gate.answers.get(request_key(method, raw, principal))
+        if answer is None or not await gate.allows(answer, principal):
+            return False
+        if await services.ratelimiter.acquire(principal.subject) > 0:
+            return False  # a refused try takes no token: the normal path refuses it again
+        gate.answers.hits += 1
+        await self._answer(view, (scope, receive, send), headers, principal, answer)
+        return True
+
+    @staticmethod
+    async def _body(receive: Receive, read: list[Message], limit: int) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            read.append(message)
+            if message["type"] != "http.request":
+                return None  # the client went away: the normal path hears it too
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None  # refused (413) by the normal path, which reads it again
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    @staticmethod
+    async def _principal(view: GatewayGraphQL, header: str | None) -> Principal | None:
+        try:
+            return await view.services.verifier.averify(bearer_token(header))
+        except Exception:  # Unauthenticated and all: refused, and recorded, by the normal path
+            return None
+
+    @staticmethod
+    async def _answer(
+        view: GatewayGraphQL,
+        asgi: tuple[Scope, Receive, Send],
+        headers: dict[bytes, str],
+        principal: Principal,
+        answer: Answer,
+    ) -> None:
+        scope, receive, send = asgi
+        services = view.services
+        pipeline = view.audited
+        client = scope.get("client")
+        ex = Exchange(
+            request_id=request_id_of(),
+            arrived=datetime.now(UTC),
+            started=time.perf_counter(),
+            client=str(client[0]) if client else "",
+            client_request_id=client_request_id_of(
+                {"x-request-id": headers[b"x-request-id"]} if b"x-request-id" in headers else {}
+            ),
+            media=negotiate(headers.get(b"accept")),
+            principal=principal,
+            answer=answer,
+        )
+        state = scope.setdefault("state", {})
+        state[REQUEST_ID_KEY] = ex.request_id
+        state[PRINCIPAL_KEY] = principal
+        method = scope["method"]
+        with services.telemetry.request(
+            ex.request_id, method, "/graphql", Headers(scope=scope)
+        ) as span:
+            response: Response = to_media(
+                Response(answer.body, media_type="application/json"), ex.media, False
+            )
+            if pipeline.enabled:
+                response = await pipeline.record(ex, response)  # durable before it is sent
+            response.headers["X-Request-Id"] = ex.request_id
+            ops = [answer.operation_facts()]
+            services.request_metrics.observe_graphql(time.perf_counter() - ex.started, None, ops)
+            services.telemetry.end_request(span, response.status_code, None, ops)
+        metrics = services.request_metrics
+        metrics.count_http(metrics.route("/graphql"), method, response.status_code)
+        await response(scope, receive, send)
