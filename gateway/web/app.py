@@ -134,7 +134,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         return encoded.decode() if _TEXT_FRAMES.get() else encoded
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self._wants_ide(scope):
+        if scope["type"] == "http" and not self.wants_ide(scope):
             # Authentication, rate limit and the audit record: gateway/web/audit_pipeline.py.
             # Every agency call this request makes inherits the deadline (connectors/deadline).
             with deadline_after(self.services.settings.limits.deadline_s):
@@ -144,7 +144,8 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             _TEXT_FRAMES.set(True)  # this connection's tasks inherit it; HTTP never sees it
         await super().__call__(scope, receive, send)
 
-    def _wants_ide(self, scope: Scope) -> bool:
+    def wants_ide(self, scope: Scope) -> bool:
+        """Whether this request asks for the GraphiQL page rather than an answer."""
         # A browser opening /graphql, a GraphiQL link with ?q= or a reload after an edit
         # asks for text/html; API clients ask for JSON and get the query run.
         if self.graphql_ide is None or scope.get("method") != "GET":

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -34,18 +34,27 @@ from gateway.response_cache.gate import request_key
 from gateway.web.audit_pipeline import (
     PRINCIPAL_KEY,
     REQUEST_ID_KEY,
+    AuditPipeline,
     Exchange,
     client_request_id_of,
     request_id_of,
 )
 from gateway.web.media_types import negotiate, to_media
-
-if TYPE_CHECKING:
-    from gateway.web.app import GatewayGraphQL
+from gateway.web.services import Services
 
 __all__ = ["HitPath"]
 
 logger = logging.getLogger("liandong.responses")
+
+
+class GatewayGraphQL(Protocol):
+    """What the fast path needs of the GraphQL view (``gateway/web/app.py``)."""
+
+    services: Services
+    audited: AuditPipeline
+
+    def wants_ide(self, scope: Scope) -> bool: ...
+
 
 _WANTED = frozenset(
     {b"authorization", b"content-type", b"content-length", b"accept", b"x-request-id"}
@@ -123,7 +132,7 @@ class HitPath:
         if gate is None:
             return False
         if method == "GET":
-            if view._wants_ide(scope):
+            if view.wants_ide(scope):
                 return False
             raw = scope.get("query_string", b"")
         elif not headers.get(b"content-type", "").startswith("application/json"):
