@@ -105,60 +105,58 @@ class HitPath:
             return receive  # the span and its propagated parent: the normal path's job
         read: list[Message] = []
         try:
-            answered = await self._try(view, scope, receive, send, read)
+            hit = await self._check(view, scope, receive, read)
         except Exception:
             # Nothing has been sent: the normal path answers (and records) it, or fails
             # there the same way and says so on the record.
             logger.exception("the response cache's fast path failed; passing the request on")
-            answered = False
-        if answered:
-            self.served += 1
-            return None
-        self.passed += 1
-        return _replay(read, receive) if read else receive
+            hit = None
+        if hit is None:
+            self.passed += 1
+            return _replay(read, receive) if read else receive
+        # From here on the request is this path's to answer: a failure while recording is
+        # a 503 (``record``), and one while sending is the server's, never a second answer.
+        self.served += 1
+        await self._answer(view, (scope, receive, send), *hit)
+        return None
 
-    async def _try(
-        self,
-        view: GatewayGraphQL,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        read: list[Message],
-    ) -> bool:
+    async def _check(
+        self, view: GatewayGraphQL, scope: Scope, receive: Receive, read: list[Message]
+    ) -> tuple[dict[bytes, str], Principal, Answer] | None:
+        """The request's headers, principal and kept answer if it is a plain hit."""
         services = view.services
         gate = services.responses
         headers = _headers(scope)
         method = scope["method"]
         if gate is None:
-            return False
+            return None
         if method == "GET":
             if view.wants_ide(scope):
-                return False
+                return None
             raw = scope.get("query_string", b"")
         elif not headers.get(b"content-type", "").startswith("application/json"):
-            return False
+            return None
         else:
             limit = view.audited.max_body_bytes
             declared = headers.get(b"content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > limit):
-                return False
+                return None
             body = await self._body(receive, read, limit)
             if body is None:
-                return False
+                return None
             raw = body
         principal = await self._principal(view, headers.get(b"authorization"))
         if principal is None:
-            return False
+            return None
         if view.audited.enabled and not services.audit.healthy:
-            return False
+            return None
         answer = gate.answers.get(request_key(method, raw, principal))
         if answer is None or not await gate.allows(answer, principal):
-            return False
+            return None
         if await services.ratelimiter.acquire(principal.subject) > 0:
-            return False  # a refused try takes no token: the normal path refuses it again
+            return None  # a refused try takes no token: the normal path refuses it again
         gate.answers.hits += 1
-        await self._answer(view, (scope, receive, send), headers, principal, answer)
-        return True
+        return headers, principal, answer
 
     @staticmethod
     async def _body(receive: Receive, read: list[Message], limit: int) -> bytes | None:
