@@ -9,9 +9,6 @@ debtor makes the next identical query rebuild its answer.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -25,13 +22,10 @@ from mocks.runner import RunningMocks
 from tests.audit_reading import audit_records
 from tests.harness import (
     JUDGE,
-    OFFICER,
     OUTSIDER,
     PROFILE,
     Gateway,
-    gateway_settings,
-    start_gateway,
-    stop_gateway,
+    StackFactory,
 )
 from tests.integration.response_cache_support import cache_figures
 
@@ -42,27 +36,9 @@ IDENTITY = """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
 ACCESS_LOG = "{ myAccessLog { edges { node { caseNumber kinds outcome } } } }"
 
 
-async def _started(
-    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord], **overrides: Any
-) -> Gateway:
-    settings = gateway_settings(tmp_path, mocks, **overrides)
-    store = await Store.open(settings.database_url)
-    try:
-        await seed_cases(store, cases, [OFFICER], [JUDGE])
-    finally:
-        await store.close()
-    return await start_gateway(settings, mocks, court=cases[0].court)
-
-
 @pytest.fixture
-async def gw(
-    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
-) -> AsyncIterator[Gateway]:
-    started = await _started(tmp_path, mocks, cases)
-    try:
-        yield started
-    finally:
-        await stop_gateway(started)
+async def gw(make_stack: StackFactory, mocks: RunningMocks, cases: list[CaseRecord]) -> Gateway:
+    return await make_stack(cases, mocks=mocks)
 
 
 def profile_of(case: CaseRecord, i: int = 0) -> dict[str, str]:
@@ -202,20 +178,17 @@ async def test_mutations_are_never_kept(gw: Gateway, cases: list[CaseRecord]) ->
 
 
 async def test_a_setting_turns_it_off(
-    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
+    make_stack: StackFactory, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> None:
-    off = await _started(tmp_path, mocks, cases, response_cache={"enabled": False})
-    try:
-        for n in range(2):
-            status, _ = await off.post(
-                PROFILE, profile_of(cases[0]), headers={"X-Request-Id": f"off-{n}"}
-            )
-            assert status == 200
-        assert await cache_figures(off) == {}  # no series: nothing is kept
-        records = await audit_records(off.settings, case_number=cases[0].number)
-        assert len(records) == 2 and all("servedFrom" not in r.detail for r in records)
-    finally:
-        await stop_gateway(off)
+    off = await make_stack(cases, mocks=mocks, response_cache={"enabled": False})
+    for n in range(2):
+        status, _ = await off.post(
+            PROFILE, profile_of(cases[0]), headers={"X-Request-Id": f"off-{n}"}
+        )
+        assert status == 200
+    assert await cache_figures(off) == {}  # no series: nothing is kept
+    records = await audit_records(off.settings, case_number=cases[0].number)
+    assert len(records) == 2 and all("servedFrom" not in r.detail for r in records)
 
 
 async def test_the_access_log_lists_answers_served_from_the_cache(
@@ -235,30 +208,27 @@ async def test_the_access_log_lists_answers_served_from_the_cache(
 
 
 async def test_the_byte_bound_evicts_the_least_recently_used(
-    tmp_path: Path, mocks: RunningMocks, cases: list[CaseRecord]
+    make_stack: StackFactory, mocks: RunningMocks, cases: list[CaseRecord]
 ) -> None:
-    small = await _started(tmp_path, mocks, cases, response_cache={"max_bytes": 400})
-    try:
-        sizes = []
-        people = [
-            (d, c.number)
-            for c in cases
-            for d in c.debtor_ids
-            if validation.debtor_id(d)[1] is DebtorKind.PERSON
-        ]
-        for debtor, number in people[:4]:  # identity answers of 100 to 200 bytes
-            variables = {"id": debtor, "c": number}
-            body = orjson.dumps({"query": IDENTITY, "variables": variables})
-            status, answer = await raw_post(small, body, small.token())
-            assert status == 200 and b'"name"' in answer
-            sizes.append(len(answer))
-        assert sum(sizes) > 400 > max(sizes) * 2
-        figures = await cache_figures(small)
-        assert figures["stored"] == 4 and figures["entries"] + figures["evictions"] == 4
-        assert figures["evictions"] >= 1
-        # The first answer went first: asking for it again builds it anew.
-        first = {"id": people[0][0], "c": people[0][1]}
-        await raw_post(small, orjson.dumps({"query": IDENTITY, "variables": first}), small.token())
-        assert (await cache_figures(small))["hits"] == 0
-    finally:
-        await stop_gateway(small)
+    small = await make_stack(cases, mocks=mocks, response_cache={"max_bytes": 400})
+    sizes = []
+    people = [
+        (d, c.number)
+        for c in cases
+        for d in c.debtor_ids
+        if validation.debtor_id(d)[1] is DebtorKind.PERSON
+    ]
+    for debtor, number in people[:4]:  # identity answers of 100 to 200 bytes
+        variables = {"id": debtor, "c": number}
+        body = orjson.dumps({"query": IDENTITY, "variables": variables})
+        status, answer = await raw_post(small, body, small.token())
+        assert status == 200 and b'"name"' in answer
+        sizes.append(len(answer))
+    assert sum(sizes) > 400 > max(sizes) * 2
+    figures = await cache_figures(small)
+    assert figures["stored"] == 4 and figures["entries"] + figures["evictions"] == 4
+    assert figures["evictions"] >= 1
+    # The first answer went first: asking for it again builds it anew.
+    first = {"id": people[0][0], "c": people[0][1]}
+    await raw_post(small, orjson.dumps({"query": IDENTITY, "variables": first}), small.token())
+    assert (await cache_figures(small))["hits"] == 0
