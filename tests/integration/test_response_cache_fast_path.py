@@ -8,6 +8,7 @@ code), with its record; every hit served here must have its own record.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -214,3 +215,24 @@ async def test_a_spent_rate_limit_is_refused_by_the_normal_path(
     records = await gw.audit_records()
     assert sum(1 for r in records if r.code == "RATE_LIMITED") == 2
     assert len(await _served_records(gw, cases[0].number)) == 2
+
+
+async def test_concurrent_hits_each_have_their_record(
+    stacks: tuple[Stack, Stack], cases: list[CaseRecord]
+) -> None:
+    fast, _ = stacks
+    token = fast.token()
+    bodies = [_body(case) for case in cases[:4]]
+    for body in bodies:
+        status, _, _ = await _post(fast, body, token)
+        assert status == 200
+    path = _hit_path(fast)
+    sent = [bodies[i % len(bodies)] for i in range(40)]
+    answers = await asyncio.gather(
+        *(_post(fast, b, token, {"X-Request-Id": f"many-{i}"}) for i, b in enumerate(sent))
+    )
+    assert all(status == 200 for status, _, _ in answers)
+    assert path.served == 40 and (await cache_figures(fast))["hits"] == 40
+    served = [r for r in await fast.audit_records() if "servedFrom" in r.detail]
+    assert sorted(r.client_request_id for r in served) == sorted(f"many-{i}" for i in range(40))
+    assert len({r.request_id for r in served}) == 40
