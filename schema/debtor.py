@@ -68,7 +68,12 @@ class Marriage:
     case_number: strawberry.Private[str]
     spouse_id: strawberry.Private[str | None]
 
-    @strawberry.field(description="The spouse, for joint property (夫妻共同财产); a second hop.")
+    @strawberry.field(
+        description="The spouse, for joint property (夫妻共同财产); a second hop. The spouse is "
+        "not a party to the case: their `id` keys a client's cache, but `node(id:)` and "
+        "`debtor(id:)` refuse it (`FORBIDDEN`, rule `DEBTOR_IS_PARTY`). Read the spouse "
+        "here, through the debtor who is a party."
+    )
     def spouse(self) -> Debtor | None:
         if self.spouse_id is None:
             return None
@@ -167,7 +172,8 @@ class Debtor(Node):
         return then(load_one_now(_ctx(info), d.Facet.MARRIAGE, self.key), shown)
 
     @strawberry.field(
-        description="Roles in companies: legal representative, shareholder, executive.",
+        description="Roles in companies: legal representative, shareholder, executive. A "
+        "plain list: the registry answers with all of them in one call.",
         graphql_type=list[CompanyRole] | None,
     )
     def companies(
@@ -176,7 +182,9 @@ class Debtor(Node):
         return then(load_one_now(_ctx(info), d.Facet.COMPANY_ROLES, self.key), _company_roles)
 
     @strawberry.field(
-        description="Assets from every agency that registers them; filter by kind.",
+        description="Assets from every agency that registers them; filter by kind. A plain "
+        "list: each registry answers with all of the debtor's holdings in one call, so a "
+        "page would save no call.",
         graphql_type=list[Asset] | None,
     )
     def assets(
