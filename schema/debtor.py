@@ -261,7 +261,7 @@ class Debtor(Node):
 def _restrictions(
     facts: list[d.Fetched], rows: Sequence[Any], of: Debtor, info: Info[RequestContext, None]
 ) -> list[Restriction]:
-    # The agencies' exit bans first, then the court's own restrictions.
+    # Both sources, in no order of their own: the connection sorts them (restriction_key).
     out: list[Restriction] = []
     for fact in facts:
         prov = Provenance.of(fact)
