@@ -114,7 +114,7 @@ def _one_liandong(d: Mapping[str, Any]) -> Facts:
         ),
         "exit_bans": _sorted(
             (r["court"], r["caseNumber"], r["since"], r["until"], r["status"])
-            for r in d["restrictions"]
+            for r in (e["node"] for e in d["restrictions"]["edges"])
             if r["kind"] == "EXIT_BAN"
         ),
     }

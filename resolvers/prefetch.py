@@ -52,6 +52,9 @@ FIRST_HOP: dict[str, tuple[Facet, DebtorKind | None]] = {
 # ``assets(kinds: [...])`` with its kinds written out in the document: a name per kind, so
 # the look-ahead asks only the agencies registering them (one /roles call for roles and
 # equity, vehicles with the first hop rather than after it).
+# Arguments that choose a page of what is loaded, not what is loaded: ``restrictions(first:,
+# after:)`` needs the same facts as ``restrictions``.
+_PAGING = frozenset({"first", "after"})
 _KIND_PREFIX = "assets:"
 _KINDS = {k.value: k for k in AssetKind}
 
@@ -69,16 +72,16 @@ def _kind_names(selection: SelectedField) -> set[str] | None:
 
 def selected_names(selections: Iterable[Any]) -> set[str]:
     """Field names selected at this level, through fragments. Left out: fields with
-    arguments (``assets(kinds:)`` may want less than everything; its kinds are named as
-    ``assets:KIND``) and anything under a directive (``@skip``/``@include`` may drop it):
-    those load when resolved, as ever, so no agency is asked for what the operation does
-    not use."""
+    arguments other than a page's (``assets(kinds:)`` may want less than everything; its
+    kinds are named as ``assets:KIND``) and anything under a directive (``@skip``/
+    ``@include`` may drop it): those load when resolved, as ever, so no agency is asked for
+    what the operation does not use."""
     names: set[str] = set()
     for selection in selections:
         if selection.directives:
             continue
         if isinstance(selection, SelectedField):
-            if not selection.arguments:
+            if set(selection.arguments) <= _PAGING:
                 names.add(selection.name)
             elif (kinds := _kind_names(selection)) is not None:
                 names |= kinds

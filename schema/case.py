@@ -12,17 +12,29 @@ from gateway.domain.case_values import CaseStatus
 from gateway.domain.overseizure import controlled_value
 from gateway.store.case_costs import costs_of
 from gateway.store.cases import CaseRow
+from gateway.store.decision_pages import decisions_of_case
+from gateway.store.request_pages import requests_of_case
 from resolvers.assistance import runtime
 from resolvers.context import RequestContext
 from resolvers.handles import handles
-from schema.assistance_types import AssistanceRequest
 from schema.debtor import Debtor
-from schema.decisions import RestrictionDecision
+from schema.nested_connections import (
+    After,
+    First,
+    RestrictionDecisionConnection,
+    decision_connection,
+)
 from schema.node import Node
 from schema.outside_enums import enum_with_values
+from schema.pages import decode_cursor, page_size
+from schema.request_connection import AssistanceRequestConnection, request_connection
 from schema.scalars import Money
 
 __all__ = ["Case"]
+
+# The connections' names in their cursors: a cursor of one is refused by the other.
+_DECISIONS = "Case.restrictionDecisions"
+_REQUESTS = "Case.assistanceRequests"
 
 enum_with_values(
     CaseStatus,
@@ -64,26 +76,37 @@ class Case(Node):
     def security(self) -> Money | None:
         return self.row.security
 
-    @strawberry.field(description="Written decisions on listings and bans, oldest first.")
+    @strawberry.field(
+        description="Written decisions on listings and bans, newest first, a page at a time."
+    )
     async def restriction_decisions(
-        self, info: Info[RequestContext, None]
-    ) -> list[RestrictionDecision]:
-        rows = await runtime(info.context).restrictions.decisions.of_case(self.number)
-        return [RestrictionDecision.from_row(r) for r in rows]
+        self, info: Info[RequestContext, None], first: First = None, after: After = None
+    ) -> RestrictionDecisionConnection:
+        size, key = page_size(first), decode_cursor(_DECISIONS, after)
+        found = await decisions_of_case(info.context.store.engine, self.number, key, size + 1)
+        return decision_connection(_DECISIONS, found, size, key)
 
-    @strawberry.field(description="The debtors (被执行人) who are parties to the case.")
+    @strawberry.field(
+        description="The debtors (被执行人) who are parties to the case, in the order "
+        "registered. A plain list, not a connection: the parties are fixed when the case is "
+        "filed (a handful, at most a few hundred), so there is never a page to turn."
+    )
     def debtors(self) -> list[Debtor]:
         return [
             Debtor(key=debtor_id, kind=kind, case_number=self.number)
             for debtor_id, kind in self.row.debtor_ids
         ]
 
-    @strawberry.field(description="The case's assistance requests (协助执行), oldest first.")
+    @strawberry.field(
+        description="The case's assistance requests (协助执行), newest first, a page at a time."
+    )
     async def assistance_requests(
-        self, info: Info[RequestContext, None]
-    ) -> list[AssistanceRequest]:
-        rows = await runtime(info.context).requests.of_case(self.number)
-        return [AssistanceRequest(row=r) for r in rows]
+        self, info: Info[RequestContext, None], first: First = None, after: After = None
+    ) -> AssistanceRequestConnection:
+        size, key = page_size(first), decode_cursor(_REQUESTS, after)
+        engine = runtime(info.context).requests.engine
+        found = await requests_of_case(engine, self.number, None, key, size + 1)
+        return request_connection(_REQUESTS, found, size, key)
 
     @strawberry.field(
         description="Estimated value under effective control for the case (completed "

@@ -18,13 +18,22 @@ from strawberry.types import Info
 from connectors import domain as d
 from gateway.errors import AgencyBadResponse
 from gateway.masking import mask_id
+from gateway.store.request_pages import requests_of_case
 from resolvers.context import RequestContext
 from resolvers.facts import MaybeAwaitable, load_all_now, load_one_now, then
 from resolvers.handles import handles
 from schema.assets import Asset, AssetKind, asset_from_domain
-from schema.assistance_types import AssistanceRequest
 from schema.closed_sets import MarriageStatus, closed
+from schema.nested_connections import (
+    After,
+    First,
+    RestrictionConnection,
+    restriction_connection,
+    restriction_key,
+)
 from schema.node import Node
+from schema.pages import decode_cursor, page_in_memory, page_size
+from schema.request_connection import AssistanceRequestConnection, request_connection
 from schema.types import (
     CompanyRole,
     DebtorKind,
@@ -35,6 +44,10 @@ from schema.types import (
 )
 
 __all__ = ["Debtor", "Marriage"]
+
+# The connections' names in their cursors: a cursor of one is refused by the other.
+_REQUESTS = "Debtor.assistanceRequests"
+_RESTRICTIONS = "Debtor.restrictions"
 
 
 def _ctx(info: Info[RequestContext, None]) -> RequestContext:
@@ -55,7 +68,12 @@ class Marriage:
     case_number: strawberry.Private[str]
     spouse_id: strawberry.Private[str | None]
 
-    @strawberry.field(description="The spouse, for joint property (夫妻共同财产); a second hop.")
+    @strawberry.field(
+        description="The spouse, for joint property (夫妻共同财产); a second hop. The spouse is "
+        "not a party to the case: their `id` keys a client's cache, but `node(id:)` and "
+        "`debtor(id:)` refuse it (`FORBIDDEN`, rule `DEBTOR_IS_PARTY`). Read the spouse "
+        "here, through the debtor who is a party."
+    )
     def spouse(self) -> Debtor | None:
         if self.spouse_id is None:
             return None
@@ -154,7 +172,8 @@ class Debtor(Node):
         return then(load_one_now(_ctx(info), d.Facet.MARRIAGE, self.key), shown)
 
     @strawberry.field(
-        description="Roles in companies: legal representative, shareholder, executive.",
+        description="Roles in companies: legal representative, shareholder, executive. A "
+        "plain list: the registry answers with all of them in one call.",
         graphql_type=list[CompanyRole] | None,
     )
     def companies(
@@ -163,7 +182,9 @@ class Debtor(Node):
         return then(load_one_now(_ctx(info), d.Facet.COMPANY_ROLES, self.key), _company_roles)
 
     @strawberry.field(
-        description="Assets from every agency that registers them; filter by kind.",
+        description="Assets from every agency that registers them; filter by kind. A plain "
+        "list: each registry answers with all of the debtor's holdings in one call, so a "
+        "page would save no call.",
         graphql_type=list[Asset] | None,
     )
     def assets(
@@ -190,31 +211,49 @@ class Debtor(Node):
         loaded = load_all_now(_ctx(info), d.Facet.ASSETS, self.key, info.path.as_list, kinds=wanted)
         return then(loaded, shown)
 
-    @strawberry.field(description="Assistance requests about this debtor in this case.")
+    @strawberry.field(
+        description="Assistance requests about this debtor in this case, newest first, a "
+        "page at a time."
+    )
     async def assistance_requests(
-        self, info: Info[RequestContext, None]
-    ) -> list[AssistanceRequest]:
+        self, info: Info[RequestContext, None], first: First = None, after: After = None
+    ) -> AssistanceRequestConnection:
+        size, key = page_size(first), decode_cursor(_REQUESTS, after)
         runtime = _ctx(info).assistance
-        if runtime is None:
-            return []
-        found = await runtime.requests.of_debtors([self.key], self.case_number)
-        return [AssistanceRequest(row=r) for r in found[self.key]]
+        if runtime is None:  # a gateway without the assistance machinery has none
+            return request_connection(_REQUESTS, [], size, key)
+        engine = runtime.requests.engine
+        found = await requests_of_case(
+            engine, self.case_number, None, key, size + 1, debtor_id=self.key
+        )
+        return request_connection(_REQUESTS, found, size, key)
 
     @strawberry.field(
-        description="Exit bans, consumption bans and dishonest-list entries.",
-        graphql_type=list[Restriction],
+        description="Exit bans, consumption bans and dishonest-list entries: latest `since` "
+        "first, a page at a time. The agencies' exit bans and the court's own records are "
+        "merged, so the page is cut from the whole list at hand, not in a query.",
+        graphql_type=RestrictionConnection,
     )
-    def restrictions(self, info: Info[RequestContext, None]) -> MaybeAwaitable[list[Restriction]]:
+    def restrictions(
+        self, info: Info[RequestContext, None], first: First = None, after: After = None
+    ) -> MaybeAwaitable[RestrictionConnection]:
+        size, key = page_size(first), decode_cursor(_RESTRICTIONS, after)
         ctx = _ctx(info)
         bans = load_all_now(ctx, d.Facet.EXIT_BANS, self.key, info.path.as_list, never_raise=True)
         rows = ctx.loaders.restrictions.peek(self.key)
+
+        def page(facts: list[d.Fetched], stored: Sequence[Any]) -> RestrictionConnection:
+            found = _restrictions(facts, stored, self, info)
+            keyed = page_in_memory([(restriction_key(r), r) for r in found], key, size + 1)
+            return restriction_connection(_RESTRICTIONS, keyed, size, key)
+
         if isinstance(bans, list) and rows is not None:
-            return _restrictions(bans, rows, self, info)  # at hand (a warm cache, prefetched)
+            return page(bans, rows)  # at hand (a warm cache, prefetched)
         stored = ctx.loaders.restrictions.load(self.key)
 
-        async def later() -> list[Restriction]:
+        async def later() -> RestrictionConnection:
             facts = bans if isinstance(bans, list) else await bans
-            return _restrictions(facts, await stored, self, info)
+            return page(facts, await stored)
 
         return later()
 
@@ -222,7 +261,7 @@ class Debtor(Node):
 def _restrictions(
     facts: list[d.Fetched], rows: Sequence[Any], of: Debtor, info: Info[RequestContext, None]
 ) -> list[Restriction]:
-    # The agencies' exit bans first, then the court's own restrictions.
+    # Both sources, in no order of their own: the connection sorts them (restriction_key).
     out: list[Restriction] = []
     for fact in facts:
         prov = Provenance.of(fact)

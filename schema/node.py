@@ -4,7 +4,9 @@ Every node's ``id`` is opaque and stable, and names no person: a debtor's is its
 (``dh1.``), a case's and an asset's are sealed by the same codec (``nd1.``, see
 ``gateway/debtor_handle.py``), an assistance request's is the request's own id (a random
 UUID). ``node(id:)`` (``schema/node_query.py``) takes any of them back, under the same
-checks as the look-up that first showed it.
+checks as the look-up that first showed it. A spouse (``Marriage.spouse``) is the one debtor
+whose id is not taken back: not a party to the case, so no look-up of theirs is lawful
+(``FORBIDDEN``, rule ``DEBTOR_IS_PARTY``); they are read through the party only.
 """
 
 from __future__ import annotations

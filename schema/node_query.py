@@ -125,7 +125,9 @@ async def _item(ctx: RequestContext, value: str, field: str) -> Node | LiandongE
 class NodeQuery:
     @strawberry.field(
         description="The object with this node id (a debtor's handle, a case's, an asset's or "
-        "an assistance request's id), under the checks of the look-up that showed it."
+        "an assistance request's id), under the checks of the look-up that showed it. A "
+        "spouse's id (`Marriage.spouse`) is refused with `FORBIDDEN` (rule "
+        "`DEBTOR_IS_PARTY`): a spouse is not a party to the case."
     )
     async def node(
         self,

@@ -10,7 +10,7 @@ from strawberry.relay import PageInfo
 from gateway.domain.assistance_rows import AssistanceRow
 from gateway.store.keyset import PageKey
 from schema.assistance_types import AssistanceRequest
-from schema.pages import encode_cursor
+from schema.pages import keyed_page
 
 __all__ = ["AssistanceRequestConnection", "AssistanceRequestEdge", "request_connection"]
 
@@ -31,16 +31,11 @@ def request_connection(
     name: str, found: Sequence[tuple[PageKey, AssistanceRow]], size: int, after: PageKey | None
 ) -> AssistanceRequestConnection:
     """The page of ``size`` from ``found`` (read with one more, to know if more follow)."""
-    edges = [
-        AssistanceRequestEdge(cursor=encode_cursor(name, key), node=AssistanceRequest(row=row))
-        for key, row in found[:size]
-    ]
+    edges, info = keyed_page(name, found, size, after)
     return AssistanceRequestConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(found) > size,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        edges=[
+            AssistanceRequestEdge(cursor=cursor, node=AssistanceRequest(row=row))
+            for cursor, row in edges
+        ],
+        page_info=info,
     )

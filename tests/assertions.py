@@ -18,6 +18,7 @@ __all__ = [
     "facts_by_agency",
     "metric",
     "metric_sum",
+    "nodes",
 ]
 
 AGENCY_CODES = {name: name.upper() for name in AGENCIES}
@@ -171,3 +172,8 @@ def assert_only_agency_failed(
     for owner, facts in before.items():
         expected = Counter({fact: n for fact, n in facts.items() if not lost(owner, fact[0])})
         assert got.get(owner, Counter()) == expected, f"{owner} data wrong while {agency} failed"
+
+
+def nodes(connection: Mapping[str, Any]) -> list[Any]:
+    """The items of one page of a Relay connection, in order."""
+    return [edge["node"] for edge in connection["edges"]]

@@ -68,7 +68,10 @@ query BulkProfile($ids: [ID!]!, $caseNumber: String!) {
       ... on Vehicle { plateNumber vin model status }
       ... on EquityStake { company { code name } shareRatio subscribedCapital }
     }
-    restrictions { kind court caseNumber since until status provenance { agency fetchedAt } }
+    restrictions(first: 100) {
+      edges { node { kind court caseNumber since until status provenance { agency fetchedAt } } }
+      pageInfo { hasNextPage endCursor }
+    }
   }
 }
 """

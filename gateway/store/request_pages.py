@@ -54,9 +54,14 @@ async def requests_of_case(
     statuses: Collection[AssistanceStatus] | None,
     after: PageKey | None,
     limit: int,
+    *,
+    debtor_id: str | None = None,
 ) -> list[tuple[PageKey, AssistanceRow]]:
-    """Up to ``limit`` of a case's requests (with one of ``statuses``), newest first."""
+    """Up to ``limit`` of a case's requests (with one of ``statuses``; about ``debtor_id``
+    only, if given), newest first."""
     query = select(assistance_requests).where(R.case_number == case_number)
+    if debtor_id is not None:
+        query = query.where(R.debtor_id == debtor_id)
     if statuses is not None:
         query = query.where(R.status.in_(sorted(str(s) for s in statuses)))
     return await _page(query, after, limit, engine)

@@ -102,7 +102,7 @@ async def test_demo_serves_the_example_profile_with_the_cli_token(
             assert debtor["marriage"]["spouse"]["identity"]["name"]
             agencies = {a["provenance"]["agency"] for a in debtor["assets"]}
             assert agencies == {"LAND_REGISTRY", "PUBLIC_SECURITY", "MARKET_REGULATION"}
-            assert debtor["restrictions"]
+            assert debtor["restrictions"]["edges"]
         async with session.get(url, headers={"Accept": "text/html"}) as resp:
             assert resp.status == 200
             assert "graphiql" in (await resp.text()).lower()
@@ -115,7 +115,8 @@ async def test_demo_brings_an_older_data_dir_up_to_date(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     await upgrade(f"sqlite+aiosqlite:///{data_dir / 'liandong.db'}", "store", "store_0002")
     async with running_demo(data_dir) as (url, env), aiohttp.ClientSession() as session:
-        query = """query($n: String!) { case(number: $n) { assistanceRequests { id reason } } }"""
+        query = """query($n: String!) { case(number: $n) {
+          assistanceRequests { edges { node { id reason } } } } }"""
         async with session.post(
             url,
             json={"query": query, "variables": {"n": PROFILE_VARIABLES["caseNumber"]}},
@@ -123,4 +124,4 @@ async def test_demo_brings_an_older_data_dir_up_to_date(tmp_path: Path) -> None:
         ) as resp:
             body = await resp.json()
     assert "errors" not in body, body["errors"]
-    assert body["data"]["case"]["assistanceRequests"] == []
+    assert body["data"]["case"]["assistanceRequests"]["edges"] == []

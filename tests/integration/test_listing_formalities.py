@@ -13,6 +13,7 @@ from gateway.domain.terms import add_years
 from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord
+from tests.assertions import nodes
 from tests.harness import JUDGE, OFFICER
 from tests.integration.assistance_requests import AssistanceGateway, assistance_gateway
 from tests.integration.test_restrictions import IMPOSE, PRESIDENT, RESTRICTIONS, SIGN, error_of
@@ -27,7 +28,7 @@ def president(ag: AssistanceGateway, officer: str = PRESIDENT) -> str:
 async def restrictions_in(ag: AssistanceGateway, debtor: str, number: str) -> list[dict[str, Any]]:
     _, body = await ag.gw.post(RESTRICTIONS, {"id": debtor, "c": number})
     found: list[dict[str, Any]] = [
-        r for r in body["data"]["debtor"]["restrictions"] if r["caseNumber"] == number
+        r for r in nodes(body["data"]["debtor"]["restrictions"]) if r["caseNumber"] == number
     ]
     return found
 

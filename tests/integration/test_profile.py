@@ -10,6 +10,7 @@ from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord
 from mocks.world import World
+from tests.assertions import nodes
 from tests.harness import OFFICER, PROFILE, PROFILE_VARIABLES, Gateway
 
 
@@ -30,7 +31,7 @@ async def test_example_profile_has_all_four_agencies(gateway: Gateway) -> None:
     estate = next(a for a in debtor["assets"] if a["__typename"] == "RealEstate" and a["mortgages"])
     assert estate["mortgages"][0]["amount"].count(".") == 1
     assert any(a["controls"] for a in debtor["assets"]), "the showcase has a seizure elsewhere"
-    assert any(r["kind"] == "EXIT_BAN" for r in debtor["restrictions"])
+    assert any(r["kind"] == "EXIT_BAN" for r in nodes(debtor["restrictions"]))
     assert (
         debtor["companies"]
         and debtor["companies"][0]["provenance"]["agency"] == "MARKET_REGULATION"

@@ -20,6 +20,7 @@ from gateway.store.cases import Store
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks
 from mocks.world import World
+from tests.assertions import nodes
 from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway
 from tests.integration.assistance_requests import APPROVE, FAST_WORKER, REQUEST_STATE
 from tests.integration.response_cache_support import cache_figures
@@ -29,7 +30,7 @@ from tests.servers.redis import RedisServer
 
 LOOKUP = """query Look($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
   id identity { name provenance { agency fetchedAt cached } }
-  restrictions { id kind caseNumber status } } }"""
+  restrictions(first: 100) { edges { node { id kind caseNumber status } } } } }"""
 
 
 @contextlib.asynccontextmanager
@@ -140,7 +141,9 @@ async def test_a_control_through_one_instance_rebuilds_the_answer_on_both(
     a = pair[0]
     number, debtor = cases[0].number, cases[0].debtor_ids[0]
     await warm(pair, debtor, number)
-    assert all(r["caseNumber"] != number for r in (await look(a, debtor, number))["restrictions"])
+    assert all(
+        r["caseNumber"] != number for r in nodes((await look(a, debtor, number))["restrictions"])
+    )
     ban = {"caseNumber": number, "debtorId": debtor, "kind": "EXIT_BAN", "documentNumber": "限出-9"}
     _, body = await a.post(IMPOSE, {"input": ban})
     rid = body["data"]["imposeRestriction"]["assistanceRequest"]["id"]
@@ -157,7 +160,7 @@ async def test_a_control_through_one_instance_rebuilds_the_answer_on_both(
         # Only a shared fact cache is told of the other instance's invalidation: without
         # Redis each instance's fact cache keeps the exit bans it fetched until their TTL.
         for gw in pair:
-            shown = (await look(gw, debtor, number))["restrictions"]
+            shown = nodes((await look(gw, debtor, number))["restrictions"])
             assert any(r["kind"] == "EXIT_BAN" and r["caseNumber"] == number for r in shown)
 
 
@@ -182,5 +185,5 @@ async def test_a_restriction_through_one_instance_rebuilds_the_answer_on_both(
     assert "errors" not in body, body
     await rebuilt_on_both(pair, debtor, number)
     for gw in pair:
-        kinds = {r["kind"] for r in (await look(gw, debtor, number))["restrictions"]}
+        kinds = {r["kind"] for r in nodes((await look(gw, debtor, number))["restrictions"])}
         assert "DISHONEST_LIST" in kinds

@@ -11,6 +11,7 @@ from stdnum.cn import ric
 from gateway.store.cases import CaseIn
 from gateway.validation import debtor_id
 from mocks.records import CaseRecord
+from tests.assertions import nodes
 from tests.harness import JUDGE, OFFICER
 from tests.integration.assistance_requests import assistance_gateway
 
@@ -25,7 +26,8 @@ PRESIDENT = "president-1"
 LIFT = """mutation($input: LiftRestrictionInput!) { liftRestriction(input: $input) {
   restriction { id status liftReason } assistanceRequest { id status action reason } } }"""
 RESTRICTIONS = """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
-  restrictions { id recordId kind caseNumber status ground liftReason } } }"""
+  restrictions(first: 100) { edges { node {
+    id recordId kind caseNumber status ground liftReason } } } } }"""
 NODE = """query($id: ID!) { node(id: $id) { id ... on Restriction { recordId kind status } } }"""
 
 
@@ -61,7 +63,7 @@ async def test_dishonest_listing_by_a_judge_with_ground_and_lift_reason(
         listed = body["data"]["signRestrictionDecision"]["restrictions"][0]
         assert listed["status"] == "ACTIVE" and listed["until"] is not None
         _, body = await ag.gw.post(RESTRICTIONS, {"id": debtor, "c": number})
-        mine = [r for r in body["data"]["debtor"]["restrictions"] if r["id"] == listed["id"]]
+        mine = [r for r in nodes(body["data"]["debtor"]["restrictions"]) if r["id"] == listed["id"]]
         assert mine and mine[0]["ground"] == "EVADES_ENFORCEMENT"
         lift = {"caseNumber": number, "kind": "DISHONEST_LIST", "id": listed["id"]}
         _, body = await ag.gw.post(LIFT, {"input": {**lift, "reason": " "}}, token=judge)
@@ -106,7 +108,9 @@ async def test_exit_ban_goes_through_public_security_and_shows_at_once(
     async with assistance_gateway(tmp_path, cases) as ag:
         number, debtor = cases[0].number, cases[0].debtor_ids[0]
         _, before = await ag.gw.post(RESTRICTIONS, {"id": debtor, "c": number})  # now cached
-        assert not any(r["caseNumber"] == number for r in before["data"]["debtor"]["restrictions"])
+        assert not any(
+            r["caseNumber"] == number for r in nodes(before["data"]["debtor"]["restrictions"])
+        )
         ban = {"caseNumber": number, "debtorId": debtor, "kind": "EXIT_BAN"}
         _, body = await ag.gw.post(IMPOSE, {"input": ban})
         assert error_of(body)["field"] == "input.documentNumber"
@@ -119,7 +123,7 @@ async def test_exit_ban_goes_through_public_security_and_shows_at_once(
         _, after = await ag.gw.post(RESTRICTIONS, {"id": debtor, "c": number})
         bans = [
             r
-            for r in after["data"]["debtor"]["restrictions"]
+            for r in nodes(after["data"]["debtor"]["restrictions"])
             if r["kind"] == "EXIT_BAN" and r["caseNumber"] == number
         ]
         assert [b["recordId"] for b in bans] == [done["reference"]]
@@ -149,7 +153,7 @@ async def test_exit_ban_goes_through_public_security_and_shows_at_once(
         _, lifted = await ag.gw.post(RESTRICTIONS, {"id": debtor, "c": number})
         (ban,) = [
             r
-            for r in lifted["data"]["debtor"]["restrictions"]
+            for r in nodes(lifted["data"]["debtor"]["restrictions"])
             if r["recordId"] == done["reference"]
         ]
         assert (ban["status"], ban["liftReason"]) == ("LIFTED", "已履行")

@@ -104,7 +104,7 @@ def _ours(f: dict[str, Any]) -> dict[str, Any]:
                     for r in f["roles"]
                     if r["role"] == "SHAREHOLDER"
                 ],
-                "restrictions": [{**b, "kind": "EXIT_BAN"} for b in f["bans"]],
+                "restrictions": {"edges": [{"node": {**b, "kind": "EXIT_BAN"}} for b in f["bans"]]},
             }
         }
     }

@@ -110,3 +110,9 @@ export function subscribeMany(query, variablesList, handlers) {
 export function subscribe(query, variables, handlers) {
   return subscribeMany(query, [variables], handlers);
 }
+
+// The items of a connection's page (a failed, null connection has none). The pages ask for
+// up to 100 of the newest and say so when there are more (see `moreNote` in ui.js).
+export function nodes(connection) {
+  return connection ? connection.edges.map((e) => e.node) : [];
+}

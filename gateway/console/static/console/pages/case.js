@@ -1,5 +1,5 @@
 // One case: parties, amount due, value under control (over-seizure headroom), requests, restrictions.
-import { gql } from "../api.js";
+import { gql, nodes } from "../api.js";
 import {
   ACTION,
   AGENCY,
@@ -8,6 +8,7 @@ import {
   errorList,
   h,
   link,
+  moreNote,
   money,
   render,
   requestHref,
@@ -23,9 +24,12 @@ const QUERY = `query CasePage($n: String!) {
       handle maskedId kind
       identity { name }
       organization { name }
-      restrictions { id kind caseNumber court since until status }
+      restrictions(first: 100) { edges { node { id kind caseNumber court since until status } } pageInfo { hasNextPage } }
     }
-    assistanceRequests { id action agency status target targetValue createdAt overdue }
+    assistanceRequests(first: 100) {
+      edges { node { id action agency status target targetValue createdAt overdue } }
+      pageInfo { hasNextPage }
+    }
   }
 }`;
 
@@ -61,7 +65,7 @@ export async function show(main, [number]) {
     ),
   );
   const restrictions = c.debtors.flatMap((d) =>
-    d.restrictions
+    nodes(d.restrictions)
       .filter((r) => r.caseNumber === c.number)
       .map((r) =>
         h(
@@ -75,7 +79,7 @@ export async function show(main, [number]) {
         ),
       ),
   );
-  const requestRows = c.assistanceRequests.map((r) =>
+  const requestRows = nodes(c.assistanceRequests).map((r) =>
     h(
       "tr",
       {},
@@ -109,7 +113,9 @@ export async function show(main, [number]) {
     table(["名称", "类型", "证件号"], debtorRows),
     h("h2", {}, "协助执行请求"),
     requestRows.length ? table(["事项", "协助单位", "标的物", "价值", "状态", "提出时间"], requestRows) : h("p", {}, "尚无。"),
+    moreNote(c.assistanceRequests),
     h("h2", {}, "限制措施"),
     restrictions.length ? table(["措施", "被执行人", "起", "止", "状态"], restrictions) : h("p", {}, "尚无。"),
+    c.debtors.map((d) => moreNote(d.restrictions)).find(Boolean) || null,
   );
 }

@@ -1,6 +1,6 @@
 // The debtor profile: every fact with its agency and freshness; a failed agency is named in
 // a banner while the others' facts stay. From here an officer files a control request.
-import { gql, hasRole } from "../api.js";
+import { gql, hasRole, nodes } from "../api.js";
 import {
   AGENCY,
   RESTRICTION,
@@ -9,6 +9,7 @@ import {
   h,
   link,
   money,
+  moreNote,
   provenance,
   render,
   requestHref,
@@ -34,8 +35,8 @@ const QUERY = `query DebtorProfile($c: String!, $id: ID!) {
       ... on Vehicle { plateNumber vin model status }
       ... on EquityStake { company { code name } shareRatio subscribedCapital }
     }
-    restrictions { id kind caseNumber court since until status ground ${P} }
-    assistanceRequests { id action status target createdAt }
+    restrictions(first: 100) { edges { node { id kind caseNumber court since until status ground ${P} } } pageInfo { hasNextPage } }
+    assistanceRequests(first: 100) { edges { node { id action status target createdAt } } pageInfo { hasNextPage } }
   }
 }`;
 
@@ -227,7 +228,9 @@ export async function show(main, [caseNumber, handle]) {
     const org = d.organization;
     const m = d.marriage;
     const name = idn?.name || org?.name || "（姓名暂缺）";
-    const exitBans = d.restrictions.filter((r) => r.kind === "EXIT_BAN");
+    const allRestrictions = nodes(d.restrictions);
+    const requests = nodes(d.assistanceRequests);
+    const exitBans = allRestrictions.filter((r) => r.kind === "EXIT_BAN");
     const restrictionRows = (list) =>
       list.map((r) =>
         h(
@@ -280,11 +283,13 @@ export async function show(main, [caseNumber, handle]) {
       h("h2", {}, "限制出境"),
       exitBans.length ? table(restrictionHead, restrictionRows(exitBans)) : h("p", { class: "muted" }, "无。"),
       h("h2", {}, "全部限制措施"),
-      d.restrictions.length ? table(restrictionHead, restrictionRows(d.restrictions), { id: "restrictions" }) : h("p", { class: "muted" }, "无。"),
+      allRestrictions.length ? table(restrictionHead, restrictionRows(allRestrictions), { id: "restrictions" }) : h("p", { class: "muted" }, "无。"),
+      moreNote(d.restrictions),
       h("h2", {}, "本案协助执行请求"),
-      d.assistanceRequests.length
-        ? table(["事项", "标的物", "状态"], d.assistanceRequests.map((r) => h("tr", {}, h("td", {}, link(requestHref(r.id), ACTION[r.action] || r.action)), h("td", {}, r.target || "—"), h("td", {}, status(r.status)))))
+      requests.length
+        ? table(["事项", "标的物", "状态"], requests.map((r) => h("tr", {}, h("td", {}, link(requestHref(r.id), ACTION[r.action] || r.action)), h("td", {}, r.target || "—"), h("td", {}, status(r.status)))))
         : h("p", { class: "muted" }, "尚无。"),
+      moreNote(d.assistanceRequests),
       hasRole("officer", "judge") ? controlForm(d, assets, load) : null,
     );
   }
