@@ -5,7 +5,8 @@ event bus that feeds subscriptions, the service the mutations call, and — unle
 ``assistance.worker_enabled`` is off — the lifecycle worker, started here and stopped at
 shutdown. The bus is shared between instances (``gateway/events/shared_bus.py``) when they share
 a Redis (pub/sub) or a PostgreSQL store (LISTEN/NOTIFY), so that a subscriber on one
-instance sees changes made through another.
+instance sees changes made through another. Without Redis, fact-cache invalidations travel
+that bus too (``gateway/events/fact_relay.py``).
 """
 
 from __future__ import annotations
