@@ -89,10 +89,14 @@ class FactRelay:
             self._applying = False
         self.applied += 1
 
+    async def flush(self) -> None:
+        """Wait until every invalidation heard so far has been sent."""
+        while self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
     async def aclose(self) -> None:
         """Send what is queued, then stop hearing the cache and the bus."""
-        if self._sending:
-            await asyncio.gather(*self._sending, return_exceptions=True)
+        await self.flush()
         if self._on_invalidated in self.facts.listeners:
             self.facts.listeners.remove(self._on_invalidated)
         if self._on_change in self.bus.local.observers:
