@@ -1,15 +1,35 @@
-"""The gateway's sense of time, injectable: deadlines and terms are decided by a ``Clock``."""
+"""The gateway's sense of time, injectable: deadlines and terms are decided by a ``Clock``.
+
+Instants are UTC; the legal day is the court's. A court's calendar runs on China Standard
+Time (Asia/Shanghai, UTC+8, no daylight saving), so between 16:00 and 24:00 UTC the court is
+already on the next day. Every rule that compares a date with "today" takes that day from
+``court_date`` (``Clock.today``), never from an instant's UTC ``.date()``.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ["COURT_ZONE", "Clock", "ManualClock", "SystemClock", "court_date"]
+
+# The zone's data comes from the system, or from the tzdata package where a system has none.
+COURT_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def court_date(instant: datetime) -> date:
+    """``COURT_DAY_CST``: the court's calendar date at ``instant`` (Asia/Shanghai).
+
+    A naive instant is refused: guessing its zone is how a day goes wrong.
+    """
+    if instant.tzinfo is None:
+        raise ValueError("court_date needs an aware datetime")
+    return instant.astimezone(COURT_ZONE).date()
 
 
 class Clock(Protocol):
-    """Now, as an aware UTC datetime."""
+    """Now, as an aware UTC datetime; today, as the court's calendar date."""
 
     def now(self) -> datetime: ...
 
@@ -23,7 +43,7 @@ class SystemClock:
         return datetime.now(UTC)
 
     def today(self) -> date:
-        return self.now().date()
+        return court_date(self.now())
 
 
 class ManualClock:
@@ -38,7 +58,7 @@ class ManualClock:
         return self._now
 
     def today(self) -> date:
-        return self._now.date()
+        return court_date(self._now)
 
     def advance(self, **delta: float) -> None:
         """Move forward by ``timedelta(**delta)``."""

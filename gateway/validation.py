@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TypeVar
 
@@ -22,6 +22,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
 
 from connectors.domain import DebtorKind
+from gateway.clock import court_date
 from gateway.errors import InvalidInput
 from gateway.identifiers import PERMIT_REGIONS, credit_code_problem, permit_problem
 
@@ -69,7 +70,6 @@ _CASE_RE = re.compile(
 # Court codes (法院代字): the province alone for a higher court, two digits more for an
 # intermediate or specialised court (苏01, 京73), four for a basic court (苏0312).
 _COURT_DIGITS = frozenset({0, 2, 4})
-_BEIJING = timedelta(hours=8)
 _ID_MESSAGE = "must be an 18-character resident ID number or unified social credit code"
 
 
@@ -143,7 +143,7 @@ def resident_id(value: str, field: str = "id") -> str:
 
 
 def _not_born_later(number: str, field: str) -> str:
-    if ric.get_birth_date(number) > date.today():
+    if ric.get_birth_date(number) > court_date(datetime.now(UTC)):
         raise _resident_refusal(field, "resident ID number has a birth date in the future")
     return number
 
@@ -261,7 +261,7 @@ def _parse_case_number(value: str, field: str) -> CaseNumber:
             field, f"{kind or '(no type)'} is not an enforcement case type ({types})"
         )
     year = int(match["year"])
-    this_year = (datetime.now(UTC) + _BEIJING).year
+    this_year = court_date(datetime.now(UTC)).year
     if year > this_year:
         raise _case_refusal(field, f"case year {year} is in the future")
     if year < FIRST_FORMAT_YEAR:

@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.control import ControlAction
 from gateway.assistance.effects import SYSTEM, AssistanceEffects
+from gateway.clock import court_date
 from gateway.domain.assistance_rows import row_from
 from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.domain.control_lapse import RENEWING_STATUSES, check_renewal_still_in_time
@@ -79,7 +80,7 @@ async def notice_lapsing(
     """Warn once of each control lapsing within ``within_days``; return how many."""
     done = 0
     for row in await lapsing_controls(
-        requests.engine, now.date(), within_days, unwarned_only=True, limit=limit
+        requests.engine, court_date(now), within_days, unwarned_only=True, limit=limit
     ):
         assert row.until is not None
         warned = await requests.note(
@@ -109,7 +110,7 @@ async def refuse_lapsed_renewal(
         return False
     try:
         rows = await requests.of_case(row.case_number)
-        check_renewal_still_in_time(row, rows, now.date(), field="renewalOf")
+        check_renewal_still_in_time(row, rows, court_date(now), field="renewalOf")
     except InvalidInput as err:
         moved = await requests.transition(
             row.id,

@@ -38,7 +38,7 @@ from connectors.control import (
 from gateway.assistance.effects import SYSTEM, AssistanceEffects
 from gateway.assistance.lapse_steps import notice_lapsing, refuse_lapsed_renewal
 from gateway.assistance.queue_steps import QueueWatch
-from gateway.clock import Clock
+from gateway.clock import Clock, court_date
 from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.errors import AgencyError, AgencyRejected, CircuitOpen
 from gateway.settings import AssistanceSettings
@@ -141,7 +141,7 @@ class LifecycleWorker:
                 await self.effects.record_step(SYSTEM, "assistance.overdue", marked)
                 await self.effects.publish(marked)
                 done += 1
-        if self._lapse_day != now.date():
+        if self._lapse_day != court_date(now):
             # Terms end on days: one look a day suffices, unless a full batch was warned.
             warned = await notice_lapsing(
                 self.requests,
@@ -152,7 +152,7 @@ class LifecycleWorker:
             )
             done += warned
             if warned < self.settings.batch:
-                self._lapse_day = now.date()
+                self._lapse_day = court_date(now)
         done += await self.queue.run_once(now)
         rows = await self.requests.due(now, self.settings.batch)
         await asyncio.gather(*(self._handle(row) for row in rows))

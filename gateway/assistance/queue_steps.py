@@ -24,6 +24,7 @@ from sqlalchemy import or_, select
 from connectors.base import Connector
 from connectors.domain import Control, Facet
 from gateway.assistance.effects import SYSTEM, AssistanceEffects
+from gateway.clock import court_date
 from gateway.domain.assistance_rows import row_from
 from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.errors import AgencyError, AuditUnavailable
@@ -74,7 +75,7 @@ class QueueWatch:
                 R.status == str(AssistanceStatus.QUEUED),
                 R.lifted_by.is_(None),
                 # A queued seizure whose term ended before it took effect has lapsed.
-                or_(R.until.is_(None), R.until >= now.date()),
+                or_(R.until.is_(None), R.until >= court_date(now)),
                 due,
                 free,
             )

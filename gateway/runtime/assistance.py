@@ -5,7 +5,8 @@ event bus that feeds subscriptions, the service the mutations call, and — unle
 ``assistance.worker_enabled`` is off — the lifecycle worker, started here and stopped at
 shutdown. The bus is shared between instances (``gateway/events/shared_bus.py``) when they share
 a Redis (pub/sub) or a PostgreSQL store (LISTEN/NOTIFY), so that a subscriber on one
-instance sees changes made through another.
+instance sees changes made through another. Without Redis, fact-cache invalidations travel
+that bus too (``gateway/events/fact_relay.py``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
-from gateway.assistance.effects import AssistanceEffects, CachedFacts
+from gateway.assistance.effects import AssistanceEffects
 from gateway.assistance.lifecycle_worker import LifecycleWorker
 from gateway.assistance.service import AssistanceService
 from gateway.audit.log import AuditLog
 from gateway.clock import Clock, SystemClock
 from gateway.events.bus import LocalEventBus
+from gateway.events.fact_relay import FactRelay, RelayedFacts
 from gateway.events.postgres_bus import PgEventBus
 from gateway.events.redis_bus import RedisEventBus
 from gateway.events.shared_bus import SharedEventBus
@@ -52,6 +54,8 @@ class AssistanceRuntime:
     cases: CaseStatusService | None = None  # status changes and their legal effects
     # The persons behind organisations under measures, snapshots told to the index and sync.
     persons: OrganizationPersons | None = None
+    # Fact-cache invalidations to and from the other instances, when no Redis carries them.
+    fact_relay: FactRelay | None = None
 
     @classmethod
     def build(
@@ -60,7 +64,7 @@ class AssistanceRuntime:
         store: Store,
         *,
         connectors: Mapping[str, object],
-        cache: CachedFacts,
+        cache: RelayedFacts,
         audit: AuditLog,
         clock: Clock | None = None,
         screening: ScreeningIndex | None = None,
@@ -104,8 +108,22 @@ class AssistanceRuntime:
         for listener in (screening, sync):
             if listener is not None:
                 persons.add_listener(listener)
+        relay = None
+        if isinstance(bus, SharedEventBus) and not settings.cache.redis_url:
+            # With Redis the shared fact cache relays its own invalidations.
+            relay = FactRelay(bus, cache)
         return cls(
-            requests, bus, effects, service, restrictions, clock, worker, sync, cases, persons
+            requests,
+            bus,
+            effects,
+            service,
+            restrictions,
+            clock,
+            worker,
+            sync,
+            cases,
+            persons,
+            relay,
         )
 
     async def start(self) -> None:
@@ -124,6 +142,8 @@ class AssistanceRuntime:
         if self.screening_sync is not None:
             self.screening_sync.store.remove_restriction_listener(self.screening_sync)
             await self.screening_sync.aclose()
+        if self.fact_relay is not None:
+            await self.fact_relay.aclose()
         if isinstance(self.bus, SharedEventBus):
             await self.bus.aclose()
         else:

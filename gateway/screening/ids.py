@@ -12,13 +12,14 @@ therefore never accepts what the reference refuses, nor words an error different
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from gateway import validation
+from gateway.clock import court_date
 from gateway.errors import InvalidInput
 
 __all__ = ["screening_id"]
@@ -68,7 +69,7 @@ def screening_id(
 
     Raises ``InvalidInput`` naming ``field`` (as ``field[position]`` inside a list) for
     anything that is not a valid resident id or unified social credit code, with the
-    reference's own message. ``born_by`` is the local today, passed in by callers that
+    reference's own message. ``born_by`` is the court's today, passed in by callers that
     check many ids at once.
     """
     if isinstance(value, str):
@@ -76,7 +77,7 @@ def screening_id(
         if (
             len(number) == _ID_LENGTH
             and number.isascii()
-            and _valid_resident_id(number, born_by or date.today())
+            and _valid_resident_id(number, born_by or court_date(datetime.now(UTC)))
         ):
             return number
     # Non-strings, organizations and every failure: the reference decides and words it.

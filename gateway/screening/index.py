@@ -25,11 +25,12 @@ indexes only by ``reload`` (or, later, the store's change fan-out).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Final, NamedTuple, cast
 
 from sqlalchemy import String, or_, select, type_coerce
 
+from gateway.clock import court_date
 from gateway.domain.case_values import RestrictionKind, RestrictionStatus
 from gateway.domain.org_persons import BehindPerson
 from gateway.store.org_persons import OrganizationPersons
@@ -40,16 +41,14 @@ if TYPE_CHECKING:
 
 __all__ = ["ListedMeasure", "ScreeningIndex", "court_today"]
 
-# Court dates (since, until) are dates in Beijing time; "today" is taken there too.
-_BEIJING = timezone(timedelta(hours=8), "CST")
 _LOAD_BATCH = 50_000
 # Calling the enum costs microseconds per row; a dict lookup (by value or member) does not.
 _KINDS: dict[str, RestrictionKind] = {str(k): k for k in RestrictionKind}
 
 
 def court_today() -> date:
-    """Today's date where the courts are (UTC+8), for deciding whether ``until`` passed."""
-    return datetime.now(UTC).astimezone(_BEIJING).date()
+    """Today's court date (``court_date``), for deciding whether ``until`` passed."""
+    return court_date(datetime.now(UTC))
 
 
 class ListedMeasure(NamedTuple):

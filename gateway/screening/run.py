@@ -88,8 +88,8 @@ class ScreenRun:
     index: ScreeningIndex
     today: date
     field_name: str = "ids"
-    # The reference validation refuses birth dates after the local today: fixed per call.
-    born_by: date = field(default_factory=date.today)
+    # The reference validation refuses birth dates after the court's today: fixed per call.
+    born_by: date = field(default_factory=court_today)
     _seen: set[str] = field(default_factory=set)
     _hits: list[ScreenHit] = field(default_factory=list)
     _invalid: list[ScreenInvalid] = field(default_factory=list)

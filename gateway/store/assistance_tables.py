@@ -80,6 +80,7 @@ assistance_requests = Table(
     CheckConstraint(f"action IN ({_in(ControlAction)})", name="action"),
     Index(None, "case_number"),
     Index(None, "debtor_id"),
+    Index(None, "court"),  # the approval inbox and agencyWorkload filter by court
     Index("ix_assistance_requests_work", "status", "next_attempt_at"),
 )
 

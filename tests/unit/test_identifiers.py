@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 
 from connectors.domain import DebtorKind
+from gateway.clock import court_date
 from gateway.domain.case_types import check_measure_case
 from gateway.errors import InvalidInput
 from gateway.identifiers import (
@@ -171,7 +172,8 @@ def test_court_digits_other_than_0_2_4_are_refused(seq: int, width: int) -> None
         case_number(f"（2024）苏{'1' * width}执{seq}号")
 
 
-@given(st.integers(date.today().year + 1, 9999))
+# The court's year: on 31 December from 16:00 UTC it is already the next one in Beijing.
+@given(st.integers(court_date(datetime.now(UTC)).year + 1, 9999))
 def test_future_years_are_refused(year: int) -> None:
     with pytest.raises(InvalidInput, match="future"):
         case_number(f"（{year}）苏0312执1号")

@@ -1,0 +1,85 @@
+"""The court's calendar day through the API (``COURT_DAY_CST``).
+
+The gateway's clock is set to instants where UTC and Beijing dates differ: a control ending
+"yesterday" in Beijing has lapsed although its UTC day has not ended, and a start of
+yesterday (Beijing) is refused at 17:00 UTC although it is still that day in UTC.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from gateway.clock import ManualClock
+from mocks.records import CaseRecord
+from tests.integration.assistance_requests import assistance_gateway
+from tests.integration.test_control_law import case_value, error_of, order
+
+IMPOSE = """mutation($input: ImposeRestrictionInput!) { imposeRestriction(input: $input) {
+  restriction { id } decision { id } } }"""
+
+
+async def test_a_control_ending_yesterday_in_beijing_no_longer_counts(
+    tmp_path: Path, cases: list[CaseRecord]
+) -> None:
+    # ¥20,000 due; the debtor's car is worth ¥30,000: while seized, it covers the debt.
+    case = dataclasses.replace(cases[0], amount_due=Decimal("20000.00"))
+    clock = ManualClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    async with assistance_gateway(tmp_path, [case], clock=clock) as ag:
+        vin = ag.world.vehicles_of(case.debtor_ids[0])[0].vin
+        stake = ag.world.roles_of(case.debtor_ids[0])[0].company_code
+        seized = await ag.request_ok(order(case, "SEIZE_VEHICLE", vin, until="2026-11-20"))
+        await ag.approve(seized)
+        await ag.settle(seized, {"COMPLETED"})
+
+        # 23:30 in Beijing on its last day: the seizure still holds the car.
+        clock.advance(days=18, hours=6, minutes=30)  # 2026-11-20 15:30 UTC
+        assert (await case_value(ag, case.number))["controlledValue"] == "30000.00"
+        _, more = await ag.request(order(case, "FREEZE_EQUITY", stake))
+        assert error_of(more)["rule"] == "OVER_SEIZURE"
+
+        # 00:30 in Beijing the day after, still 11-20 in UTC: it has lapsed.
+        clock.advance(hours=1)  # 2026-11-20 16:30 UTC
+        assert (await case_value(ag, case.number))["controlledValue"] == "0.00"
+        await ag.request_ok(order(case, "FREEZE_EQUITY", stake))
+        _, late = await ag.request(
+            order(case, "SEIZE_VEHICLE", vin, renewalOf=seized, documentNumber="续")
+        )
+        assert error_of(late)["rule"] == "RENEWAL_BEFORE_EXPIRY"
+
+
+async def test_a_start_of_yesterday_in_beijing_is_refused_at_17_utc(
+    tmp_path: Path, cases: list[CaseRecord]
+) -> None:
+    case = cases[0]
+    # 17:00 UTC on 11-02 is 01:00 on 11-03 in Beijing: 11-02 is yesterday for the court.
+    clock = ManualClock(datetime(2026, 11, 2, 17, 0, tzinfo=UTC))
+    async with assistance_gateway(tmp_path, [case], clock=clock) as ag:
+        vin = ag.world.vehicles_of(case.debtor_ids[0])[0].vin
+        _, body = await ag.request(order(case, "SEIZE_VEHICLE", vin, since="2026-11-02"))
+        ext = error_of(body)
+        assert (ext["code"], ext["field"], ext["rule"]) == (
+            "INVALID_INPUT",
+            "input.since",
+            "START_NOT_IN_PAST",
+        )
+        await ag.request_ok(order(case, "SEIZE_VEHICLE", vin, since="2026-11-03"))
+
+        ban: dict[str, Any] = {
+            "caseNumber": case.number,
+            "debtorId": case.debtor_ids[0],
+            "kind": "HIGH_CONSUMPTION_BAN",
+            "ground": "未按执行通知履行",
+            "documentNumber": "（2026）苏0312执1号限制消费令",
+        }
+        _, body = await ag.gw.post(
+            IMPOSE, {"input": {**ban, "since": "2026-11-02"}}, token=ag.judge()
+        )
+        assert error_of(body)["rule"] == "START_NOT_IN_PAST", body
+        _, body = await ag.gw.post(
+            IMPOSE, {"input": {**ban, "since": "2026-11-03"}}, token=ag.judge()
+        )
+        assert "errors" not in body, body
