@@ -17,7 +17,7 @@ CPU is spent inside strawberry's ``Schema.execute`` and how much around it.
 ``--cold`` measures cold look-ups instead, as the peer scenario asks them (its query, the
 fact and response caches off, bulkheads opened, cases of 50 debtors): every request goes
 to the mocks, whose CPU is their own process's. ``--batch`` asks one case's 50 debtors per
-request (``debtors(ids:)``). ``--profile FILE`` writes a cProfile of the measured run.
+request (``debtors(ids:)``, the peer's query), warm or cold. ``--profile FILE`` writes a cProfile of the measured run.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ async def measure(
     async with await Lab.open() as lab:
         world = World(seed=SEED, people=PEOPLE)
         ids = list(world.person_ids())
-        cases = person_cases(ids, BATCH if cold else 5, 7001)
+        cases = person_cases(ids, BATCH if cold or batch else 5, 7001)
         case_of = {pid: case.number for case in cases for pid, _ in case.debtor_ids}
         urls = await lab.mocks("mocks", people=PEOPLE, seed=SEED, ca_rate=1e6, ca_burst=10**6)
         config = GatewayConfig(lab.root / "gateway", urls, audit=audit)
@@ -238,7 +238,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=8000)
     parser.add_argument("--split", action="store_true")
     parser.add_argument("--cold", action="store_true", help="cold look-ups, the peer's query")
-    parser.add_argument("--batch", action="store_true", help="with --cold: 50 debtors a request")
+    parser.add_argument("--batch", action="store_true", help="50 debtors a request")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the measured run")
     args = parser.parse_args()
     result = uvloop.run(
