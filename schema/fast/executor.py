@@ -11,12 +11,10 @@ scalar, and collecting each object's sub-selections again for every request. So:
 - **Sub-selections** are collected once per (object type, field nodes of the cached
   document) and shared between requests, for operations without directives (``@skip`` and
   ``@include`` are the only thing that would make a collection depend on variables).
-- **Objects whose selected fields are all plain** (``__typename``, plain scalars, and
-  plain objects or lists of them whose own selections are plain in turn), such as a
-  provenance, an identity with its provenance, or a list of controls, are completed in
-  one loop over a plan made once per shared selection (``plans.py``): no ``Path`` and no
-  call per field. Reading attributes has no side effects, so on anything unusual the whole
-  object is simply done again on the path above.
+- **Objects whose selected fields are all plain scalars** (and ``__typename``), such as a
+  provenance or an identity, are completed in one loop over a plan made once per shared
+  selection: no ``Path`` and no call per field. Reading attributes has no side effects,
+  so on anything unusual the whole object is simply done again on the path above.
 
 And once the response is built, the executor lets go of the one reference cycle it made
 (``build_response``), so that a request's objects are freed when it ends.
@@ -32,7 +30,6 @@ from typing import Any, ClassVar
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
-    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
@@ -44,7 +41,6 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.fast.lean_resolvers import strawberry_field
-from schema.fast.plans import LEAF, LIST, OBJECT, TYPENAME, Item, Step, run_plan
 
 __all__ = ["FastExecutionContext"]
 
@@ -53,6 +49,9 @@ _TYPENAME = "__typename"
 
 # A plain scalar field: its attribute reader, its scalar or enum type, whether non-null.
 _Leaf = tuple[Callable[[Any], Any], Any, bool]
+# How one field of an all-scalar selection is answered: response name, the attribute
+# reader (None for ``__typename``), the scalar or enum type, and whether it is non-null.
+_Step = tuple[str, Any, Any, bool]
 
 
 class _HasDirective(Visitor):
@@ -71,8 +70,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     _shared: ClassVar[OrderedDict[tuple[int, ...], tuple[Any, CollectedFields]]] = OrderedDict()
     _static: ClassVar[dict[int, tuple[Node, bool]]] = {}
     _leaves: ClassVar[dict[int, tuple[GraphQLField, _Leaf | None]]] = {}
-    # Plans of shared plain selections, by id of the grouped field set (kept alive).
-    _plans: ClassVar[dict[int, tuple[Any, list[Step] | None]]] = {}
+    # Plans of shared all-scalar selections, by id of the grouped field set (kept alive).
+    _plans: ClassVar[dict[int, tuple[Any, list[_Step] | None]]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -115,59 +114,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         keep = (self.schema, return_type, [fd.node for fd in field_details_list])
         self._shared[key] = (keep, collected)
         grouped = collected.grouped_field_set
-        self._plans[id(grouped)] = (grouped, self._plan(return_type, grouped))
+        self._plans[id(grouped)] = (grouped, _plan(return_type, grouped))
         if len(self._shared) > _MAX_SHARED:
             _, (_, dropped) = self._shared.popitem(last=False)
             self._plans.pop(id(dropped.grouped_field_set), None)
         return collected
-
-    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[Step] | None:
-        """The steps answering ``grouped_field_set`` if every field in it is plain."""
-        steps: list[Step] = []
-        for name, field_details_list in grouped_field_set.items():
-            node = field_details_list[0].node
-            if node.name.value == _TYPENAME:
-                steps.append((name, TYPENAME, None, None, True, None))
-                continue
-            field_def = parent_type.fields.get(node.name.value)
-            if field_def is None or node.arguments:
-                return None
-            leaf = _leaf(field_def)
-            if leaf is not None:
-                steps.append((name, LEAF, leaf[0], leaf[1], leaf[2], None))
-                continue
-            if not getattr(field_def.resolve, "_is_default", False) or field_def.args:
-                return None
-            field_type = field_def.type
-            non_null = isinstance(field_type, GraphQLNonNull)
-            inner = field_type.of_type if non_null else field_type
-            if isinstance(inner, GraphQLList):
-                item = self._item(inner.of_type, field_details_list)
-                if item is None:
-                    return None
-                steps.append((name, LIST, _reader(field_def), item, non_null, None))
-                continue
-            found = self._item(field_type, field_details_list)
-            if found is None or found[0] != OBJECT:
-                return None
-            steps.append((name, OBJECT, _reader(field_def), found[1], non_null, found[3]))
-        return steps or None
-
-    def _item(self, item_type: Any, field_details_list: list[FieldDetails]) -> Item | None:
-        """How a value of ``item_type`` is completed by a plan, if it can be."""
-        non_null = isinstance(item_type, GraphQLNonNull)
-        inner = item_type.of_type if non_null else item_type
-        if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-            return (LEAF, inner, non_null, None)
-        # Only concrete types that check nothing about their values (strawberry gives an
-        # ``is_type_of`` to types with interfaces): graphql-core would call it per value.
-        if not isinstance(inner, GraphQLObjectType) or inner.is_type_of is not None:
-            return None
-        grouped = self.collect_subfields(inner, field_details_list).grouped_field_set
-        planned = self._plans.get(id(grouped))
-        if planned is None or planned[0] is not grouped or planned[1] is None:
-            return None
-        return (OBJECT, inner.name, non_null, planned[1])
 
     def execute_fields(
         self,
@@ -180,14 +131,24 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         shortcut = self._shareable and position_context is None
         planned = self._plans.get(id(grouped_field_set)) if shortcut else None
         if planned is not None and planned[0] is grouped_field_set and planned[1] is not None:
+            results: dict[str, Any] = {}
+            is_awaitable = self.is_awaitable
             try:
-                return run_plan(
-                    planned[1],
-                    parent_type.name,
-                    source_value,
-                    self.complete_leaf_value,
-                    self.is_awaitable,
-                )
+                for name, read, leaf_type, non_null in planned[1]:
+                    if read is None:
+                        results[name] = parent_type.name
+                        continue
+                    value = read(source_value)
+                    if value is None:
+                        if non_null:
+                            break
+                        results[name] = None
+                    elif is_awaitable(value):
+                        break
+                    else:
+                        results[name] = self.complete_leaf_value(leaf_type, value)
+                else:
+                    return results
             except Exception:  # noqa: S110 - done again below, where errors are reported
                 pass
         return super().execute_fields(
@@ -256,6 +217,22 @@ def _reader(field_def: GraphQLField) -> Callable[[Any], Any]:
     ):
         return operator.attrgetter(field.python_name)
     return lambda source: resolve(source, None)
+
+
+def _plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Step] | None:
+    """The steps answering ``grouped_field_set`` if every field in it is a plain scalar."""
+    steps: list[_Step] = []
+    for name, field_details_list in grouped_field_set.items():
+        node = field_details_list[0].node
+        if node.name.value == _TYPENAME:
+            steps.append((name, None, None, True))
+            continue
+        field_def = parent_type.fields.get(node.name.value)
+        leaf = _leaf(field_def) if field_def is not None and not node.arguments else None
+        if leaf is None:
+            return None
+        steps.append((name, *leaf))
+    return steps or None
 
 
 def _static(node: Node) -> bool:

@@ -45,39 +45,6 @@ class Bag(Thing):
 
 
 @strawberry.type
-class Deep:
-    code: str
-    level: int | None
-
-
-@strawberry.type
-class Inner:
-    """Plain fields only: a plan completes it whole, unless a value is unusual."""
-
-    label: str  # set to None in some: a null for a non-null field, inside a plan
-    weight: int  # set to a string in some: serialising fails, inside a plan
-    colour: Colour | None
-    deep: Deep
-    maybe_deep: Deep | None
-    deeps: list[Deep]
-    scores: list[int | None]
-    things: list[Thing]  # an interface: never planned
-
-
-def _inner(i: int, j: int) -> Inner:
-    return Inner(
-        label=None if (i, j) == (2, 1) else f"l{i}{j}",  # type: ignore[arg-type]
-        weight="w" if (i, j) == (2, 0) else i * 10 + j,  # type: ignore[arg-type]
-        colour=None if j % 2 else Colour.BLUE,
-        deep=Deep(code=f"d{i}{j}", level=None if i % 2 else j),
-        maybe_deep=None if (i + j) % 2 else Deep(code=f"m{i}{j}", level=i),
-        deeps=[Deep(code=f"e{k}", level=k) for k in range(j)],
-        scores=[None if k == i else k for k in range(j + 1)],
-        things=[Box(label=f"ib{i}", size=j)],
-    )
-
-
-@strawberry.type
 class Leafy:
     name: str
     maybe: str | None
@@ -87,10 +54,6 @@ class Leafy:
     broken: str  # set to None: a null for a non-null field
     wrong: int  # set to a string: serialising fails
     things: list[Thing]
-    inner: Inner
-    maybe_inner: Inner | None
-    inners: list[Inner]
-    maybe_inners: list[Inner | None] | None
     # A plain attribute behind a permission class: no shortcut may read it directly.
     hidden: str = strawberry.field(default="secret", permission_classes=[Deny])
 
@@ -117,12 +80,6 @@ class Query:
                 broken=None if i == 1 else "ok",  # type: ignore[arg-type]
                 wrong="x" if i == 2 else i,  # type: ignore[arg-type]
                 things=[Box(label=f"box{i}", size=i), Bag(label=f"bag{i}", colour=Colour.RED)],
-                inner=_inner(i, 0),
-                maybe_inner=None if i % 2 else _inner(i, 1),
-                inners=[_inner(i, j) for j in range(i)],
-                maybe_inners=None
-                if i == 3
-                else [None if j == 1 else _inner(i, j) for j in range(3)],
             )
             for i in range(n)
         ]
@@ -194,82 +151,6 @@ def test_selections_depending_on_variables_are_not_shared() -> None:
 def test_any_selection_same_answer(fields: list[str], n: int) -> None:
     query = "{ items(n: " + str(n) + ") { " + " ".join(fields) + " } }"
     assert _run(FAST, query, {}) == _run(PLAIN, query, {})
-
-
-_DEEP = st.lists(
-    st.sampled_from(["code", "level", "__typename", "c: code"]), min_size=1, max_size=3
-)
-
-
-@st.composite
-def _inner_selection(draw: st.DrawFn) -> str:
-    parts: list[str] = []
-    for field in draw(
-        st.lists(
-            st.sampled_from(
-                [
-                    "label",
-                    "weight",
-                    "colour",
-                    "scores",
-                    "__typename",
-                    "deep",
-                    "maybe_deep",
-                    "deeps",
-                    "things",
-                ]
-            ),
-            min_size=1,
-            max_size=5,
-        )
-    ):
-        if field.endswith(("deep", "deeps")):
-            field = field.replace("maybe_deep", "maybeDeep")
-            parts.append(field + " { " + " ".join(draw(_DEEP)) + " }")
-        elif field == "things":
-            parts.append("things { label ... on Box { size } }")
-        else:
-            parts.append(field)
-    return " ".join(parts)
-
-
-@settings(max_examples=80, deadline=None)
-@given(
-    outer=st.lists(
-        st.sampled_from(["inner", "maybeInner", "inners", "maybeInners", "name", "count"]),
-        min_size=1,
-        max_size=4,
-    ),
-    inner=_inner_selection(),
-    n=st.integers(min_value=0, max_value=4),
-)
-def test_any_nested_selection_same_answer(outer: list[str], inner: str, n: int) -> None:
-    # Nested plain objects and lists are completed by plans; nulls, bad scalars and
-    # interfaces inside them send the object back to graphql-core's path.
-    fields = " ".join(f if f in ("name", "count") else f + " { " + inner + " }" for f in outer)
-    query = "{ items(n: " + str(n) + ") { " + fields + " } }"
-    for _ in range(2):  # the second run reads the shared selections and their plans
-        assert _run(FAST, query, {}) == _run(PLAIN, query, {})
-
-
-def test_nested_plain_objects_take_no_call_per_field(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    execute_field = FastExecutionContext.execute_field
-
-    def counted(self: FastExecutionContext, parent_type: Any, *args: Any) -> Any:
-        calls.append(parent_type.name)
-        return execute_field(self, parent_type, *args)
-
-    monkeypatch.setattr(FastExecutionContext, "execute_field", counted)
-    query = "{ items(n: 1) { inner { colour deep { code } deeps { code } scores } name } }"
-    for _ in range(2):
-        calls.clear()
-        assert _run(FAST, query, {}) == _run(PLAIN, query, {})
-    assert calls == ["Query"]  # item 0 and everything under it: one plan
-    calls.clear()
-    # Item 2's inners[1] has a null label (non-null): redone on graphql-core's path.
-    _run(FAST, "{ items(n: 3) { inners { label deep { code } } } }", {})
-    assert "Inner" in calls and "Leafy" in calls
 
 
 def test_objects_of_plain_scalars_take_no_call_per_field(monkeypatch: pytest.MonkeyPatch) -> None:
