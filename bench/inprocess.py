@@ -17,7 +17,8 @@ CPU is spent inside strawberry's ``Schema.execute`` and how much around it.
 ``--cold`` measures cold look-ups instead, as the peer scenario asks them (its query, the
 fact and response caches off, bulkheads opened, cases of 50 debtors): every request goes
 to the mocks, whose CPU is their own process's. ``--batch`` asks one case's 50 debtors per
-request (``debtors(ids:)``, the peer's query), warm or cold. ``--profile FILE`` writes a cProfile of the measured run.
+request (``debtors(ids:)``, the peer's query), warm or cold. ``--profile FILE`` writes a
+cProfile of the measured run.
 """
 
 from __future__ import annotations
