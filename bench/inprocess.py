@@ -13,6 +13,12 @@ times each (``git worktree`` for the old side, with ``PYTHONPATH`` pointing at i
 
 ``--split`` first runs the look-ups one at a time and reports how much of each request's
 CPU is spent inside strawberry's ``Schema.execute`` and how much around it.
+
+``--cold`` measures cold look-ups instead, as the peer scenario asks them (its query, the
+fact and response caches off, bulkheads opened, cases of 50 debtors): every request goes
+to the mocks, whose CPU is their own process's. ``--batch`` asks one case's 50 debtors per
+request (``debtors(ids:)``, the peer's query), warm or cold. ``--profile FILE`` writes a
+cProfile of the measured run.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -40,6 +47,7 @@ from bench.fixtures import (
     seed_cases,
 )
 from bench.lab import Lab
+from bench.peer_facts import LIANDONG_QUERY, LIANDONG_QUERY_MANY
 from gateway.settings import load_settings
 from gateway.web.app import create_app
 from mocks.world import World
@@ -47,6 +55,8 @@ from mocks.world import World
 __all__ = ["main", "measure"]
 
 CONCURRENCY = 32
+BATCH = 50  # debtors per case in the cold mode, and per request with --batch
+OPEN_BULKHEAD = 2048  # as in the peer scenario: nothing waits for a slot
 
 
 async def call(app: Starlette, body: bytes, token: str) -> list[Message]:
@@ -134,41 +144,74 @@ async def _split(app: Starlette, bodies: list[bytes], token: str, n: int) -> dic
     }
 
 
+def _cold_config(config: GatewayConfig) -> None:
+    config.cache = False
+    config.ca_concurrency = OPEN_BULKHEAD
+    agencies = config.as_dict()["agencies"]
+    for options in agencies.values():
+        options["max_concurrency"] = OPEN_BULKHEAD
+    config.extra["agencies"] = agencies
+
+
+def _bodies(ids: list[str], case_of: dict[str, str], *, cold: bool, batch: bool) -> list[bytes]:
+    if batch:
+        groups = [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
+        return [
+            orjson.dumps(
+                {
+                    "query": LIANDONG_QUERY_MANY,
+                    "variables": {"ids": g, "caseNumber": case_of[g[0]]},
+                }
+            )
+            for g in groups
+        ]
+    query = LIANDONG_QUERY if cold else PROFILE
+    return [
+        orjson.dumps({"query": query, "variables": {"id": pid, "caseNumber": case_of[pid]}})
+        for pid in ids
+    ]
+
+
 async def measure(
-    *, audit: bool, requests: int, split: bool = False, response_cache: bool = False
+    *,
+    audit: bool,
+    requests: int,
+    split: bool = False,
+    cold: bool = False,
+    batch: bool = False,
+    profile: str | None = None,
+    response_cache: bool = False,
 ) -> dict[str, Any]:
     """Warm the app, then CPU per request over ``requests`` look-ups at 32 concurrent."""
     async with await Lab.open() as lab:
         world = World(seed=SEED, people=PEOPLE)
         ids = list(world.person_ids())
-        cases = person_cases(ids, 5, 7001)
+        cases = person_cases(ids, BATCH if cold or batch else 5, 7001)
         case_of = {pid: case.number for case in cases for pid, _ in case.debtor_ids}
         urls = await lab.mocks("mocks", people=PEOPLE, seed=SEED, ca_rate=1e6, ca_burst=10**6)
         config = GatewayConfig(
             lab.root / "gateway", urls, audit=audit, response_cache=response_cache
         )
+        if cold:
+            _cold_config(config)
         path = config.write(lab.root / "gateway.toml")
         await seed_cases(config.database_url, cases)
         await prepare_audit_log(path)
         app = create_app(load_settings(path), freeze_gc=True)
         token = bench_token()
-        bodies = [
-            orjson.dumps({"query": PROFILE, "variables": {"id": pid, "caseNumber": case_of[pid]}})
-            for pid in ids
-        ]
-        result: dict[str, Any] = {
-            "audit": audit,
-            "response_cache": response_cache,
-            "requests": requests,
-        }
+        bodies = _bodies(ids, case_of, cold=cold, batch=batch)
+        result: dict[str, Any] = {"audit": audit, "cold": cold, "batch": batch}
+        result["response_cache"] = response_cache
+        result["requests"] = requests
         async with running(app):
-            for start in range(0, len(bodies), CONCURRENCY):  # warm-up: every profile once
+            # Warm-up: every body once (fills the fact cache; cold, opens the connections).
+            for start in range(0, len(bodies), CONCURRENCY):
                 await asyncio.gather(
                     *(call(app, b, token) for b in bodies[start : start + CONCURRENCY])
                 )
             answer = await call(app, bodies[0], token)
             if b'"errors"' in answer[-1].get("body", b""):
-                raise RuntimeError(f"the warm profile has errors: {answer[-1]['body'][:300]!r}")
+                raise RuntimeError(f"the profile has errors: {answer[-1]['body'][:300]!r}")
             if split:
                 result |= await _split(app, bodies, token, min(requests, 4000))
 
@@ -176,9 +219,16 @@ async def measure(
                 for i in range(first, requests, CONCURRENCY):
                     await call(app, bodies[i % len(bodies)], token)
 
+            profiler = cProfile.Profile() if profile else None
             cpu, wall = time.process_time(), time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             await asyncio.gather(*(worker(k) for k in range(CONCURRENCY)))
+            if profiler is not None:
+                profiler.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            if profiler is not None and profile:
+                profiler.dump_stats(profile)
         result |= {
             "cpu_ms_per_request": round(cpu / requests * 1000, 3),
             "requests_per_s": round(requests / wall),
@@ -194,6 +244,9 @@ def main() -> None:
     parser.add_argument("--split", action="store_true")
     # On: every measured look-up after the warm-up is a response-cache hit.
     parser.add_argument("--response-cache", choices=["on", "off"], default="off")
+    parser.add_argument("--cold", action="store_true", help="cold look-ups, the peer's query")
+    parser.add_argument("--batch", action="store_true", help="50 debtors a request")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the measured run")
     args = parser.parse_args()
     result = uvloop.run(
         measure(
@@ -201,6 +254,9 @@ def main() -> None:
             requests=args.requests,
             split=args.split,
             response_cache=args.response_cache == "on",
+            cold=args.cold,
+            batch=args.batch,
+            profile=args.profile,
         )
     )
     print(" ".join(f"{k}={v}" for k, v in result.items()))

@@ -36,7 +36,16 @@ async def fetch_batched(
     """One result per key of ``keys``, in order, each batch of ``max_batch`` sent once."""
     unique = [k for k in dict.fromkeys(keys) if is_plain_id(k)]
     chunks = [tuple(unique[i : i + max_batch]) for i in range(0, len(unique), max_batch)]
-    outcomes = await asyncio.gather(*(fetch_chunk(c) for c in chunks), return_exceptions=True)
+    outcomes: list[Mapping[str, Result] | BaseException]
+    if len(chunks) == 1:
+        # One batch (every single look-up, most batches): awaited here, without the task
+        # and the future ``gather`` would make around it.
+        try:
+            outcomes = [await fetch_chunk(chunks[0])]
+        except AgencyError as exc:
+            outcomes = [exc]
+    else:
+        outcomes = await asyncio.gather(*(fetch_chunk(c) for c in chunks), return_exceptions=True)
 
     found: dict[str, Result] = {}
     for chunk, outcome in zip(chunks, outcomes, strict=True):

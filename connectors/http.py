@@ -21,16 +21,14 @@ are contained:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from multidict import CIMultiDict
 
 from connectors import deadline
 from connectors.breaker import BreakerSettings, CircuitBreaker, CircuitState
@@ -221,27 +219,31 @@ class AgencyHttp:
             self.stats.short_circuited += 1
             raise
         try:
-            async with self._slot(budget):
+            await self._take_slot(budget)
+            try:
                 return await self._counted(call, retry > 0)
+            finally:
+                self._slots.release()
         finally:
             if probe:
                 # A probe that ended without an outcome (shed, cancelled) gives its turn
                 # back; after success or failure this changes nothing.
                 self.breaker.release()
 
-    @contextlib.asynccontextmanager
-    async def _slot(self, budget: float | None) -> AsyncIterator[None]:
+    async def _take_slot(self, budget: float | None) -> None:
         """The bulkhead: one of ``max_concurrency`` slots, waited for within the deadline."""
+        slots = self._slots
+        if not slots.locked():
+            # A free slot is taken without suspending: no timeout to arm (entering
+            # ``asyncio.timeout`` schedules and cancels a timer handle every call).
+            await slots.acquire()
+            return
         try:
             async with asyncio.timeout(budget):
-                await self._slots.acquire()
+                await slots.acquire()
         except TimeoutError:
             self.stats.shed += 1
             raise _NotSent(self.agency, "no free connection slot before the deadline") from None
-        try:
-            yield
-        finally:
-            self._slots.release()
 
     async def _counted(self, call: _Call, is_retry: bool) -> HttpReply:
         """One attempt on the wire, with its figures and its verdict for the breaker."""
@@ -314,7 +316,7 @@ class AgencyHttp:
                     if size > limit:
                         raise AgencyBadResponse(self.agency, f"body over {limit} bytes")
                     chunks.append(chunk)
-                return HttpReply(resp.status, CIMultiDict(resp.headers), b"".join(chunks))
+                return HttpReply(resp.status, resp.headers, b"".join(chunks))
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise AgencyTimeout(self.agency, "no answer within the timeout") from exc
         except aiohttp.ClientPayloadError as exc:

@@ -371,6 +371,23 @@ async def test_batching_dedupes_chunks_and_keeps_order() -> None:
     assert isinstance(out[6], AgencyUnavailable) and out[6] is out[7]
 
 
+async def test_one_batch_fails_or_surfaces_as_several_do() -> None:
+    # A single batch is awaited in place (no task): its failure still goes to each of its
+    # keys, and anything that is not an agency failure still surfaces.
+    async def down(ids: tuple[str, ...]) -> dict[str, object]:
+        raise AgencyUnavailable("x", "down")
+
+    out = await fetch_batched("x", ["a", "b", "a", "../etc"], 5, down)
+    assert isinstance(out[0], AgencyUnavailable) and out[0] is out[1] is out[2]
+    assert isinstance(out[3], AgencyRejected)
+
+    async def bug(ids: tuple[str, ...]) -> dict[str, object]:
+        raise KeyError("bug")
+
+    with pytest.raises(KeyError):
+        await fetch_batched("x", ["a"], 5, bug)
+
+
 def test_json_integers_must_be_numbers_but_xml_ones_are_text() -> None:
     with pytest.raises(AgencyBadResponse, match="queuePosition"):
         Record("x", {"queuePosition": "0"}, "").integer("queuePosition")
