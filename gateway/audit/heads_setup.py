@@ -4,12 +4,14 @@ check ``liandong audit verify`` runs against the witness."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.audit.chain import LEGACY_CHAIN
 from gateway.audit.chain_id import writer_chain
 from gateway.audit.chain_source import SqlChainSource
 from gateway.audit.head_check import HeadReport, check_heads
+from gateway.audit.head_coverage import unsigned_chains
 from gateway.audit.head_keys import load_or_create_key, trusted_keys
 from gateway.audit.head_publisher import HeadPublisher
 from gateway.audit.store import open_audit_engine
@@ -45,14 +47,19 @@ async def start_head_publisher(settings: Settings) -> HeadPublisher | None:
 
 
 async def check_against_witness(settings: Settings, witness: str) -> HeadReport:
-    """Check the log against every head ``witness`` (a folder or URL) offers."""
+    """Check the log against every head ``witness`` (a folder or URL) offers, and report
+    each chain with records that it holds no head of (``gateway.audit.head_coverage``)."""
     heads = settings.heads
     keys = await asyncio.to_thread(trusted_keys, heads.key_file, heads.trusted_keys_dir)
     reader = open_witness(witness, timeout_s=heads.timeout_s)
     engine = open_audit_engine(settings.audit.database_url)
     try:
         found = await reader.heads()
-        return await check_heads(SqlChainSource(engine), found, keys)
+        report = await check_heads(SqlChainSource(engine), found, keys)
+        unsigned = await unsigned_chains(
+            engine, found, where=witness, now=datetime.now(UTC), grace_s=heads.every_s
+        )
+        return HeadReport(report.checked, (*report.problems, *unsigned))
     finally:
         await reader.aclose()
         await engine.dispose()
