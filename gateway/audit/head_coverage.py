@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.audit.head_check import HeadProblem
 from gateway.audit.signed_head import SignedTreeHead
 from gateway.audit.tables import audit_chains, audit_records, record_from_row
 
@@ -29,12 +30,12 @@ async def unsigned_chains(
     where: str,
     now: datetime,
     grace_s: float,
-) -> list[str]:
+) -> list[HeadProblem]:
     """One line per chain with records and no head in ``heads`` (see the module docstring),
     naming the chain and its size."""
     signed = {head.chain for head in heads}
     h, r = audit_chains.c, audit_records.c
-    problems: list[str] = []
+    problems: list[HeadProblem] = []
     async with engine.connect() as conn:
         rows = (await conn.execute(select(h.chain, h.seq).where(h.seq > 0))).all()
         for chain, size in sorted((str(c), int(s)) for c, s in rows):
@@ -50,7 +51,11 @@ async def unsigned_chains(
                 continue
             since = "record 1 missing" if began is None else f"from {began:%Y-%m-%d %H:%M:%S}Z"
             problems.append(
-                f"chain {chain}: {size} records ({since}) and no signed tree head at {where}: "
-                "its heads were removed or never published"
+                HeadProblem(
+                    chain,
+                    size,
+                    f"chain {chain}: {size} records ({since}) and no signed tree head at {where}: "
+                    "its heads were removed or never published",
+                )
             )
     return problems

@@ -54,7 +54,7 @@ def signed_heads_check(
             return [f"signed tree heads could not be read: {err}"]
         if report.ok:
             print(f"signed tree heads OK: {report.checked} checked against {where}")
-        return list(report.problems)
+        return [str(problem) for problem in report.problems]
 
     return run
 
