@@ -3,9 +3,11 @@
 Each call walks the whole log as ``liandong audit verify`` does (every chain's hashes and
 index rows, its head row, and the other chains' witness records of it; see
 ``gateway/audit/verify.py``), one walk at a time per process (``gateway/audit/verify_runs``).
-Its cost grows with the log: the console asks once per visit of the auditor's page. The
-signed tree heads are checked against the witness by ``liandong audit verify --witness``;
-``auditHeads`` gives the newest of them.
+Its cost grows with the log: the console asks once per visit of the auditor's page. Where
+the gateway signs tree heads, the walk also checks the log against every head its witness
+holds, as ``liandong audit verify --witness`` does (``gateway/audit/head_verifier.py``): a
+head that fails, or a chain the witness holds no head of, is a break naming the chain and
+the head's size. ``auditHeads`` gives the newest heads.
 """
 
 from __future__ import annotations
@@ -31,9 +33,13 @@ class AuditBreak:
     chain: str | None = strawberry.field(
         description="The chain (one per writer) that breaks; null if no chain can be named."
     )
-    seq: int = strawberry.field(description="The first record of the chain that is wrong.")
+    seq: int = strawberry.field(
+        description="The first record of the chain that is wrong; for a signed tree head "
+        "that does not hold, the head's size."
+    )
     reason: str = strawberry.field(
-        description="What is wrong with it: missing, moved, altered, or not as witnessed."
+        description="What is wrong with it: missing, moved, altered, not as witnessed, or "
+        "not as a signed tree head says."
     )
 
     @classmethod

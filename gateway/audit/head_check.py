@@ -19,7 +19,20 @@ from gateway.audit.chain_source import ChainGap, ChainSource
 from gateway.audit.compact_range import CompactRange
 from gateway.audit.signed_head import SignedTreeHead
 
-__all__ = ["HeadReport", "check_heads"]
+__all__ = ["HeadProblem", "HeadReport", "check_heads"]
+
+
+@dataclass(frozen=True, slots=True)
+class HeadProblem:
+    """One head that did not hold (or one missing): its chain, its size, and a line saying
+    why that names both."""
+
+    chain: str
+    size: int
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +40,7 @@ class HeadReport:
     """How many heads held, and one line per head that did not (chain and size named)."""
 
     checked: int
-    problems: tuple[str, ...]
+    problems: tuple[HeadProblem, ...]
 
     @property
     def ok(self) -> bool:
@@ -40,25 +53,29 @@ def _at(head: SignedTreeHead) -> str:
     )
 
 
+def _problem(head: SignedTreeHead, reason: str) -> HeadProblem:
+    return HeadProblem(head.chain, head.size, f"{_at(head)}: {reason}")
+
+
 async def check_heads(
     source: ChainSource,
     heads: Sequence[SignedTreeHead],
     trusted: Mapping[str, Ed25519PublicKey],
 ) -> HeadReport:
     """Check the log in ``source`` against ``heads``; see the module docstring."""
-    problems: list[str] = []
+    problems: list[HeadProblem] = []
     by_chain: dict[str, list[SignedTreeHead]] = defaultdict(list)
     for head in heads:
         reason = head.check(trusted)
         if reason is None:
             by_chain[head.chain].append(head)
         else:
-            problems.append(f"{_at(head)}: {reason}")
+            problems.append(_problem(head, reason))
     known = set(await source.chains())
     checked = 0
     for chain, signed in sorted(by_chain.items()):
         if chain not in known:
-            problems.extend(f"{_at(h)}: the log has no such chain" for h in signed)
+            problems.extend(_problem(h, "the log has no such chain") for h in signed)
             continue
         found, bad = await _check_chain(source, chain, signed)
         checked += found
@@ -68,10 +85,10 @@ async def check_heads(
 
 async def _check_chain(
     source: ChainSource, chain: str, signed: list[SignedTreeHead]
-) -> tuple[int, list[str]]:
+) -> tuple[int, list[HeadProblem]]:
     size = await source.size(chain)
     bad = [
-        f"{_at(h)}: the log's head says {size} records: the tail was cut"
+        _problem(h, f"the log's head says {size} records: the tail was cut")
         for h in signed
         if h.size > size
     ]
@@ -94,13 +111,15 @@ async def _check_chain(
                     good += held
                     last_good = tree.size if held else last_good
     except ChainGap as err:
-        bad.extend(f"{_at(h)}: {err}" for hs in wanted.values() for h in hs)
+        bad.extend(_problem(h, str(err)) for hs in wanted.values() for h in hs)
     return good, bad
 
 
-def _compare(tree: CompactRange, head: SignedTreeHead, last_good: int, bad: list[str]) -> int:
+def _compare(
+    tree: CompactRange, head: SignedTreeHead, last_good: int, bad: list[HeadProblem]
+) -> int:
     if tree.root().hex() == head.root:
         return 1
     where = f"records {last_good + 1}..{head.size}" if last_good else f"records 1..{head.size}"
-    bad.append(f"{_at(head)}: the log's tree differs: one of {where} was changed")
+    bad.append(_problem(head, f"the log's tree differs: one of {where} was changed"))
     return 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, exists, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.chain import StoredRecord
@@ -71,9 +71,9 @@ class AuditSearch:
         if where.officer is not None:
             stmt = stmt.where(r.principal == mask_text(where.officer))
         if where.since is not None:
-            stmt = stmt.where(r.time >= where.since)
+            stmt = stmt.where(r.time >= self._instant(where.since))
         if where.until is not None:
-            stmt = stmt.where(r.time < where.until)
+            stmt = stmt.where(r.time < self._instant(where.until))
         if where.outcome is not None:
             stmt = stmt.where(r.outcome == where.outcome)
         if where.request_id is not None:
@@ -81,6 +81,20 @@ class AuditSearch:
         if where.client_request_id is not None:
             stmt = stmt.where(r.client_request_id == where.client_request_id)
         return stmt
+
+    def _instant(self, when: datetime) -> ColumnElement[object] | datetime:
+        """``when`` as a bound for the time column: inclusive below, exclusive above."""
+        if self.engine.dialect.name != "sqlite":
+            return when
+        # SQLite keeps times as text, and one instant has two renderings there: the writer's
+        # '08:00:03+00:00' and Core's '08:00:03.000000' (as its bound values get). Bound as
+        # either, one of them sorts on the wrong side. The shortest rendering, without a
+        # zone and with microseconds only when there are some, is a prefix of both, so it
+        # sorts at or before every rendering of ``when`` and after every earlier instant.
+        text = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        if when.microsecond:
+            text += f".{when.microsecond:06d}"
+        return literal(text, String())
 
     @staticmethod
     def _indexed(kind: str, value: str) -> ColumnElement[bool]:

@@ -39,6 +39,13 @@ def signed_heads_check(
         from gateway.settings import SettingsError
 
         if not witness_exists(where):
+            key = settings.heads.key_file
+            if key is not None and key.exists():
+                # A key here means a gateway signed heads for this log: their folder being
+                # gone is a loss to report, not a log that never had heads.
+                return [
+                    f"no signed tree heads at {where}, though {key} signed some: folder missing"
+                ]
             print(f"liandong: no signed tree heads at {where} (none checked)", file=sys.stderr)
             return []
         try:
@@ -47,7 +54,7 @@ def signed_heads_check(
             return [f"signed tree heads could not be read: {err}"]
         if report.ok:
             print(f"signed tree heads OK: {report.checked} checked against {where}")
-        return list(report.problems)
+        return [str(problem) for problem in report.problems]
 
     return run
 

@@ -10,11 +10,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 
 from gateway.audit import verify_runs
 from gateway.audit.store import SqlAuditLog, open_audit_engine
-from gateway.audit.tables import audit_records
+from gateway.audit.tables import audit_chains, audit_index, audit_records
 from gateway.audit.verify import verify_log
 from mocks.records import CaseRecord
 from tests.audit_entries import make_entry
@@ -102,3 +102,50 @@ async def test_callers_waiting_on_a_walk_share_the_next_one(
         assert len({id(d) for d in done[1:]}) == 1 and done[0] is not done[1]
     finally:
         await log.aclose()
+
+
+async def _head_of(witness: Path, chain: str, size: int) -> None:
+    """Wait until the witness folder holds a head of ``chain`` at ``size`` records or more."""
+    for _ in range(400):
+        files = (witness / chain).glob("*.json")
+        if any(int(f.name.split("-")[0]) >= size for f in files):
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"no head of {chain} at {size} records in {witness}")
+
+
+async def test_the_check_holds_the_log_to_the_witnessed_heads(
+    make_stack: StackFactory, cases: list[CaseRecord]
+) -> None:
+    gw = await make_stack(cases[:3], heads={"poll_s": 0.02, "every_s": 0.05})
+    for _ in range(3):
+        status, body = await gw.post(PROFILE, PROFILE_VARIABLES)
+        assert status == 200, body
+    (chain,) = (await verification(gw))["chains"]
+    name = chain["chain"]
+    await _head_of(Path(gw.settings.heads.witness), name, chain["size"])
+    assert (await verification(gw))["ok"] is True
+    # The tail cut by one record with the head row wound back: the chain alone (one writer,
+    # so no other chain witnessed it) walks clean; a signed head over that record does not.
+    r, i, h = audit_records.c, audit_index.c, audit_chains.c
+    engine = open_audit_engine(gw.settings.audit.database_url)
+    try:
+        async with engine.connect() as conn:
+            size = (await conn.execute(select(h.seq).where(h.chain == name))).scalar_one()
+        await _head_of(Path(gw.settings.heads.witness), name, size)  # no request since
+        async with engine.begin() as conn:
+            kept = (
+                await conn.execute(select(r.hash).where(r.chain == name, r.seq == size - 1))
+            ).scalar_one()
+            await conn.execute(delete(audit_records).where(r.chain == name, r.seq == size))
+            await conn.execute(delete(audit_index).where(i.chain == name, i.seq == size))
+            await conn.execute(
+                update(audit_chains).where(h.chain == name).values(seq=size - 1, hash=kept)
+            )
+    finally:
+        await engine.dispose()
+    broken = await verification(gw)
+    assert broken["ok"] is False, broken
+    named = [b for b in broken["breaks"] if b["chain"] == name]
+    assert named and all(b["seq"] >= size - 1 for b in named), broken["breaks"]
+    assert any(f"chain {name}, signed head of" in b["reason"] for b in named), named

@@ -1,0 +1,38 @@
+"""``liandong audit verify`` reports heads that are gone, on SQLite and PostgreSQL.
+
+Checking against signed heads only helps while the heads are there: a witness folder
+deleted, or one chain's heads taken out of it, used to leave a note on stderr and exit 0,
+and a tail cut with the head wound back then passed. Both now exit 1 naming what is gone.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.integration.test_audit_cli import cli
+from tests.integration.test_signed_heads_verify import CHAIN, RECORDS, cut_tail, signed_log
+
+
+async def test_a_deleted_witness_folder_is_reported(database_url: str, tmp_path: Path) -> None:
+    config = await signed_log(database_url, tmp_path)
+    shutil.rmtree(tmp_path / "tree-heads")
+    await cut_tail(database_url, RECORDS - 2)  # what the heads were there to catch
+    code, out, err = await cli("audit", "verify", "--config", str(config))
+    assert code == 1, out
+    assert f"no signed tree heads at {tmp_path / 'tree-heads'}" in err
+    assert "folder missing" in err
+
+
+async def test_a_chain_without_heads_at_the_witness_is_named(
+    database_url: str, tmp_path: Path
+) -> None:
+    config = await signed_log(database_url, tmp_path)
+    shutil.rmtree(tmp_path / "tree-heads" / CHAIN)
+    code, out, err = await cli("audit", "verify", "--config", str(config))
+    assert code == 1, out
+    assert f"chain {CHAIN}: {RECORDS} records" in err
+    assert "no signed tree head at" in err
+    # Asked to skip the heads, verify checks the chains alone, as before.
+    code, out, err = await cli("audit", "verify", "--config", str(config), "--witness", "none")
+    assert code == 0, err
