@@ -29,7 +29,7 @@ PS_EXIT_BANS = "POST /ps/v1/exit-bans/query"
 VEHICLES = """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
   assets(kinds: [VEHICLE]) { ... on Vehicle { vin controls { caseNumber } } } } }"""
 EXIT_BANS = """query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) {
-  restrictions { kind caseNumber status } } }"""
+  restrictions(first: 100) { edges { node { kind caseNumber status } } } } }"""
 AGENCIES = {
     name: {"max_retries": 1, "breaker_threshold": 1000}
     for name in ("public_security", "land_registry", "market_regulation")
@@ -122,7 +122,8 @@ async def test_an_exit_ban_through_a_is_seen_by_b(
 
     def exit_bans(body: dict[str, Any]) -> list[str]:
         assert "errors" not in body, body
-        found = body["data"]["debtor"]["restrictions"]
+        edges = body["data"]["debtor"]["restrictions"]["edges"]
+        found = [edge["node"] for edge in edges]
         return [r["caseNumber"] for r in found if r["kind"] == "EXIT_BAN"]
 
     _, before = await b.gw.post(EXIT_BANS, variables)
