@@ -4,6 +4,7 @@ check ``liandong audit verify`` runs against the witness."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.audit import head_verifier
@@ -11,6 +12,7 @@ from gateway.audit.chain import LEGACY_CHAIN
 from gateway.audit.chain_id import writer_chain
 from gateway.audit.chain_source import SqlChainSource
 from gateway.audit.head_check import HeadReport
+from gateway.audit.head_coverage import unsigned_chains
 from gateway.audit.head_keys import load_or_create_key
 from gateway.audit.head_publisher import HeadPublisher
 from gateway.audit.head_verifier import HeadVerifier
@@ -65,6 +67,19 @@ async def check_against_witness(settings: Settings, witness: str) -> HeadReport:
     finally:
         await reader.aclose()
         await engine.dispose()
+
+
+async def overdue_without_witness(settings: Settings, where: str) -> list[str]:
+    """With the witness folder missing: the chains old enough to have been signed (see
+    ``gateway.audit.head_coverage``), one line each; empty when every chain is younger."""
+    engine = open_audit_engine(settings.audit.database_url)
+    try:
+        problems = await unsigned_chains(
+            engine, [], where=where, now=datetime.now(UTC), grace_s=settings.heads.every_s
+        )
+    finally:
+        await engine.dispose()
+    return [str(problem) for problem in problems]
 
 
 def _verifier(settings: Settings, reader: Witness, where: str) -> HeadVerifier:

@@ -33,7 +33,11 @@ def signed_heads_check(
         return None
 
     async def run() -> list[str]:
-        from gateway.audit.heads_setup import check_against_witness, witness_exists
+        from gateway.audit.heads_setup import (
+            check_against_witness,
+            overdue_without_witness,
+            witness_exists,
+        )
         from gateway.audit.signed_head import HeadFormatError
         from gateway.audit.witnesses import WitnessUnavailable
         from gateway.settings import SettingsError
@@ -41,11 +45,11 @@ def signed_heads_check(
         if not witness_exists(where):
             key = settings.heads.key_file
             if key is not None and key.exists():
-                # A key here means a gateway signed heads for this log: their folder being
-                # gone is a loss to report, not a log that never had heads.
-                return [
-                    f"no signed tree heads at {where}, though {key} signed some: folder missing"
-                ]
+                # The key is made at start-up, before any head: a folder not there yet is
+                # a loss only once some chain is old enough to have had a head delivered.
+                overdue = await overdue_without_witness(settings, where)
+                if overdue:
+                    return [f"no signed tree heads at {where}: folder missing", *overdue]
             print(f"liandong: no signed tree heads at {where} (none checked)", file=sys.stderr)
             return []
         try:
