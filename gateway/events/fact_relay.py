@@ -9,8 +9,12 @@ the local fact cache, sends each debtor's id on the bus topic ``facts``, and app
 other instances' messages to this instance's cache.
 
 A message names only the debtor, so the hearer drops all of that debtor's facets: one
-look-up too many, never an old fact. A lost message (the bus was down) leaves a copy until
-its TTL, as without the relay.
+look-up too many, never an old fact. A message sent while an instance's listener was
+disconnected never reaches it, so each time the listener (re)subscribes the relay drops this
+instance's whole fact cache (and, through the cache's listeners, the response cache's
+answers) before the first message of the new link is applied, as the Redis level does on
+its own reconnect. Between the link's loss and the listener noticing it (the bus checks
+every second) an instance may still answer from what it holds.
 """
 
 from __future__ import annotations
@@ -59,8 +63,10 @@ class FactRelay:
         self._sending: set[asyncio.Task[None]] = set()
         self.sent = 0
         self.applied = 0  # invalidations heard from other instances, for tests and metrics
+        self.resets = 0  # caches dropped because the listener (re)subscribed
         facts.listeners.append(self._on_invalidated)
         bus.local.observers.append(self._on_change)
+        bus.on_subscribed.append(self._on_subscribed)
 
     def _on_invalidated(self, debtor_ids: frozenset[str] | None) -> None:
         if self._applying:
@@ -89,6 +95,16 @@ class FactRelay:
             self._applying = False
         self.applied += 1
 
+    def _on_subscribed(self) -> None:
+        # Invalidations sent while this instance was not listening are lost: start afresh.
+        # Not relayed: the other instances missed nothing.
+        self._applying = True
+        try:
+            self.facts.clear()
+        finally:
+            self._applying = False
+        self.resets += 1
+
     async def flush(self) -> None:
         """Wait until every invalidation heard so far has been sent."""
         while self._sending:
@@ -101,3 +117,5 @@ class FactRelay:
             self.facts.listeners.remove(self._on_invalidated)
         if self._on_change in self.bus.local.observers:
             self.bus.local.observers.remove(self._on_change)
+        if self._on_subscribed in self.bus.on_subscribed:
+            self.bus.on_subscribed.remove(self._on_subscribed)

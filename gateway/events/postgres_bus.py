@@ -44,6 +44,7 @@ class PgRelay:
         self.timeout_s = timeout_s
         self._sender: asyncpg.Connection | None = None
         self._sending = asyncio.Lock()  # one statement at a time on the sending connection
+        self.listener_pid: int | None = None  # the LISTEN connection's server process, if up
 
     async def _connect(self) -> asyncpg.Connection:
         conn: asyncpg.Connection = await asyncpg.connect(self._dsn, timeout=self.timeout_s)
@@ -72,6 +73,7 @@ class PgRelay:
             inbox.put_nowait(str(payload))
 
         conn.add_termination_listener(lambda _conn: lost.set())
+        self.listener_pid = conn.get_server_pid()
         try:
             await conn.add_listener(CHANNEL, on_notify)
             subscribed()
@@ -84,6 +86,7 @@ class PgRelay:
                     continue
                 await deliver(payload)
         finally:
+            self.listener_pid = None
             with contextlib.suppress(*self.failures):
                 await conn.close(timeout=self.timeout_s)
 

@@ -9,7 +9,10 @@ The relay is Redis pub/sub (``gateway/events/redis_bus.py``) or PostgreSQL's LIS
 
 A lost message or a relay outage costs subscribers a notification, never an event: a
 message only names the request, and the next one makes a subscriber read everything it
-missed from the store (see ``gateway/events/bus.py``).
+missed from the store (see ``gateway/events/bus.py``). What keeps state built from messages
+(the fact relay's caches) cannot read back what it missed: it registers a hook in
+``on_subscribed``, run each time the listener (re)subscribes and before it delivers the first
+message of the new link.
 """
 
 from __future__ import annotations
@@ -68,6 +71,9 @@ class SharedEventBus:
         self._first_try = asyncio.Event()
         self.received = 0  # changes from other instances, for tests and metrics
         self.errors = 0
+        self.subscriptions = 0  # the listener's (re)subscriptions, for tests and metrics
+        # Run on every (re)subscription: what was sent while the link was down is lost.
+        self.on_subscribed: list[Callable[[], None]] = []
 
     async def start(self) -> None:
         """Start listening for the other instances' changes (waits briefly for the relay)."""
@@ -128,6 +134,12 @@ class SharedEventBus:
         await self.local.publish(topic, change)
 
     def _on_subscribed(self) -> None:
+        self.subscriptions += 1
+        for hook in list(self.on_subscribed):
+            try:
+                hook()
+            except Exception:  # one failing hook must not keep the others or the link down
+                log.exception("event bus (%s): a subscription hook failed", self.name)
         self._subscribed.set()
         self._first_try.set()
 

@@ -8,15 +8,18 @@ and asks the agency again.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from gateway.events.fact_relay import FactRelay
-from gateway.events.postgres_bus import PgEventBus
+from gateway.events.postgres_bus import PgEventBus, PgRelay, asyncpg_dsn
+from gateway.events.shared_bus import Deliver
 from mocks.land_registry import LandRegistrySettings
 from mocks.records import CaseRecord
 from tests.harness import open_stack, wait_for
@@ -64,6 +67,12 @@ async def pair(
         for instance in (a, b):
             assert isinstance(instance.services.assistance.bus, PgEventBus)  # type: ignore[union-attr]
         yield a, b
+
+
+def pg_bus_of(instance: AssistanceGateway) -> PgEventBus:
+    bus = instance.services.assistance.bus  # type: ignore[union-attr]
+    assert isinstance(bus, PgEventBus)
+    return bus
 
 
 def relay_of(instance: AssistanceGateway) -> FactRelay:
@@ -139,3 +148,65 @@ async def test_an_exit_ban_through_a_is_seen_by_b(
     _, after = await b.gw.post(EXIT_BANS, variables)
     assert case.number in exit_bans(after)
     assert await b.route_count("public_security", PS_EXIT_BANS) == asked + 1
+
+
+async def test_a_seizure_sent_while_b_reconnects_is_not_lost(
+    pair: tuple[AssistanceGateway, AssistanceGateway],
+    cases: list[CaseRecord],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, b = pair
+    case = cases[0]
+    debtor = case.debtor_ids[0]
+    vin = a.world.vehicles_of(debtor)[0].vin
+    variables: dict[str, Any] = {"id": debtor, "c": case.number}
+
+    def controls(body: dict[str, Any]) -> list[str]:
+        assert "errors" not in body, body
+        found: list[dict[str, Any]] = body["data"]["debtor"]["assets"]
+        (mine,) = [v for v in found if v.get("vin") == vin]
+        return [c["caseNumber"] for c in mine["controls"]]
+
+    _, before = await b.gw.post(VEHICLES, variables)  # B keeps the car as free
+    assert case.number not in controls(before)
+
+    # B's listener stays away until the test lets it back: the seizure happens meanwhile.
+    bus = pg_bus_of(b)
+    assert isinstance(bus.relay, PgRelay) and bus.relay.listener_pid is not None
+    reopen = asyncio.Event()
+    listen = bus.relay.listen
+
+    async def held_back(deliver: Deliver, subscribed: Callable[[], None]) -> None:
+        await reopen.wait()
+        await listen(deliver, subscribed)
+
+    monkeypatch.setattr(bus.relay, "listen", held_back)
+    subscriptions, applied = bus.subscriptions, relay_of(b).applied
+    killer = await asyncpg.connect(asyncpg_dsn(b.services.settings.database_url))
+    try:
+        assert await killer.fetchval("SELECT pg_terminate_backend($1)", bus.relay.listener_pid)
+    finally:
+        await killer.close()
+
+    async def listening() -> bool:
+        return bus.listening
+
+    await wait_for(listening, lambda up: not up)
+
+    seized = await a.request_ok(order(case, "SEIZE_VEHICLE", vin))
+    await a.approve(seized)
+    await a.settle(seized, {"COMPLETED"})
+    await relay_of(a).flush()
+    assert relay_of(a).sent > 0 and relay_of(b).applied == applied  # B missed the notice
+
+    reopen.set()
+
+    async def subscribed() -> tuple[bool, int]:
+        return bus.listening, bus.subscriptions
+
+    await wait_for(subscribed, lambda s: s[0] and s[1] > subscriptions)
+
+    asked = await b.route_count("public_security", PS_VEHICLES)
+    _, after = await b.gw.post(VEHICLES, variables)
+    assert case.number in controls(after)
+    assert await b.route_count("public_security", PS_VEHICLES) == asked + 1

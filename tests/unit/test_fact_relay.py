@@ -2,7 +2,8 @@
 
 The PostgreSQL test (tests/integration/test_fact_relay_postgres.py) shows the effect end to
 end; these show the counting: one message per debtor, none echoed back, none re-sent by the
-hearer, a cleared cache cleared everywhere.
+hearer, a cleared cache cleared everywhere, a cache dropped (and not relayed) whenever the
+listener subscribes again.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class MemoryRelay:
     def __init__(self) -> None:
         self.listeners: list[Deliver] = []
         self.sent = 0
+        self.cut = asyncio.Event()  # set: every listener loses its link once
 
     async def send(self, payload: bytes) -> None:
         self.sent += 1
@@ -37,7 +39,9 @@ class MemoryRelay:
         self.listeners.append(deliver)
         subscribed()
         try:
-            await asyncio.Event().wait()
+            await self.cut.wait()
+            self.cut.clear()
+            raise ConnectionError("link cut")
         finally:
             self.listeners.remove(deliver)
 
@@ -49,8 +53,8 @@ def keys(debtor: str) -> list[tuple[str, Facet, str]]:
     return [("public_security", f, debtor) for f in (Facet.ASSETS, Facet.EXIT_BANS, Facet.IDENTITY)]
 
 
-def filled() -> FactCache:
-    cache = FactCache(max_entries=100, ttl_s={})
+def filled(cache: FactCache | None = None) -> FactCache:
+    cache = cache if cache is not None else FactCache(max_entries=100, ttl_s={})
     for debtor in DEBTORS:
         for key in keys(debtor):
             cache.put(key, Fetched((), "public_security", NOW))
@@ -63,10 +67,12 @@ NOW = datetime(2026, 12, 6, 1, 0, tzinfo=UTC)
 async def test_an_invalidation_crosses_once_and_is_not_echoed() -> None:
     relay = MemoryRelay()
     buses = [SharedEventBus(relay, "memory"), SharedEventBus(relay, "memory")]
-    caches = [filled(), filled()]
+    caches = [FactCache(max_entries=100, ttl_s={}) for _ in buses]
     relays = [FactRelay(bus, cache) for bus, cache in zip(buses, caches, strict=True)]
     for bus in buses:
         await bus.start()
+    for cache in caches:
+        filled(cache)  # after subscribing, which starts each cache afresh
     try:
         assert caches[0].invalidate([DEBTORS[0]], [Facet.ASSETS]) == 1
         await relays[0].flush()
@@ -88,3 +94,29 @@ async def test_an_invalidation_crosses_once_and_is_not_echoed() -> None:
             await fact_relay.aclose()
         for bus in buses:
             await bus.aclose()
+
+
+async def test_each_subscription_drops_the_cache_without_relaying_it() -> None:
+    relay = MemoryRelay()
+    bus = SharedEventBus(relay, "memory")
+    cache = filled()
+    fact_relay = FactRelay(bus, cache)
+    dropped: list[frozenset[str] | None] = []
+    cache.listeners.append(dropped.append)  # as the response cache listens
+    await bus.start()
+    try:
+        # The first subscription: anything cached before listening may have missed a notice.
+        assert bus.subscriptions == 1 and len(cache) == 0 and dropped == [None]
+        filled(cache)
+        resubscribed = asyncio.Event()
+        bus.on_subscribed.append(resubscribed.set)  # runs after the relay's own hook
+        relay.cut.set()  # a message sent now would be lost to this instance
+        await asyncio.wait_for(resubscribed.wait(), 5)
+        assert bus.subscriptions == 2
+        assert len(cache) == 0 and dropped == [None, None]
+        assert fact_relay.resets == 2
+        await fact_relay.flush()
+        assert fact_relay.sent == 0 and relay.sent == 0  # the others missed nothing
+    finally:
+        await fact_relay.aclose()
+        await bus.aclose()
