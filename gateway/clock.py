@@ -8,11 +8,11 @@ already on the next day. Every rule that compares a date with "today" takes that
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-__all__ = ["COURT_ZONE", "Clock", "ManualClock", "SystemClock", "court_date"]
+__all__ = ["COURT_ZONE", "Clock", "ManualClock", "SystemClock", "court_date", "court_day_end"]
 
 # The zone's data comes from the system, or from the tzdata package where a system has none.
 COURT_ZONE = ZoneInfo("Asia/Shanghai")
@@ -26,6 +26,13 @@ def court_date(instant: datetime) -> date:
     if instant.tzinfo is None:
         raise ValueError("court_date needs an aware datetime")
     return instant.astimezone(COURT_ZONE).date()
+
+
+def court_day_end(day: date) -> datetime:
+    """The last instant (UTC) of the court's ``day``: a period's last day ends at 24:00
+    there (民法典 art. 203), which is 16:00 UTC."""
+    next_day = datetime.combine(day + timedelta(days=1), time(), tzinfo=COURT_ZONE)
+    return next_day.astimezone(UTC) - timedelta(microseconds=1)
 
 
 class Clock(Protocol):

@@ -16,7 +16,7 @@ Every effect is its own audit record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import update
 
@@ -25,7 +25,7 @@ from gateway.assistance.effects import Actor, AssistanceEffects
 from gateway.assistance.replay import known_target
 from gateway.assistance.rules import RequestSpec, TargetFacts, clean_text, may_approve
 from gateway.assistance.service import AssistanceService
-from gateway.clock import Clock
+from gateway.clock import Clock, court_day_end
 from gateway.domain.assistance_status import ACTIVE_STATUSES, AssistanceStatus
 from gateway.domain.case_values import CaseStatus, DecisionStatus, RestrictionStatus
 from gateway.domain.terms import add_years
@@ -241,7 +241,9 @@ class CaseStatusService:
         """Rule ``DORMANT_REQUERY_6M_5Y`` (法〔2016〕373号 art. 9): a baseline now, then every
         six months until five years have passed (art. 9 ¶2)."""
         now = self.clock.now()
-        ends = datetime.combine(add_years(now.date(), DORMANT_YEARS), now.timetz())
+        # The five years are counted in the court's days (COURT_DAY_CST) and run to the end
+        # of the day five years on: from 16:00 UTC the court is already on the next day.
+        ends = court_day_end(add_years(self.clock.today(), DORMANT_YEARS))
         for debtor_id, _kind in case.debtor_ids:
             await watches.watch(
                 case_number=case.number,

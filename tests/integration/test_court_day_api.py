@@ -8,18 +8,22 @@ yesterday (Beijing) is refused at 17:00 UTC although it is still that day in UTC
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from gateway.clock import ManualClock
+from gateway.clock import ManualClock, court_date
 from mocks.records import CaseRecord
 from tests.integration.assistance_requests import assistance_gateway
 from tests.integration.test_control_law import case_value, error_of, order
 
 IMPOSE = """mutation($input: ImposeRestrictionInput!) { imposeRestriction(input: $input) {
   restriction { id } decision { id } } }"""
+SET_STATUS = """mutation($input: SetCaseStatusInput!) { setCaseStatus(input: $input) {
+  case { status statusSince } requeriedDebtors } }"""
+SCHEDULES = """query($c: String!) { auditRecords(filter: {caseNumber: $c}, first: 100) {
+  edges { node { operation detail } } } }"""
 
 
 async def test_a_control_ending_yesterday_in_beijing_no_longer_counts(
@@ -83,3 +87,27 @@ async def test_a_start_of_yesterday_in_beijing_is_refused_at_17_utc(
             IMPOSE, {"input": {**ban, "since": "2026-11-03"}}, token=ag.judge()
         )
         assert "errors" not in body, body
+
+
+async def test_a_case_made_dormant_after_16_utc_counts_five_years_from_the_beijing_day(
+    tmp_path: Path, cases: list[CaseRecord]
+) -> None:
+    case = cases[0]
+    # 16:30 UTC on 03-01 is 00:30 on 03-02 in Beijing: the five years run from 03-02 and
+    # end with the court's 2031-03-02, at 16:00 UTC.
+    clock = ManualClock(datetime(2026, 3, 1, 16, 30, tzinfo=UTC))
+    async with assistance_gateway(tmp_path, [case], clock=clock) as ag:
+        dormant = {"caseNumber": case.number, "status": "DORMANT", "reason": "无可供执行财产"}
+        _, body = await ag.gw.post(SET_STATUS, {"input": dormant}, token=ag.judge())
+        assert "errors" not in body, body
+        changed = body["data"]["setCaseStatus"]
+        assert changed["case"] == {"status": "DORMANT", "statusSince": "2026-03-02"}
+        assert changed["requeriedDebtors"] == len(case.debtor_ids)
+
+        auditor = ag.gw.token(officer="auditor-1", roles=["auditor"])
+        _, log = await ag.gw.post(SCHEDULES, {"c": case.number}, token=auditor)
+        nodes = [e["node"] for e in log["data"]["auditRecords"]["edges"]]
+        (schedule,) = [n["detail"] for n in nodes if n["operation"] == "case.dormant_schedule"]
+        ends = datetime.fromisoformat(schedule["endsAt"])
+        assert court_date(ends) == date(2031, 3, 2)
+        assert court_date(ends + timedelta(microseconds=1)) == date(2031, 3, 3)

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.control import ControlAction
-from gateway.clock import ManualClock, court_date
+from gateway.clock import ManualClock, court_date, court_day_end
 from gateway.domain.control_lapse import check_renewal_in_time, has_lapsed
 from gateway.domain.overseizure import committed_value
 from gateway.domain.terms import check_control_term
@@ -43,6 +43,14 @@ DEC_5, DEC_6 = date(2026, 12, 5), date(2026, 12, 6)
 def test_the_court_day_turns_at_midnight_in_beijing(instant: datetime, day: date) -> None:
     assert court_date(instant) == day
     assert ManualClock(instant).today() == day
+
+
+@given(st.dates(min_value=date(1992, 1, 1), max_value=date(2099, 12, 30)))
+def test_a_court_day_ends_at_16_utc(day: date) -> None:
+    end = court_day_end(day)
+    assert court_date(end) == day
+    assert court_date(end + timedelta(microseconds=1)) == day + timedelta(days=1)
+    assert (end + timedelta(microseconds=1)).time().hour == 16
 
 
 def test_a_naive_instant_is_refused() -> None:
