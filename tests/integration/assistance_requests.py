@@ -115,6 +115,14 @@ class AssistanceGateway:
     async def route_count(self, agency: str, route: str) -> int:
         return int((await self.gw.stats(agency))["requests"].get(route, 0))
 
+    async def carry_out(self, variables: dict[str, Any], token: str | None = None) -> str:
+        """File a control, approve it as the case's judge and wait until it is COMPLETED."""
+        rid = await self.request_ok(variables, token)
+        approved = await self.approve(rid)
+        assert "errors" not in approved, approved
+        await self.settle(rid, {"COMPLETED"})
+        return rid
+
     async def settle(self, rid: str, statuses: set[str]) -> dict[str, Any]:
         """Wait (bounded by attempts, not timed) until the request reaches one of ``statuses``."""
         state: dict[str, Any] = await wait_for(

@@ -29,8 +29,15 @@ from mocks.records import CaseRecord, MortgageRecord
 from mocks.world import AS_OF
 from tests.harness import JUDGE, wait_for
 from tests.integration.assistance_requests import AssistanceGateway, assistance_gateway
+from tests.integration.control_steps import (
+    CAR_VALUE,
+    case_value,
+    error_of,
+    order,
+    owing_less_than_the_car,
+    seize_the_car,
+)
 
-VALUE = "query($n: String!) { case(number: $n) { amountDue amountOwed controlledValue } }"
 LAPSING = """query($n: String!, $d: Int!) { lapsingControls(caseNumber: $n, withinDays: $d) {
   id until } }"""
 STEPS = """query($c: String!) { auditRecords(filter: {caseNumber: $c}, first: 500) {
@@ -39,29 +46,6 @@ NET = "query($id: ID!) { assistanceRequest(id: $id) { targetValue netValue since
 CANCEL = "mutation($id: ID!) { cancelAssistance(id: $id) { status } }"
 COSTS = """mutation($n: String!, $c: Money!, $i: Money!) {
   setCaseCosts(caseNumber: $n, enforcementCosts: $c, lateInterest: $i) { amountOwed } }"""
-
-
-def order(case: CaseRecord, action: str, target: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "caseNumber": case.number,
-        "debtorId": case.debtor_ids[0],
-        "action": action,
-        "target": target,
-        "documentNumber": extra.pop("documentNumber", f"DOC-{action}-{target}"),
-        **extra,
-    }
-
-
-def error_of(body: dict[str, Any]) -> dict[str, Any]:
-    assert body.get("errors"), body
-    ext: dict[str, Any] = body["errors"][0]["extensions"]
-    return ext
-
-
-async def case_value(ag: AssistanceGateway, number: str) -> dict[str, str]:
-    _, body = await ag.gw.post(VALUE, {"n": number})
-    value: dict[str, str] = body["data"]["case"]
-    return value
 
 
 async def steps(ag: AssistanceGateway, number: str, operation: str) -> list[dict[str, Any]]:
@@ -74,19 +58,15 @@ async def steps(ag: AssistanceGateway, number: str, operation: str) -> list[dict
 async def test_a_lapsed_vehicle_seizure_counts_for_nothing_and_frees_the_vehicle(
     tmp_path: Path, cases: list[CaseRecord]
 ) -> None:
-    # ¥20,000 due; the debtor's car is worth ¥30,000: once seized, it covers the debt.
-    case = dataclasses.replace(cases[0], amount_due=Decimal("20000.00"))
+    case = owing_less_than_the_car(cases[0])
     clock = ManualClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
     async with assistance_gateway(tmp_path, [case], clock=clock) as ag:
-        vin = ag.world.vehicles_of(case.debtor_ids[0])[0].vin
-        stake = ag.world.roles_of(case.debtor_ids[0])[0].company_code
-        first = await ag.request_ok(order(case, "SEIZE_VEHICLE", vin))
-        await ag.approve(first)
-        seized = await ag.settle(first, {"COMPLETED"})
+        car = await seize_the_car(ag, case)
+        vin, stake, first, seized = car.vin, car.stake, car.request_id, car.state
         until = date.fromisoformat(
             (await ag.gw.post(NET, {"id": first}))[1]["data"]["assistanceRequest"]["until"]
         )
-        assert (await case_value(ag, case.number))["controlledValue"] == "30000.00"
+        assert (await case_value(ag, case.number))["controlledValue"] == CAR_VALUE
         _, again = await ag.request(order(case, "SEIZE_VEHICLE", vin, documentNumber="二"))
         assert error_of(again)["rule"] == "ALREADY_CONTROLLED"
         _, more = await ag.request(order(case, "FREEZE_EQUITY", stake))
@@ -130,7 +110,7 @@ async def test_a_lapsed_vehicle_seizure_counts_for_nothing_and_frees_the_vehicle
         await ag.approve(fresh)
         await ag.settle(fresh, {"COMPLETED"})
         assert await ag.executions("public_security") == {"SEIZE_VEHICLE": 2}
-        assert (await case_value(ag, case.number))["controlledValue"] == "30000.00"
+        assert (await case_value(ag, case.number))["controlledValue"] == CAR_VALUE
         assert seized["status"] == "COMPLETED"
 
 

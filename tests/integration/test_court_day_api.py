@@ -7,16 +7,21 @@ yesterday (Beijing) is refused at 17:00 UTC although it is still that day in UTC
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from gateway.clock import ManualClock, court_date
 from mocks.records import CaseRecord
 from tests.integration.assistance_requests import assistance_gateway
-from tests.integration.test_control_law import case_value, error_of, order
+from tests.integration.control_steps import (
+    CAR_VALUE,
+    case_value,
+    error_of,
+    order,
+    owing_less_than_the_car,
+    seize_the_car,
+)
 
 IMPOSE = """mutation($input: ImposeRestrictionInput!) { imposeRestriction(input: $input) {
   restriction { id } decision { id } } }"""
@@ -29,19 +34,15 @@ SCHEDULES = """query($c: String!) { auditRecords(filter: {caseNumber: $c}, first
 async def test_a_control_ending_yesterday_in_beijing_no_longer_counts(
     tmp_path: Path, cases: list[CaseRecord]
 ) -> None:
-    # ¥20,000 due; the debtor's car is worth ¥30,000: while seized, it covers the debt.
-    case = dataclasses.replace(cases[0], amount_due=Decimal("20000.00"))
+    case = owing_less_than_the_car(cases[0])
     clock = ManualClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
     async with assistance_gateway(tmp_path, [case], clock=clock) as ag:
-        vin = ag.world.vehicles_of(case.debtor_ids[0])[0].vin
-        stake = ag.world.roles_of(case.debtor_ids[0])[0].company_code
-        seized = await ag.request_ok(order(case, "SEIZE_VEHICLE", vin, until="2026-11-20"))
-        await ag.approve(seized)
-        await ag.settle(seized, {"COMPLETED"})
+        car = await seize_the_car(ag, case, until="2026-11-20")
+        vin, stake, seized = car.vin, car.stake, car.request_id
 
         # 23:30 in Beijing on its last day: the seizure still holds the car.
         clock.advance(days=18, hours=6, minutes=30)  # 2026-11-20 15:30 UTC
-        assert (await case_value(ag, case.number))["controlledValue"] == "30000.00"
+        assert (await case_value(ag, case.number))["controlledValue"] == CAR_VALUE
         _, more = await ag.request(order(case, "FREEZE_EQUITY", stake))
         assert error_of(more)["rule"] == "OVER_SEIZURE"
 

@@ -24,7 +24,7 @@ from mocks.land_registry import LandRegistrySettings
 from mocks.records import CaseRecord
 from tests.harness import open_stack, wait_for
 from tests.integration.assistance_requests import FAST_WORKER, AssistanceGateway
-from tests.integration.test_control_law import order
+from tests.integration.control_steps import order
 from tests.servers.postgres import PostgresServer
 
 PS_VEHICLES = "POST /ps/v1/vehicles/query"
@@ -81,8 +81,12 @@ def relay_of(instance: AssistanceGateway) -> FactRelay:
     return runtime.fact_relay
 
 
-async def heard(a: AssistanceGateway, b: AssistanceGateway) -> None:
-    """Wait (bounded by polls) until B has applied every invalidation A sent."""
+async def carried_out_and_heard(
+    a: AssistanceGateway, b: AssistanceGateway, control: dict[str, Any]
+) -> None:
+    """Carry out ``control`` through A, then wait (bounded by polls) until B has applied
+    every invalidation A sent."""
+    await a.carry_out(control)
 
     async def counts() -> tuple[int, int]:
         return relay_of(a).sent, relay_of(b).applied
@@ -109,10 +113,7 @@ async def test_a_seizure_through_a_is_seen_by_b(
     _, before = await b.gw.post(VEHICLES, variables)  # B keeps the car as free
     assert case.number not in [c["caseNumber"] for c in car(before)["controls"]]
 
-    seized = await a.request_ok(order(case, "SEIZE_VEHICLE", vin))
-    await a.approve(seized)
-    await a.settle(seized, {"COMPLETED"})
-    await heard(a, b)
+    await carried_out_and_heard(a, b, order(case, "SEIZE_VEHICLE", vin))
 
     # Counted from here: A may have asked the agency meanwhile (for the target's value).
     asked = await b.route_count("public_security", PS_VEHICLES)
@@ -138,10 +139,7 @@ async def test_an_exit_ban_through_a_is_seen_by_b(
     _, before = await b.gw.post(EXIT_BANS, variables)
     assert case.number not in exit_bans(before)
 
-    ban = await a.request_ok(order(case, "EXIT_BAN", debtor))
-    await a.approve(ban)
-    await a.settle(ban, {"COMPLETED"})
-    await heard(a, b)
+    await carried_out_and_heard(a, b, order(case, "EXIT_BAN", debtor))
 
     # Counted from here: A may have asked the agency meanwhile (for the target's value).
     asked = await b.route_count("public_security", PS_EXIT_BANS)
@@ -193,9 +191,7 @@ async def test_a_seizure_sent_while_b_reconnects_is_not_lost(
 
     await wait_for(listening, lambda up: not up)
 
-    seized = await a.request_ok(order(case, "SEIZE_VEHICLE", vin))
-    await a.approve(seized)
-    await a.settle(seized, {"COMPLETED"})
+    await a.carry_out(order(case, "SEIZE_VEHICLE", vin))
     await relay_of(a).flush()
     assert relay_of(a).sent > 0 and relay_of(b).applied == applied  # B missed the notice
 
