@@ -27,22 +27,25 @@ STATIC_DIR = Path(__file__).parent / "static" / "console"
 DemoUser = dict[str, str]  # {"role", "name", "token"}
 
 
-def console_html(template: str, demo_users: Sequence[DemoUser]) -> str:
-    """The page, with its configuration (the demo users, if any) inlined as JSON."""
-    config = {"graphql": "/graphql", "demoUsers": list(demo_users)}
+def console_html(template: str, demo_users: Sequence[DemoUser], page_size: int = 100) -> str:
+    """The page, with its configuration (the demo users, if any; how many items of a list
+    to ask for at a time) inlined as JSON."""
+    config = {"graphql": "/graphql", "demoUsers": list(demo_users), "pageSize": page_size}
     # "<" escaped so that no value can close the script element it sits in.
     inline = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
     return template.replace("{{CONFIG}}", inline)
 
 
-def console_routes(demo_users: Callable[[], Sequence[DemoUser]]) -> list[BaseRoute]:
+def console_routes(
+    demo_users: Callable[[], Sequence[DemoUser]], page_size: int = 100
+) -> list[BaseRoute]:
     """``/console``, its modules, and ``/`` sending a browser there."""
     # Read once, at start-up: no file is read on the event loop while serving.
     template = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
 
     async def page(request: Request) -> Response:
         # Demo tokens are signed afresh for each page, which is therefore never cached.
-        html = console_html(template, demo_users())
+        html = console_html(template, demo_users(), page_size)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     async def root(request: Request) -> Response:

@@ -46,4 +46,4 @@ def console_routes_for(settings: Settings) -> list[BaseRoute]:
     if not settings.console.serves(settings.profile):
         return []
     secret = settings.jwt_secret() if settings.console.demo_court else b""
-    return console_routes(lambda: demo_users(settings, secret))
+    return console_routes(lambda: demo_users(settings, secret), settings.console.page_size)

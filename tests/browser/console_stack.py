@@ -16,9 +16,8 @@ from playwright.async_api import Page
 from gateway.cli.demo import DEMO_JUDGE, DEMO_OFFICER, seed_cases
 from gateway.store.cases import Store
 from mocks.records import CaseRecord
-from mocks.runner import start_mocks
 from mocks.world import World
-from tests.harness import Gateway, gateway_settings, start_gateway, stop_gateway
+from tests.harness import Stack, open_stack
 
 # Set to a folder (``make console-screenshots`` sets docs/screenshots) to keep the pictures.
 SCREENSHOTS_ENV = "CONSOLE_SCREENSHOTS_DIR"
@@ -28,7 +27,7 @@ SCREENSHOTS_ENV = "CONSOLE_SCREENSHOTS_DIR"
 class ConsoleStack:
     """The gateway, the case of the journey and where its screenshots go."""
 
-    gw: Gateway
+    gw: Stack
     world: World
     case: CaseRecord
     shots: Path
@@ -54,36 +53,30 @@ async def console_stack(
     cases: list[CaseRecord],
     amount_due: Decimal | None = Decimal("5000000.00"),
     assistance: dict[str, Any] | None = None,
+    console: dict[str, Any] | None = None,
 ) -> AsyncIterator[ConsoleStack]:
     """A fresh world and mocks (controls change the world), a gateway with the demo users of
-    the first case's court, and its cases registered.
+    the first case's court, and its cases registered with the demo officer and judge.
 
     By default the first case owes more than its debtor's flat is worth, so that seizing
     the flat is no over-seizure; ``amount_due=None`` keeps the world's own figure.
-    ``assistance`` adds to the lifecycle worker's settings.
+    ``assistance`` adds to the lifecycle worker's settings, ``console`` to the console's.
     """
-    world = World(seed=7, people=1000)  # the suite's world (tests/conftest.py), afresh
-    mocks = await start_mocks(world)
     case = cases[0] if amount_due is None else dataclasses.replace(cases[0], amount_due=amount_due)
-    settings = gateway_settings(
+    async with open_stack(
         tmp_path / "data",
-        mocks,
-        console={"demo_court": case.court},
+        court=case.court,  # the cases are the demo's, registered below
+        console={"demo_court": case.court, **(console or {})},
         # Every look-up reaches the agencies, so an outage shows at once, never a stale copy.
         cache={"enabled": False},
         assistance={"poll_interval_s": 0.1, "ticket_poll_s": 0.2, **(assistance or {})},
         watch={"scheduler_enabled": False},
-    )
-    gw = await start_gateway(settings, mocks, court=case.court)
-    try:
-        store = await Store.open(settings.database_url)
+    ) as gw:
+        store = await Store.open(gw.settings.database_url)
         try:
             await seed_cases(store, [case, *cases[1:3]], [DEMO_OFFICER], [DEMO_JUDGE])
         finally:
             await store.close()
         shots = tmp_path / "screenshots"
         shots.mkdir()
-        yield ConsoleStack(gw, world, case, shots)
-    finally:
-        await stop_gateway(gw)
-        await mocks.aclose()
+        yield ConsoleStack(gw, gw.world, case, shots)

@@ -62,3 +62,14 @@ def test_no_court_name_can_close_the_config_script(court: str) -> None:
     users = config["demoUsers"]
     assert isinstance(users, list) and len(users) == len(DEMO_USERS)
     assert page.count("</script>") == TEMPLATE.count("</script>")
+
+
+@given(st.integers(min_value=1, max_value=100))
+def test_the_page_carries_the_page_size_of_its_lists(size: int) -> None:
+    assert _config(console_html(TEMPLATE, [], size))["pageSize"] == size
+
+
+@pytest.mark.parametrize("size", [0, 101])
+def test_a_page_size_outside_the_apis_range_is_refused(tmp_path: Path, size: int) -> None:
+    with pytest.raises(SettingsError, match=r"console\.page_size"):
+        _settings(tmp_path, console={"page_size": size})

@@ -112,7 +112,7 @@ export function subscribe(query, variables, handlers) {
 }
 
 // The items of a connection's page (a failed, null connection has none). The pages ask for
-// up to 100 of the newest and say so when there are more (see `moreNote` in ui.js).
+// a page of the newest and load the next ones on request (see more.js).
 export function nodes(connection) {
   return connection ? connection.edges.map((e) => e.node) : [];
 }

@@ -164,8 +164,3 @@ export function label(value) {
 export function ratio(value) {
   return value === null || value === undefined ? "—" : `${(Number(value) * 100).toFixed(2)}%`;
 }
-
-// Under a table cut from a connection: says that older items exist beyond the page shown.
-export function moreNote(connection) {
-  return connection?.pageInfo?.hasNextPage ? h("p", { class: "muted" }, "仅显示最近 100 条。") : null;
-}

@@ -1,5 +1,6 @@
 // One case: parties, amount due, value under control (over-seizure headroom), requests, restrictions.
 import { gql, nodes } from "../api.js";
+import { PAGE_SIZE, growingTable, loadMore, nextPage } from "../more.js";
 import {
   ACTION,
   AGENCY,
@@ -8,7 +9,6 @@ import {
   errorList,
   h,
   link,
-  moreNote,
   money,
   render,
   requestHref,
@@ -17,21 +17,29 @@ import {
   time,
 } from "../ui.js";
 
-const QUERY = `query CasePage($n: String!) {
+const RESTRICTIONS = `restrictions(first: $first, after: $after) {
+  edges { node { id kind caseNumber court since until status } } pageInfo { hasNextPage endCursor } }`;
+const REQUESTS = `assistanceRequests(first: $first, after: $after) {
+  edges { node { id action agency status target targetValue createdAt overdue } }
+  pageInfo { hasNextPage endCursor } }`;
+
+const QUERY = `query CasePage($n: String!, $first: Int!, $after: String) {
   case(number: $n) {
     number court applicant amountDue controlledValue status filedOn
     debtors {
       handle maskedId kind
       identity { name }
       organization { name }
-      restrictions(first: 100) { edges { node { id kind caseNumber court since until status } } pageInfo { hasNextPage } }
+      ${RESTRICTIONS}
     }
-    assistanceRequests(first: 100) {
-      edges { node { id action agency status target targetValue createdAt overdue } }
-      pageInfo { hasNextPage }
-    }
+    ${REQUESTS}
   }
 }`;
+// The pages after the first, by the cursor of the last one shown.
+const MORE_REQUESTS = `query CaseRequests($n: String!, $first: Int!, $after: String) {
+  case(number: $n) { ${REQUESTS} } }`;
+const MORE_RESTRICTIONS = `query DebtorRestrictions($c: String!, $id: ID!, $first: Int!, $after: String) {
+  debtor(id: $id, caseNumber: $c) { ${RESTRICTIONS} } }`;
 
 // Money is a decimal string with two places: compare in fen, never in floats.
 function fen(value) {
@@ -48,7 +56,7 @@ function yuan(f) {
 }
 
 export async function show(main, [number]) {
-  const { data, errors } = await gql(QUERY, { n: number });
+  const { data, errors } = await gql(QUERY, { n: number, first: PAGE_SIZE, after: null });
   const c = data?.case;
   if (!c) {
     render(main, h("h1", {}, `案件 ${number}`), errorList(errors) || h("p", {}, "没有这个案件，或您无权查看。"));
@@ -64,31 +72,58 @@ export async function show(main, [number]) {
       h("td", {}, d.maskedId),
     ),
   );
-  const restrictions = c.debtors.flatMap((d) =>
-    nodes(d.restrictions)
+  const nameOf = (d) => d.identity?.name || d.organization?.name || "";
+  const restrictionRows = (d, list) =>
+    list
       .filter((r) => r.caseNumber === c.number)
       .map((r) =>
         h(
           "tr",
           {},
           h("td", {}, RESTRICTION[r.kind] || r.kind),
-          h("td", {}, d.identity?.name || d.organization?.name || ""),
+          h("td", {}, nameOf(d)),
           h("td", {}, r.since),
           h("td", {}, r.until || "—"),
           h("td", {}, r.status),
         ),
+      );
+  const requestRows = (list) =>
+    list.map((r) =>
+      h(
+        "tr",
+        {},
+        h("td", {}, link(requestHref(r.id), ACTION[r.action] || r.action)),
+        h("td", {}, AGENCY[r.agency] || r.agency),
+        h("td", {}, r.target || "—"),
+        h("td", {}, money(r.targetValue)),
+        h("td", {}, status(r.status), r.overdue ? h("span", { class: "bad" }, " 逾期") : null),
+        h("td", {}, time(r.createdAt)),
       ),
+    );
+  const requests = growingTable(
+    ["事项", "协助单位", "标的物", "价值", "状态", "提出时间"],
+    requestRows(nodes(c.assistanceRequests)),
+    { attrs: { id: "case-requests" }, more: Boolean(c.assistanceRequests?.pageInfo.hasNextPage) },
   );
-  const requestRows = nodes(c.assistanceRequests).map((r) =>
-    h(
-      "tr",
-      {},
-      h("td", {}, link(requestHref(r.id), ACTION[r.action] || r.action)),
-      h("td", {}, AGENCY[r.agency] || r.agency),
-      h("td", {}, r.target || "—"),
-      h("td", {}, money(r.targetValue)),
-      h("td", {}, status(r.status), r.overdue ? h("span", { class: "bad" }, " 逾期") : null),
-      h("td", {}, time(r.createdAt)),
+  const moreRequests = loadMore(
+    c.assistanceRequests,
+    (after) => nextPage(MORE_REQUESTS, { n: c.number }, ["case", "assistanceRequests"], after),
+    (items) => requests.append(requestRows(items)),
+    { id: "more-requests" },
+  );
+  // A debtor's restrictions are paged across all its cases: the rows of this case are kept.
+  const longer = c.debtors.filter((d) => d.restrictions?.pageInfo.hasNextPage);
+  const restrictions = growingTable(
+    ["措施", "被执行人", "起", "止", "状态"],
+    c.debtors.flatMap((d) => restrictionRows(d, nodes(d.restrictions))),
+    { attrs: { id: "case-restrictions" }, more: longer.length > 0 },
+  );
+  const moreRestrictions = longer.map((d) =>
+    loadMore(
+      d.restrictions,
+      (after) => nextPage(MORE_RESTRICTIONS, { c: c.number, id: d.handle }, ["debtor", "restrictions"], after),
+      (items) => restrictions.append(restrictionRows(d, items)),
+      { label: longer.length > 1 ? `加载更多（${nameOf(d)}）` : "加载更多" },
     ),
   );
   render(
@@ -112,10 +147,10 @@ export async function show(main, [number]) {
     h("h2", {}, "被执行人"),
     table(["名称", "类型", "证件号"], debtorRows),
     h("h2", {}, "协助执行请求"),
-    requestRows.length ? table(["事项", "协助单位", "标的物", "价值", "状态", "提出时间"], requestRows) : h("p", {}, "尚无。"),
-    moreNote(c.assistanceRequests),
+    requests.el,
+    moreRequests,
     h("h2", {}, "限制措施"),
-    restrictions.length ? table(["措施", "被执行人", "起", "止", "状态"], restrictions) : h("p", {}, "尚无。"),
-    c.debtors.map((d) => moreNote(d.restrictions)).find(Boolean) || null,
+    restrictions.el,
+    moreRestrictions,
   );
 }

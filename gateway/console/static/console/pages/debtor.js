@@ -1,6 +1,7 @@
 // The debtor profile: every fact with its agency and freshness; a failed agency is named in
 // a banner while the others' facts stay. From here an officer files a control request.
 import { gql, hasRole, nodes } from "../api.js";
+import { PAGE_SIZE, growingTable, loadMore, nextPage } from "../more.js";
 import {
   AGENCY,
   RESTRICTION,
@@ -9,7 +10,6 @@ import {
   h,
   link,
   money,
-  moreNote,
   provenance,
   render,
   requestHref,
@@ -21,7 +21,14 @@ import {
 } from "../ui.js";
 
 const P = "provenance { agency fetchedAt cached stale }";
-const QUERY = `query DebtorProfile($c: String!, $id: ID!) {
+const RESTRICTIONS = `restrictions(first: $first, after: $after) {
+  edges { node { id kind caseNumber court since until status ground ${P} } } pageInfo { hasNextPage endCursor } }`;
+const REQUESTS = `assistanceRequests(first: $first, after: $after) {
+  edges { node { id action status target createdAt } } pageInfo { hasNextPage endCursor } }`;
+// The pages after the first, by the cursor of the last one shown.
+const MORE = (list) => `query DebtorMore($c: String!, $id: ID!, $first: Int!, $after: String) {
+  debtor(id: $id, caseNumber: $c) { ${list} } }`;
+const QUERY = `query DebtorProfile($c: String!, $id: ID!, $first: Int!, $after: String) {
   debtor(id: $id, caseNumber: $c) {
     handle maskedId kind caseNumber
     identity { idNumber name sex birthDate address status ${P} }
@@ -35,8 +42,8 @@ const QUERY = `query DebtorProfile($c: String!, $id: ID!) {
       ... on Vehicle { plateNumber vin model status }
       ... on EquityStake { company { code name } shareRatio subscribedCapital }
     }
-    restrictions(first: 100) { edges { node { id kind caseNumber court since until status ground ${P} } } pageInfo { hasNextPage } }
-    assistanceRequests(first: 100) { edges { node { id action status target createdAt } } pageInfo { hasNextPage } }
+    ${RESTRICTIONS}
+    ${REQUESTS}
   }
 }`;
 
@@ -216,7 +223,7 @@ function controlForm(debtor, assets, reload) {
 
 export async function show(main, [caseNumber, handle]) {
   async function load() {
-    const { data, errors } = await gql(QUERY, { c: caseNumber, id: handle });
+    const { data, errors } = await gql(QUERY, { c: caseNumber, id: handle, first: PAGE_SIZE, after: null });
     const d = data?.debtor;
     if (!d) {
       render(main, h("h1", {}, "被执行人"), errorList(errors) || h("p", {}, "查无此人，或您无权查看。"));
@@ -245,6 +252,17 @@ export async function show(main, [caseNumber, handle]) {
         ),
       );
     const restrictionHead = ["措施", "法院", "案号", "期间", "状态", "来源"];
+    const more = (connection) => Boolean(connection?.pageInfo.hasNextPage);
+    const exitBanTable = growingTable(restrictionHead, restrictionRows(exitBans), { empty: "无。", more: more(d.restrictions) });
+    const restrictionTable = growingTable(restrictionHead, restrictionRows(allRestrictions), { attrs: { id: "restrictions" }, empty: "无。", more: more(d.restrictions) });
+    const requestRows = (list) => list.map((r) => h("tr", {}, h("td", {}, link(requestHref(r.id), ACTION[r.action] || r.action)), h("td", {}, r.target || "—"), h("td", {}, status(r.status))));
+    const requestTable = growingTable(["事项", "标的物", "状态"], requestRows(requests), { attrs: { id: "debtor-requests" }, more: more(d.assistanceRequests) });
+    const following = (list, path) => (after) => nextPage(MORE(list), { c: caseNumber, id: handle }, ["debtor", path], after);
+    const moreRestrictions = loadMore(d.restrictions, following(RESTRICTIONS, "restrictions"), (items) => {
+      exitBanTable.append(restrictionRows(items.filter((r) => r.kind === "EXIT_BAN")));
+      restrictionTable.append(restrictionRows(items));
+    }, { id: "more-restrictions" });
+    const moreRequests = loadMore(d.assistanceRequests, following(REQUESTS, "assistanceRequests"), (items) => requestTable.append(requestRows(items)), { id: "more-requests" });
     render(
       main,
       h("h1", {}, `被执行人 ${name}`),
@@ -281,15 +299,13 @@ export async function show(main, [caseNumber, handle]) {
         ? table(["公司", "角色", "持股", "来源"], d.companies.map((r) => h("tr", {}, h("td", {}, r.company.name), h("td", {}, label(r.role)), h("td", {}, ratio(r.shareRatio)), h("td", {}, provenance(r.provenance)))), { id: "companies" })
         : h("p", { class: "muted" }, "无。"),
       h("h2", {}, "限制出境"),
-      exitBans.length ? table(restrictionHead, restrictionRows(exitBans)) : h("p", { class: "muted" }, "无。"),
+      exitBanTable.el,
       h("h2", {}, "全部限制措施"),
-      allRestrictions.length ? table(restrictionHead, restrictionRows(allRestrictions), { id: "restrictions" }) : h("p", { class: "muted" }, "无。"),
-      moreNote(d.restrictions),
+      restrictionTable.el,
+      moreRestrictions,
       h("h2", {}, "本案协助执行请求"),
-      requests.length
-        ? table(["事项", "标的物", "状态"], requests.map((r) => h("tr", {}, h("td", {}, link(requestHref(r.id), ACTION[r.action] || r.action)), h("td", {}, r.target || "—"), h("td", {}, status(r.status)))))
-        : h("p", { class: "muted" }, "尚无。"),
-      moreNote(d.assistanceRequests),
+      requestTable.el,
+      moreRequests,
       hasRole("officer", "judge") ? controlForm(d, assets, load) : null,
     );
   }
