@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from gateway.audit.chain import GENESIS, StoredRecord, Unsealed, chain_genesis, seal
 from gateway.audit.chain_id import CHAIN_NAME, writer_chain
 from gateway.audit.log import AuditEntry, AuditLog
-from gateway.audit.record import prepare
+from gateway.audit.record import prepare, unsealed
 from gateway.audit.sqlite_writer import SqliteWriter
 from gateway.audit.tables import DEBTOR, audit_chains, audit_index, audit_metadata, audit_records
 from gateway.audit.witness import WitnessState
@@ -203,7 +203,7 @@ class SqlAuditLog:
         if self._closing:
             raise AuditUnavailable("the audit log is not running")
         try:
-            record = Unsealed.of(prepare(entry, self.key))
+            record = unsealed(entry, self.key)
         except (TypeError, ValueError) as exc:
             raise AuditUnavailable("the audit record could not be encoded") from exc
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
