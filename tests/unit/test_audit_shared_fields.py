@@ -102,8 +102,11 @@ def test_a_later_hit_masks_and_keys_nothing_the_answer_shares(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     answer = _answer(IDS[:3], IDS[3:])
+    audit_record._flat_detail.cache_clear()  # a hit's detail is masked once per shape too
     masked, keyed = _counting(monkeypatch, "mask_value"), _counting(monkeypatch, "_debtor_fields")
     unsealed(_hit(answer, 1), KEY)
     assert (masked[0], keyed[0]) == (2, 4)  # the variables and the detail; four debtors
     unsealed(_hit(answer, 2), KEY)
     assert (masked[0], keyed[0]) == (3, 4)  # its own detail only
+    unsealed(_hit(answer, 2), KEY)
+    assert (masked[0], keyed[0]) == (3, 4)  # the same detail again: nothing
