@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from gateway.audit.chain import chain_genesis, seal
@@ -29,7 +31,7 @@ from gateway.audit.tables import (
     record_to_row,
 )
 from gateway.audit.verify import verify_log
-from gateway.migrations.runner import upgrade
+from gateway.migrations.runner import alembic_config, upgrade
 from gateway.store.cases import SchemaBehind
 from tests.audit_entries import make_entry
 
@@ -176,3 +178,24 @@ async def test_the_migration_finds_the_same_records_for_each_debtor(database_url
         assert await _found(log.engine, A) == [*_naming(A, seqs), len(NAMED) + 1]
     finally:
         await log.aclose()
+    # And back (audit_0003): the per-key rows come back from the sets, the new record's too.
+    await _downgrade(database_url, "audit_0003")
+    added = len(NAMED) + 1
+    assert {d: await _per_key_look_up(database_url, d) for d in (A, B, C, D)} == {
+        d: [*before[d], *([added] if d in (A, B, C) else [])] for d in (A, B, C, D)
+    }
+
+
+async def _downgrade(url: str, revision: str) -> None:
+    engine = create_async_engine(url)
+
+    def down(conn: Connection) -> None:
+        config = alembic_config("audit")
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(down)
+    finally:
+        await engine.dispose()
