@@ -48,6 +48,9 @@ class KnownSets:
             pending.append(set_id)
             rows += [(key, set_id) for key in members]
         self.pending = pending
+        # One order for every writer: two transactions inserting rows of the same sets in
+        # different orders could each wait for the other's row (a deadlock on PostgreSQL).
+        rows.sort()
         return rows
 
     def committed(self) -> None:
