@@ -4,9 +4,8 @@ The walk reads all head rows first (one statement, so one snapshot) and checks e
 up to its head, so it can run while gateways keep appending. For each chain it stops at the
 first broken record and names it: a gap in ``seq``, a ``prev_hash`` that does not match,
 contents that do not match their hash, index rows (or the members of its debtor set) that
-do not match their record, a head
-that does not match the last record, or a record whose hash differs from an anchor (a
-``(chain, seq, hash)`` noted earlier).
+do not match their record, a head that does not match the last record, or a record whose
+hash differs from an anchor (a ``(chain, seq, hash)`` noted earlier).
 
 Then the witnesses: every chain's witness records say which head of the other chains its
 writer had seen (``gateway/audit/witness.py``). The newest claim about each chain must
