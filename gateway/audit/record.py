@@ -122,12 +122,10 @@ def unsealed(entry: AuditEntry, key: bytes) -> Unsealed:
     return Unsealed.of({**prepared.fields, **_own(entry, None)}, prepared.encoded)
 
 
-_FLAT = (str, int, bool, type(None))
-
-
 def _detail(detail: dict[str, Any]) -> Any:
     items = tuple(detail.items())
-    if len(items) <= 8 and all(type(v) in _FLAT for _, v in items):
+    # Strings only: the memo's key compares values, and 1, 1.0 and True compare equal.
+    if len(items) <= 8 and all(type(k) is str and type(v) is str for k, v in items):
         return _flat_detail(items)
     return _bounded(jsonable(mask_value(detail)))
 

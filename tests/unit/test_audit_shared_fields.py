@@ -54,7 +54,7 @@ def _hit(answer: Answer, n: int, subject: str = "officer-1") -> AuditEntry:
         arrived=datetime(2026, 12, 6, 8, 0, tzinfo=UTC) + timedelta(seconds=n),
         request_id=f"req-{n}",
         principal=who,
-        detail={"client": "127.0.0.1", "n": n},
+        detail={"client": "127.0.0.1", "n": str(n)},
         http_status=200,
         duration_ms=0.25 * n,
         client_request_id=None if n % 2 else f"client-{n}",
@@ -110,3 +110,15 @@ def test_a_later_hit_masks_and_keys_nothing_the_answer_shares(
     assert (masked[0], keyed[0]) == (3, 4)  # its own detail only
     unsealed(_hit(answer, 2), KEY)
     assert (masked[0], keyed[0]) == (3, 4)  # the same detail again: nothing
+
+
+def test_details_that_compare_equal_keep_their_own_values() -> None:
+    # 1, 1.0 and True are equal as dict values: a memo keyed on them would mix them up.
+    stored = [prepare(_hit_with({"x": value}), KEY)["detail"] for value in (1, True, 1.0, "1")]
+    assert [d["x"] for d in stored] == [1, True, 1.0, "1"]
+    assert [type(d["x"]) for d in stored] == [int, bool, float, str]
+
+
+def _hit_with(detail: dict[str, Any]) -> AuditEntry:
+    entry = _hit(_answer(IDS[:1], []), 1)
+    return AuditEntry(**{**_fields(entry), "detail": detail})
