@@ -2,7 +2,8 @@
 
 Starts the mocks and one gateway worker (cache on, audit on), warms the cache with every
 profile of the 1,000-person data set, then samples the worker with ``py-spy record`` while
-``bench.load`` drives full profiles at 32 connections. Prints the functions with the most
+``bench.load`` drives full profiles at 32 connections (``--response-cache``: with the
+response cache on, so that every measured request is a hit). Prints the functions with the most
 samples on the stack (inclusive) and at the top of it (self), and keeps the collapsed
 stacks (``bench/results/profile.txt``) for a flame graph.
 """
@@ -29,8 +30,12 @@ __all__ = ["AREAS", "by_area", "main", "summarize"]
 # Where a sample belongs: the area of the frame nearest the top of its stack that names one.
 AREAS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("case authorization (store.get_case)", re.compile(r"^authorized_case ")),
+    ("response cache: case check of a hit", re.compile(r"^ResponseGate\.allows ")),
     ("restrictions (store.restrictions_of)", re.compile(r"restrictions_of ")),
-    ("audit record and group commit", re.compile(r"\(gateway/audit_|^AuditPipeline\._record")),
+    (
+        "audit record and group commit",
+        re.compile(r"\(gateway/audit/|^AuditPipeline\.(_record|record) "),
+    ),
     ("JWT verification", re.compile(r"^TokenVerifier\.")),
     ("DataLoaders, cache, connectors", re.compile(r"\((resolvers|connectors)/")),
     (
@@ -38,10 +43,12 @@ AREAS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"\((graphql/execution|strawberry/schema|strawberry/types|schema/)"),
     ),
     ("parsing and validation", re.compile(r"\(graphql/(language|validation)|ParserCache")),
+    ("response cache: the rest of a hit at the door", re.compile(r"\(gateway/web/hit_path\.py")),
     (
-        "HTTP and ASGI (uvicorn, starlette, strawberry view)",
-        re.compile(r"\((uvicorn|starlette|strawberry/http)/|\(gateway/app\.py"),
+        "starlette, strawberry view, our app",
+        re.compile(r"\((starlette|strawberry/http)/|\(gateway/web/app\.py"),
     ),
+    ("uvicorn and httptools (HTTP parsing, transport)", re.compile(r"\((uvicorn|httptools)/")),
 )
 
 
@@ -103,7 +110,9 @@ def _short(frame: str) -> str:
     return f"{name} ({path})"
 
 
-async def _run(seconds: float, query_ids: int) -> tuple[str, dict[str, object]]:
+async def _run(
+    seconds: float, query_ids: int, response_cache: bool
+) -> tuple[str, dict[str, object]]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     async with await Lab.open() as lab:
         world = World(seed=7, people=1000)
@@ -112,7 +121,7 @@ async def _run(seconds: float, query_ids: int) -> tuple[str, dict[str, object]]:
         debtors = [(pid, case.number) for case in cases for pid, _ in case.debtor_ids]
         bodies = profile_bodies(lab.root / "profiles.jsonl", debtors)
         mocks = await lab.mocks("mocks", people=1000, seed=7, ca_rate=1e6, ca_burst=10**6)
-        config = GatewayConfig(lab.root / "gw", mocks)
+        config = GatewayConfig(lab.root / "gw", mocks, response_cache=response_cache)
         async with lab.gateway("gateway", config, cases, workers=1) as gw:
             await warm_up(lab, gw, mocks, bodies, len(debtors), max_passes=2)
             out = lab.root / "profile.txt"
@@ -136,8 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--people", type=int, default=1000, help="distinct debtors asked for")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--response-cache", action="store_true", help="response cache on: profile its hits"
+    )
     args = parser.parse_args(argv)
-    collapsed, result = asyncio.run(_run(args.seconds, args.people))
+    collapsed, result = asyncio.run(_run(args.seconds, args.people, args.response_cache))
     print(
         f"load: {result['rps']} req/s, p50 {result['p50_ms']} ms, "
         f"{result['server_cpu_ms_per_req']} ms CPU per request (one worker)"

@@ -152,8 +152,9 @@ class Unsealed:
     tail: bytes  # ',"time":"…","variables":…}'
 
     @classmethod
-    def of(cls, fields_: Mapping[str, Any]) -> Unsealed:
-        """Encode ``fields_`` (a record's stored fields but seq and hashes).
+    def of(cls, fields_: Mapping[str, Any], known: Mapping[str, bytes] | None = None) -> Unsealed:
+        """Encode ``fields_`` (a record's stored fields but seq and hashes); ``known`` gives
+        the canonical JSON of some of them, already made (``orjson`` with sorted keys).
 
         Raises ``TypeError`` for missing or unknown fields and values that are not JSON,
         ``ValueError`` for a naive ``time``.
@@ -162,8 +163,10 @@ class Unsealed:
         if fields_.keys() != _FIELDS:
             wrong = sorted(fields_.keys() ^ _FIELDS)
             raise TypeError(f"audit record fields do not match the stored record: {wrong}")
+        known = known or {}
         encoded = {
-            name: orjson.dumps(
+            name: known.get(name)
+            or orjson.dumps(
                 _timestamp(value) if isinstance(value, datetime) else value,
                 option=orjson.OPT_SORT_KEYS,
             )

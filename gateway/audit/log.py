@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from gateway.audit.entities import EntityReference
+from gateway.audit.shared_fields import SharedFields
 
 __all__ = ["AgencyCallRecord", "AuditEntry", "AuditLog", "Outcome"]
 
@@ -59,6 +60,8 @@ class AuditEntry:
     # An _entities request's references, in the order asked (see gateway/audit/entities.py).
     references: tuple[EntityReference, ...] = ()
     client_request_id: str | None = None  # the client's X-Request-Id, kept beside ours
+    # Fields this entry shares with others, prepared once (gateway/audit/shared_fields.py).
+    shared: SharedFields | None = field(default=None, compare=False, repr=False)
 
 
 class AuditLog(Protocol):

@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.chain import StoredRecord
 from gateway.audit.record import debtor_key
-from gateway.audit.tables import CASE, DEBTOR, audit_index, audit_records, record_from_row
+from gateway.audit.tables import (
+    CASE,
+    DEBTOR_SET,
+    audit_debtor_sets,
+    audit_index,
+    audit_records,
+    record_from_row,
+)
 from gateway.audit.witness import WITNESS_OPERATION
 from gateway.masking import mask_text
 
@@ -67,7 +74,7 @@ class AuditSearch:
         if where.case_number is not None:
             stmt = stmt.where(self._indexed(CASE, where.case_number))
         if where.debtor_id is not None:
-            stmt = stmt.where(self._indexed(DEBTOR, debtor_key(self.key, where.debtor_id)))
+            stmt = stmt.where(self._names(debtor_key(self.key, where.debtor_id)))
         if where.officer is not None:
             stmt = stmt.where(r.principal == mask_text(where.officer))
         if where.since is not None:
@@ -100,6 +107,16 @@ class AuditSearch:
     def _indexed(kind: str, value: str) -> ColumnElement[bool]:
         i, r = audit_index.c, audit_records.c
         return exists().where(i.kind == kind, i.value == value, i.chain == r.chain, i.seq == r.seq)
+
+    @staticmethod
+    def _names(key: str) -> ColumnElement[bool]:
+        # A record is indexed once under the set of its debtors; the sets holding ``key``
+        # are few (one per distinct group of debtors asked about together).
+        i, r, s = audit_index.c, audit_records.c, audit_debtor_sets.c
+        sets = select(s.debtor_set).where(s.debtor_key == key)
+        return exists().where(
+            i.kind == DEBTOR_SET, i.value.in_(sets), i.chain == r.chain, i.seq == r.seq
+        )
 
     async def page(
         self, where: AuditFilter, *, first: int, before: Position | None = None

@@ -24,11 +24,12 @@ from uuid import UUID
 
 import orjson
 
+from gateway.audit.chain import Unsealed
 from gateway.audit.entities import entities_detail, normalised_debtor
 from gateway.audit.log import AuditEntry
 from gateway.masking import escaped, mask_id, mask_text, mask_value
 
-__all__ = ["MAX_JSON_BYTES", "debtor_key", "jsonable", "prepare"]
+__all__ = ["MAX_JSON_BYTES", "debtor_key", "jsonable", "prepare", "unsealed"]
 
 MAX_JSON_BYTES = 32_768  # per JSON field; a 500-id variable list is about 10 KB
 _INT64 = 2**63
@@ -97,6 +98,65 @@ def _bounded(value: Any) -> Any:
 
 def prepare(entry: AuditEntry, key: bytes) -> dict[str, Any]:
     """The stored fields of ``entry`` except ``seq`` and the hashes (see ``audit_chain.seal``)."""
+    shared = entry.shared
+    if shared is None or entry.references:
+        return _prepare(entry, key)
+    prepared = shared.get(key)
+    if prepared is None:
+        stored = _prepare(entry, key)
+        shared.keep(key, stored)
+        return stored
+    return {**prepared.fields, **_own(entry, None)}
+
+
+def unsealed(entry: AuditEntry, key: bytes) -> Unsealed:
+    """``entry``'s stored fields, encoded: ``Unsealed.of(prepare(entry, key))``, reusing the
+    encoding of the fields an entry's ``shared`` part has prepared before."""
+    shared = entry.shared
+    if shared is None or entry.references:
+        return Unsealed.of(_prepare(entry, key))
+    prepared = shared.get(key)
+    if prepared is None:
+        stored = _prepare(entry, key)
+        return Unsealed.of(stored, shared.keep(key, stored).encoded)
+    return Unsealed.of({**prepared.fields, **_own(entry, None)}, prepared.encoded)
+
+
+def _detail(detail: dict[str, Any]) -> Any:
+    items = tuple(detail.items())
+    # Strings only: the memo's key compares values, and 1, 1.0 and True compare equal.
+    if len(items) <= 8 and all(type(k) is str and type(v) is str for k, v in items):
+        return _flat_detail(items)
+    return _bounded(jsonable(mask_value(detail)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _flat_detail(items: tuple[tuple[str, Any], ...]) -> Any:
+    # A hit's detail is the same few strings request after request (its client, "query",
+    # "responseCache"): masked and checked once. Callers never change what comes back.
+    return _bounded(jsonable(mask_value(dict(items))))
+
+
+def _own(entry: AuditEntry, detail: Any) -> dict[str, Any]:
+    # The fields every record has of its own: who, when, the outcome, the detail.
+    return {
+        "time": entry.time.astimezone(UTC),
+        "request_id": _clip(entry.request_id, 128),
+        "principal": _clip(mask_text(entry.principal), 200),
+        "court": _clip(entry.court, 200),
+        "roles": tuple(sorted(entry.roles)),
+        "outcome": entry.outcome,
+        "code": None if entry.code is None else _clip(entry.code, 64),
+        "http_status": entry.http_status,
+        "duration_ms": None if entry.duration_ms is None else round(entry.duration_ms, 3),
+        "detail": _detail(entry.detail) if detail is None else detail,
+        "client_request_id": None
+        if entry.client_request_id is None
+        else _clip(entry.client_request_id, 128),
+    }
+
+
+def _prepare(entry: AuditEntry, key: bytes) -> dict[str, Any]:
     refs = entry.references
     asked = [normalised_debtor(r.debtor_id) for r in refs if r.debtor_id]
     debtors = sorted({normalised_debtor(d) for d in entry.debtors if d} | set(asked))
@@ -125,11 +185,7 @@ def prepare(entry: AuditEntry, key: bytes) -> dict[str, Any]:
         for call in entry.agencies
     )
     return {
-        "time": entry.time.astimezone(UTC),
-        "request_id": _clip(entry.request_id, 128),
-        "principal": _clip(mask_text(entry.principal), 200),
-        "court": _clip(entry.court, 200),
-        "roles": tuple(sorted(entry.roles)),
+        **_own(entry, detail),
         "case_number": cases[0] if cases else None,
         "cases": tuple(cases),
         "operation": _clip(mask_text(entry.operation), 200),
@@ -138,12 +194,4 @@ def prepare(entry: AuditEntry, key: bytes) -> dict[str, Any]:
         "debtors": tuple(masked for masked, _ in fields),
         "debtor_keys": tuple(keyed for _, keyed in fields),
         "agencies": agencies,
-        "outcome": entry.outcome,
-        "code": None if entry.code is None else _clip(entry.code, 64),
-        "http_status": entry.http_status,
-        "duration_ms": None if entry.duration_ms is None else round(entry.duration_ms, 3),
-        "detail": detail,
-        "client_request_id": None
-        if entry.client_request_id is None
-        else _clip(entry.client_request_id, 128),
     }

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
 from gateway.audit.chain import Unsealed
+from gateway.audit.debtor_sets import KnownSets, insert_members
 from gateway.audit.tables import (
     JsonText,
     audit_chains,
@@ -36,6 +37,7 @@ _LOCK_POLL_S = 0.001  # between attempts at the write lock
 _HANDOFF_S = 0.01  # at most this long the loop waits for the thread to start a COMMIT
 _ROWS_PER_INSERT = 32  # records per INSERT statement (21 variables each)
 _INDEX_PER_INSERT = 128  # index rows per INSERT statement (3 variables each)
+_MEMBERS_PER_INSERT = 256  # debtor set members per INSERT statement (2 variables each)
 _SQLITE_BUSY = 5
 _SEALED = ("chain", "seq", "prev_hash", "hash")  # filled in under the lock
 _BLANK = object()
@@ -135,6 +137,10 @@ class SqliteWriter:
         if index.names != ["kind", "value", "chain", "seq"] or any(index.converters):
             raise RuntimeError(f"unexpected audit_index columns: {index.names}")
         self._index = _MultiRow(index.sql, _INDEX_PER_INSERT)
+        self._sets = KnownSets()
+        self._members = _MultiRow(
+            str(insert_members("sqlite").compile(dialect=dialect)), _MEMBERS_PER_INSERT
+        )
         self._move = _Compiled(
             update(audit_chains)
             .where(h.chain == bindparam("at"))
@@ -215,7 +221,10 @@ class SqliteWriter:
         witness = self.witness
 
         def finish(outcome: list[int] | BaseException) -> None:
-            witness.settled(not isinstance(outcome, BaseException))
+            ok = not isinstance(outcome, BaseException)
+            witness.settled(ok)
+            if ok:
+                self._sets.committed()
             done(outcome)
 
         self._begin(self._db, rows, finish, time.monotonic() + self.busy_timeout_s)
@@ -286,6 +295,9 @@ class SqliteWriter:
         self._records.execute(db, [values for _, values, _ in rows])
         if index:
             self._index.execute(db, index)
+        members = self._sets.fresh(u.fields["debtor_keys"] for u, _, _ in rows)
+        if members:
+            self._members.execute(db, members)
         moved = {"new_seq": seq, "new_hash": prev, "at": chain}
         db.execute(self._move.sql, self._move.params(moved))
         return seqs[:asked]

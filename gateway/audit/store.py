@@ -29,9 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from gateway.audit.chain import GENESIS, StoredRecord, Unsealed, chain_genesis, seal
 from gateway.audit.chain_id import CHAIN_NAME, writer_chain
 from gateway.audit.log import AuditEntry, AuditLog
-from gateway.audit.record import prepare
+from gateway.audit.record import prepare, unsealed
 from gateway.audit.sqlite_writer import SqliteWriter
-from gateway.audit.tables import audit_chains, audit_metadata, audit_records
+from gateway.audit.tables import DEBTOR, audit_chains, audit_index, audit_metadata, audit_records
 from gateway.audit.witness import WitnessState
 from gateway.audit.writer import WRITER_OPTION, AsyncWriter, BatchWriter, listen_sqlite
 from gateway.errors import AuditUnavailable
@@ -71,6 +71,14 @@ def _check_columns(conn: Connection) -> None:
         raise SchemaBehind(
             f"the audit log was made by an earlier version (no audit_records."
             f"{', audit_records.'.join(missing)}): run `liandong db upgrade` first"
+        )
+    # Index rows per debtor key (before audit_0004) would hide their records from look-ups
+    # by debtor, which now go through debtor sets.
+    i = audit_index.c
+    if conn.execute(select(i.seq).where(i.kind == DEBTOR).limit(1)).first() is not None:
+        raise SchemaBehind(
+            "the audit log indexes debtors one row per key (an earlier version): "
+            "run `liandong db upgrade` first"
         )
 
 
@@ -195,7 +203,7 @@ class SqlAuditLog:
         if self._closing:
             raise AuditUnavailable("the audit log is not running")
         try:
-            record = Unsealed.of(prepare(entry, self.key))
+            record = unsealed(entry, self.key)
         except (TypeError, ValueError) as exc:
             raise AuditUnavailable("the audit record could not be encoded") from exc
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()

@@ -1,8 +1,9 @@
 """The audit log's tables, in portable SQLAlchemy Core, and the mapping to ``StoredRecord``.
 
 ``audit_records`` holds every writer's chain, each record addressed by ``(chain, seq)``;
-``audit_index`` lets auditors find records by case and by debtor key without scanning (it is
-derived from the records, and ``audit verify`` checks it against them); ``audit_chains``
+``audit_index`` lets auditors find records by case and by the set of debtor keys they name,
+and ``audit_debtor_sets`` lists each set's keys once (both are derived from the records, and
+``audit verify`` checks them against them); ``audit_chains``
 has one head row per chain (its last ``seq`` and hash). A writer locks only its own chain's
 row to append (``SELECT ... FOR UPDATE`` on PostgreSQL), so no row is shared by all
 writers; within a chain the order is the commit order.
@@ -10,6 +11,8 @@ writers; within a chain the order is the commit order.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -36,10 +39,13 @@ from gateway.store.tables import UtcDateTime
 __all__ = [
     "CASE",
     "DEBTOR",
+    "DEBTOR_SET",
     "audit_chains",
+    "audit_debtor_sets",
     "audit_index",
     "audit_metadata",
     "audit_records",
+    "debtor_set",
     "index_keys",
     "index_rows",
     "record_from_row",
@@ -47,7 +53,8 @@ __all__ = [
 ]
 
 CASE = "case"
-DEBTOR = "debtor"
+DEBTOR = "debtor"  # one row per debtor key: the layout before audit_0004, no longer written
+DEBTOR_SET = "dset"  # one row per record for all its debtors: see ``debtor_set``
 
 
 class JsonText(TypeDecorator[Any]):
@@ -108,11 +115,22 @@ audit_records = Table(
 audit_index = Table(
     "audit_index",
     audit_metadata,
-    Column("kind", String(8), nullable=False),  # CASE or DEBTOR
-    Column("value", String(64), nullable=False),  # case number, or debtor key
+    Column("kind", String(8), nullable=False),  # CASE or DEBTOR_SET
+    Column("value", String(64), nullable=False),  # case number, or debtor set id
     Column("chain", String(64), nullable=False),
     Column("seq", _Seq, nullable=False),
     PrimaryKeyConstraint("kind", "value", "chain", "seq"),
+)
+
+# The members of each debtor set, written once per set (not per record): a 50-debtor answer
+# served again and again names the same ~76 debtor keys, and one index row per key per
+# record was most of such a record's cost. Keyed by the member first, for look-ups by debtor.
+audit_debtor_sets = Table(
+    "audit_debtor_sets",
+    audit_metadata,
+    Column("debtor_key", String(64), nullable=False),
+    Column("debtor_set", String(64), nullable=False),
+    PrimaryKeyConstraint("debtor_key", "debtor_set"),
 )
 
 audit_chains = Table(
@@ -142,11 +160,27 @@ def record_from_row(row: Mapping[Any, Any]) -> StoredRecord:
     return StoredRecord(**values)
 
 
+@functools.lru_cache(maxsize=4096)
+def _set_of(keys: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    members = tuple(sorted(set(keys)))
+    return hashlib.sha256("\n".join(members).encode()).hexdigest(), members
+
+
+def debtor_set(debtor_keys: Iterable[str]) -> tuple[str, tuple[str, ...]] | None:
+    """The id of the set of ``debtor_keys`` and its members (sorted, once each), or ``None``
+    for no keys. The id is the SHA-256 of the sorted keys, so every record naming the same
+    debtors shares one set, and a set's members cannot change without its id changing."""
+    keys = tuple(debtor_keys)
+    return _set_of(keys) if keys else None
+
+
 def index_keys(cases: Iterable[str], debtor_keys: Iterable[str]) -> list[tuple[str, str]]:
     """The ``(kind, value)`` pairs under which a record with these fields is indexed."""
-    return [(CASE, case) for case in dict.fromkeys(cases)] + [
-        (DEBTOR, key) for key in dict.fromkeys(debtor_keys)
-    ]
+    found = [(CASE, case) for case in dict.fromkeys(cases)]
+    named = debtor_set(debtor_keys)
+    if named is not None:
+        found.append((DEBTOR_SET, named[0]))
+    return found
 
 
 def index_rows(record: StoredRecord) -> Iterator[dict[str, Any]]:

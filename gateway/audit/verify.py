@@ -3,9 +3,9 @@
 The walk reads all head rows first (one statement, so one snapshot) and checks each chain
 up to its head, so it can run while gateways keep appending. For each chain it stops at the
 first broken record and names it: a gap in ``seq``, a ``prev_hash`` that does not match,
-contents that do not match their hash, index rows that do not match their record, a head
-that does not match the last record, or a record whose hash differs from an anchor (a
-``(chain, seq, hash)`` noted earlier).
+contents that do not match their hash, index rows (or the members of its debtor set) that
+do not match their record, a head that does not match the last record, or a record whose
+hash differs from an anchor (a ``(chain, seq, hash)`` noted earlier).
 
 Then the witnesses: every chain's witness records say which head of the other chains its
 writer had seen (``gateway/audit/witness.py``). The newest claim about each chain must
@@ -28,6 +28,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.chain import Break, ChainWalker, StoredRecord
+from gateway.audit.debtor_sets import unlisted
 from gateway.audit.tables import (
     audit_chains,
     audit_index,
@@ -156,6 +157,7 @@ async def _walk(  # noqa: PLR0917 (one walk's state, passed down once)
     chain = walker.chain
     r, i = audit_records.c, audit_index.c
     after = 0
+    good_sets: set[str] = set()  # debtor sets whose members were found to match
     while after < size:
         async with engine.connect() as conn:
             rows = (
@@ -179,11 +181,13 @@ async def _walk(  # noqa: PLR0917 (one walk's state, passed down once)
                 )
             )
             index = {(str(k), str(v), int(s)) for k, v, s in indexed}
+            stray = await unlisted(conn, records, good_sets)
         for record in records:
             broken = (
                 walker.inspect(record)
                 or _check_index(record, index)
                 or _check_anchor(record, anchors)
+                or _check_set(record, stray)
             )
             if broken is not None:
                 return broken
@@ -209,6 +213,12 @@ def _check_index(record: StoredRecord, index: set[tuple[str, str, int]]) -> Brea
     if not expected <= index:
         return Break(record.seq, "index rows do not match the record", record.chain)
     index -= expected
+    return None
+
+
+def _check_set(record: StoredRecord, stray: StoredRecord | None) -> Break | None:
+    if stray is not None and stray.seq == record.seq:
+        return Break(record.seq, "debtor set rows do not match the record", record.chain)
     return None
 
 

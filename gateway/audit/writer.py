@@ -42,6 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.chain import Unsealed
+from gateway.audit.debtor_sets import KnownSets, insert_members, member_rows
 from gateway.audit.tables import (
     audit_chains,
     audit_index,
@@ -97,6 +98,7 @@ def append_batch(
     batch: Sequence[Unsealed],
     chain: str,
     witness: WitnessState | None = None,
+    sets: KnownSets | None = None,
 ) -> list[int]:
     """Append ``batch`` (and a witness record if one is due) to ``chain``, in one
     transaction; return the batch's sequence numbers."""
@@ -123,7 +125,12 @@ def append_batch(
         ]
         if rows:
             conn.execute(insert(audit_index), rows)
+        known = sets or KnownSets()
+        members = known.fresh(r.debtor_keys for r in records)
+        if members:
+            conn.execute(insert_members(conn.dialect.name), member_rows(members))
         conn.execute(update(audit_chains).where(h.chain == chain).values(seq=seq, hash=prev))
+    known.committed()
     return [r.seq for r in records[: len(batch)]]
 
 
@@ -154,6 +161,7 @@ class AsyncWriter:
         self.engine = engine
         self.chain = chain
         self.witness = witness
+        self._sets = KnownSets()
         self._task: asyncio.Task[list[int]] | None = None
 
     async def open(self) -> None:
@@ -173,7 +181,7 @@ class AsyncWriter:
     async def _write(self, batch: Sequence[Unsealed]) -> list[int]:
         async with self.engine.connect() as conn:
             await conn.execution_options(**{WRITER_OPTION: True})
-            return await conn.run_sync(append_batch, batch, self.chain, self.witness)
+            return await conn.run_sync(append_batch, batch, self.chain, self.witness, self._sets)
 
     async def aclose(self) -> None:
         """Nothing of its own to release (the engine belongs to the log)."""

@@ -62,6 +62,7 @@ _ADOPT = {
         ("store_0001", {"cases", "restrictions", "assistance_requests", "assistance_events"}),
     ],
     "audit": [
+        ("audit_0004", {"audit_debtor_sets"}),
         ("audit_0003", {"audit_chains"}),
         ("audit_0001", {"audit_records", "audit_index"}),
     ],

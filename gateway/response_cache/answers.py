@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cachetools import TLRUCache
 
 from gateway.audit.log import AgencyCallRecord
+from gateway.audit.shared_fields import SharedFields
 from resolvers.context import OperationFacts
 
 __all__ = ["Answer", "AnswerCache", "FactUse"]
@@ -47,6 +48,9 @@ class Answer:
     document_hash: str = ""
     debtor_list: tuple[str, ...] = ()  # ``debtors``, sorted
     agency_records: tuple[AgencyCallRecord, ...] = ()  # one per ``facts``, nothing sent
+    # Its hits' records' shared fields (debtors masked and keyed, variables, agencies),
+    # prepared by the audit log on the first hit and reused by every later one.
+    shared: SharedFields = field(default_factory=SharedFields, compare=False, repr=False)
 
     def operation_facts(self) -> OperationFacts:
         """The operation a request served by this answer ran, for its metrics and span."""

@@ -71,4 +71,5 @@ def hit_entry(
         http_status=http_status,
         duration_ms=duration_ms,
         client_request_id=client_request_id,
+        shared=answer.shared,
     )

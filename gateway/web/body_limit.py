@@ -15,7 +15,14 @@ from starlette.types import Message, Receive
 
 from gateway.errors import LimitExceeded
 
-__all__ = ["check_declared", "limited_receive", "read_body", "too_large"]
+__all__ = [
+    "BodyCount",
+    "check_declared",
+    "declared_over",
+    "limited_receive",
+    "read_body",
+    "too_large",
+]
 
 
 def too_large(limit: int) -> LimitExceeded:
@@ -23,11 +30,34 @@ def too_large(limit: int) -> LimitExceeded:
     return LimitExceeded(f"request body over {limit} bytes", field="body", limit=limit)
 
 
+def declared_over(content_length: str | None, limit: int) -> bool:
+    """Whether a ``Content-Length`` value declares a body over ``limit`` bytes."""
+    return content_length is not None and content_length.isdigit() and int(content_length) > limit
+
+
 def check_declared(headers: Headers, limit: int) -> None:
     """Raise ``LimitExceeded`` if the request declares a body over ``limit`` bytes."""
-    declared = headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared_over(headers.get("content-length"), limit):
         raise too_large(limit)
+
+
+class BodyCount:
+    """Counts a body as its ASGI messages arrive: the one place a body's size is checked
+    while it is read (the normal path's ``limited_receive`` and the response cache's fast
+    path both count through it, so they refuse exactly the same bodies)."""
+
+    __slots__ = ("limit", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+
+    def add(self, message: Message) -> None:
+        """Count ``message``; raise ``LimitExceeded`` once the body passes the limit."""
+        if message["type"] == "http.request":
+            self.size += len(message.get("body", b""))
+            if self.size > self.limit:
+                raise too_large(self.limit)
 
 
 def limited_receive(receive: Receive, limit: int) -> Receive:
@@ -36,15 +66,11 @@ def limited_receive(receive: Receive, limit: int) -> Receive:
     Every other message (a disconnect, say) passes through unchanged, so that a response
     that listens for the client going away still hears it.
     """
-    size = 0
+    count = BodyCount(limit)
 
     async def bounded() -> Message:
-        nonlocal size
         message = await receive()
-        if message["type"] == "http.request":
-            size += len(message.get("body", b""))
-            if size > limit:
-                raise too_large(limit)
+        count.add(message)
         return message
 
     return bounded

@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.auth import Principal, bearer_token
+from gateway.errors import LimitExceeded
 from gateway.response_cache.answers import Answer
 from gateway.response_cache.gate import request_key
 from gateway.web.audit_pipeline import (
@@ -39,6 +40,7 @@ from gateway.web.audit_pipeline import (
     client_request_id_of,
     request_id_of,
 )
+from gateway.web.body_limit import BodyCount, declared_over
 from gateway.web.media_types import negotiate, to_media
 from gateway.web.services import Services
 
@@ -138,9 +140,8 @@ class HitPath:
             return None
         else:
             limit = view.audited.max_body_bytes
-            declared = headers.get(b"content-length")
-            if declared is not None and (not declared.isdigit() or int(declared) > limit):
-                return None
+            if declared_over(headers.get(b"content-length"), limit):
+                return None  # refused (413) by the normal path, before it reads anything
             body = await self._body(receive, read, limit)
             if body is None:
                 return None
@@ -160,18 +161,18 @@ class HitPath:
 
     @staticmethod
     async def _body(receive: Receive, read: list[Message], limit: int) -> bytes | None:
+        count = BodyCount(limit)
         chunks: list[bytes] = []
-        size = 0
         while True:
             message = await receive()
             read.append(message)
             if message["type"] != "http.request":
                 return None  # the client went away: the normal path hears it too
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
+            try:
+                count.add(message)
+            except LimitExceeded:
                 return None  # refused (413) by the normal path, which reads it again
-            chunks.append(chunk)
+            chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 return b"".join(chunks)
 

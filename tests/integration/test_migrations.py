@@ -20,10 +20,11 @@ from gateway.audit.chain import GENESIS, LEGACY_CHAIN, StoredRecord, seal
 from gateway.audit.record import prepare
 from gateway.audit.store import SqlAuditLog
 from gateway.audit.tables import (
+    CASE,
+    DEBTOR,
     audit_chains,
     audit_index,
     audit_records,
-    index_rows,
     record_from_row,
     record_to_row,
 )
@@ -105,6 +106,13 @@ async def test_a_store_behind_its_migrations_refuses_to_open(tmp_path: Path) -> 
     await store.close()
 
 
+def _old_index(record: StoredRecord) -> list[tuple[str, str]]:
+    """The index rows of a record before audit_0004: one per case, one per debtor key."""
+    return [(CASE, c) for c in dict.fromkeys(record.cases)] + [
+        (DEBTOR, k) for k in dict.fromkeys(record.debtor_keys)
+    ]
+
+
 async def _write_old_log(url: str, count: int) -> list[StoredRecord]:
     """A log as the gateway wrote it at audit_0001: one chain, one head row."""
     await upgrade(url, "audit", "audit_0001")
@@ -124,7 +132,7 @@ async def _write_old_log(url: str, count: int) -> list[StoredRecord]:
                 row = {k: v for k, v in record_to_row(record).items() if k not in unknown}
                 records = table("audit_records", *(column(k, columns[k].type) for k in row))
                 await conn.execute(insert(records), row)
-                index = [{k: v for k, v in r.items() if k != "chain"} for r in index_rows(record)]
+                index = [{"kind": k, "value": v, "seq": record.seq} for k, v in _old_index(record)]
                 await conn.execute(insert(table("audit_index", *map(column, index[0]))), index)
             await conn.execute(insert(head), {"id": 1, "seq": count, "hash": prev})
     finally:

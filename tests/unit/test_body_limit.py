@@ -7,10 +7,12 @@ import asyncio
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from starlette.datastructures import Headers
 from starlette.types import Message
 
 from gateway.errors import LimitExceeded
-from gateway.web.body_limit import limited_receive
+from gateway.web.body_limit import check_declared, declared_over, limited_receive
+from gateway.web.hit_path import HitPath
 
 
 def _messages(sizes: list[int]) -> list[Message]:
@@ -42,3 +44,41 @@ def test_chunks_pass_until_the_total_passes_the_limit(sizes: list[int], limit: i
             asyncio.run(drain())
         assert info.value.extensions == {"code": "LIMIT_EXCEEDED", "field": "body", "limit": limit}
         assert len(pending) == len(messages) - first_over - 1  # nothing read past that chunk
+
+
+@given(
+    sizes=st.lists(st.integers(0, 300), min_size=1, max_size=12),
+    limit=st.integers(0, 1500),
+    declared=st.none() | st.integers(0, 3000).map(str) | st.sampled_from(["", "12a", "-1"]),
+)
+def test_the_fast_path_reads_exactly_the_bodies_the_normal_path_accepts(
+    sizes: list[int], limit: int, declared: str | None
+) -> None:
+    # The response cache's door reads a body before the normal path does; whatever it takes
+    # as a whole body must be one the normal path would not refuse, and the reverse.
+    async def refused_by_normal_path() -> bool:
+        pending = _messages(sizes)
+
+        async def receive() -> Message:
+            return pending.pop(0)
+
+        bounded = limited_receive(receive, limit)
+        try:
+            check_declared(Headers({} if declared is None else {"content-length": declared}), limit)
+            for _ in sizes:
+                await bounded()
+        except LimitExceeded:
+            return True
+        return False
+
+    async def passed_on_by_the_door() -> bool:
+        if declared_over(declared, limit):
+            return True
+        pending = _messages(sizes)
+
+        async def receive() -> Message:
+            return pending.pop(0)
+
+        return await HitPath._body(receive, [], limit) is None
+
+    assert asyncio.run(refused_by_normal_path()) == asyncio.run(passed_on_by_the_door())

@@ -1,0 +1,70 @@
+"""Stored fields that many records share, prepared once: a kept answer's records.
+
+Every request a response-cache answer serves has its own record, and all of them name the
+same cases, operation, document, variables, debtors (masked and keyed) and agencies. For a
+50-debtor answer, masking, keying and encoding those (~76 debtors, 50 ids in the variables)
+was most of a record's CPU. An entry carrying ``SharedFields`` has them prepared and
+encoded on its first record, per audit key, and each later record adds only its own fields
+(who, when, the request ids, the outcome, the detail).
+
+Whoever attaches one ``SharedFields`` to several entries promises that those fields are
+the same in all of them (``gateway/response_cache/record.py`` takes them from one answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+__all__ = ["SHARED", "Prepared", "SharedFields"]
+
+# The stored fields an entry's shared part determines (see ``gateway.audit.record.prepare``).
+SHARED = frozenset(
+    {
+        "case_number",
+        "cases",
+        "operation",
+        "document_hash",
+        "variables",
+        "debtors",
+        "debtor_keys",
+        "agencies",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The shared stored fields and each one's canonical JSON (as ``Unsealed`` encodes it)."""
+
+    fields: Mapping[str, Any]
+    encoded: Mapping[str, bytes]
+
+
+class SharedFields:
+    """The shared part of the records of one kept answer, prepared once per audit key."""
+
+    __slots__ = ("_by_key",)
+
+    def __init__(self) -> None:
+        self._by_key: dict[bytes, Prepared] = {}
+
+    def __repr__(self) -> str:
+        return f"<SharedFields prepared for {len(self._by_key)} key(s)>"  # never the key
+
+    def get(self, key: bytes) -> Prepared | None:
+        """The fields prepared under ``key``, if they were."""
+        return self._by_key.get(key)
+
+    def keep(self, key: bytes, stored: Mapping[str, Any]) -> Prepared:
+        """Remember the shared fields of ``stored`` (a whole record's fields) under ``key``."""
+        fields = {name: stored[name] for name in SHARED}
+        encoded = {
+            name: orjson.dumps(value, option=orjson.OPT_SORT_KEYS) for name, value in fields.items()
+        }
+        prepared = Prepared(fields, encoded)
+        self._by_key[key] = prepared
+        return prepared
