@@ -13,9 +13,10 @@ from redis.exceptions import RedisError
 
 from gateway.events.shared_bus import Deliver, SharedEventBus
 
-__all__ = ["CHANNEL", "RedisEventBus", "RedisRelay"]
+__all__ = ["CHANNEL", "LISTENER_NAME", "RedisEventBus", "RedisRelay"]
 
 CHANNEL = "liandong:events"
+LISTENER_NAME = "liandong-events"  # the listening connection's CLIENT SETNAME
 
 
 class RedisRelay:
@@ -27,8 +28,12 @@ class RedisRelay:
         self._redis = aioredis.Redis.from_url(
             redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
         )
+        # Named, so that an operator (or a test) can tell the bus's link in CLIENT LIST.
         self._listener_client = aioredis.Redis.from_url(
-            redis_url, socket_connect_timeout=timeout_s, health_check_interval=30
+            redis_url,
+            socket_connect_timeout=timeout_s,
+            health_check_interval=30,
+            client_name=LISTENER_NAME,
         )
 
     async def send(self, payload: bytes) -> None:

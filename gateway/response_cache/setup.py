@@ -31,4 +31,8 @@ def response_gate(
     if bus is not None:
         # The local fan-out sees this instance's changes and those relayed from the others.
         (bus.local if isinstance(bus, SharedEventBus) else bus).observers.append(drops.on_change)
+    if isinstance(bus, SharedEventBus):
+        # A notice sent while this instance's listener was away is lost: an answer kept
+        # from before may name a control it never heard of. Start afresh on each link.
+        bus.on_subscribed.append(answers.clear)
     return ResponseGate(answers, store, facts.ttl, settings.max_ttl_s)

@@ -12,11 +12,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
 from gateway.cli.demo import seed_cases
+from gateway.events.postgres_bus import PgRelay, asyncpg_dsn
+from gateway.events.redis_bus import LISTENER_NAME
+from gateway.events.shared_bus import SharedEventBus
 from gateway.store.cases import Store
+from gateway.web.services import Services
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks, start_mocks
 from mocks.world import World
@@ -38,8 +43,9 @@ async def shared_state(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """The store's URL and the cache settings both instances share, for one relay."""
-    if request.param == "redis":
-        # The fact cache and the event bus over Redis; the store one SQLite file.
+    if request.param in ("redis", "redis+postgres"):
+        # The fact cache and the event bus over Redis; the store one SQLite file, or
+        # PostgreSQL (whose store signals nothing: only the bus tells of a change).
         redis: RedisServer = request.getfixturevalue("redis_server")
         redis_url = redis.url(0)
         client = aioredis.Redis.from_url(redis_url)
@@ -47,10 +53,13 @@ async def shared_state(
             await client.flushdb()  # nothing of an earlier test's facts
         finally:
             await client.aclose()
-        yield (
-            f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}",
-            {"redis_url": redis_url, "redis_timeout_s": 5.0},
-        )
+        cache = {"redis_url": redis_url, "redis_timeout_s": 5.0}
+        if request.param == "redis":
+            yield f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}", cache
+            return
+        postgres_: PostgresServer = request.getfixturevalue("postgres_server")
+        async with postgres_.database() as url:
+            yield url, cache
         return
     # The event bus over PostgreSQL's LISTEN/NOTIFY; each fact cache in its own process.
     postgres: PostgresServer = request.getfixturevalue("postgres_server")
@@ -68,7 +77,7 @@ async def own_mocks() -> AsyncIterator[RunningMocks]:
         await running.aclose()
 
 
-@pytest.fixture(params=["redis", "postgres"])
+@pytest.fixture(params=["redis", "redis+postgres", "postgres"])
 async def pair(
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -82,8 +91,8 @@ async def pair(
             await seed_cases(store, cases, [OFFICER], [JUDGE])
         finally:
             await store.close()
-        started: list[Gateway] = []
-        try:
+        async with contextlib.AsyncExitStack() as exits:
+            started: list[Gateway] = []
             for name in ("a", "b"):
                 settings = gateway_settings(
                     tmp_path / name,
@@ -92,11 +101,13 @@ async def pair(
                     cache=cache,
                     assistance=FAST_WORKER,
                 )
-                started.append(await start_gateway(settings, mocks, court=cases[0].court))
+                # Built here, so that a test can reach the instance's event bus.
+                services = await Services.start(settings)
+                exits.push_async_callback(services.aclose)
+                gw = await start_gateway(settings, mocks, court=cases[0].court, services=services)
+                exits.push_async_callback(stop_gateway, gw)
+                started.append(gw)
             yield started[0], started[1]
-        finally:
-            for gw in started:
-                await stop_gateway(gw)
 
 
 async def until(read: Callable[[], Awaitable[Any]], done: Callable[[Any], bool]) -> Any:
@@ -135,6 +146,45 @@ async def rebuilt_on_both(gateways: tuple[Gateway, Gateway], debtor: str, number
         assert after["hits"] == before["hits"] and after["stored"] == before["stored"] + 1
 
 
+async def sign_a_listing(a: Gateway, number: str, debtor: str) -> None:
+    """A judge lists ``debtor`` as dishonest in ``number`` through ``a``; the president signs."""
+    judge = a.token(officer=JUDGE, roles=["judge"])
+    listing = {
+        "caseNumber": number,
+        "debtorId": debtor,
+        "kind": "DISHONEST_LIST",
+        "documentNumber": "（2026）苏0311执1号之一",
+        "ground": "EVADES_ENFORCEMENT",
+    }
+    _, body = await a.post(IMPOSE, {"input": listing}, token=judge)
+    decision = body["data"]["imposeRestriction"]["decision"]["id"]
+    president = a.token(officer="president-1", roles=["judge", "president"])
+    _, body = await a.post(SIGN, {"id": decision}, token=president)
+    assert "errors" not in body, body
+
+
+async def cut_listener(request: pytest.FixtureRequest, gw: Gateway) -> None:
+    """Drop the connection ``gw``'s bus listens on, from the server's side."""
+    bus = gw.services.assistance.bus  # type: ignore[union-attr]
+    if request.node.callspec.params["pair"] != "postgres":
+        redis: RedisServer = request.getfixturevalue("redis_server")
+        client = aioredis.Redis.from_url(redis.url(0))
+        try:  # every instance's bus listener (not the fact cache's): B alone is held back
+            listeners = [c for c in await client.client_list() if c["name"] == LISTENER_NAME]
+            assert listeners
+            for found in listeners:
+                await client.client_kill_filter(_id=found["id"])
+        finally:
+            await client.aclose()
+        return
+    assert isinstance(bus.relay, PgRelay) and bus.relay.listener_pid is not None
+    killer = await asyncpg.connect(asyncpg_dsn(gw.services.settings.database_url))
+    try:
+        assert await killer.fetchval("SELECT pg_terminate_backend($1)", bus.relay.listener_pid)
+    finally:
+        await killer.close()
+
+
 async def test_a_control_through_one_instance_rebuilds_the_answer_on_both(
     pair: tuple[Gateway, Gateway], cases: list[CaseRecord], request: pytest.FixtureRequest
 ) -> None:
@@ -156,7 +206,7 @@ async def test_a_control_through_one_instance_rebuilds_the_answer_on_both(
 
     await until(state, lambda s: s["status"] == "COMPLETED")
     await rebuilt_on_both(pair, debtor, number)
-    if request.node.callspec.params["pair"] == "redis":
+    if request.node.callspec.params["pair"] != "postgres":
         # Only a shared fact cache is told of the other instance's invalidation: without
         # Redis each instance's fact cache keeps the exit bans it fetched until their TTL.
         for gw in pair:
@@ -170,20 +220,52 @@ async def test_a_restriction_through_one_instance_rebuilds_the_answer_on_both(
     a = pair[0]
     number, debtor = cases[0].number, cases[0].debtor_ids[0]
     await warm(pair, debtor, number)
-    judge = a.token(officer=JUDGE, roles=["judge"])
-    listing = {
-        "caseNumber": number,
-        "debtorId": debtor,
-        "kind": "DISHONEST_LIST",
-        "documentNumber": "（2026）苏0311执1号之一",
-        "ground": "EVADES_ENFORCEMENT",
-    }
-    _, body = await a.post(IMPOSE, {"input": listing}, token=judge)
-    decision = body["data"]["imposeRestriction"]["decision"]["id"]
-    president = a.token(officer="president-1", roles=["judge", "president"])
-    _, body = await a.post(SIGN, {"id": decision}, token=president)
-    assert "errors" not in body, body
+    await sign_a_listing(a, number, debtor)
     await rebuilt_on_both(pair, debtor, number)
     for gw in pair:
         kinds = {r["kind"] for r in nodes((await look(gw, debtor, number))["restrictions"])}
         assert "DISHONEST_LIST" in kinds
+
+
+async def test_a_restriction_made_while_b_reconnects_still_rebuilds_b_answer(
+    pair: tuple[Gateway, Gateway],
+    cases: list[CaseRecord],
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, b = pair
+    number, debtor = cases[0].number, cases[0].debtor_ids[0]
+    await warm(pair, debtor, number)
+    bus = b.services.assistance.bus  # type: ignore[union-attr]
+    assert isinstance(bus, SharedEventBus)
+    # B's listener stays away until the test lets it back: the restriction happens meanwhile.
+    reopen = asyncio.Event()
+    listen = bus.relay.listen
+
+    async def held_back(deliver: Any, subscribed: Callable[[], None]) -> None:
+        await reopen.wait()
+        await listen(deliver, subscribed)
+
+    monkeypatch.setattr(bus.relay, "listen", held_back)
+    subscriptions, received = bus.subscriptions, bus.received
+    await cut_listener(request, b)
+
+    async def listening() -> bool:
+        return bus.listening
+
+    await until(listening, lambda up: not up)
+    await sign_a_listing(a, number, debtor)
+    assert bus.received == received  # B missed the notice
+    reopen.set()
+
+    async def linked() -> tuple[bool, int]:
+        return bus.listening, bus.subscriptions
+
+    await until(linked, lambda s: s[0] and s[1] > subscriptions)
+    # At once, not after a wait: a kept answer would be served until its facts' TTL.
+    before = await cache_figures(b)
+    kinds = {r["kind"] for r in nodes((await look(b, debtor, number))["restrictions"])}
+    assert "DISHONEST_LIST" in kinds
+    assert (await cache_figures(b))["hits"] == before["hits"]
+    kinds = {r["kind"] for r in nodes((await look(b, debtor, number))["restrictions"])}
+    assert "DISHONEST_LIST" in kinds
