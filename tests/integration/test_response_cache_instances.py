@@ -165,7 +165,9 @@ async def sign_a_listing(a: Gateway, number: str, debtor: str) -> None:
 
 async def cut_listener(request: pytest.FixtureRequest, gw: Gateway) -> None:
     """Drop the connection ``gw``'s bus listens on, from the server's side."""
-    bus = gw.services.assistance.bus  # type: ignore[union-attr]
+    services = gw.require_services()
+    bus = services.assistance.bus  # type: ignore[union-attr]
+    assert isinstance(bus, SharedEventBus)
     if request.node.callspec.params["pair"] != "postgres":
         redis: RedisServer = request.getfixturevalue("redis_server")
         client = aioredis.Redis.from_url(redis.url(0))
@@ -178,7 +180,7 @@ async def cut_listener(request: pytest.FixtureRequest, gw: Gateway) -> None:
             await client.aclose()
         return
     assert isinstance(bus.relay, PgRelay) and bus.relay.listener_pid is not None
-    killer = await asyncpg.connect(asyncpg_dsn(gw.services.settings.database_url))
+    killer = await asyncpg.connect(asyncpg_dsn(services.settings.database_url))
     try:
         assert await killer.fetchval("SELECT pg_terminate_backend($1)", bus.relay.listener_pid)
     finally:
