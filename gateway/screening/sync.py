@@ -11,8 +11,9 @@ The persons behind an organisation (``OrganizationPersons``) travel the same way
 snapshot is announced under the organisation's id, and a message makes the hearer read both
 the organisation's restrictions and its snapshot.
 
-Only worth running over a shared bus (Redis or PostgreSQL); a lost message leaves the index
-behind until the next write for that debtor or the next reload.
+Only worth running over a shared bus (Redis or PostgreSQL). A message sent while this
+instance's listener was away is lost to it, so each time the listener links again the
+index is reloaded from the store (in the background; the old index answers meanwhile).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from gateway.events.bus import Change, EventBus
+from gateway.events.shared_bus import SharedEventBus
 from gateway.store.org_persons import OrganizationPersons
 
 if TYPE_CHECKING:
@@ -49,6 +51,35 @@ class ScreeningSync:
         self._sending: set[asyncio.Task[None]] = set()
         self._persons = OrganizationPersons(store.engine)
         self.applied = 0  # debtors re-read on a message, for tests and metrics
+        self.reloads = 0  # whole reloads after the bus's listener linked again
+        self._reloading: asyncio.Task[None] | None = None
+        self._reload_wanted = False
+        self._first_link = 0
+        if isinstance(bus, SharedEventBus):
+            # The link made at start-up (or already made) comes before the index was read.
+            self._first_link = bus.subscriptions + (0 if bus.listening else 1)
+            bus.on_subscribed.append(self._on_subscribed)
+
+    def _on_subscribed(self) -> None:
+        assert isinstance(self.bus, SharedEventBus)
+        if self.bus.subscriptions <= self._first_link:
+            return
+        self._reload_wanted = True
+        if self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.get_running_loop().create_task(
+                self._reload(), name="screening-reload"
+            )
+
+    async def _reload(self) -> None:
+        # Links lost and made again while reading run one more reload, never two at once.
+        while self._reload_wanted:
+            self._reload_wanted = False
+            try:
+                await self.index.reload(self.store)
+            except Exception:
+                log.exception("screening sync: could not reload the index after a new link")
+                return
+            self.reloads += 1
 
     def on_restriction_changed(self, row: RestrictionRow) -> None:
         # Called synchronously after a commit: queue the publish, never block the writer.
@@ -73,11 +104,14 @@ class ScreeningSync:
         """Send what is queued, then stop listening."""
         if self._sending:
             await asyncio.gather(*self._sending, return_exceptions=True)
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if isinstance(self.bus, SharedEventBus) and self._on_subscribed in self.bus.on_subscribed:
+            self.bus.on_subscribed.remove(self._on_subscribed)
+        for task in (self._task, self._reloading):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._reloading = None
 
     async def _run(self) -> None:
         async with self.bus.subscribe(TOPIC) as changes:

@@ -9,17 +9,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
 from gateway.assistance.lifecycle_worker import LifecycleWorker
 from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.domain.case_values import RestrictionKind
-from gateway.events.redis_bus import RedisEventBus
+from gateway.events.redis_bus import LISTENER_NAME, RedisEventBus
+from gateway.events.shared_bus import Deliver
 from gateway.screening.index import ScreeningIndex
 from gateway.screening.sync import ScreeningSync
 from gateway.store.assistance import AssistanceStore
@@ -187,6 +189,67 @@ async def test_restriction_written_on_one_instance_reaches_the_others_index(
             await asyncio.sleep(0.01)
         assert indexes[0].lookup(debtor) == ()
         assert syncs[0].applied >= 1 and syncs[1].applied >= 1
+    finally:
+        for store, bus, sync in zip(stores, buses, syncs, strict=True):
+            await sync.aclose()
+            await bus.aclose()
+            await store.close()
+
+
+async def test_a_restriction_announced_while_a_listener_is_away_reaches_its_index(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    stores = [await Store.open(url), await Store.open(url)]
+    buses = [RedisEventBus(redis_url), RedisEventBus(redis_url)]
+    indexes = [ScreeningIndex(), ScreeningIndex()]
+    syncs = [ScreeningSync(s, i, b) for s, i, b in zip(stores, indexes, buses, strict=True)]
+    try:
+        for store, index, bus, sync in zip(stores, indexes, buses, syncs, strict=True):
+            store.add_restriction_listener(index)
+            store.add_restriction_listener(sync)
+            await bus.start()
+            await sync.start()
+        b = buses[1]
+        reopen = asyncio.Event()
+        listen = b.relay.listen
+
+        async def held_back(deliver: Deliver, subscribed: Callable[[], None]) -> None:
+            await reopen.wait()
+            await listen(deliver, subscribed)
+
+        monkeypatch.setattr(b.relay, "listen", held_back)
+        links = b.subscriptions
+        client = aioredis.Redis.from_url(redis_url)
+        try:  # both instances' bus listeners: the first links again at once, the second waits
+            for found in await client.client_list():
+                if found["name"] == LISTENER_NAME:
+                    await client.client_kill_filter(_id=found["id"])
+        finally:
+            await client.aclose()
+        for _ in range(500):
+            if not b.listening:
+                break
+            await asyncio.sleep(0.01)
+        assert not b.listening
+        debtor = "110101199003074477"
+        await stores[0].add_restriction(
+            RestrictionIn(
+                debtor_id=debtor,
+                kind=RestrictionKind.EXIT_BAN,
+                case_number="（2025）苏0311执2号",
+                court="江苏省徐州市泉山区人民法院",
+                since=date(2025, 1, 1),
+            )
+        )
+        assert indexes[1].lookup(debtor) == ()  # the notice went while B was away
+        reopen.set()
+        for _ in range(500):
+            if syncs[1].reloads and b.subscriptions > links:
+                break
+            await asyncio.sleep(0.01)
+        assert [m.measure for m in indexes[1].lookup(debtor)] == [RestrictionKind.EXIT_BAN]
+        assert syncs[1].reloads == 1 and syncs[0].reloads == 1  # one each, for its new link
     finally:
         for store, bus, sync in zip(stores, buses, syncs, strict=True):
             await sync.aclose()
