@@ -40,6 +40,7 @@ from graphql.language import DirectiveNode, Node, Visitor
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.fast.field_plans import FieldStep, execute_steps, plan_steps
 from schema.fast.lean_resolvers import strawberry_field
 
 __all__ = ["FastExecutionContext"]
@@ -72,6 +73,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     _leaves: ClassVar[dict[int, tuple[GraphQLField, _Leaf | None]]] = {}
     # Plans of shared all-scalar selections, by id of the grouped field set (kept alive).
     _plans: ClassVar[dict[int, tuple[Any, list[_Step] | None]]] = {}
+    # Plans of every shared selection, by id of the grouped field set (kept alive).
+    _steps: ClassVar[dict[int, tuple[Any, list[FieldStep] | None]]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -115,9 +118,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._shared[key] = (keep, collected)
         grouped = collected.grouped_field_set
         self._plans[id(grouped)] = (grouped, _plan(return_type, grouped))
+        self._steps[id(grouped)] = (grouped, plan_steps(return_type, grouped, _leaf))
         if len(self._shared) > _MAX_SHARED:
             _, (_, dropped) = self._shared.popitem(last=False)
             self._plans.pop(id(dropped.grouped_field_set), None)
+            self._steps.pop(id(dropped.grouped_field_set), None)
         return collected
 
     def execute_fields(
@@ -151,6 +156,9 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     return results
             except Exception:  # noqa: S110 - done again below, where errors are reported
                 pass
+        steps = self._steps.get(id(grouped_field_set)) if shortcut else None
+        if steps is not None and steps[0] is grouped_field_set and steps[1] is not None:
+            return execute_steps(self, parent_type, source_value, path, steps[1])
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
         )
