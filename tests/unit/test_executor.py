@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import gc
 from typing import Any
@@ -38,6 +39,11 @@ class Thing:
 class Box(Thing):
     size: int
 
+    @strawberry.field
+    async def later_size(self) -> int:
+        await asyncio.sleep(0)
+        return None if self.size == 1 else self.size  # type: ignore[return-value]
+
 
 @strawberry.type
 class Bag(Thing):
@@ -64,6 +70,17 @@ class Leafy:
     @strawberry.field
     def boom(self) -> str | None:
         raise ValueError("boom")
+
+    @strawberry.field
+    async def late(self) -> str | None:
+        await asyncio.sleep(0)
+        raise ValueError("late")
+
+    @strawberry.field
+    async def late_things(self, times: int = 1) -> list[Thing]:
+        await asyncio.sleep(0)
+        # A non-null label left null: the error propagates from an item completed later.
+        return [Box(label=None if self.count == 1 else "b", size=times)]  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -117,6 +134,28 @@ def test_same_answer_as_graphql_core(query: str, skip: bool) -> None:
     variables = {"s": skip} if "$s" in query else {}
     for _ in range(2):  # the second run reads the shared selections
         assert _run(FAST, query, variables) == _run(PLAIN, query, variables)
+
+
+ASYNC_QUERIES = [
+    "{ items(n: 3) { name late count } }",
+    "{ items(n: 3) { lateThings { label ... on Box { size } } } }",
+    "{ items(n: 3) { lateThings(times: 2) { __typename label } name } }",
+    # A list at hand whose items finish later: one of them fails after the field returned.
+    "{ items(n: 3) { name things { label ... on Box { laterSize } } } }",
+    "query($t: Int!) { items(n: 3) { shout(times: $t) lateThings(times: $t) { label } } }",
+]
+
+
+async def _run_async(schema: strawberry.Schema, query: str) -> Any:
+    result = await schema.execute(query, variable_values={"t": 3} if "$t" in query else None)
+    errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
+    return result.data, errors
+
+
+@pytest.mark.parametrize("query", ASYNC_QUERIES)
+async def test_awaited_fields_same_answer_as_graphql_core(query: str) -> None:
+    for _ in range(2):  # the second run reads the shared selections and their plans
+        assert await _run_async(FAST, query) == await _run_async(PLAIN, query)
 
 
 def test_selections_depending_on_variables_are_not_shared() -> None:
