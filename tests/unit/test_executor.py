@@ -72,6 +72,27 @@ class Leafy:
         raise ValueError("boom")
 
     @strawberry.field
+    def mixed(self) -> list[Box | None]:
+        # An object, a missing item and a failed one: each item's own answer or error.
+        return [Box(label="m", size=self.count), None, ValueError("bad item")]  # type: ignore[list-item]
+
+    @strawberry.field
+    def strict(self) -> list[Box]:
+        # A missing item in a list of non-null items: the list itself is null.
+        return [Box(label="s", size=1), None] if self.count == 1 else []  # type: ignore[list-item]
+
+    @strawberry.field
+    def pending(self) -> list[Box | None]:
+        async def later(size: int) -> Box | None:
+            await asyncio.sleep(0)
+            if size == 2:
+                raise ValueError("later item")
+            return Box(label="p", size=size)
+
+        # Awaitable items beside plain ones.
+        return [Box(label="q", size=0), later(1), later(2)]  # type: ignore[list-item]
+
+    @strawberry.field
     async def late(self) -> str | None:
         await asyncio.sleep(0)
         raise ValueError("late")
@@ -119,6 +140,8 @@ QUERIES = [
     "{ items(n: 2) { things { ... on Bag { colour label } ... on Box { label } } } }",
     "{ items(n: 2) { name hidden } }",
     "{ items(n: 2) { hidden } }",
+    "{ items(n: 3) { count mixed { label size } } }",
+    "{ items(n: 3) { count strict { label } } }",
 ]
 
 
@@ -142,6 +165,8 @@ ASYNC_QUERIES = [
     "{ items(n: 3) { lateThings(times: 2) { __typename label } name } }",
     # A list at hand whose items finish later: one of them fails after the field returned.
     "{ items(n: 3) { name things { label ... on Box { laterSize } } } }",
+    "{ items(n: 3) { name pending { label size } mixed { size } } }",
+    "{ items(n: 3) { pending { laterSize } } }",
     "query($t: Int!) { items(n: 3) { shout(times: $t) lateThings(times: $t) { label } } }",
 ]
 
