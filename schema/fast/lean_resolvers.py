@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
-# By id of the graphql-core field; each value keeps its field alive.
-_WITH_ARGS: dict[int, tuple[GraphQLField, ArgsResolver]] = {}
+# Where a field's ``ArgsResolver`` is kept: on the field, so it goes with its schema.
+_ARGS_RESOLVER = "liandong-args-resolver"
 
 
 def strawberry_field(gql_field: GraphQLField) -> StrawberryField | None:
@@ -106,8 +106,8 @@ class ArgsResolver:
 
 def lean_with_args(gql_field: GraphQLField) -> ArgsResolver | None:
     """The ``ArgsResolver`` made for ``gql_field`` by ``use_lean_resolvers``, if any."""
-    known = _WITH_ARGS.get(id(gql_field))
-    return known[1] if known is not None and known[0] is gql_field else None
+    found = (gql_field.extensions or {}).get(_ARGS_RESOLVER)
+    return found if isinstance(found, ArgsResolver) else None
 
 
 def use_lean_resolvers(schema: strawberry.Schema) -> int:
@@ -132,7 +132,9 @@ def use_lean_resolvers(schema: strawberry.Schema) -> int:
                     and not field.extensions
                     and callable(resolver.wrapped_func)
                 ):
-                    _WITH_ARGS[id(gql_field)] = (gql_field, ArgsResolver(field, schema))
+                    extensions = dict(gql_field.extensions or {})
+                    extensions[_ARGS_RESOLVER] = ArgsResolver(field, schema)
+                    gql_field.extensions = extensions
                 continue
             lean = lean_resolver(field, info_class)
             if lean is not None:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from strawberry.permission import BasePermission
 
 from schema.fast.executor import FastExecutionContext
+from schema.fast.lean_resolvers import lean_with_args, use_lean_resolvers
 from schema.fast.prepared import ParsedInPath, ValidatedByText
 
 
@@ -127,6 +128,11 @@ FAST = strawberry.Schema(
     query=Query, types=[Box, Bag], execution_context_class=FastExecutionContext
 )
 PLAIN = strawberry.Schema(query=Query, types=[Box, Bag])
+# As the gateway builds it: the executor's plans and direct resolvers, with arguments.
+LEAN = strawberry.Schema(
+    query=Query, types=[Box, Bag], execution_context_class=FastExecutionContext
+)
+assert use_lean_resolvers(LEAN) > 0
 
 QUERIES = [
     "{ items(n: 3) { name maybe count colour tags shout(times: 2) boom } }",
@@ -157,6 +163,7 @@ def test_same_answer_as_graphql_core(query: str, skip: bool) -> None:
     variables = {"s": skip} if "$s" in query else {}
     for _ in range(2):  # the second run reads the shared selections
         assert _run(FAST, query, variables) == _run(PLAIN, query, variables)
+        assert _run(LEAN, query, variables) == _run(PLAIN, query, variables)
 
 
 ASYNC_QUERIES = [
@@ -181,6 +188,14 @@ async def _run_async(schema: strawberry.Schema, query: str) -> Any:
 async def test_awaited_fields_same_answer_as_graphql_core(query: str) -> None:
     for _ in range(2):  # the second run reads the shared selections and their plans
         assert await _run_async(FAST, query) == await _run_async(PLAIN, query)
+        assert await _run_async(LEAN, query) == await _run_async(PLAIN, query)
+
+
+def test_fields_with_arguments_get_a_direct_resolver() -> None:
+    fields = LEAN._schema.type_map["Leafy"].fields  # type: ignore[attr-defined]
+    assert lean_with_args(fields["shout"]) is not None
+    assert lean_with_args(fields["lateThings"]) is not None
+    assert lean_with_args(fields["hidden"]) is None  # a permission class: strawberry's path
 
 
 def test_selections_depending_on_variables_are_not_shared() -> None:
