@@ -78,6 +78,24 @@ class FactLoader(DataLoader[str, "Outcome"]):
         """Load ``key``; raises the key's ``AgencyError`` if the agency failed it."""
         return cast(Fetched, await self.load(key))
 
+    async def fetch_ahead(self, keys: Sequence[str]) -> None:
+        """One batch for ``keys`` now, without a future per key (the look-ahead's loads).
+
+        Facts land in the request's facts at hand (``known``), where fields find them; a
+        key the agency failed is primed with its failure, so that the field that loads it
+        later gets that failure, as from a batch it had been part of.
+        """
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._cache]
+        if not wanted:
+            return
+        try:
+            outcomes: Sequence[Any] = await self.batch_load_fn(wanted)
+        except Exception as exc:  # as DataLoader: every key of the batch fails with it
+            outcomes = [exc] * len(wanted)
+        for key, outcome in zip(wanted, outcomes, strict=True):
+            if not isinstance(outcome, Fetched):
+                self.prime(key, outcome)
+
     async def batch_load_fn(self, keys: list[str]) -> list[Outcome]:
         with agency_span(self.connector.agency, self.facet.value, len(keys)) as span:
             out, sent = await self._batch(keys)

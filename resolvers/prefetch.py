@@ -14,13 +14,15 @@ completion then ran as one long synchronous stretch in the middle of those reque
 of which had to wait for it before the next could leave: the whole took longer.
 
 Errors are not handled here: a key an agency failed is not "at hand", so its field loads it
-again from the DataLoader, which hands back the same failure for the field to report.
+again from the DataLoader, which hands back the same failure for the field to report (the
+look-ahead's batches go around the DataLoader's queue, a future per key being most of what
+it cost, and prime it with the failures: ``FactLoader.fetch_ahead``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Awaitable, Collection, Iterable, Sequence
 from typing import Any
 
 from graphql import Visitor, visit
@@ -133,7 +135,7 @@ async def prefetch_debtors(
 ) -> None:
     """Load what ``fields`` of ``debtors`` need from every agency at once; wait for it."""
     loaders = ctx.loaders
-    pending: list[asyncio.Future[Any]] = []
+    pending: list[Awaitable[Any]] = []
     for field, (facet, kind) in FIRST_HOP.items():
         if field not in fields:
             continue
@@ -141,14 +143,14 @@ async def prefetch_debtors(
         for agency in loaders.providers(facet):
             missing = [key for key in keys if loaders.peek(agency, facet, key) is None]
             if missing:
-                pending.append(loaders.fact(agency, facet).load_many(missing))
+                pending.append(loaders.fact(agency, facet).fetch_ahead(missing))
     kinds = {_KINDS[n.removeprefix(_KIND_PREFIX)] for n in fields if n.startswith(_KIND_PREFIX)}
     if kinds and "assets" not in fields:
         keys = [key for key, _ in debtors]
         for agency in agencies_for(ctx, Facet.ASSETS, kinds):
             missing = [key for key in keys if loaders.peek(agency, Facet.ASSETS, key) is None]
             if missing:
-                pending.append(loaders.fact(agency, Facet.ASSETS).load_many(missing))
+                pending.append(loaders.fact(agency, Facet.ASSETS).fetch_ahead(missing))
     if "restrictions" in fields and debtors:
         pending.append(loaders.restrictions.load_many([key for key, _ in debtors]))
     if pending:

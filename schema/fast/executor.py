@@ -40,6 +40,7 @@ from graphql.language import DirectiveNode, Node, Visitor
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.fast.field_plans import FieldStep, execute_steps, plan_steps
 from schema.fast.lean_resolvers import strawberry_field
 
 __all__ = ["FastExecutionContext"]
@@ -72,6 +73,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     _leaves: ClassVar[dict[int, tuple[GraphQLField, _Leaf | None]]] = {}
     # Plans of shared all-scalar selections, by id of the grouped field set (kept alive).
     _plans: ClassVar[dict[int, tuple[Any, list[_Step] | None]]] = {}
+    # Plans of every shared selection, by id of the grouped field set (kept alive).
+    _steps: ClassVar[dict[int, tuple[Any, list[FieldStep] | None]]] = {}
+    # Sub-selections by field details list of a shared selection (kept alive), then by type.
+    _by_details: ClassVar[dict[int, tuple[Any, dict[GraphQLObjectType, CollectedFields]]]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -115,10 +120,52 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._shared[key] = (keep, collected)
         grouped = collected.grouped_field_set
         self._plans[id(grouped)] = (grouped, _plan(return_type, grouped))
+        self._steps[id(grouped)] = (grouped, plan_steps(return_type, grouped, _leaf))
+        for details in grouped.values():
+            if all(
+                fd.defer_usage is None and fd.fragment_variable_values is None for fd in details
+            ):
+                self._by_details[id(details)] = (details, {})
         if len(self._shared) > _MAX_SHARED:
             _, (_, dropped) = self._shared.popitem(last=False)
             self._plans.pop(id(dropped.grouped_field_set), None)
+            self._steps.pop(id(dropped.grouped_field_set), None)
+            for details in dropped.grouped_field_set.values():
+                self._by_details.pop(id(details), None)
         return collected
+
+    def complete_object_value(  # noqa: PLR0917 - graphql-core's signature
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: list[FieldDetails],
+        info: Any,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        # graphql-core's, with the sub-selection found by one probe: the details list of a
+        # shared selection is the same object in every request and for every list item.
+        known = self._by_details.get(id(field_details_list)) if self._shareable else None
+        if known is None or known[0] is not field_details_list or position_context is not None:
+            return super().complete_object_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        is_type_of = return_type.is_type_of
+        if is_type_of is not None:
+            fits = is_type_of(result, info)
+            if fits is not True:  # awaitable, or not of the type: graphql-core's path
+                return super().complete_object_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+        collected = known[1].get(return_type)
+        if collected is None:
+            collected = self.collect_subfields(return_type, field_details_list)
+            known[1][return_type] = collected
+        if collected.new_defer_usages:
+            return super().complete_object_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        return self.execute_fields(return_type, result, path, collected.grouped_field_set, None)
 
     def execute_fields(
         self,
@@ -151,6 +198,9 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     return results
             except Exception:  # noqa: S110 - done again below, where errors are reported
                 pass
+        steps = self._steps.get(id(grouped_field_set)) if shortcut else None
+        if steps is not None and steps[0] is grouped_field_set and steps[1] is not None:
+            return execute_steps(self, parent_type, source_value, path, steps[1])
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
         )

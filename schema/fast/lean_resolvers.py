@@ -7,7 +7,10 @@ no arguments, no field extensions (permission classes are extensions) and no exc
 handlers, all of that comes down to calling the function with the source and, if it asks,
 an ``Info``. On the warm profile (about 30 such fields per look-up) these wrapped calls,
 resolvers included, were ~12% of a worker's samples. Fields with arguments, extensions or
-handlers keep strawberry's resolver, and so does every subscription field.
+handlers keep strawberry's resolver, and so does every subscription field; a field with
+arguments but no extensions gets an ``ArgsResolver`` beside it, which the executor's plans
+call where the document writes the arguments out, converted once
+(``schema/fast/field_plans.py``).
 """
 
 from __future__ import annotations
@@ -18,11 +21,20 @@ from typing import Any
 import strawberry
 from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
-__all__ = ["lean_resolver", "strawberry_field", "use_lean_resolvers"]
+__all__ = [
+    "ArgsResolver",
+    "lean_resolver",
+    "lean_with_args",
+    "strawberry_field",
+    "use_lean_resolvers",
+]
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+# Where a field's ``ArgsResolver`` is kept: on the field, so it goes with its schema.
+_ARGS_RESOLVER = "liandong-args-resolver"
 
 
 def strawberry_field(gql_field: GraphQLField) -> StrawberryField | None:
@@ -55,6 +67,49 @@ def lean_resolver(field: StrawberryField, info_class: type[Any]) -> Callable[...
     return resolve
 
 
+class ArgsResolver:
+    """What strawberry's resolver does for a field with arguments and no extensions, in two
+    parts: ``convert`` (graphql-core's coerced arguments to Python values) and the call."""
+
+    def __init__(self, field: StrawberryField, schema: strawberry.Schema) -> None:
+        resolver = field.base_resolver
+        assert resolver is not None
+        self.field = field
+        self.func: Callable[..., Any] = resolver.wrapped_func  # type: ignore[assignment]
+        self.info_class = schema.config.info_class
+        self.config = schema.config
+        self.scalars = schema.schema_converter.scalar_registry
+        self.takes_self = resolver.self_parameter is not None
+        self.by_name = tuple(
+            p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
+        )
+        self.info_name = resolver.info_parameter.name if resolver.info_parameter else None
+
+    def convert(self, args: dict[str, Any], info: GraphQLResolveInfo[Any]) -> dict[str, Any]:
+        """The field's arguments as its resolver takes them (strawberry's conversion)."""
+        wrapped = self.info_class(_raw_info=info, _field=self.field)
+        return convert_arguments(
+            args,
+            self.field.arguments,
+            scalar_registry=self.scalars,
+            config=self.config,
+            info=wrapped,
+        )
+
+    def __call__(self, source: Any, info: GraphQLResolveInfo[Any], kwargs: dict[str, Any]) -> Any:
+        for name in self.by_name:
+            kwargs[name] = source
+        if self.info_name is not None:
+            kwargs[self.info_name] = self.info_class(_raw_info=info, _field=self.field)
+        return self.func(source, **kwargs) if self.takes_self else self.func(**kwargs)
+
+
+def lean_with_args(gql_field: GraphQLField) -> ArgsResolver | None:
+    """The ``ArgsResolver`` made for ``gql_field`` by ``use_lean_resolvers``, if any."""
+    found = (gql_field.extensions or {}).get(_ARGS_RESOLVER)
+    return found if isinstance(found, ArgsResolver) else None
+
+
 def use_lean_resolvers(schema: strawberry.Schema) -> int:
     """Give eligible fields of ``schema`` a direct resolver; returns how many changed."""
     if schema.exception_handlers:
@@ -68,7 +123,18 @@ def use_lean_resolvers(schema: strawberry.Schema) -> int:
             continue
         for gql_field in gql_type.fields.values():
             field = strawberry_field(gql_field)
-            if field is None or gql_field.args:
+            if field is None:
+                continue
+            if gql_field.args:
+                resolver = field.base_resolver
+                if (
+                    resolver is not None
+                    and not field.extensions
+                    and callable(resolver.wrapped_func)
+                ):
+                    extensions = dict(gql_field.extensions or {})
+                    extensions[_ARGS_RESOLVER] = ArgsResolver(field, schema)
+                    gql_field.extensions = extensions
                 continue
             lean = lean_resolver(field, info_class)
             if lean is not None:

@@ -105,3 +105,19 @@ async def test_kinds_from_a_variable_are_read_per_request(
     assert routes.get(VEHICLES, 0) == (1 if "VEHICLE" in wanted else 0)
     assert routes.get(ROLES, 0) == 1  # companies always; equity shares the request
     assert (routes.get("POST /lr/query", 0) > 0) == ("REAL_ESTATE" in wanted)
+
+
+async def test_a_failed_first_hop_is_asked_once(fifty: tuple[Stack, list[str]]) -> None:
+    # The look-ahead's batch fails for every key; each debtor's field then reports that
+    # failure without asking the agency again.
+    gw, ids = fifty
+    await gw.set_faults("market_regulation", {"malformed": True})
+    status, body = await gw.post(LIANDONG_QUERY_MANY, {"ids": ids, "caseNumber": CASE})
+    assert status == 200
+    routes = await _routes(gw)
+    assert routes[ROLES] == 1
+    companies = [e for e in body["errors"] if e["path"][-1] == "companies"]
+    assert len(companies) == len(ids)
+    assert {e["extensions"]["code"] for e in companies} == {"AGENCY_BAD_RESPONSE"}
+    assert all(d["companies"] is None and d["identity"] for d in body["data"]["debtors"])
+    await gw.clear_faults()

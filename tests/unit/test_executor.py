@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import gc
 from typing import Any
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from strawberry.permission import BasePermission
 
 from schema.fast.executor import FastExecutionContext
+from schema.fast.lean_resolvers import lean_with_args, use_lean_resolvers
 from schema.fast.prepared import ParsedInPath, ValidatedByText
 
 
@@ -37,6 +39,11 @@ class Thing:
 @strawberry.type
 class Box(Thing):
     size: int
+
+    @strawberry.field
+    async def later_size(self) -> int:
+        await asyncio.sleep(0)
+        return None if self.size == 1 else self.size  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -65,6 +72,38 @@ class Leafy:
     def boom(self) -> str | None:
         raise ValueError("boom")
 
+    @strawberry.field
+    def mixed(self) -> list[Box | None]:
+        # An object, a missing item and a failed one: each item's own answer or error.
+        return [Box(label="m", size=self.count), None, ValueError("bad item")]  # type: ignore[list-item]
+
+    @strawberry.field
+    def strict(self) -> list[Box]:
+        # A missing item in a list of non-null items: the list itself is null.
+        return [Box(label="s", size=1), None] if self.count == 1 else []  # type: ignore[list-item]
+
+    @strawberry.field
+    def pending(self) -> list[Box | None]:
+        async def later(size: int) -> Box | None:
+            await asyncio.sleep(0)
+            if size == 2:
+                raise ValueError("later item")
+            return Box(label="p", size=size)
+
+        # Awaitable items beside plain ones.
+        return [Box(label="q", size=0), later(1), later(2)]  # type: ignore[list-item]
+
+    @strawberry.field
+    async def late(self) -> str | None:
+        await asyncio.sleep(0)
+        raise ValueError("late")
+
+    @strawberry.field
+    async def late_things(self, times: int = 1) -> list[Thing]:
+        await asyncio.sleep(0)
+        # A non-null label left null: the error propagates from an item completed later.
+        return [Box(label=None if self.count == 1 else "b", size=times)]  # type: ignore[arg-type]
+
 
 @strawberry.type
 class Query:
@@ -89,6 +128,11 @@ FAST = strawberry.Schema(
     query=Query, types=[Box, Bag], execution_context_class=FastExecutionContext
 )
 PLAIN = strawberry.Schema(query=Query, types=[Box, Bag])
+# As the gateway builds it: the executor's plans and direct resolvers, with arguments.
+LEAN = strawberry.Schema(
+    query=Query, types=[Box, Bag], execution_context_class=FastExecutionContext
+)
+assert use_lean_resolvers(LEAN) > 0
 
 QUERIES = [
     "{ items(n: 3) { name maybe count colour tags shout(times: 2) boom } }",
@@ -102,6 +146,8 @@ QUERIES = [
     "{ items(n: 2) { things { ... on Bag { colour label } ... on Box { label } } } }",
     "{ items(n: 2) { name hidden } }",
     "{ items(n: 2) { hidden } }",
+    "{ items(n: 3) { count mixed { label size } } }",
+    "{ items(n: 3) { count strict { label } } }",
 ]
 
 
@@ -117,6 +163,39 @@ def test_same_answer_as_graphql_core(query: str, skip: bool) -> None:
     variables = {"s": skip} if "$s" in query else {}
     for _ in range(2):  # the second run reads the shared selections
         assert _run(FAST, query, variables) == _run(PLAIN, query, variables)
+        assert _run(LEAN, query, variables) == _run(PLAIN, query, variables)
+
+
+ASYNC_QUERIES = [
+    "{ items(n: 3) { name late count } }",
+    "{ items(n: 3) { lateThings { label ... on Box { size } } } }",
+    "{ items(n: 3) { lateThings(times: 2) { __typename label } name } }",
+    # A list at hand whose items finish later: one of them fails after the field returned.
+    "{ items(n: 3) { name things { label ... on Box { laterSize } } } }",
+    "{ items(n: 3) { name pending { label size } mixed { size } } }",
+    "{ items(n: 3) { pending { laterSize } } }",
+    "query($t: Int!) { items(n: 3) { shout(times: $t) lateThings(times: $t) { label } } }",
+]
+
+
+async def _run_async(schema: strawberry.Schema, query: str) -> Any:
+    result = await schema.execute(query, variable_values={"t": 3} if "$t" in query else None)
+    errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
+    return result.data, errors
+
+
+@pytest.mark.parametrize("query", ASYNC_QUERIES)
+async def test_awaited_fields_same_answer_as_graphql_core(query: str) -> None:
+    for _ in range(2):  # the second run reads the shared selections and their plans
+        assert await _run_async(FAST, query) == await _run_async(PLAIN, query)
+        assert await _run_async(LEAN, query) == await _run_async(PLAIN, query)
+
+
+def test_fields_with_arguments_get_a_direct_resolver() -> None:
+    fields = LEAN._schema.type_map["Leafy"].fields  # type: ignore[attr-defined]
+    assert lean_with_args(fields["shout"]) is not None
+    assert lean_with_args(fields["lateThings"]) is not None
+    assert lean_with_args(fields["hidden"]) is None  # a permission class: strawberry's path
 
 
 def test_selections_depending_on_variables_are_not_shared() -> None:
@@ -168,8 +247,10 @@ def test_objects_of_plain_scalars_take_no_call_per_field(monkeypatch: pytest.Mon
         assert _run(FAST, query, {}) == _run(PLAIN, query, {})
     assert calls == ["Query"]  # the items themselves: one plan each, no field calls
     calls.clear()
-    _run(FAST, "{ items(n: 3) { name broken } }", {})  # item 1's broken is null: redone
-    assert calls.count("Leafy") == 2
+    broken = "{ items(n: 3) { name broken } }"
+    # Item 1's broken is null: that field alone goes down graphql-core's path, to its error.
+    assert _run(FAST, broken, {}) == _run(PLAIN, broken, {})
+    assert calls.count("Leafy") == 1
 
 
 async def test_an_operation_leaves_no_reference_cycles() -> None:
