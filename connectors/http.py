@@ -343,6 +343,9 @@ class HttpClient:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._limit, ttl_dns_cache=300),
                 raise_for_status=False,
+                # One session serves every officer: a cookie an agency set in answer to one
+                # officer's request must never go out with the next officer's.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 

@@ -358,7 +358,7 @@ class WatchScheduler:
         if self.webhook is None:
             return 0
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         delivered = 0
         for event in await self.store.undelivered(limit):
             attempts = await self.webhook.deliver(self._session, event)
