@@ -12,7 +12,7 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -20,6 +20,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
 from gateway.audit.chain import Unsealed
+from gateway.audit.chain_files import PeerHeads
 from gateway.audit.tables import (
     JsonText,
     audit_chains,
@@ -113,10 +114,13 @@ class SqliteWriter:
         witness: WitnessState,
         *,
         busy_timeout_s: float = BUSY_TIMEOUT_S,
+        peers: PeerHeads | None = None,
     ) -> None:
         self._path = path
         self.chain = chain
         self.witness = witness
+        # Reads the heads of chains kept in other files; without it, those of this file.
+        self._peers = peers
         self.busy_timeout_s = busy_timeout_s
         self.lock_waits = 0  # attempts at the write lock that found it taken
         self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -198,6 +202,8 @@ class SqliteWriter:
         if self._db is not None:
             self._db.close()
             self._db = None
+        if self._peers is not None:
+            self._peers.close()
 
     # -- on the event loop ----------------------------------------------------------------
 
@@ -268,7 +274,11 @@ class SqliteWriter:
         seq, prev = int(head[0]), str(head[1])
         asked = len(rows)  # a witness record may follow the batch; its seq is nobody's
         if self.witness.due():
-            others = db.execute(self._others.sql, self._others.params({"at": chain}))
+            others: Iterable[tuple[Any, ...]] = (
+                self._peers()
+                if self._peers is not None
+                else db.execute(self._others.sql, self._others.params({"at": chain}))
+            )
             found = self.witness.record((str(c), int(s), str(d)) for c, s, d in others)
             if found is not None:
                 rows = [*rows, self._encode(found)]

@@ -19,14 +19,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, inspect, select, text
+from sqlalchemy import Connection, event, func, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gateway.audit.chain import GENESIS, StoredRecord, Unsealed, chain_genesis, seal
+from gateway.audit.chain_files import (
+    MAX_FILES,
+    PeerHeads,
+    chain_file,
+    chain_files,
+    keep_attached,
+    sqlite_path,
+)
 from gateway.audit.chain_id import CHAIN_NAME, writer_chain
 from gateway.audit.log import AuditEntry, AuditLog
 from gateway.audit.record import prepare
@@ -51,14 +59,22 @@ logger = logging.getLogger("liandong.audit")
 _DDL_LOCK = 0x6C64617564697400  # PostgreSQL advisory lock key serialising the audit DDL
 
 
-def open_audit_engine(url: str) -> AsyncEngine:
-    """An engine for the audit database; SQLite gets WAL, FULL sync and explicit BEGINs."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+def open_audit_engine(url: str, *, chain_files: bool = True) -> AsyncEngine:
+    """An engine for the audit database; SQLite gets WAL, FULL sync and explicit BEGINs, and
+    (unless ``chain_files`` is False) reads the per-writer chain files beside the main file
+    as one log (``gateway/audit/chain_files.py``)."""
+    main = sqlite_path(url)
+    if main is not None:
+        main.parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url)
     if engine.dialect.name == "sqlite":
         listen_sqlite(engine.sync_engine)
+    if main is not None and chain_files:
+
+        def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+            keep_attached(dbapi_connection, record.info, main)
+
+        event.listen(engine.sync_engine, "checkout", checkout)
     return engine
 
 
@@ -74,7 +90,9 @@ def _check_columns(conn: Connection) -> None:
         )
 
 
-async def _prepare_tables(engine: AsyncEngine, chain: str) -> None:
+async def _prepare_tables(engine: AsyncEngine, chain: str, *, head: bool = True) -> bool:
+    """Create missing tables; unless ``head`` is False, also ``chain``'s head row. Return
+    whether the chain has a head row in this database (it had one, or has one now)."""
     # Workers opening a new log together would race CREATE TABLE and the loser would stop
     # its gateway: take the database's write lock first (BEGIN IMMEDIATE on SQLite through
     # the writer option, a transaction-scoped advisory lock on PostgreSQL).
@@ -87,9 +105,9 @@ async def _prepare_tables(engine: AsyncEngine, chain: str) -> None:
             await conn.run_sync(_check_columns)
     h = audit_chains.c
     async with engine.begin() as conn:
-        head = (await conn.execute(select(h.seq).where(h.chain == chain))).first()
-        if head is not None:
-            return
+        found = (await conn.execute(select(h.seq).where(h.chain == chain))).first()
+        if found is not None:
+            return True
         last = (
             await conn.execute(
                 select(func.max(audit_records.c.seq)).where(audit_records.c.chain == chain)
@@ -100,6 +118,8 @@ async def _prepare_tables(engine: AsyncEngine, chain: str) -> None:
             raise AuditUnavailable(
                 f"the audit chain {chain} has records but no head row; run audit verify"
             )
+    if not head:
+        return False
     try:
         async with engine.begin() as conn:
             await conn.execute(
@@ -107,6 +127,37 @@ async def _prepare_tables(engine: AsyncEngine, chain: str) -> None:
             )
     except IntegrityError:
         pass  # another process writing this chain made it first
+    return True
+
+
+async def _writer_database(url: str, chain: str) -> str:
+    """Where ``chain`` is written on SQLite with a file per writer: the main file if the
+    chain is already there (a log from before chain files) or ``MAX_FILES`` chain files
+    exist, else the chain's own file, made now. Returns its URL."""
+    main = sqlite_path(url)
+    assert main is not None
+    plain = open_audit_engine(url, chain_files=False)
+    try:
+        # The main file always exists with its tables: readers open it and attach the rest.
+        if await _prepare_tables(plain, chain, head=False):
+            return url
+    finally:
+        await plain.dispose()
+    own = chain_file(main, chain)
+    if not own.exists() and len(chain_files(main)) >= MAX_FILES:
+        logger.warning(
+            "%d audit chain files exist; chain %s goes in the main file", MAX_FILES, chain
+        )
+        target = url
+    else:
+        await asyncio.to_thread(own.parent.mkdir, exist_ok=True)
+        target = make_url(url).set(database=str(own)).render_as_string(hide_password=False)
+    engine = open_audit_engine(target, chain_files=False)
+    try:
+        await _prepare_tables(engine, chain)
+    finally:
+        await engine.dispose()
+    return target
 
 
 @dataclass(slots=True)
@@ -134,8 +185,11 @@ class SqlAuditLog:
         chain: str,
         witness: WitnessState,
         max_batch: int = 256,
+        writes_to: str = "",
     ) -> None:
         self.engine = engine  # for readers; the writer has its own connections
+        # The database the chain is appended to: the log's own, or the chain's file.
+        self.writes_to = writes_to or engine.url.render_as_string(hide_password=False)
         self.key = key
         self.chain = chain  # the chain this log appends to
         self.witness = witness
@@ -160,20 +214,35 @@ class SqlAuditLog:
         chain: str,
         max_batch: int = 256,
         witness_interval_s: float = 0.25,
+        file_per_writer: bool = False,
     ) -> SqlAuditLog:
-        """Connect, create missing tables and ``chain``'s head row, open the writer."""
+        """Connect, create missing tables and ``chain``'s head row, open the writer. On
+        SQLite with ``file_per_writer``, the chain goes in a file of its own (see
+        ``gateway/audit/chain_files.py``)."""
         if not CHAIN_NAME.fullmatch(chain):
             raise ValueError(f"not an audit chain name: {chain!r}")
         engine = open_audit_engine(url)
         witness = WitnessState(chain, witness_interval_s)
         try:
-            await _prepare_tables(engine, chain)
-            writer = writer_for(engine, url, chain, witness)
+            if file_per_writer and sqlite_path(url) is not None:
+                target = await _writer_database(url, chain)
+            else:
+                await _prepare_tables(engine, chain)
+                target = url
+            writer = writer_for(engine, target, chain, witness)
             await writer.open()
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, key, writer, chain=chain, witness=witness, max_batch=max_batch)
+        return cls(
+            engine,
+            key,
+            writer,
+            chain=chain,
+            witness=witness,
+            max_batch=max_batch,
+            writes_to=target,
+        )
 
     @property
     def records_per_commit(self) -> float:
@@ -320,12 +389,17 @@ async def open_audit_log(settings: Settings) -> AuditLog:
         chain=chain,
         max_batch=settings.audit.max_batch,
         witness_interval_s=settings.audit.witness_interval_s,
+        file_per_writer=settings.audit.file_per_writer,
     )
 
 
 def writer_for(engine: AsyncEngine, url: str, chain: str, witness: WitnessState) -> BatchWriter:
-    """The fastest writer of ``chain`` for the database behind ``engine``."""
-    database = make_url(url).database
-    if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
-        return SqliteWriter(database, chain, witness)
+    """The fastest writer of ``chain`` into the database at ``url`` (a chain file or the
+    log's main file, which ``engine`` reads)."""
+    database = sqlite_path(url)
+    main = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if database is not None and main is not None:
+        # The other chains' heads, to witness, are read across the main file and the
+        # chain files beside it, wherever this chain itself is kept.
+        return SqliteWriter(str(database), chain, witness, peers=PeerHeads(main))
     return AsyncWriter(engine, chain, witness)
