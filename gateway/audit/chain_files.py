@@ -37,6 +37,7 @@ __all__ = [
     "chain_file",
     "chain_files",
     "chain_folder",
+    "database_of",
     "keep_attached",
     "sqlite_path",
 ]
@@ -72,6 +73,14 @@ def chain_files(main: Path) -> list[Path]:
     except FileNotFoundError:
         return []
     return [chain_folder(main) / n for n in names if n.endswith(_SUFFIX)]
+
+
+def database_of(url: str, chain: str) -> str:
+    """The URL of the database ``chain`` is written in: its own file, or the log's."""
+    main = sqlite_path(url)
+    if main is None or not chain_file(main, chain).exists():
+        return url
+    return make_url(url).set(database=str(chain_file(main, chain))).render_as_string(False)
 
 
 Execute = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]

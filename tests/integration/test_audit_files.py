@@ -82,7 +82,7 @@ def a_records(main: Path, chain: str) -> list[object]:
     """The witness records of ``chain``, read from its own file."""
     found = _rows(
         chain_file(main, chain),
-        f"SELECT chain, detail FROM audit_records WHERE operation = '{WITNESS_OPERATION}'",  # noqa: S608
+        f"SELECT chain, detail FROM audit_records WHERE operation = '{WITNESS_OPERATION}'",
     )
     return [_Witness(str(c), json.loads(str(d))) for c, d in found]
 
@@ -94,7 +94,7 @@ class _Witness:
 
 async def _tamper(log: SqlAuditLog, how: str) -> None:
     """Change chain ``log.chain`` in its own file, as someone with write access could."""
-    r, i, h = audit_records.c, audit_index.c, audit_chains.c
+    r, i = audit_records.c, audit_index.c
     engine = open_audit_engine(log.writes_to, chain_files=False)
     try:
         async with engine.begin() as conn:
