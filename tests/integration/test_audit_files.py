@@ -192,3 +192,29 @@ async def test_a_one_file_log_keeps_its_chains_and_new_writers_get_files(tmp_pat
     sizes = {c.chain: c.size for c in report.chains}
     assert sizes == {"a-0": 5, "b-0": 2}  # each with one witness record of the other
     assert [r.request_id for r in exported] == ["req-0", "req-1", "req-2", "req-10", "req-11"]
+
+
+async def test_db_upgrade_reaches_every_chain_file(tmp_path: Path) -> None:
+    url, main = _url(tmp_path), tmp_path / "audit.db"
+    for chain in ("a-0", "b-0"):
+        log = await _open(url, chain)
+        await log.append(make_entry(1))
+        await log.aclose()
+    config = tmp_path / "liandong.toml"
+    config.write_text(f"data_dir = {json.dumps(str(tmp_path))}\n", encoding="utf-8")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "gateway.cli.main", "db", "upgrade", "--config", str(config)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    # Each file a writer made is adopted as an audit database at the newest revision, so
+    # a later migration of the audit tables reaches every chain.
+    versions = {
+        path.name: _rows(path, "SELECT version_num FROM liandong_audit_version")
+        for path in [main, *chain_files(main)]
+    }
+    assert len(versions) == 3 and len({str(v) for v in versions.values()}) == 1, versions
+    assert versions["a-0.db"] != [], versions
