@@ -17,11 +17,15 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from gateway.audit.chain_files import chain_file, chain_files
+from gateway.audit.chain_source import SqlChainSource
+from gateway.audit.head_keys import load_or_create_key
+from gateway.audit.head_publisher import HeadPublisher
 from gateway.audit.query import AuditFilter, AuditSearch
 from gateway.audit.store import SqlAuditLog, open_audit_engine
 from gateway.audit.tables import audit_chains, audit_index, audit_records
 from gateway.audit.verify import verify_log
 from gateway.audit.witness import WITNESS_OPERATION
+from gateway.audit.witnesses import DirectoryWitness
 from tests.audit_entries import make_entry
 
 KEY = b"k" * 32
@@ -218,3 +222,35 @@ async def test_db_upgrade_reaches_every_chain_file(tmp_path: Path) -> None:
     }
     assert len(versions) == 3 and len({str(v) for v in versions.values()}) == 1, versions
     assert versions["a-0.db"] != [], versions
+
+
+async def test_a_lone_writer_s_removed_file_fails_against_its_signed_heads(
+    tmp_path: Path,
+) -> None:
+    # No other chain witnessed it: the heads the witness keeps are what know the chain.
+    url, main = _url(tmp_path), tmp_path / "audit.db"
+    log = await _open(url, "a-0")
+    engine = open_audit_engine(url)
+    publisher = HeadPublisher(
+        SqlChainSource(engine, "a-0"),
+        load_or_create_key(tmp_path / "tree-head-key"),
+        DirectoryWitness(tmp_path / "tree-heads"),
+        tmp_path / "tree-heads-outbox",
+        every_records=3,
+        on_close=engine.dispose,
+    )
+    try:
+        for n in range(3):
+            await log.append(make_entry(n))
+        await publisher.tick()
+    finally:
+        await log.aclose()
+        await publisher.aclose()
+    assert publisher.delivered == 1
+    code, text = await _verify_cli(tmp_path)
+    assert code == 0 and "audit log OK" in text, text
+    for path in chain_folder_files(main, "a-0"):
+        path.unlink()
+    code, text = await _verify_cli(tmp_path)
+    assert code == 1, text
+    assert "chain a-0, signed head of 3 records" in text and "no such chain" in text, text
