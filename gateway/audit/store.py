@@ -8,10 +8,12 @@ them in one transaction and only then resolves the futures. If the transaction f
 every waiting ``append`` raises ``AuditUnavailable``: the caller must not answer with data
 (fail closed). ``healthy`` turns False until a later write succeeds.
 
-The transaction itself is in ``gateway/audit/writer.py``. SQLite (the default, a file of
-its own) runs in WAL mode with ``synchronous=FULL``, so a commit is on disk when it returns;
-several processes share one log, each appending to its own chain (``chain``), which from
-time to time witnesses the others' heads (``gateway/audit/witness.py``).
+The transaction itself is in ``gateway/audit/writer.py``. SQLite (the default) runs in WAL
+mode with ``synchronous=FULL``, so a commit is on disk when it returns; several processes
+share one log, each appending to its own chain (``chain``), which from time to time
+witnesses the others' heads (``gateway/audit/witness.py``). With ``file_per_writer`` each
+chain is kept in a SQLite file of its own beside the log's, read with the others as one log
+(``gateway/audit/chain_files.py``).
 """
 
 from __future__ import annotations
