@@ -76,6 +76,7 @@ class GatewayConfig:
     cache: bool = True
     max_entries: int = 50_000
     audit: bool | None = True  # None: leave the setting out (it may not exist yet)
+    audit_file_per_writer: bool | None = None  # None: the default layout
     # Off unless a scenario is about it: the warm, audit and memory rows measure building an
     # answer from the fact cache (comparable across releases); with the response cache a
     # repeated query is served from bytes, which the peer scenario measures against Hive's.
@@ -111,6 +112,8 @@ class GatewayConfig:
         }
         if self.audit is not None:
             config["audit"] = {"enabled": self.audit}
+            if self.audit_file_per_writer is not None:
+                config["audit"]["file_per_writer"] = self.audit_file_per_writer
         config["response_cache"] = {"enabled": self.response_cache}
         config.update(self.extra)
         return config

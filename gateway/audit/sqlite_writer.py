@@ -123,6 +123,8 @@ class SqliteWriter:
         self._peers = peers
         self.busy_timeout_s = busy_timeout_s
         self.lock_waits = 0  # attempts at the write lock that found it taken
+        self.sync_seconds = 0.0  # time spent in COMMIT, on the commit thread
+        self.wake_seconds = 0.0  # from COMMIT's return to ``done`` on the loop
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="audit-commit"
         )
@@ -189,6 +191,7 @@ class SqliteWriter:
     ) -> None:
         started.set()
         outcome: list[int] | BaseException = seqs
+        began = time.perf_counter()
         try:
             db.execute("COMMIT")
         except BaseException as exc:
@@ -196,7 +199,13 @@ class SqliteWriter:
             with contextlib.suppress(sqlite3.Error):
                 if db.in_transaction:
                     db.execute("ROLLBACK")
-        loop.call_soon_threadsafe(done, outcome)
+        ended = time.perf_counter()
+        self.sync_seconds += ended - began  # only this thread adds to it
+        loop.call_soon_threadsafe(self._woken, ended, done, outcome)
+
+    def _woken(self, ended: float, done: Done, outcome: list[int] | BaseException) -> None:
+        self.wake_seconds += time.perf_counter() - ended
+        done(outcome)
 
     def _close(self) -> None:
         if self._db is not None:

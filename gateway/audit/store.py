@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -84,6 +85,8 @@ class SqlAuditLog:
         self.max_batch = max_batch
         self.commits = 0  # transactions written (group commits)
         self.appended = 0  # records written
+        self.commit_seconds = 0.0  # wall time of the commits, start to done, in all
+        self._started_at = 0.0
         self._waiting: list[_Pending] = []
         self._in_flight: list[_Pending] | None = None
         self._scheduled = False  # a commit is to start on the loop's next turn
@@ -142,6 +145,15 @@ class SqlAuditLog:
         return int(getattr(self._batches, "lock_waits", 0))
 
     @property
+    def commit_phases(self) -> tuple[float, float]:
+        """Seconds, in all, that ``COMMIT`` itself took (the sync) and that passed from its
+        return to the event loop learning of it (0 for a writer that does not say)."""
+        return (
+            float(getattr(self._batches, "sync_seconds", 0.0)),
+            float(getattr(self._batches, "wake_seconds", 0.0)),
+        )
+
+    @property
     def healthy(self) -> bool:
         """False after a failed write (until one succeeds) or once the log is closing."""
         return self._healthy and not self._closing
@@ -186,6 +198,7 @@ class SqlAuditLog:
         batch = self._waiting[: self.max_batch]
         del self._waiting[: len(batch)]
         self._in_flight = batch
+        self._started_at = time.perf_counter()
         try:
             self._batches.start([p.record for p in batch], self._done)
         except Exception as exc:  # the writer failed before it could say so itself
@@ -193,6 +206,7 @@ class SqlAuditLog:
 
     def _done(self, outcome: list[int] | BaseException) -> None:
         batch, self._in_flight = self._in_flight or [], None
+        self.commit_seconds += time.perf_counter() - self._started_at
         try:
             self._settle(batch, outcome)
         finally:
