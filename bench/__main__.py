@@ -183,6 +183,7 @@ async def _throughput(
         roomy,
         audit=True if has_audit else None,
         audit_file_per_writer=False if args.audit_one_file else None,
+        audit_commit_on_loop=False if args.audit_commit_thread else None,
     )
     off = GatewayConfig(lab.root / "warm-off", roomy, audit=False)
     bodies, warm_bodies = bodies_and_warm
@@ -281,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         "--audit-one-file",
         action="store_true",
         help="warm/audit: every worker's chain in one SQLite file (the earlier layout)",
+    )
+    parser.add_argument(
+        "--audit-commit-thread",
+        action="store_true",
+        help="warm/audit: every COMMIT of the audit log on its thread (the earlier way)",
     )
     parser.add_argument("--out", type=Path, help="JSON path (default bench/results/latest.json)")
     args = parser.parse_args(argv)

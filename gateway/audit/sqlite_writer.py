@@ -35,6 +35,8 @@ __all__ = ["SqliteWriter"]
 
 _LOCK_POLL_S = 0.001  # between attempts at the write lock
 _HANDOFF_S = 0.01  # at most this long the loop waits for the thread to start a COMMIT
+_LOOP_COMMIT_MAX_S = 0.001  # a COMMIT on the loop slower than this: use the thread a while
+_THREAD_SPELL_S = 1.0  # for this long
 _ROWS_PER_INSERT = 32  # records per INSERT statement (21 variables each)
 _INDEX_PER_INSERT = 128  # index rows per INSERT statement (3 variables each)
 _SQLITE_BUSY = 5
@@ -115,6 +117,7 @@ class SqliteWriter:
         *,
         busy_timeout_s: float = BUSY_TIMEOUT_S,
         peers: PeerHeads | None = None,
+        commit_on_loop: bool = True,
     ) -> None:
         self._path = path
         self.chain = chain
@@ -123,8 +126,11 @@ class SqliteWriter:
         self._peers = peers
         self.busy_timeout_s = busy_timeout_s
         self.lock_waits = 0  # attempts at the write lock that found it taken
-        self.sync_seconds = 0.0  # time spent in COMMIT, on the commit thread
-        self.wake_seconds = 0.0  # from COMMIT's return to ``done`` on the loop
+        self.sync_seconds = 0.0  # time spent in COMMIT
+        self.wake_seconds = 0.0  # from a thread's COMMIT returning to ``done`` on the loop
+        self.slow_commits = 0  # COMMITs on the loop slower than _LOOP_COMMIT_MAX_S
+        self._on_loop = commit_on_loop
+        self._thread_until = 0.0  # monotonic time until which COMMIT goes to the thread
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="audit-commit"
         )
@@ -262,6 +268,9 @@ class SqliteWriter:
                 db.execute("ROLLBACK")
             loop.call_soon(done, exc)
             return
+        if self._on_loop and time.monotonic() >= self._thread_until:
+            self._commit_here(db, seqs, done, loop)
+            return
         started = threading.Event()
         try:
             self._executor.submit(self._commit, db, started, seqs, done, loop)
@@ -274,6 +283,32 @@ class SqliteWriter:
         # microseconds, with the interpreter lock released) until the commit thread has
         # begun it, rather than let that thread wait for the loop's next switch interval.
         started.wait(_HANDOFF_S)
+
+    def _commit_here(
+        self,
+        db: sqlite3.Connection,
+        seqs: list[int],
+        done: Done,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """``COMMIT`` on the loop: its sync blocks the loop (about 0.1 ms here) but nothing
+        waits for a thread; one slower than ``_LOOP_COMMIT_MAX_S`` (a slow or busy disk)
+        sends the commits of the next ``_THREAD_SPELL_S`` to the commit thread."""
+        began = time.perf_counter()
+        outcome: list[int] | BaseException = seqs
+        try:
+            db.execute("COMMIT")
+        except BaseException as exc:
+            outcome = exc
+            with contextlib.suppress(sqlite3.Error):
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+        took = time.perf_counter() - began
+        self.sync_seconds += took
+        if took > _LOOP_COMMIT_MAX_S:
+            self.slow_commits += 1
+            self._thread_until = time.monotonic() + _THREAD_SPELL_S
+        loop.call_soon(done, outcome)
 
     def _append(self, db: sqlite3.Connection, rows: Sequence[_Row]) -> list[int]:
         chain = self.chain

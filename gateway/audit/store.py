@@ -105,6 +105,7 @@ class SqlAuditLog:
         max_batch: int = 256,
         witness_interval_s: float = 0.25,
         file_per_writer: bool = False,
+        commit_on_loop: bool = True,
     ) -> SqlAuditLog:
         """Connect, create missing tables and ``chain``'s head row, open the writer. On
         SQLite with ``file_per_writer``, the chain goes in a file of its own (see
@@ -119,7 +120,7 @@ class SqlAuditLog:
             else:
                 await prepare_tables(engine, chain)
                 target = url
-            writer = writer_for(engine, target, chain, witness)
+            writer = writer_for(engine, target, chain, witness, commit_on_loop=commit_on_loop)
             await writer.open()
         except BaseException:
             await engine.dispose()
@@ -291,10 +292,13 @@ async def open_audit_log(settings: Settings) -> AuditLog:
         max_batch=settings.audit.max_batch,
         witness_interval_s=settings.audit.witness_interval_s,
         file_per_writer=settings.audit.file_per_writer,
+        commit_on_loop=settings.audit.commit_on_loop,
     )
 
 
-def writer_for(engine: AsyncEngine, url: str, chain: str, witness: WitnessState) -> BatchWriter:
+def writer_for(
+    engine: AsyncEngine, url: str, chain: str, witness: WitnessState, *, commit_on_loop: bool = True
+) -> BatchWriter:
     """The fastest writer of ``chain`` into the database at ``url`` (a chain file or the
     log's main file, which ``engine`` reads)."""
     database = sqlite_path(url)
@@ -302,5 +306,7 @@ def writer_for(engine: AsyncEngine, url: str, chain: str, witness: WitnessState)
     if database is not None and main is not None:
         # The other chains' heads, to witness, are read across the main file and the
         # chain files beside it, wherever this chain itself is kept.
-        return SqliteWriter(str(database), chain, witness, peers=PeerHeads(main))
+        return SqliteWriter(
+            str(database), chain, witness, peers=PeerHeads(main), commit_on_loop=commit_on_loop
+        )
     return AsyncWriter(engine, chain, witness)
