@@ -39,6 +39,8 @@ async def audit_counters(url: str, workers: int, *, tries: int = 64) -> Counters
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 key = _SERIES.get(sample.name)
+                if sample.name == "liandong_audit_commit_place_total":
+                    key = f"on_{sample.labels['place']}"
                 if key is not None:
                     seen.setdefault(sample.labels["chain"], {})[key] = sample.value
         if len(seen) >= workers:
@@ -49,7 +51,7 @@ async def audit_counters(url: str, workers: int, *, tries: int = 64) -> Counters
 def records_per_commit(before: Counters, after: Counters) -> dict[str, Any]:
     """Records and commits between two scrapes, in all, and a commit's mean wall time
     (start to done), time in ``COMMIT`` and time from its return to the event loop, in ms."""
-    totals = dict.fromkeys(_SERIES.values(), 0.0)
+    totals = dict.fromkeys([*_SERIES.values(), "on_loop", "on_thread"], 0.0)
     for chain, values in after.items():
         for key, value in values.items():
             totals[key] += value - before.get(chain, {}).get(key, 0.0)
@@ -66,4 +68,6 @@ def records_per_commit(before: Counters, after: Counters) -> dict[str, Any]:
         "commit_wall_ms": per_commit_ms("wall"),
         "commit_sync_ms": per_commit_ms("sync"),
         "commit_wake_ms": per_commit_ms("wake"),
+        "commits_on_loop": int(totals["on_loop"]),
+        "commits_on_thread": int(totals["on_thread"]),
     }

@@ -1,7 +1,8 @@
 """The audit log's group commit on a SQLite file: the ``SqliteWriter``.
 
-Why its statements run on the event loop and only ``COMMIT`` on a thread of its own is told
-in ``gateway.audit.writer``, beside the ``BatchWriter`` protocol it keeps.
+Why its statements run on the event loop, and ``COMMIT`` too unless the disk is slow (then
+on a thread of its own), is told in ``gateway.audit.writer``, beside the ``BatchWriter``
+protocol it keeps.
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ class SqliteWriter:
         self.sync_seconds = 0.0  # time spent in COMMIT
         self.wake_seconds = 0.0  # from a thread's COMMIT returning to ``done`` on the loop
         self.slow_commits = 0  # COMMITs on the loop slower than _LOOP_COMMIT_MAX_S
+        self.loop_commits = 0  # COMMITs run on the event loop
+        self.thread_commits = 0  # COMMITs handed to the commit thread
         self._on_loop = commit_on_loop
         self._thread_until = 0.0  # monotonic time until which COMMIT goes to the thread
         self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -229,7 +232,7 @@ class SqliteWriter:
             self._db = await loop.run_in_executor(self._executor, self._open)
 
     def start(self, batch: Sequence[Unsealed], done: Done) -> None:
-        """Take the write lock, insert ``batch`` and hand ``COMMIT`` to the commit thread."""
+        """Take the write lock, insert ``batch`` and commit (on the loop, or the thread)."""
         if self._db is None:
             raise RuntimeError("the audit writer is not open")
         rows = [self._encode(u) for u in batch]
@@ -269,8 +272,10 @@ class SqliteWriter:
             loop.call_soon(done, exc)
             return
         if self._on_loop and time.monotonic() >= self._thread_until:
+            self.loop_commits += 1
             self._commit_here(db, seqs, done, loop)
             return
+        self.thread_commits += 1
         started = threading.Event()
         try:
             self._executor.submit(self._commit, db, started, seqs, done, loop)

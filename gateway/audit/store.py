@@ -146,6 +146,14 @@ class SqlAuditLog:
         return int(getattr(self._batches, "lock_waits", 0))
 
     @property
+    def commit_places(self) -> tuple[int, int]:
+        """How many ``COMMIT``s ran on the event loop and on a thread (SQLite; 0, 0 else)."""
+        return (
+            int(getattr(self._batches, "loop_commits", 0)),
+            int(getattr(self._batches, "thread_commits", 0)),
+        )
+
+    @property
     def commit_phases(self) -> tuple[float, float]:
         """Seconds, in all, that ``COMMIT`` itself took (the sync) and that passed from its
         return to the event loop learning of it (0 for a writer that does not say)."""

@@ -25,7 +25,8 @@ SQL audit log ``liandong_audit_records_total`` and ``liandong_audit_commits_tota
 ratio is the group commit's batch size) and ``liandong_audit_lock_waits_total`` (attempts
 at a SQLite write lock that another process held), ``liandong_audit_commit_seconds_total``
 (the commits' wall time, start to done) and on SQLite ``…_commit_sync_seconds_total`` (in
-``COMMIT``) and ``…_commit_wake_seconds_total`` (from its return to the loop); the
+``COMMIT``) and ``…_commit_wake_seconds_total`` (from its return to the loop), and
+``liandong_audit_commit_place_total{place}`` (``COMMIT`` on the loop or a thread); the
 response cache's series are listed in ``gateway/response_cache/metrics.py``. Each worker
 process counts its own.
 The endpoint is unauthenticated, like ``/healthz``: it carries no personal data or case.
@@ -132,6 +133,14 @@ class GatewayCollector(Collector):
                 family = CounterMetricFamily(name, doc, labels=["chain"])
                 family.add_metric([audit.chain], seconds)
                 metrics.append(family)
+            family = CounterMetricFamily(
+                "liandong_audit_commit_place",
+                "COMMITs by where they ran.",
+                labels=["chain", "place"],
+            )
+            for place, count in zip(("loop", "thread"), audit.commit_places, strict=True):
+                family.add_metric([audit.chain, place], count)
+            metrics.append(family)
         return metrics
 
     @staticmethod
