@@ -104,28 +104,30 @@ async def prepare_tables(engine: AsyncEngine, chain: str, *, head: bool = True) 
     return True
 
 
-async def writer_database(url: str, chain: str) -> str:
-    """Where ``chain`` is written on SQLite with a file per writer: the main file if the
-    chain is already there (a log from before chain files) or ``MAX_FILES`` chain files
-    exist, else the chain's own file, made now. Returns its URL."""
+async def writer_database(url: str, chain: str, *, file_per_writer: bool = True) -> str:
+    """Where ``chain`` is written on SQLite; returns the URL. A chain stays where it is: in
+    the main file (a log from before chain files, or kept with ``file_per_writer`` off) or
+    in its own file. A new chain gets its own file, made now, with ``file_per_writer`` and
+    fewer than ``MAX_FILES`` chain files; else its head row goes in the main file."""
     main = sqlite_path(url)
     assert main is not None
+    own = chain_file(main, chain)
     plain = open_audit_engine(url, chain_files=False)
     try:
         # The main file always exists with its tables: readers open it and attach the rest.
         if await prepare_tables(plain, chain, head=False):
             return url
+        if not own.exists() and not (file_per_writer and len(chain_files(main)) < MAX_FILES):
+            if file_per_writer:
+                logger.warning(
+                    "%d audit chain files exist; %s begins in the main file", MAX_FILES, chain
+                )
+            await prepare_tables(plain, chain)
+            return url
     finally:
         await plain.dispose()
-    own = chain_file(main, chain)
-    if not own.exists() and len(chain_files(main)) >= MAX_FILES:
-        logger.warning(
-            "%d audit chain files exist; chain %s goes in the main file", MAX_FILES, chain
-        )
-        target = url
-    else:
-        await asyncio.to_thread(own.parent.mkdir, exist_ok=True)
-        target = make_url(url).set(database=str(own)).render_as_string(hide_password=False)
+    await asyncio.to_thread(own.parent.mkdir, exist_ok=True)
+    target = make_url(url).set(database=str(own)).render_as_string(hide_password=False)
     engine = open_audit_engine(target, chain_files=False)
     try:
         await prepare_tables(engine, chain)

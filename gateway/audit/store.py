@@ -115,8 +115,8 @@ class SqlAuditLog:
         engine = open_audit_engine(url)
         witness = WitnessState(chain, witness_interval_s)
         try:
-            if file_per_writer and sqlite_path(url) is not None:
-                target = await writer_database(url, chain)
+            if sqlite_path(url) is not None:
+                target = await writer_database(url, chain, file_per_writer=file_per_writer)
             else:
                 await prepare_tables(engine, chain)
                 target = url

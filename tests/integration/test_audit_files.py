@@ -245,3 +245,23 @@ async def test_a_lone_writer_s_removed_file_fails_against_its_signed_heads(
     code, text = await _verify_cli(tmp_path)
     assert code == 1, text
     assert "chain a-0, signed head of 3 records" in text and "no such chain" in text, text
+
+
+async def test_with_files_off_a_chain_keeps_its_file_and_a_new_one_goes_in_the_main_file(
+    tmp_path: Path,
+) -> None:
+    url, main = _url(tmp_path), tmp_path / "audit.db"
+    first = await _open(url, "a-0")
+    await first.append(make_entry(1))
+    await first.aclose()
+    a, b = await _open(url, "a-0", files=False), await _open(url, "b-0", files=False)
+    try:
+        await a.append(make_entry(2))
+        await b.append(make_entry(3))
+        report = await verify_log(a.engine)
+    finally:
+        await a.aclose()
+        await b.aclose()
+    assert a.writes_to.endswith("audit.chains/a-0.db") and b.writes_to == url
+    assert _rows(main, "SELECT DISTINCT chain FROM audit_records") == [("b-0",)]
+    assert report.ok and {c.chain: c.size for c in report.chains} == {"a-0": 2, "b-0": 2}
