@@ -166,8 +166,8 @@ class AuditSettings(SectionModel):
     # On SQLite, each writer appends to a file of its own beside the main file
     # (gateway/audit/chain_files.py); false: every chain in the main file.
     file_per_writer: bool = True
-    # On SQLite, COMMIT (the sync) on the event loop while it stays under 1 ms (measured
-    # here: ~0.1 ms), rather than on a thread the loop must hand over to and hear back from.
+    # On SQLite, COMMIT (the sync) on the event loop while it stays under the switch
+    # interval, rather than on a thread the loop must hand over to and hear back from.
     commit_on_loop: bool = True
 
 

@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,7 +37,9 @@ __all__ = ["SqliteWriter"]
 
 _LOCK_POLL_S = 0.001  # between attempts at the write lock
 _HANDOFF_S = 0.01  # at most this long the loop waits for the thread to start a COMMIT
-_LOOP_COMMIT_MAX_S = 0.001  # a COMMIT on the loop slower than this: use the thread a while
+# A COMMIT on the loop slower than this uses the thread for a while: the switch interval,
+# which is what a thread's COMMIT can wait for the interpreter lock after it returns.
+_LOOP_COMMIT_MAX_S = sys.getswitchinterval()
 _THREAD_SPELL_S = 1.0  # for this long
 _ROWS_PER_INSERT = 32  # records per INSERT statement (21 variables each)
 _INDEX_PER_INSERT = 128  # index rows per INSERT statement (3 variables each)
@@ -296,9 +299,9 @@ class SqliteWriter:
         done: Done,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
-        """``COMMIT`` on the loop: its sync blocks the loop (about 0.1 ms here) but nothing
-        waits for a thread; one slower than ``_LOOP_COMMIT_MAX_S`` (a slow or busy disk)
-        sends the commits of the next ``_THREAD_SPELL_S`` to the commit thread."""
+        """``COMMIT`` on the loop: its sync blocks the loop (0.1–3 ms here) but nothing waits
+        for a thread; one slower than ``_LOOP_COMMIT_MAX_S`` (a slow or busy disk) sends the
+        commits of the next ``_THREAD_SPELL_S`` to the commit thread."""
         began = time.perf_counter()
         outcome: list[int] | BaseException = seqs
         try:

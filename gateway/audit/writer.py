@@ -6,8 +6,8 @@ the error that stopped it. Two writers:
 
 - ``SqliteWriter`` (a SQLite file): the stdlib driver, without SQLAlchemy's per-call
   machinery. The transaction runs on the event loop, and so does its ``COMMIT`` (the wait
-  for the disk) while that stays under a millisecond; a slower one sends the commits of the
-  next second to a thread of its own.
+  for the disk) while that stays under the switch interval (5 ms); a slower one sends the
+  commits of the next second to a thread of its own.
 - ``AsyncWriter`` (PostgreSQL via asyncpg, any async driver): ``append_batch`` through
   ``AsyncConnection.run_sync`` in a task; ``SELECT … FOR UPDATE`` on the chain's own head
   row (one per writer) serialises only writers that share a chain.
@@ -32,9 +32,10 @@ thread needs the interpreter lock back after ``COMMIT`` returns and the loop mus
 notice its callback. Measured under the bench's warm load, two workers, a commit took 5.2 ms
 from start to done with ``COMMIT`` on the thread: 1.7 ms in ``COMMIT`` (the lock taken back
 included) and 2.4 ms from its return to the loop; the disk was a small part of it. On the
-loop the sync blocks the loop for its ~0.1 ms and nothing else waits. A disk that turns slow
-(a ``COMMIT`` over 1 ms) gets the thread back for a second, so the loop is never held for
-long; ``[audit] commit_on_loop = false`` keeps every ``COMMIT`` on the thread.
+loop the sync blocks the loop for as long as it takes and nothing else waits. A ``COMMIT``
+slower than the switch interval (what a thread's can wait for the interpreter lock alone)
+gets the thread back for a second, so a slow disk never holds the loop for long; ``[audit]
+commit_on_loop = false`` keeps every ``COMMIT`` on the thread.
 
 SQLite connections get WAL and ``synchronous=FULL``: a commit is on disk when ``COMMIT``
 returns, and only then is ``done`` called. Records arrive encoded (``Unsealed``); under the
