@@ -96,9 +96,14 @@ def attach_chain_files(execute: Execute, main: Path, attached: tuple[str, ...]) 
     """Attach the chain files beside ``main`` and (re)make the views over them, unless
     ``attached`` (what this connection attached before) is still the folder's listing;
     return what is attached now. Runs outside any transaction (ATTACH needs that)."""
-    files = tuple(str(p) for p in chain_files(main))[:MAX_FILES]
+    files = tuple(str(p) for p in chain_files(main))
     if files == attached:
         return attached
+    if len(files) > MAX_FILES:
+        # Writers never make more; reading only some would pass a log that is not whole.
+        raise RuntimeError(
+            f"{len(files)} audit chain files beside {main}: SQLite reads at most {MAX_FILES}"
+        )
     for table in _TABLES:
         execute(f"DROP VIEW IF EXISTS temp.{table.name}", ())
     for _, schema, _ in execute("PRAGMA database_list", ()):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
+from gateway.audit import opening
 from gateway.audit.chain_files import chain_file, chain_files
 from gateway.audit.chain_source import SqlChainSource
 from gateway.audit.head_keys import load_or_create_key
@@ -265,3 +266,20 @@ async def test_with_files_off_a_chain_keeps_its_file_and_a_new_one_goes_in_the_m
     assert a.writes_to.endswith("audit.chains/a-0.db") and b.writes_to == url
     assert _rows(main, "SELECT DISTINCT chain FROM audit_records") == [("b-0",)]
     assert report.ok and {c.chain: c.size for c in report.chains} == {"a-0": 2, "b-0": 2}
+
+
+async def test_past_the_most_files_sqlite_attaches_a_new_chain_begins_in_the_main_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(opening, "MAX_FILES", 1)
+    url, main = _url(tmp_path), tmp_path / "audit.db"
+    a, b = await _open(url, "a-0"), await _open(url, "b-0")
+    try:
+        await a.append(make_entry(1))
+        await b.append(make_entry(2))
+        report = await verify_log(a.engine)
+    finally:
+        await a.aclose()
+        await b.aclose()
+    assert chain_files(main) == [chain_file(main, "a-0")] and b.writes_to == url
+    assert report.ok and {c.chain: c.size for c in report.chains} == {"a-0": 1, "b-0": 2}
