@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
-from gateway.audit.chain import Unsealed
+from gateway.audit.chain import JSON_FIELDS, Unsealed
 from gateway.audit.chain_files import PeerHeads
 from gateway.audit.tables import (
     JsonText,
@@ -169,6 +169,8 @@ class SqliteWriter:
                     raise RuntimeError("chain, seq and hashes are expected to bind as they are")
                 how: Any = _BLANK
             elif isinstance(audit_records.c[name].type, JsonText):
+                if name not in JSON_FIELDS:
+                    raise RuntimeError(f"audit_records.{name} is JSON text the record lacks")
                 how = _JSON
             else:
                 how = convert or _as_is
