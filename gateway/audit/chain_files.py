@@ -9,7 +9,8 @@ Each file holds the same three tables as the main file, with its one chain in th
 The main file keeps what it held: a log written before chains had files (the ``legacy``
 chain, and chains begun in it since) stays there, and those chains go on appending to it.
 A chain begins in a file of its own, unless ``MAX_FILES`` already exist (SQLite attaches at
-most ten databases to one connection); it then begins in the main file.
+most ten databases to one connection); it then begins in the main file. A folder holding
+more than that (which no writer makes) is refused by readers rather than read in part.
 
 Readers see one log: ``attach_chain_files`` attaches every chain file to a connection of
 the main file and shadows the three tables with ``TEMP`` views over all of them (``UNION
