@@ -283,3 +283,24 @@ async def test_past_the_most_files_sqlite_attaches_a_new_chain_begins_in_the_mai
         await b.aclose()
     assert chain_files(main) == [chain_file(main, "a-0")] and b.writes_to == url
     assert report.ok and {c.chain: c.size for c in report.chains} == {"a-0": 1, "b-0": 2}
+
+
+async def test_a_writer_commits_and_witnesses_while_another_holds_its_own_lock(
+    tmp_path: Path,
+) -> None:
+    # No lock is shared by the writers: b-0's write lock held open (a transaction of its
+    # writer in progress) neither stops a-0's commit nor its read of b-0's head.
+    url, main = _url(tmp_path), tmp_path / "audit.db"
+    a, b = await _open(url, "a-0"), await _open(url, "b-0")
+    other = sqlite3.connect(chain_file(main, "b-0"), isolation_level=None)
+    try:
+        await b.append(make_entry(1))
+        other.execute("BEGIN IMMEDIATE")
+        await asyncio.wait_for(a.append(make_entry(2)), 30)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+        await a.aclose()
+        await b.aclose()
+    assert a.lock_waits == 0 and a.commits == 1
+    assert witnessed_by(main, "a-0") == {"b-0"}
