@@ -178,7 +178,13 @@ async def _throughput(
     has_audit: bool,
 ) -> None:
     """Warm gateway with audit on (and off), and the plain yardstick, in alternating rounds."""
-    on = GatewayConfig(lab.root / "warm-on", roomy, audit=True if has_audit else None)
+    on = GatewayConfig(
+        lab.root / "warm-on",
+        roomy,
+        audit=True if has_audit else None,
+        audit_file_per_writer=False if args.audit_one_file else None,
+        audit_commit_on_loop=False if args.audit_commit_thread else None,
+    )
     off = GatewayConfig(lab.root / "warm-off", roomy, audit=False)
     bodies, warm_bodies = bodies_and_warm
     captured = lab.root / "captured.jsonl"
@@ -272,6 +278,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fan-out-n", type=int, default=21, help="profiles in the fan-out")
     parser.add_argument("--memory-people", type=int, default=100_000)
     parser.add_argument("--per-request", type=int, default=100, help="memory: ids per request")
+    parser.add_argument(
+        "--audit-one-file",
+        action="store_true",
+        help="warm/audit: every worker's chain in one SQLite file (the earlier layout)",
+    )
+    parser.add_argument(
+        "--audit-commit-thread",
+        action="store_true",
+        help="warm/audit: every COMMIT of the audit log on its thread (the earlier way)",
+    )
     parser.add_argument("--out", type=Path, help="JSON path (default bench/results/latest.json)")
     args = parser.parse_args(argv)
     results = asyncio.run(run(args))

@@ -57,10 +57,15 @@ def entry(n: int) -> AuditEntry:
     )
 
 
-async def measure(directory: Path, batch: int, records: int) -> dict[str, float]:
+async def measure(
+    directory: Path, batch: int, records: int, *, commit_on_loop: bool = True
+) -> dict[str, float]:
     """Append ``records`` entries ``batch`` at a time; CPU and wall per record, in µs."""
     log = await SqlAuditLog.open(
-        f"sqlite+aiosqlite:///{directory / 'audit.db'}", KEY, chain="bench-0"
+        f"sqlite+aiosqlite:///{directory / 'audit.db'}",
+        KEY,
+        chain="bench-0",
+        commit_on_loop=commit_on_loop,
     )
     try:
         entries = [entry(n) for n in range(records + 200)]
@@ -83,11 +88,11 @@ async def measure(directory: Path, batch: int, records: int) -> dict[str, float]
         await log.aclose()
 
 
-async def _run(batches: list[int], records: int) -> list[dict[str, float]]:
+async def _run(batches: list[int], records: int, on_loop: bool) -> list[dict[str, float]]:
     rows = []
     for batch in batches:
         with tempfile.TemporaryDirectory() as directory:
-            rows.append(await measure(Path(directory), batch, records))
+            rows.append(await measure(Path(directory), batch, records, commit_on_loop=on_loop))
     return rows
 
 
@@ -96,8 +101,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=2400)
     parser.add_argument("--batches", default="1,2,4,8,16,32")
+    parser.add_argument(
+        "--commit-thread", action="store_true", help="every COMMIT on the commit thread"
+    )
     args = parser.parse_args()
-    rows = asyncio.run(_run([int(b) for b in args.batches.split(",")], args.records))
+    batches = [int(b) for b in args.batches.split(",")]
+    rows = asyncio.run(_run(batches, args.records, not args.commit_thread))
     print("audit record cost by group-commit size (µs per record)")
     print(f"{'batch':>6} {'commits':>8} {'CPU':>8} {'loop CPU':>9} {'wall':>8}")
     for r in rows:

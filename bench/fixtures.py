@@ -76,6 +76,8 @@ class GatewayConfig:
     cache: bool = True
     max_entries: int = 50_000
     audit: bool | None = True  # None: leave the setting out (it may not exist yet)
+    audit_file_per_writer: bool | None = None  # None: the default layout
+    audit_commit_on_loop: bool | None = None  # None: the default
     # Off unless a scenario is about it: the warm, audit and memory rows measure building an
     # answer from the fact cache (comparable across releases); with the response cache a
     # repeated query is served from bytes, which the peer scenario measures against Hive's.
@@ -111,6 +113,10 @@ class GatewayConfig:
         }
         if self.audit is not None:
             config["audit"] = {"enabled": self.audit}
+            if self.audit_file_per_writer is not None:
+                config["audit"]["file_per_writer"] = self.audit_file_per_writer
+            if self.audit_commit_on_loop is not None:
+                config["audit"]["commit_on_loop"] = self.audit_commit_on_loop
         config["response_cache"] = {"enabled": self.response_cache}
         config.update(self.extra)
         return config

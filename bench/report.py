@@ -169,7 +169,21 @@ def _audit_commits(commits: Mapping[str, Any] | None) -> list[Row]:
             "audit records per group commit (all chains)",
             f"{commits['per_commit']:.2f}  ({commits['records']} records, "
             f"{commits['commits']} commits, {commits['chains']} chains)",
-        )
+        ),
+        *(
+            [
+                Row(
+                    "5 audit",
+                    "a commit's wall ms: in all = … COMMIT + return to the loop",
+                    f"{commits['commit_wall_ms']:.3f} ms: {commits['commit_sync_ms']:.3f} + "
+                    f"{commits['commit_wake_ms']:.3f}  (COMMIT on the loop "
+                    f"{commits.get('commits_on_loop', 0)}, on the thread "
+                    f"{commits.get('commits_on_thread', 0)})",
+                )
+            ]
+            if commits.get("commit_wall_ms") is not None
+            else []
+        ),
     ]
 
 

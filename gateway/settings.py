@@ -163,6 +163,12 @@ class AuditSettings(SectionModel):
     writer_index: int = Field(default=0, ge=0, le=9999)
     # How often, at most, a chain records the heads it has seen of the other chains.
     witness_interval_s: float = Field(default=0.25, ge=0, le=60)
+    # On SQLite, each writer appends to a file of its own beside the main file
+    # (gateway/audit/chain_files.py); false: every chain in the main file.
+    file_per_writer: bool = True
+    # On SQLite, COMMIT (the sync) on the event loop while it stays under the switch
+    # interval, rather than on a thread the loop must hand over to and hear back from.
+    commit_on_loop: bool = True
 
 
 class EventSettings(SectionModel):

@@ -39,6 +39,7 @@ import orjson
 
 __all__ = [
     "GENESIS",
+    "JSON_FIELDS",
     "LEGACY_CHAIN",
     "OPTIONAL",
     "Break",
@@ -132,9 +133,13 @@ _UNHASHED = frozenset({"seq"}) | _UNBODIED
 # so records written before them hash, and verify, exactly as they did.
 OPTIONAL = frozenset({"client_request_id"})
 _FIELDS = frozenset(f.name for f in fields(StoredRecord)) - _UNHASHED
-# The body's keys in canonical order, either side of "seq", each as its JSON prefix.
-_BEFORE_SEQ = tuple((name, b'"%s":' % name.encode()) for name in sorted(_FIELDS) if name < "seq")
-_AFTER_SEQ = tuple((name, b'"%s":' % name.encode()) for name in sorted(_FIELDS) if name > "seq")
+# The body's keys either side of "seq".
+_BEFORE_SEQ = tuple(name for name in sorted(_FIELDS) if name < "seq")
+_AFTER_SEQ = tuple(name for name in sorted(_FIELDS) if name > "seq")
+_UNSET = dict.fromkeys(OPTIONAL)
+_KEYS = {name: b'"%s":' % name.encode() for name in _FIELDS}  # each key as its JSON prefix
+# Fields whose values are JSON structures: a writer stores each as its canonical JSON text.
+JSON_FIELDS = ("agencies", "cases", "debtor_keys", "debtors", "detail", "roles", "variables")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +147,8 @@ class Unsealed:
     """A record's fields and its canonical encoding, split where ``seq`` goes.
 
     ``canonical(body)`` is ``head + str(seq) + tail``: the body's keys are sorted and
-    ``seq`` falls between ``roles`` and ``time``. ``encoded`` holds each field's own
-    canonical JSON (the pieces ``head`` and ``tail`` are made of), for writers to reuse.
+    ``seq`` falls between ``roles`` and ``time``. ``encoded`` holds the canonical JSON of
+    each of ``JSON_FIELDS``, for writers that store them as text.
     """
 
     fields: Mapping[str, Any]
@@ -159,23 +164,29 @@ class Unsealed:
         Raises ``TypeError`` for missing or unknown fields and values that are not JSON,
         ``ValueError`` for a naive ``time``.
         """
-        fields_ = {**{name: None for name in OPTIONAL}, **fields_}
+        fields_ = {**_UNSET, **fields_}
         if fields_.keys() != _FIELDS:
             wrong = sorted(fields_.keys() ^ _FIELDS)
             raise TypeError(f"audit record fields do not match the stored record: {wrong}")
-        known = known or {}
-        encoded = {
-            name: known.get(name)
-            or orjson.dumps(
-                _timestamp(value) if isinstance(value, datetime) else value,
-                option=orjson.OPT_SORT_KEYS,
-            )
+        values = {
+            name: _timestamp(value) if isinstance(value, datetime) else value
             for name, value in fields_.items()
+            if value is not None or name not in OPTIONAL
         }
-        unset = {name for name in OPTIONAL if fields_[name] is None}
-        head = b",".join([key + encoded[n] for n, key in _BEFORE_SEQ if n not in unset])
-        tail = b",".join([key + encoded[n] for n, key in _AFTER_SEQ if n not in unset])
-        return cls(fields_, encoded, b"{" + head + b',"seq":', b"," + tail + b"}")
+        sort = orjson.OPT_SORT_KEYS
+        if known:
+            # Some fields come encoded (a kept answer's hits share them): join the pieces.
+            pieces = {n: known.get(n) or orjson.dumps(v, option=sort) for n, v in values.items()}
+            head = b",".join([_KEYS[n] + pieces[n] for n in _BEFORE_SEQ if n in pieces])
+            tail = b",".join([_KEYS[n] + pieces[n] for n in _AFTER_SEQ if n in pieces])
+            encoded = {name: pieces[name] for name in JSON_FIELDS}
+            return cls(fields_, encoded, b"{" + head + b',"seq":', b"," + tail + b"}")
+        # Two encodings of the body's halves, not one per field (a dict is encoded with its
+        # keys sorted and compact, as the canonical form is): each half is never empty.
+        head = orjson.dumps({n: values[n] for n in _BEFORE_SEQ if n in values}, option=sort)
+        tail = orjson.dumps({n: values[n] for n in _AFTER_SEQ if n in values}, option=sort)
+        encoded = {name: orjson.dumps(values[name], option=sort) for name in JSON_FIELDS}
+        return cls(fields_, encoded, head[:-1] + b',"seq":', b"," + tail[1:])
 
     def digest(self, seq: int, prev_hash: str) -> str:
         """The chain hash of this record at ``seq`` after a record hashed ``prev_hash``."""

@@ -1,7 +1,8 @@
 """The audit log's group commit on a SQLite file: the ``SqliteWriter``.
 
-Why its statements run on the event loop and only ``COMMIT`` on a thread of its own is told
-in ``gateway.audit.writer``, beside the ``BatchWriter`` protocol it keeps.
+Why its statements run on the event loop, and ``COMMIT`` too unless the disk is slow (then
+on a thread of its own), is told in ``gateway.audit.writer``, beside the ``BatchWriter``
+protocol it keeps.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ import asyncio
 import concurrent.futures
 import contextlib
 import sqlite3
+import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 
-from gateway.audit.chain import Unsealed
+from gateway.audit.chain import JSON_FIELDS, Unsealed
+from gateway.audit.chain_files import PeerHeads
 from gateway.audit.debtor_sets import KnownSets, insert_members
 from gateway.audit.tables import (
     JsonText,
@@ -35,6 +38,10 @@ __all__ = ["SqliteWriter"]
 
 _LOCK_POLL_S = 0.001  # between attempts at the write lock
 _HANDOFF_S = 0.01  # at most this long the loop waits for the thread to start a COMMIT
+# A COMMIT on the loop slower than this uses the thread for a while: the switch interval,
+# which is what a thread's COMMIT can wait for the interpreter lock after it returns.
+_LOOP_COMMIT_MAX_S = sys.getswitchinterval()
+_THREAD_SPELL_S = 1.0  # for this long
 _ROWS_PER_INSERT = 32  # records per INSERT statement (21 variables each)
 _INDEX_PER_INSERT = 128  # index rows per INSERT statement (3 variables each)
 _MEMBERS_PER_INSERT = 256  # debtor set members per INSERT statement (2 variables each)
@@ -115,12 +122,23 @@ class SqliteWriter:
         witness: WitnessState,
         *,
         busy_timeout_s: float = BUSY_TIMEOUT_S,
+        peers: PeerHeads | None = None,
+        commit_on_loop: bool = True,
     ) -> None:
         self._path = path
         self.chain = chain
         self.witness = witness
+        # Reads the heads of chains kept in other files; without it, those of this file.
+        self._peers = peers
         self.busy_timeout_s = busy_timeout_s
         self.lock_waits = 0  # attempts at the write lock that found it taken
+        self.sync_seconds = 0.0  # time spent in COMMIT
+        self.wake_seconds = 0.0  # from a thread's COMMIT returning to ``done`` on the loop
+        self.slow_commits = 0  # COMMITs on the loop slower than _LOOP_COMMIT_MAX_S
+        self.loop_commits = 0  # COMMITs run on the event loop
+        self.thread_commits = 0  # COMMITs handed to the commit thread
+        self._on_loop = commit_on_loop
+        self._thread_until = 0.0  # monotonic time until which COMMIT goes to the thread
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="audit-commit"
         )
@@ -157,6 +175,8 @@ class SqliteWriter:
                     raise RuntimeError("chain, seq and hashes are expected to bind as they are")
                 how: Any = _BLANK
             elif isinstance(audit_records.c[name].type, JsonText):
+                if name not in JSON_FIELDS:
+                    raise RuntimeError(f"audit_records.{name} is JSON text the record lacks")
                 how = _JSON
             else:
                 how = convert or _as_is
@@ -191,6 +211,7 @@ class SqliteWriter:
     ) -> None:
         started.set()
         outcome: list[int] | BaseException = seqs
+        began = time.perf_counter()
         try:
             db.execute("COMMIT")
         except BaseException as exc:
@@ -198,12 +219,20 @@ class SqliteWriter:
             with contextlib.suppress(sqlite3.Error):
                 if db.in_transaction:
                     db.execute("ROLLBACK")
-        loop.call_soon_threadsafe(done, outcome)
+        ended = time.perf_counter()
+        self.sync_seconds += ended - began  # only this thread adds to it
+        loop.call_soon_threadsafe(self._woken, ended, done, outcome)
+
+    def _woken(self, ended: float, done: Done, outcome: list[int] | BaseException) -> None:
+        self.wake_seconds += time.perf_counter() - ended
+        done(outcome)
 
     def _close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+        if self._peers is not None:
+            self._peers.close()
 
     # -- on the event loop ----------------------------------------------------------------
 
@@ -214,7 +243,7 @@ class SqliteWriter:
             self._db = await loop.run_in_executor(self._executor, self._open)
 
     def start(self, batch: Sequence[Unsealed], done: Done) -> None:
-        """Take the write lock, insert ``batch`` and hand ``COMMIT`` to the commit thread."""
+        """Take the write lock, insert ``batch`` and commit (on the loop, or the thread)."""
         if self._db is None:
             raise RuntimeError("the audit writer is not open")
         rows = [self._encode(u) for u in batch]
@@ -256,6 +285,11 @@ class SqliteWriter:
                 db.execute("ROLLBACK")
             loop.call_soon(done, exc)
             return
+        if self._on_loop and time.monotonic() >= self._thread_until:
+            self.loop_commits += 1
+            self._commit_here(db, seqs, done, loop)
+            return
+        self.thread_commits += 1
         started = threading.Event()
         try:
             self._executor.submit(self._commit, db, started, seqs, done, loop)
@@ -269,6 +303,32 @@ class SqliteWriter:
         # begun it, rather than let that thread wait for the loop's next switch interval.
         started.wait(_HANDOFF_S)
 
+    def _commit_here(
+        self,
+        db: sqlite3.Connection,
+        seqs: list[int],
+        done: Done,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """``COMMIT`` on the loop: its sync blocks the loop (0.1–3 ms here) but nothing waits
+        for a thread; one slower than ``_LOOP_COMMIT_MAX_S`` (a slow or busy disk) sends the
+        commits of the next ``_THREAD_SPELL_S`` to the commit thread."""
+        began = time.perf_counter()
+        outcome: list[int] | BaseException = seqs
+        try:
+            db.execute("COMMIT")
+        except BaseException as exc:
+            outcome = exc
+            with contextlib.suppress(sqlite3.Error):
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+        took = time.perf_counter() - began
+        self.sync_seconds += took
+        if took > _LOOP_COMMIT_MAX_S:
+            self.slow_commits += 1
+            self._thread_until = time.monotonic() + _THREAD_SPELL_S
+        loop.call_soon(done, outcome)
+
     def _append(self, db: sqlite3.Connection, rows: Sequence[_Row]) -> list[int]:
         chain = self.chain
         head = db.execute(self._head.sql, self._head.params({"at": chain})).fetchone()
@@ -277,7 +337,11 @@ class SqliteWriter:
         seq, prev = int(head[0]), str(head[1])
         asked = len(rows)  # a witness record may follow the batch; its seq is nobody's
         if self.witness.due():
-            others = db.execute(self._others.sql, self._others.params({"at": chain}))
+            others: Iterable[tuple[Any, ...]] = (
+                self._peers()
+                if self._peers is not None
+                else db.execute(self._others.sql, self._others.params({"at": chain}))
+            )
             found = self.witness.record((str(c), int(s), str(d)) for c, s, d in others)
             if found is not None:
                 rows = [*rows, self._encode(found)]

@@ -8,35 +8,34 @@ them in one transaction and only then resolves the futures. If the transaction f
 every waiting ``append`` raises ``AuditUnavailable``: the caller must not answer with data
 (fail closed). ``healthy`` turns False until a later write succeeds.
 
-The transaction itself is in ``gateway/audit/writer.py``. SQLite (the default, a file of
-its own) runs in WAL mode with ``synchronous=FULL``, so a commit is on disk when it returns;
-several processes share one log, each appending to its own chain (``chain``), which from
-time to time witnesses the others' heads (``gateway/audit/witness.py``).
+The transaction itself is in ``gateway/audit/writer.py``. SQLite (the default) runs in WAL
+mode with ``synchronous=FULL``, so a commit is on disk when it returns; several processes
+share one log, each appending to its own chain (``chain``), which from time to time
+witnesses the others' heads (``gateway/audit/witness.py``). With ``file_per_writer`` each
+chain is kept in a SQLite file of its own beside the log's, read with the others as one log
+(``gateway/audit/chain_files.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from sqlalchemy import Connection, func, insert, inspect, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.audit.chain import GENESIS, StoredRecord, Unsealed, chain_genesis, seal
+from gateway.audit.chain import GENESIS, StoredRecord, Unsealed, seal
+from gateway.audit.chain_files import PeerHeads, sqlite_path
 from gateway.audit.chain_id import CHAIN_NAME, writer_chain
 from gateway.audit.log import AuditEntry, AuditLog
+from gateway.audit.opening import open_audit_engine, prepare_tables, writer_database
 from gateway.audit.record import prepare, unsealed
 from gateway.audit.sqlite_writer import SqliteWriter
-from gateway.audit.tables import DEBTOR, audit_chains, audit_index, audit_metadata, audit_records
 from gateway.audit.witness import WitnessState
-from gateway.audit.writer import WRITER_OPTION, AsyncWriter, BatchWriter, listen_sqlite
+from gateway.audit.writer import AsyncWriter, BatchWriter
 from gateway.errors import AuditUnavailable
 from gateway.settings import Settings
-from gateway.store.cases import SchemaBehind
 
 __all__ = [
     "DisabledAuditLog",
@@ -47,74 +46,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("liandong.audit")
-
-_DDL_LOCK = 0x6C64617564697400  # PostgreSQL advisory lock key serialising the audit DDL
-
-
-def open_audit_engine(url: str) -> AsyncEngine:
-    """An engine for the audit database; SQLite gets WAL, FULL sync and explicit BEGINs."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
-    if engine.dialect.name == "sqlite":
-        listen_sqlite(engine.sync_engine)
-    return engine
-
-
-def _check_columns(conn: Connection) -> None:
-    # create_all adds tables, never columns: a log made by an earlier version would fail
-    # every append (and so every request) at the first column it lacks. Refuse to open.
-    have = {c["name"] for c in inspect(conn).get_columns("audit_records")}
-    missing = [c.name for c in audit_records.columns if c.name not in have]
-    if missing:
-        raise SchemaBehind(
-            f"the audit log was made by an earlier version (no audit_records."
-            f"{', audit_records.'.join(missing)}): run `liandong db upgrade` first"
-        )
-    # Index rows per debtor key (before audit_0004) would hide their records from look-ups
-    # by debtor, which now go through debtor sets.
-    i = audit_index.c
-    if conn.execute(select(i.seq).where(i.kind == DEBTOR).limit(1)).first() is not None:
-        raise SchemaBehind(
-            "the audit log indexes debtors one row per key (an earlier version): "
-            "run `liandong db upgrade` first"
-        )
-
-
-async def _prepare_tables(engine: AsyncEngine, chain: str) -> None:
-    # Workers opening a new log together would race CREATE TABLE and the loser would stop
-    # its gateway: take the database's write lock first (BEGIN IMMEDIATE on SQLite through
-    # the writer option, a transaction-scoped advisory lock on PostgreSQL).
-    async with engine.connect() as plain:
-        conn = await plain.execution_options(**{WRITER_OPTION: True})
-        async with conn.begin():
-            if engine.dialect.name == "postgresql":
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DDL_LOCK})
-            await conn.run_sync(audit_metadata.create_all)
-            await conn.run_sync(_check_columns)
-    h = audit_chains.c
-    async with engine.begin() as conn:
-        head = (await conn.execute(select(h.seq).where(h.chain == chain))).first()
-        if head is not None:
-            return
-        last = (
-            await conn.execute(
-                select(func.max(audit_records.c.seq)).where(audit_records.c.chain == chain)
-            )
-        ).scalar()
-        if last is not None:
-            # Records without a head: someone removed it. Starting over would hide that.
-            raise AuditUnavailable(
-                f"the audit chain {chain} has records but no head row; run audit verify"
-            )
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                insert(audit_chains), {"chain": chain, "seq": 0, "hash": chain_genesis(chain)}
-            )
-    except IntegrityError:
-        pass  # another process writing this chain made it first
 
 
 @dataclass(slots=True)
@@ -142,8 +73,11 @@ class SqlAuditLog:
         chain: str,
         witness: WitnessState,
         max_batch: int = 256,
+        writes_to: str = "",
     ) -> None:
         self.engine = engine  # for readers; the writer has its own connections
+        # The database the chain is appended to: the log's own, or the chain's file.
+        self.writes_to = writes_to or engine.url.render_as_string(hide_password=False)
         self.key = key
         self.chain = chain  # the chain this log appends to
         self.witness = witness
@@ -151,6 +85,8 @@ class SqlAuditLog:
         self.max_batch = max_batch
         self.commits = 0  # transactions written (group commits)
         self.appended = 0  # records written
+        self.commit_seconds = 0.0  # wall time of the commits, start to done, in all
+        self._started_at = 0.0
         self._waiting: list[_Pending] = []
         self._in_flight: list[_Pending] | None = None
         self._scheduled = False  # a commit is to start on the loop's next turn
@@ -168,20 +104,36 @@ class SqlAuditLog:
         chain: str,
         max_batch: int = 256,
         witness_interval_s: float = 0.25,
+        file_per_writer: bool = False,
+        commit_on_loop: bool = True,
     ) -> SqlAuditLog:
-        """Connect, create missing tables and ``chain``'s head row, open the writer."""
+        """Connect, create missing tables and ``chain``'s head row, open the writer. On
+        SQLite with ``file_per_writer``, the chain goes in a file of its own (see
+        ``gateway/audit/chain_files.py``)."""
         if not CHAIN_NAME.fullmatch(chain):
             raise ValueError(f"not an audit chain name: {chain!r}")
         engine = open_audit_engine(url)
         witness = WitnessState(chain, witness_interval_s)
         try:
-            await _prepare_tables(engine, chain)
-            writer = writer_for(engine, url, chain, witness)
+            if sqlite_path(url) is not None:
+                target = await writer_database(url, chain, file_per_writer=file_per_writer)
+            else:
+                await prepare_tables(engine, chain)
+                target = url
+            writer = writer_for(engine, target, chain, witness, commit_on_loop=commit_on_loop)
             await writer.open()
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, key, writer, chain=chain, witness=witness, max_batch=max_batch)
+        return cls(
+            engine,
+            key,
+            writer,
+            chain=chain,
+            witness=witness,
+            max_batch=max_batch,
+            writes_to=target,
+        )
 
     @property
     def records_per_commit(self) -> float:
@@ -192,6 +144,23 @@ class SqlAuditLog:
     def lock_waits(self) -> int:
         """Attempts at the database's write lock that found another process holding it."""
         return int(getattr(self._batches, "lock_waits", 0))
+
+    @property
+    def commit_places(self) -> tuple[int, int]:
+        """How many ``COMMIT``s ran on the event loop and on a thread (SQLite; 0, 0 else)."""
+        return (
+            int(getattr(self._batches, "loop_commits", 0)),
+            int(getattr(self._batches, "thread_commits", 0)),
+        )
+
+    @property
+    def commit_phases(self) -> tuple[float, float]:
+        """Seconds, in all, that ``COMMIT`` itself took (the sync) and that passed from its
+        return to the event loop learning of it (0 for a writer that does not say)."""
+        return (
+            float(getattr(self._batches, "sync_seconds", 0.0)),
+            float(getattr(self._batches, "wake_seconds", 0.0)),
+        )
 
     @property
     def healthy(self) -> bool:
@@ -238,6 +207,7 @@ class SqlAuditLog:
         batch = self._waiting[: self.max_batch]
         del self._waiting[: len(batch)]
         self._in_flight = batch
+        self._started_at = time.perf_counter()
         try:
             self._batches.start([p.record for p in batch], self._done)
         except Exception as exc:  # the writer failed before it could say so itself
@@ -245,6 +215,7 @@ class SqlAuditLog:
 
     def _done(self, outcome: list[int] | BaseException) -> None:
         batch, self._in_flight = self._in_flight or [], None
+        self.commit_seconds += time.perf_counter() - self._started_at
         try:
             self._settle(batch, outcome)
         finally:
@@ -328,12 +299,22 @@ async def open_audit_log(settings: Settings) -> AuditLog:
         chain=chain,
         max_batch=settings.audit.max_batch,
         witness_interval_s=settings.audit.witness_interval_s,
+        file_per_writer=settings.audit.file_per_writer,
+        commit_on_loop=settings.audit.commit_on_loop,
     )
 
 
-def writer_for(engine: AsyncEngine, url: str, chain: str, witness: WitnessState) -> BatchWriter:
-    """The fastest writer of ``chain`` for the database behind ``engine``."""
-    database = make_url(url).database
-    if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
-        return SqliteWriter(database, chain, witness)
+def writer_for(
+    engine: AsyncEngine, url: str, chain: str, witness: WitnessState, *, commit_on_loop: bool = True
+) -> BatchWriter:
+    """The fastest writer of ``chain`` into the database at ``url`` (a chain file or the
+    log's main file, which ``engine`` reads)."""
+    database = sqlite_path(url)
+    main = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if database is not None and main is not None:
+        # The other chains' heads, to witness, are read across the main file and the
+        # chain files beside it, wherever this chain itself is kept.
+        return SqliteWriter(
+            str(database), chain, witness, peers=PeerHeads(main), commit_on_loop=commit_on_loop
+        )
     return AsyncWriter(engine, chain, witness)

@@ -100,12 +100,23 @@ async def upgrade(url: str, database: str, revision: str = "heads") -> None:
         await engine.dispose()
 
 
+def _chain_files(url: str) -> list[Path]:
+    from gateway.audit.chain_files import chain_files, sqlite_path
+
+    main = sqlite_path(url)
+    return [] if main is None else chain_files(main)
+
+
 async def upgrade_all(settings: Any) -> list[str]:
     """Upgrade the store and the audit databases of ``settings``; say what was done."""
     done = []
     await upgrade(settings.database_url, "store")
     done.append("store")
     if settings.audit.enabled:
-        await upgrade(settings.audit.database_url, "audit")
+        url = settings.audit.database_url
+        await upgrade(url, "audit")
+        # On SQLite, each writer's chain file beside the main one is an audit database too.
+        for path in _chain_files(url):
+            await upgrade(make_url(url).set(database=str(path)).render_as_string(False), "audit")
         done.append("audit")
     return done

@@ -23,8 +23,12 @@ Per agency (label ``agency``)::
 and ``liandong_cache_{hits,misses,stale_served}_total``, ``liandong_cache_entries``; for a
 SQL audit log ``liandong_audit_records_total`` and ``liandong_audit_commits_total`` (their
 ratio is the group commit's batch size) and ``liandong_audit_lock_waits_total`` (attempts
-at a SQLite write lock that another process held); the response cache's series are listed
-in ``gateway/response_cache/metrics.py``. Each worker process counts its own.
+at a SQLite write lock that another process held), ``liandong_audit_commit_seconds_total``
+(the commits' wall time, start to done) and on SQLite ``…_commit_sync_seconds_total`` (in
+``COMMIT``) and ``…_commit_wake_seconds_total`` (from its return to the loop), and
+``liandong_audit_commit_place_total{place}`` (``COMMIT`` on the loop or a thread); the
+response cache's series are listed in ``gateway/response_cache/metrics.py``. Each worker
+process counts its own.
 The endpoint is unauthenticated, like ``/healthz``: it carries no personal data or case.
 """
 
@@ -116,6 +120,27 @@ class GatewayCollector(Collector):
                 family = CounterMetricFamily(name, doc, labels=["chain"])
                 family.add_metric([audit.chain], value)
                 metrics.append(family)
+            sync, wake = audit.commit_phases
+            for name, doc, seconds in (
+                (
+                    "liandong_audit_commit_seconds",
+                    "Commits' wall time, start to done.",
+                    audit.commit_seconds,
+                ),
+                ("liandong_audit_commit_sync_seconds", "Time in COMMIT itself.", sync),
+                ("liandong_audit_commit_wake_seconds", "From COMMIT's return to the loop.", wake),
+            ):
+                family = CounterMetricFamily(name, doc, labels=["chain"])
+                family.add_metric([audit.chain], seconds)
+                metrics.append(family)
+            family = CounterMetricFamily(
+                "liandong_audit_commit_place",
+                "COMMITs by where they ran.",
+                labels=["chain", "place"],
+            )
+            for place, count in zip(("loop", "thread"), audit.commit_places, strict=True):
+                family.add_metric([audit.chain, place], count)
+            metrics.append(family)
         return metrics
 
     @staticmethod

@@ -14,6 +14,7 @@ from gateway.audit.store import open_audit_engine
 from gateway.audit.tables import audit_records
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
+from tests.audit_reading import chain_holder
 from tests.harness import open_stack
 
 DEBTOR = "query($id: ID!, $c: String!) { debtor(id: $id, caseNumber: $c) { identity { name } } }"
@@ -43,11 +44,13 @@ def copy_log(source: Path, target: Path) -> None:
     target.mkdir()
     for name in ("audit.db", "audit-key"):
         shutil.copy(source / name, target / name)
+    if (source / "audit.chains").is_dir():  # the writer's own file
+        shutil.copytree(source / "audit.chains", target / "audit.chains")
 
 
 async def tampered_copy(source: Path, target: Path, how: str) -> Path:
     await asyncio.to_thread(copy_log, source, target)
-    engine = open_audit_engine(f"sqlite+aiosqlite:///{target / 'audit.db'}")
+    engine = open_audit_engine(f"sqlite+aiosqlite:///{chain_holder(target / 'audit.db')}")
     r = audit_records.c
     try:
         async with engine.begin() as conn:
@@ -150,7 +153,7 @@ async def test_tree_heads_and_proofs_as_a_court_uses_them(
     # clean, but the published head no longer matches, and neither does the old proof.
     forged = tmp_path / "forged"
     await asyncio.to_thread(copy_log, data_dir, forged)
-    await rechain_after_edit(forged / "audit.db", seq=3)
+    await rechain_after_edit(chain_holder(forged / "audit.db"), seq=3)
     forged_cfg = await asyncio.to_thread(config, forged)
     code, out, err = await cli("audit", "verify", "--config", str(forged_cfg))
     assert code == 0, (out, err)  # the forger re-chained

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, text, update
 
+from gateway.audit.opening import prepare_tables
 from gateway.audit.sqlite_writer import SqliteWriter
-from gateway.audit.store import SqlAuditLog, _prepare_tables, open_audit_engine
+from gateway.audit.store import SqlAuditLog, open_audit_engine
 from gateway.audit.tables import audit_chains, audit_index, audit_records
 from gateway.audit.verify import verify_log
 from gateway.audit.witness import WITNESS_OPERATION, WitnessState
@@ -179,7 +180,7 @@ async def test_close_commits_what_is_queued(database_url: str) -> None:
 
 async def _sqlite_log(path: Path, *, busy_timeout_s: float) -> SqlAuditLog:
     engine = open_audit_engine(f"sqlite+aiosqlite:///{path}")
-    await _prepare_tables(engine, CHAIN)
+    await prepare_tables(engine, CHAIN)
     witness = WitnessState(CHAIN, 0.25)
     writer = SqliteWriter(str(path), CHAIN, witness, busy_timeout_s=busy_timeout_s)
     await writer.open()

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from gateway.audit.chain_files import database_of
 from gateway.audit.record import debtor_key
 from gateway.audit.store import open_audit_engine
 from gateway.audit.verify import verify_log
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.audit_reading import audit_records, one_record
+from tests.audit_reading import audit_chain_names, audit_records, one_record
 from tests.harness import OFFICER, OUTSIDER, PROFILE, PROFILE_VARIABLES, Gateway, open_stack
 
 DEBTOR = (
@@ -25,8 +26,10 @@ DEBTOR = (
 
 
 def log_files(data_dir: Path) -> dict[str, bytes]:
-    """The audit database's files (main file, WAL) and their bytes."""
-    return {p.name: p.read_bytes() for p in data_dir.glob("audit.db*")}
+    """The audit database's files (main file, WAL, each writer's chain file) and their
+    bytes."""
+    paths = [*data_dir.glob("audit.db*"), *data_dir.glob("audit.chains/*")]
+    return {str(p.relative_to(data_dir)): p.read_bytes() for p in paths}
 
 
 @pytest.fixture
@@ -121,7 +124,7 @@ async def test_nothing_personal_is_stored_in_the_clear(
     assert [r.client_request_id for r in found] == ["profile"]
     assert debtor_key(gw.settings.audit_key(), pid) in record.debtor_keys
     files = await asyncio.to_thread(log_files, gw.settings.data_dir)
-    assert files
+    assert any(name.startswith("audit.chains/") for name in files), files.keys()
     for name, raw in files.items():
         assert pid.encode() not in raw and spouse.encode() not in raw, name
 
@@ -180,9 +183,12 @@ async def test_no_data_leaves_while_the_log_cannot_be_written(
 ) -> None:
     case = cases[0]
     variables = {"id": case.debtor_ids[0], "c": case.number}
-    engine = open_audit_engine(gw.settings.audit.database_url)
+    url = gw.settings.audit.database_url
+    # The chain's own file (on SQLite) is where its writer looks for its head row.
+    holder = open_audit_engine(database_of(url, (await audit_chain_names(url))[0]))
+    engine = open_audit_engine(url)
     try:
-        async with engine.begin() as conn:
+        async with holder.begin() as conn:
             await conn.execute(text("ALTER TABLE audit_chains RENAME TO audit_chains_gone"))
         status, body, _ = await send(gw, "lost", DEBTOR, variables)
         assert status == 503 and body["data"] is None
@@ -192,7 +198,7 @@ async def test_no_data_leaves_while_the_log_cannot_be_written(
         status, body, _ = await send(gw, "refused", DEBTOR, variables)
         assert status == 503 and body["data"] is None
         assert await gw.total_requests() == 0
-        async with engine.begin() as conn:
+        async with holder.begin() as conn:
             await conn.execute(text("ALTER TABLE audit_chains_gone RENAME TO audit_chains"))
         # The first request after the repair is still refused, but its record gets written,
         # which tells the gateway the log is back; the one after it is served.
@@ -208,6 +214,7 @@ async def test_no_data_leaves_while_the_log_cannot_be_written(
         assert (probe.outcome, probe.code) == ("refused", "AUDIT_UNAVAILABLE")
         assert (await verify_log(engine)).ok
     finally:
+        await holder.dispose()
         await engine.dispose()
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from gateway.audit import verify_runs
+from gateway.audit.chain_files import database_of
 from gateway.audit.store import SqlAuditLog, open_audit_engine
 from gateway.audit.tables import audit_chains, audit_index, audit_records
 from gateway.audit.verify import verify_log
@@ -44,7 +45,8 @@ async def test_the_auditor_sees_an_intact_log_then_the_altered_record(
     (chain,) = intact["chains"]
     # Every look-up above is on the log, and every record checked good.
     assert chain["size"] >= 3 and chain["checked"] == chain["size"] == intact["records"]
-    engine = open_audit_engine(gw.settings.audit.database_url)
+    # Changed where its writer writes it: the chain's own file, beside the log's.
+    engine = open_audit_engine(database_of(gw.settings.audit.database_url, chain["chain"]))
     try:
         async with engine.begin() as conn:
             r = audit_records.c
@@ -128,7 +130,7 @@ async def test_the_check_holds_the_log_to_the_witnessed_heads(
     # The tail cut by one record with the head row wound back: the chain alone (one writer,
     # so no other chain witnessed it) walks clean; a signed head over that record does not.
     r, i, h = audit_records.c, audit_index.c, audit_chains.c
-    engine = open_audit_engine(gw.settings.audit.database_url)
+    engine = open_audit_engine(database_of(gw.settings.audit.database_url, name))
     try:
         async with engine.connect() as conn:
             size = (await conn.execute(select(h.seq).where(h.chain == name))).scalar_one()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiohttp
 
+from gateway.audit.chain_files import chain_files, sqlite_path
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
 from tests.audit_reading import audit_records
@@ -99,6 +100,9 @@ async def test_every_answered_request_survives_a_sigkill(
         await gw.stop()
 
     records = await audit_records(settings)
+    # The writer's records are in its own file beside the main one (the default layout).
+    main = sqlite_path(settings.audit.database_url)
+    assert main is not None and len(chain_files(main)) == 1
     recorded = {r.client_request_id for r in records}  # the ids the clients sent
     missing = [rid for rid in load.answered + after.answered if rid not in recorded]
     assert not missing, f"{len(missing)} answered requests have no record: {missing[:5]}"

@@ -7,11 +7,13 @@ import collections
 import contextlib
 import os
 import signal
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 
+from gateway.audit.chain_files import chain_file, chain_files
 from gateway.audit.store import open_audit_engine
 from gateway.audit.verify import read_heads
 from mocks.runner import RunningMocks
@@ -136,7 +138,15 @@ async def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
         assert all(_gone(pid) for pid in now)  # the workers went with it
     # One audit chain per worker, named by its index; the replacement took over its chain.
     base = (tmp_path / "audit-chain-id").read_text().strip()
-    assert await _chains(tmp_path / "audit.db") == [f"{base}-0", f"{base}-1"]
+    chains = [f"{base}-0", f"{base}-1"]
+    assert await _chains(tmp_path / "audit.db") == chains
+    # Each worker wrote a file of its own, holding its own chain only.
+    main = tmp_path / "audit.db"
+    assert chain_files(main) == [chain_file(main, chain) for chain in chains]
+    for chain in chains:
+        with sqlite3.connect(chain_file(main, chain)) as db:
+            held = db.execute("SELECT DISTINCT chain FROM audit_chains").fetchall()
+        assert held == [(chain,)]
 
 
 async def _chains(path: Path) -> list[str]:

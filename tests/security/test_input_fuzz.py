@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
+from tests.audit_reading import chain_holder
 from tests.harness import Gateway, open_stack
 
 EXAMPLES = 2000
@@ -170,8 +171,11 @@ class Probe:
         self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         database = make_url(gw.settings.audit.database_url).database
+        assert database is not None
+        # The gateway's chain is in a file of its own beside the log's main file.
+        held = chain_holder(Path(database))
         # Made here, used by the worker thread only (one at a time).
-        self.log = sqlite3.connect(f"file:{database}?mode=ro", uri=True, check_same_thread=False)
+        self.log = sqlite3.connect(f"file:{held}?mode=ro", uri=True, check_same_thread=False)
         self.mocks = mocks
 
     def records(self) -> int:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from gateway.audit.store import _prepare_tables, open_audit_engine
+from gateway.audit.opening import open_audit_engine, prepare_tables
 
 
 async def _open(url: str) -> None:
     engine = open_audit_engine(url)
     try:
-        await _prepare_tables(engine, "w-0")
+        await prepare_tables(engine, "w-0")
     finally:
         await engine.dispose()
 
