@@ -150,9 +150,12 @@ async def test_redis_rate_limiter_falls_back_to_memory() -> None:
         await limiter.aclose()
 
 
-async def test_restriction_written_on_one_instance_reaches_the_others_index(
-    tmp_path: Path, redis_url: str
-) -> None:
+ScreeningPair = tuple[list[Store], list[RedisEventBus], list[ScreeningIndex], list[ScreeningSync]]
+
+
+@pytest.fixture
+async def screening_pair(tmp_path: Path, redis_url: str) -> AsyncIterator[ScreeningPair]:
+    """Two instances' stores (one SQLite file), Redis buses, screening indexes and syncs."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
     stores = [await Store.open(url), await Store.open(url)]
     buses = [RedisEventBus(redis_url), RedisEventBus(redis_url)]
@@ -164,94 +167,84 @@ async def test_restriction_written_on_one_instance_reaches_the_others_index(
             store.add_restriction_listener(sync)
             await bus.start()
             await sync.start()
-        debtor = "110101199003074477"
-        row = await stores[0].add_restriction(
-            RestrictionIn(
-                debtor_id=debtor,
-                kind=RestrictionKind.HIGH_CONSUMPTION_BAN,
-                case_number="（2025）苏0311执1号",
-                court="江苏省徐州市泉山区人民法院",
-                since=date(2025, 1, 1),
-            )
-        )
-        assert indexes[0].lookup(debtor)  # the writer's own index: at once
-        for _ in range(500):  # bounded by polls, not by a clock
-            if indexes[1].lookup(debtor):
-                break
-            await asyncio.sleep(0.01)
-        assert [m.measure for m in indexes[1].lookup(debtor)] == [
-            RestrictionKind.HIGH_CONSUMPTION_BAN
-        ]
-        await stores[1].lift_restriction(row.id, "paid in full")
-        for _ in range(500):
-            if not indexes[0].lookup(debtor):
-                break
-            await asyncio.sleep(0.01)
-        assert indexes[0].lookup(debtor) == ()
-        assert syncs[0].applied >= 1 and syncs[1].applied >= 1
+        yield stores, buses, indexes, syncs
     finally:
         for store, bus, sync in zip(stores, buses, syncs, strict=True):
             await sync.aclose()
             await bus.aclose()
             await store.close()
+
+
+async def test_restriction_written_on_one_instance_reaches_the_others_index(
+    screening_pair: ScreeningPair,
+) -> None:
+    stores, _, indexes, syncs = screening_pair
+    debtor = "110101199003074477"
+    row = await stores[0].add_restriction(
+        RestrictionIn(
+            debtor_id=debtor,
+            kind=RestrictionKind.HIGH_CONSUMPTION_BAN,
+            case_number="（2025）苏0311执1号",
+            court="江苏省徐州市泉山区人民法院",
+            since=date(2025, 1, 1),
+        )
+    )
+    assert indexes[0].lookup(debtor)  # the writer's own index: at once
+    for _ in range(500):  # bounded by polls, not by a clock
+        if indexes[1].lookup(debtor):
+            break
+        await asyncio.sleep(0.01)
+    assert [m.measure for m in indexes[1].lookup(debtor)] == [RestrictionKind.HIGH_CONSUMPTION_BAN]
+    await stores[1].lift_restriction(row.id, "paid in full")
+    for _ in range(500):
+        if not indexes[0].lookup(debtor):
+            break
+        await asyncio.sleep(0.01)
+    assert indexes[0].lookup(debtor) == ()
+    assert syncs[0].applied >= 1 and syncs[1].applied >= 1
 
 
 async def test_a_restriction_announced_while_a_listener_is_away_reaches_its_index(
-    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    screening_pair: ScreeningPair, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
-    stores = [await Store.open(url), await Store.open(url)]
-    buses = [RedisEventBus(redis_url), RedisEventBus(redis_url)]
-    indexes = [ScreeningIndex(), ScreeningIndex()]
-    syncs = [ScreeningSync(s, i, b) for s, i, b in zip(stores, indexes, buses, strict=True)]
-    try:
-        for store, index, bus, sync in zip(stores, indexes, buses, syncs, strict=True):
-            store.add_restriction_listener(index)
-            store.add_restriction_listener(sync)
-            await bus.start()
-            await sync.start()
-        b = buses[1]
-        reopen = asyncio.Event()
-        listen = b.relay.listen
+    stores, buses, indexes, syncs = screening_pair
+    b = buses[1]
+    reopen = asyncio.Event()
+    listen = b.relay.listen
 
-        async def held_back(deliver: Deliver, subscribed: Callable[[], None]) -> None:
-            await reopen.wait()
-            await listen(deliver, subscribed)
+    async def held_back(deliver: Deliver, subscribed: Callable[[], None]) -> None:
+        await reopen.wait()
+        await listen(deliver, subscribed)
 
-        monkeypatch.setattr(b.relay, "listen", held_back)
-        links = b.subscriptions
-        client = aioredis.Redis.from_url(redis_url)
-        try:  # both instances' bus listeners: the first links again at once, the second waits
-            for found in await client.client_list():
-                if found["name"] == LISTENER_NAME:
-                    await client.client_kill_filter(_id=found["id"])
-        finally:
-            await client.aclose()
-        for _ in range(500):
-            if not b.listening:
-                break
-            await asyncio.sleep(0.01)
-        assert not b.listening
-        debtor = "110101199003074477"
-        await stores[0].add_restriction(
-            RestrictionIn(
-                debtor_id=debtor,
-                kind=RestrictionKind.EXIT_BAN,
-                case_number="（2025）苏0311执2号",
-                court="江苏省徐州市泉山区人民法院",
-                since=date(2025, 1, 1),
-            )
-        )
-        assert indexes[1].lookup(debtor) == ()  # the notice went while B was away
-        reopen.set()
-        for _ in range(500):
-            if syncs[1].reloads and b.subscriptions > links:
-                break
-            await asyncio.sleep(0.01)
-        assert [m.measure for m in indexes[1].lookup(debtor)] == [RestrictionKind.EXIT_BAN]
-        assert syncs[1].reloads == 1 and syncs[0].reloads == 1  # one each, for its new link
+    monkeypatch.setattr(b.relay, "listen", held_back)
+    links = b.subscriptions
+    client = aioredis.Redis.from_url(redis_url)
+    try:  # both instances' bus listeners: the first links again at once, the second waits
+        for found in await client.client_list():
+            if found["name"] == LISTENER_NAME:
+                await client.client_kill_filter(_id=found["id"])
     finally:
-        for store, bus, sync in zip(stores, buses, syncs, strict=True):
-            await sync.aclose()
-            await bus.aclose()
-            await store.close()
+        await client.aclose()
+    for _ in range(500):
+        if not b.listening:
+            break
+        await asyncio.sleep(0.01)
+    assert not b.listening
+    debtor = "110101199003074477"
+    await stores[0].add_restriction(
+        RestrictionIn(
+            debtor_id=debtor,
+            kind=RestrictionKind.EXIT_BAN,
+            case_number="（2025）苏0311执2号",
+            court="江苏省徐州市泉山区人民法院",
+            since=date(2025, 1, 1),
+        )
+    )
+    assert indexes[1].lookup(debtor) == ()  # the notice went while B was away
+    reopen.set()
+    for _ in range(500):
+        if syncs[1].reloads and b.subscriptions > links:
+            break
+        await asyncio.sleep(0.01)
+    assert [m.measure for m in indexes[1].lookup(debtor)] == [RestrictionKind.EXIT_BAN]
+    assert syncs[1].reloads == 1 and syncs[0].reloads == 1  # one each, for its new link
