@@ -102,6 +102,18 @@ class _MultiRow:
             db.execute(self.sql(len(chunk)), [v for row in chunk for v in row])
 
 
+def _commit_or_rollback(db: sqlite3.Connection, seqs: list[int]) -> list[int] | BaseException:
+    """``COMMIT``: ``seqs`` once it is on disk, else the error, what is left rolled back."""
+    try:
+        db.execute("COMMIT")
+    except BaseException as exc:
+        with contextlib.suppress(sqlite3.Error):
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+        return exc
+    return seqs
+
+
 def _is_busy(exc: Exception) -> bool:
     """SQLITE_BUSY or one of its extended codes: another connection holds the lock."""
     return isinstance(exc, sqlite3.OperationalError) and exc.sqlite_errorcode & 0xFF == _SQLITE_BUSY
@@ -210,15 +222,8 @@ class SqliteWriter:
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         started.set()
-        outcome: list[int] | BaseException = seqs
         began = time.perf_counter()
-        try:
-            db.execute("COMMIT")
-        except BaseException as exc:
-            outcome = exc
-            with contextlib.suppress(sqlite3.Error):
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
+        outcome = _commit_or_rollback(db, seqs)
         ended = time.perf_counter()
         self.sync_seconds += ended - began  # only this thread adds to it
         loop.call_soon_threadsafe(self._woken, ended, done, outcome)
@@ -314,14 +319,7 @@ class SqliteWriter:
         for a thread; one slower than ``_LOOP_COMMIT_MAX_S`` (a slow or busy disk) sends the
         commits of the next ``_THREAD_SPELL_S`` to the commit thread."""
         began = time.perf_counter()
-        outcome: list[int] | BaseException = seqs
-        try:
-            db.execute("COMMIT")
-        except BaseException as exc:
-            outcome = exc
-            with contextlib.suppress(sqlite3.Error):
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
+        outcome = _commit_or_rollback(db, seqs)
         took = time.perf_counter() - began
         self.sync_seconds += took
         if took > _LOOP_COMMIT_MAX_S:
