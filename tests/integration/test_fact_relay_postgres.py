@@ -8,9 +8,8 @@ and asks the agency again.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,11 @@ import pytest
 
 from gateway.events.fact_relay import FactRelay
 from gateway.events.postgres_bus import PgEventBus, PgRelay, asyncpg_dsn
-from gateway.events.shared_bus import Deliver
 from mocks.land_registry import LandRegistrySettings
 from mocks.records import CaseRecord
 from tests.harness import open_stack, wait_for
 from tests.integration.assistance_requests import FAST_WORKER, AssistanceGateway
+from tests.integration.bus_links import hold_listener
 from tests.integration.control_steps import order
 from tests.servers.postgres import PostgresServer
 
@@ -171,14 +170,7 @@ async def test_a_seizure_sent_while_b_reconnects_is_not_lost(
     # B's listener stays away until the test lets it back: the seizure happens meanwhile.
     bus = pg_bus_of(b)
     assert isinstance(bus.relay, PgRelay) and bus.relay.listener_pid is not None
-    reopen = asyncio.Event()
-    listen = bus.relay.listen
-
-    async def held_back(deliver: Deliver, subscribed: Callable[[], None]) -> None:
-        await reopen.wait()
-        await listen(deliver, subscribed)
-
-    monkeypatch.setattr(bus.relay, "listen", held_back)
+    reopen = hold_listener(bus, monkeypatch)
     subscriptions, applied = bus.subscriptions, relay_of(b).applied
     killer = await asyncpg.connect(asyncpg_dsn(b.services.settings.database_url))
     try:

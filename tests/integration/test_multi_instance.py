@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ from gateway.assistance.lifecycle_worker import LifecycleWorker
 from gateway.domain.assistance_status import AssistanceStatus, EventKind
 from gateway.domain.case_values import RestrictionKind
 from gateway.events.redis_bus import LISTENER_NAME, RedisEventBus
-from gateway.events.shared_bus import Deliver
 from gateway.screening.index import ScreeningIndex
 from gateway.screening.sync import ScreeningSync
 from gateway.store.assistance import AssistanceStore
@@ -31,6 +30,7 @@ from mocks.land_registry import LandRegistrySettings
 from mocks.records import CaseRecord
 from tests.harness import open_stack
 from tests.integration.assistance_requests import FAST_WORKER, AssistanceGateway
+from tests.integration.bus_links import hold_listener
 from tests.servers.postgres import PostgresServer
 
 MIN_ORDERS = 2
@@ -209,14 +209,7 @@ async def test_a_restriction_announced_while_a_listener_is_away_reaches_its_inde
 ) -> None:
     stores, buses, indexes, syncs = screening_pair
     b = buses[1]
-    reopen = asyncio.Event()
-    listen = b.relay.listen
-
-    async def held_back(deliver: Deliver, subscribed: Callable[[], None]) -> None:
-        await reopen.wait()
-        await listen(deliver, subscribed)
-
-    monkeypatch.setattr(b.relay, "listen", held_back)
+    reopen = hold_listener(b, monkeypatch)
     links = b.subscriptions
     client = aioredis.Redis.from_url(redis_url)
     try:  # both instances' bus listeners: the first links again at once, the second waits

@@ -28,6 +28,7 @@ from mocks.world import World
 from tests.assertions import nodes
 from tests.harness import JUDGE, OFFICER, Gateway, gateway_settings, start_gateway, stop_gateway
 from tests.integration.assistance_requests import APPROVE, FAST_WORKER, REQUEST_STATE
+from tests.integration.bus_links import hold_listener
 from tests.integration.response_cache_support import cache_figures
 from tests.integration.test_restrictions import IMPOSE, SIGN
 from tests.servers.postgres import PostgresServer
@@ -241,14 +242,7 @@ async def test_a_restriction_made_while_b_reconnects_still_rebuilds_b_answer(
     bus = b.services.assistance.bus  # type: ignore[union-attr]
     assert isinstance(bus, SharedEventBus)
     # B's listener stays away until the test lets it back: the restriction happens meanwhile.
-    reopen = asyncio.Event()
-    listen = bus.relay.listen
-
-    async def held_back(deliver: Any, subscribed: Callable[[], None]) -> None:
-        await reopen.wait()
-        await listen(deliver, subscribed)
-
-    monkeypatch.setattr(bus.relay, "listen", held_back)
+    reopen = hold_listener(bus, monkeypatch)
     subscriptions, received = bus.subscriptions, bus.received
     await cut_listener(request, b)
 
