@@ -55,16 +55,26 @@ class Answer:
     # The case rows its parties were last found in (``parties_checked.py``).
     checked: PartiesChecked = field(default_factory=PartiesChecked, compare=False, repr=False)
 
+    # ``operation_facts``, made on the first hit (nobody changes it: metrics and spans read it).
+    _facts: list[OperationFacts] = field(
+        default_factory=list, init=False, compare=False, repr=False
+    )
+
     def operation_facts(self) -> OperationFacts:
         """The operation a request served by this answer ran, for its metrics and span."""
-        return OperationFacts(
-            query=self.query,
-            name=self.operation,
-            kind="query",
-            variables=dict(self.variables),
-            errors=[],
-            has_data=True,
-        )
+        made = self._facts
+        if not made:
+            made.append(
+                OperationFacts(
+                    query=self.query,
+                    name=self.operation,
+                    kind="query",
+                    variables=dict(self.variables),
+                    errors=[],
+                    has_data=True,
+                )
+            )
+        return made[0]
 
 
 class _Bytes(TLRUCache[bytes, Answer]):
