@@ -188,6 +188,31 @@ class Unsealed:
         encoded = {name: orjson.dumps(values[name], option=sort) for name in JSON_FIELDS}
         return cls(fields_, encoded, head[:-1] + b',"seq":', b"," + tail[1:])
 
+    @classmethod
+    def joined(
+        cls, shared: Mapping[str, Any], known: Mapping[str, bytes], own: Mapping[str, Any]
+    ) -> Unsealed:
+        """``of({**shared, **own}, known)`` where ``known`` encodes every field of ``shared``
+        and ``own`` holds all the others: a kept answer's hit encodes only its own fields.
+
+        Raises as ``of`` does.
+        """
+        if shared.keys() | own.keys() != _FIELDS or not shared.keys() <= known.keys():
+            return cls.of({**shared, **own}, known)  # let ``of`` name what is wrong
+        sort = orjson.OPT_SORT_KEYS
+        pieces = dict(known)
+        for name, value in own.items():
+            if value is None and name in OPTIONAL:
+                pieces.pop(name, None)
+            elif isinstance(value, datetime):
+                pieces[name] = b'"%s"' % _timestamp(value).encode()
+            else:
+                pieces[name] = orjson.dumps(value, option=sort)
+        head = b",".join([_KEYS[n] + pieces[n] for n in _BEFORE_SEQ if n in pieces])
+        tail = b",".join([_KEYS[n] + pieces[n] for n in _AFTER_SEQ if n in pieces])
+        encoded = {name: pieces[name] for name in JSON_FIELDS}
+        return cls({**shared, **own}, encoded, b"{" + head + b',"seq":', b"," + tail + b"}")
+
     def digest(self, seq: int, prev_hash: str) -> str:
         """The chain hash of this record at ``seq`` after a record hashed ``prev_hash``."""
         digest = hashlib.sha256(bytes.fromhex(prev_hash))

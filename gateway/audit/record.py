@@ -119,7 +119,7 @@ def unsealed(entry: AuditEntry, key: bytes) -> Unsealed:
     if prepared is None:
         stored = _prepare(entry, key)
         return Unsealed.of(stored, shared.keep(key, stored).encoded)
-    return Unsealed.of({**prepared.fields, **_own(entry, None)}, prepared.encoded)
+    return Unsealed.joined(prepared.fields, prepared.encoded, _own(entry, None))
 
 
 def _detail(detail: dict[str, Any]) -> Any:
@@ -137,12 +137,18 @@ def _flat_detail(items: tuple[tuple[str, Any], ...]) -> Any:
     return _bounded(jsonable(mask_value(dict(items))))
 
 
+@functools.lru_cache(maxsize=1024)
+def _principal_text(subject: str) -> str:
+    # The same few officers ask request after request: each is masked and clipped once.
+    return _clip(mask_text(subject), 200)
+
+
 def _own(entry: AuditEntry, detail: Any) -> dict[str, Any]:
     # The fields every record has of its own: who, when, the outcome, the detail.
     return {
         "time": entry.time.astimezone(UTC),
         "request_id": _clip(entry.request_id, 128),
-        "principal": _clip(mask_text(entry.principal), 200),
+        "principal": _principal_text(entry.principal),
         "court": _clip(entry.court, 200),
         "roles": tuple(sorted(entry.roles)),
         "outcome": entry.outcome,

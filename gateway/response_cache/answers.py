@@ -17,6 +17,7 @@ from cachetools import TLRUCache
 
 from gateway.audit.log import AgencyCallRecord
 from gateway.audit.shared_fields import SharedFields
+from gateway.response_cache.parties_checked import PartiesChecked
 from resolvers.context import OperationFacts
 
 __all__ = ["Answer", "AnswerCache", "FactUse"]
@@ -51,17 +52,29 @@ class Answer:
     # Its hits' records' shared fields (debtors masked and keyed, variables, agencies),
     # prepared by the audit log on the first hit and reused by every later one.
     shared: SharedFields = field(default_factory=SharedFields, compare=False, repr=False)
+    # The case rows its parties were last found in (``parties_checked.py``).
+    checked: PartiesChecked = field(default_factory=PartiesChecked, compare=False, repr=False)
+
+    # ``operation_facts``, made on the first hit (nobody changes it: metrics and spans read it).
+    _facts: list[OperationFacts] = field(
+        default_factory=list, init=False, compare=False, repr=False
+    )
 
     def operation_facts(self) -> OperationFacts:
         """The operation a request served by this answer ran, for its metrics and span."""
-        return OperationFacts(
-            query=self.query,
-            name=self.operation,
-            kind="query",
-            variables=dict(self.variables),
-            errors=[],
-            has_data=True,
-        )
+        made = self._facts
+        if not made:
+            made.append(
+                OperationFacts(
+                    query=self.query,
+                    name=self.operation,
+                    kind="query",
+                    variables=dict(self.variables),
+                    errors=[],
+                    has_data=True,
+                )
+            )
+        return made[0]
 
 
 class _Bytes(TLRUCache[bytes, Answer]):

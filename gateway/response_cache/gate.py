@@ -32,6 +32,7 @@ from gateway.auth import Principal
 from gateway.response_cache.answers import Answer, AnswerCache, FactUse
 from gateway.response_cache.documents import cacheable_document, mark_cached
 from gateway.response_cache.record import agency_records, document_hash
+from gateway.store.case_rows import CaseRow
 from gateway.store.cases import Store
 from resolvers.access import principal_may_see_case
 from resolvers.context import RequestContext
@@ -68,6 +69,7 @@ class ResponseGate:
         self.store = store
         self.fact_ttl = fact_ttl
         self.max_ttl_s = max_ttl_s
+        self.party_checks = 0  # party sets built and compared, for all answers
 
     async def key_of(self, request: Request, principal: Principal) -> bytes | None:
         """The request's key, or ``None`` if it is not a kind of request ever kept."""
@@ -115,13 +117,22 @@ class ResponseGate:
     async def allows(self, answer: Answer, principal: Principal) -> bool:
         """Whether ``principal`` passes ``answer``'s case check now (run on every hit)."""
         rows = await self.store.get_cases(list(answer.cases))
+        found: list[CaseRow] = []
         for number in answer.cases:
             row = rows.get(number)
             if row is None or not principal_may_see_case(principal, row):
                 return False
+            found.append(row)
+        checked = answer.checked
+        if checked.holds(found):
+            return True  # the same rows as last time: the same parties
+        checked.checks += 1
+        self.party_checks += 1
+        for number, row in zip(answer.cases, found, strict=True):
             parties = {debtor for debtor, _kind in row.debtor_ids}
             if not answer.parties.get(number, frozenset()) <= parties:
                 return False
+        checked.passed(found)
         return True
 
     def keep(self, key: bytes, generation: int, ctx: RequestContext | None, body: bytes) -> bool:

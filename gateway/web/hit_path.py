@@ -20,11 +20,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Protocol
 
-from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
@@ -41,7 +41,7 @@ from gateway.web.audit_pipeline import (
     request_id_of,
 )
 from gateway.web.body_limit import BodyCount, declared_over
-from gateway.web.media_types import negotiate, to_media
+from gateway.web.media_types import JSON, negotiate, to_media
 from gateway.web.services import Services
 
 __all__ = ["HitPath"]
@@ -57,6 +57,9 @@ class GatewayGraphQL(Protocol):
 
     def wants_ide(self, scope: Scope) -> bool: ...
 
+
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+_JSON_BYTES = JSON.encode()
 
 _WANTED = frozenset(
     {b"authorization", b"content-type", b"content-length", b"accept", b"x-request-id"}
@@ -211,18 +214,31 @@ class HitPath:
         state[REQUEST_ID_KEY] = ex.request_id
         state[PRINCIPAL_KEY] = principal
         method = scope["method"]
-        with services.telemetry.request(
-            ex.request_id, method, "/graphql", Headers(scope=scope)
-        ) as span:
-            response: Response = to_media(
-                Response(answer.body, media_type="application/json"), ex.media, False
-            )
+        # No span on this path (``serve``), so the request's headers are never read for one.
+        with services.telemetry.request(ex.request_id, method, "/graphql", _NO_HEADERS) as span:
+            kept = Response(answer.body, media_type=JSON)
+            response: Response = to_media(kept, ex.media, False)
             if pipeline.enabled:
                 response = await pipeline.record(ex, response)  # durable before it is sent
-            response.headers["X-Request-Id"] = ex.request_id
             ops = [answer.operation_facts()]
             services.request_metrics.observe_graphql(time.perf_counter() - ex.started, None, ops)
             services.telemetry.end_request(span, response.status_code, None, ops)
         metrics = services.request_metrics
         metrics.count_http(metrics.route("/graphql"), method, response.status_code)
+        if response is kept:
+            # The kept bytes as they are: one start message with the headers already as
+            # bytes (what starlette's ``Response`` would send, in its order), one body.
+            start = {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-length", b"%d" % len(answer.body)),
+                    (b"content-type", _JSON_BYTES),
+                    (b"x-request-id", ex.request_id.encode()),
+                ],
+            }
+            await send(start)
+            await send({"type": "http.response.body", "body": answer.body})
+            return
+        response.headers["X-Request-Id"] = ex.request_id
         await response(scope, receive, send)

@@ -22,7 +22,7 @@ from gateway.store.cases import Store
 from gateway.web.hit_path import HitPath
 from mocks.records import CaseRecord
 from mocks.runner import RunningMocks
-from tests.harness import JUDGE, OUTSIDER, PROFILE, Stack, StackFactory
+from tests.harness import JUDGE, OFFICER, OUTSIDER, PROFILE, Stack, StackFactory
 from tests.integration.response_cache_support import cache_figures
 
 pytestmark = pytest.mark.usefixtures("mocks")
@@ -238,3 +238,31 @@ async def test_concurrent_hits_each_have_their_record(
         f"many-{i}" for i in range(40)
     )
     assert len({r.request_id for r in served}) == 40
+
+
+async def test_the_party_check_is_redone_only_when_a_case_changes(
+    stacks: tuple[Stack, Stack], cases: list[CaseRecord]
+) -> None:
+    fast, _ = stacks
+    case = cases[0]
+    body, token = _body(case), fast.token()
+    assert (await _post(fast, body, token))[0] == 200
+    view = _hit_path(fast).view()
+    assert view is not None and view.services.responses is not None
+    gate = view.services.responses
+    for _ in range(3):
+        assert (await _post(fast, body, token))[0] == 200
+    assert (await cache_figures(fast))["hits"] == 3
+    assert gate.party_checks == 1  # the rows did not change: their parties were not rebuilt
+
+    # The debtor is no longer a party to the case: the very next request is not served
+    # from the kept answer but refused by the normal path, and so on the record.
+    store = await Store.open(fast.settings.database_url)
+    try:
+        others = [d for d in case.debtor_ids if d != case.debtor_ids[0]]
+        await seed_cases(store, [dataclasses.replace(case, debtor_ids=others)], [OFFICER], [JUDGE])
+    finally:
+        await store.close()
+    assert _code(*(await _post(fast, body, token))[:2]) == (200, "FORBIDDEN")
+    assert (await cache_figures(fast))["hits"] == 3
+    assert len(await _served_records(fast, case.number)) == 3

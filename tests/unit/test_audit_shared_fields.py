@@ -61,8 +61,9 @@ def _hit(answer: Answer, n: int, subject: str = "officer-1") -> AuditEntry:
     )
 
 
-def _encoded(record: Unsealed) -> tuple[bytes, bytes]:
-    return record.head, record.tail
+def _encoded(record: Unsealed) -> tuple[bytes, bytes, dict[str, bytes], dict[str, Any]]:
+    # Everything a writer takes from it: the hashed halves, each JSON column, each field.
+    return record.head, record.tail, dict(record.encoded), dict(record.fields)
 
 
 def _anew(entry: AuditEntry, key: bytes) -> Unsealed:
