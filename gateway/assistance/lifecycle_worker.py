@@ -117,8 +117,11 @@ class LifecycleWorker:
             if done:
                 continue
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 a cancel that meets wait_for's
+            # own timeout comes out as TimeoutError, which this loop would swallow.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_s)
+                async with asyncio.timeout(self.settings.poll_interval_s):
+                    await self._wake.wait()
 
     async def run_once(self) -> int:
         """One scan: handle what is due, mark what is overdue; return how much was done."""

@@ -79,7 +79,11 @@ class PgRelay:
             subscribed()
             while True:
                 try:
-                    payload = await asyncio.wait_for(inbox.get(), _CHECK_S)
+                    # asyncio.timeout, not wait_for: on Python 3.11 a cancel that meets
+                    # wait_for's own timeout comes out as TimeoutError, and this loop would
+                    # take it for a quiet second and never end (a hang at shutdown).
+                    async with asyncio.timeout(_CHECK_S):
+                        payload = await inbox.get()
                 except TimeoutError:
                     if lost.is_set() or conn.is_closed():
                         raise ConnectionResetError("the LISTEN connection was closed") from None
