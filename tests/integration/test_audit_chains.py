@@ -8,9 +8,6 @@ naming the chain and the record.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import sys
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
@@ -22,6 +19,7 @@ from gateway.audit.tables import audit_chains, audit_index, audit_records, recor
 from gateway.audit.verify import verify_log
 from gateway.audit.witness import WITNESS_OPERATION
 from tests.audit_entries import make_entry
+from tests.integration.audit_cli import verify_cli
 
 KEY = b"k" * 32
 
@@ -75,35 +73,18 @@ async def _rewrite(log: SqlAuditLog, start: int) -> None:
         await conn.execute(update(audit_chains).where(h.chain == log.chain).values(hash=prev))
 
 
-async def _verify_cli(tmp_path: Path, url: str) -> tuple[int, str]:
-    config = tmp_path / "verify.toml"
-    config.write_text(
-        f"data_dir = {json.dumps(str(tmp_path))}\n[audit]\ndatabase_url = {json.dumps(url)}\n",
-        encoding="utf-8",
-    )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "gateway.cli.main", "audit", "verify", "--config", str(config)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode() + err.decode()
-
-
 async def test_a_cut_tail_with_its_head_rewound_contradicts_the_witness(
     database_url: str, tmp_path: Path
 ) -> None:
     a, b = await _two_chains(database_url, 5)
     try:
-        code, said = await _verify_cli(tmp_path, database_url)
+        code, said = await verify_cli(tmp_path, database_url)
         assert code == 0 and "audit log OK" in said and "chain a-0: head seq 5" in said, said
         await _cut_tail(a, keep=3)
     finally:
         await a.aclose()
         await b.aclose()
-    code, said = await _verify_cli(tmp_path, database_url)
+    code, said = await verify_cli(tmp_path, database_url)
     assert code == 1, said
     # b-0's record 1 is its own entry; record 2 the witness record of a-0 at 5.
     assert "BROKEN at chain a-0 record 5: missing: cut from the tail" in said, said

@@ -28,6 +28,7 @@ from gateway.audit.verify import verify_log
 from gateway.audit.witness import WITNESS_OPERATION
 from gateway.audit.witnesses import DirectoryWitness
 from tests.audit_entries import make_entry
+from tests.integration.audit_cli import verify_cli
 
 KEY = b"k" * 32
 DEBTOR = "110101199003071234"
@@ -105,24 +106,6 @@ async def _tamper(log: SqlAuditLog, how: str) -> None:
         await engine.dispose()
 
 
-async def _verify_cli(tmp_path: Path) -> tuple[int, str]:
-    config = tmp_path / "verify.toml"
-    config.write_text(
-        f"data_dir = {json.dumps(str(tmp_path))}\n[audit]\n"
-        f"database_url = {json.dumps(_url(tmp_path))}\n",
-        encoding="utf-8",
-    )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "gateway.cli.main", "audit", "verify", "--config", str(config)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode() + err.decode()
-
-
 @pytest.mark.parametrize(
     ("how", "said"),
     [
@@ -140,7 +123,7 @@ async def test_verify_names_an_edit_a_cut_and_a_removed_file(
         for n in range(4):
             await a.append(make_entry(n))
         await b.append(make_entry(10))  # b-0 witnesses a-0 at record 4
-        code, text = await _verify_cli(tmp_path)
+        code, text = await verify_cli(tmp_path, _url(tmp_path))
         assert code == 0 and "audit log OK" in text, text
         if how == "remove":
             await a.aclose()
@@ -151,7 +134,7 @@ async def test_verify_names_an_edit_a_cut_and_a_removed_file(
     finally:
         await a.aclose()
         await b.aclose()
-    code, text = await _verify_cli(tmp_path)
+    code, text = await verify_cli(tmp_path, _url(tmp_path))
     assert code == 1, text
     assert said in text, text
     if how != "edit":
@@ -239,11 +222,11 @@ async def test_a_lone_writer_s_removed_file_fails_against_its_signed_heads(
         await log.aclose()
         await publisher.aclose()
     assert publisher.delivered == 1
-    code, text = await _verify_cli(tmp_path)
+    code, text = await verify_cli(tmp_path, _url(tmp_path))
     assert code == 0 and "audit log OK" in text, text
     for path in chain_folder_files(main, "a-0"):
         path.unlink()
-    code, text = await _verify_cli(tmp_path)
+    code, text = await verify_cli(tmp_path, _url(tmp_path))
     assert code == 1, text
     assert "chain a-0, signed head of 3 records" in text and "no such chain" in text, text
 
