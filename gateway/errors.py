@@ -11,6 +11,7 @@
     ├── Conflict                     CONFLICT
     ├── OverSeizure                  OVER_SEIZURE
     ├── AuditUnavailable             AUDIT_UNAVAILABLE   the log cannot be written: fail closed
+    │   └── AuditChainContradicted   AUDIT_CHAIN_CONTRADICTED  a chain holds less than was seen
     └── AgencyError                  (per agency; carries ``extensions.agency``)
         ├── AgencyUnavailable        AGENCY_UNAVAILABLE  connection refused, 5xx, outage
         ├── AgencyTimeout            AGENCY_TIMEOUT
@@ -33,6 +34,7 @@ __all__ = [
     "AgencyRejected",
     "AgencyTimeout",
     "AgencyUnavailable",
+    "AuditChainContradicted",
     "AuditUnavailable",
     "BadRequest",
     "CircuitOpen",
@@ -113,6 +115,13 @@ class OverSeizure(LiandongError):
 
 class AuditUnavailable(LiandongError):
     code = "AUDIT_UNAVAILABLE"
+
+
+class AuditChainContradicted(AuditUnavailable):
+    """A writer's chain holds less than other chains or signed heads say it held: the
+    writer does not start (``gateway/audit/start_check.py``)."""
+
+    code = "AUDIT_CHAIN_CONTRADICTED"
 
 
 class AgencyError(LiandongError):

@@ -21,6 +21,7 @@ from gateway.audit.chain_files import (
     keep_attached,
     sqlite_path,
 )
+from gateway.audit.start_check import refuse_quiet_restart
 from gateway.audit.tables import DEBTOR, audit_chains, audit_index, audit_metadata, audit_records
 from gateway.audit.writer import WRITER_OPTION, listen_sqlite
 from gateway.errors import AuditUnavailable
@@ -72,9 +73,13 @@ def _check_columns(conn: Connection) -> None:
         )
 
 
-async def prepare_tables(engine: AsyncEngine, chain: str, *, head: bool = True) -> bool:
+async def prepare_tables(
+    engine: AsyncEngine, chain: str, *, head: bool = True, check: bool = True
+) -> bool:
     """Create missing tables; unless ``head`` is False, also ``chain``'s head row. Return
-    whether the chain has a head row in this database (it had one, or has one now)."""
+    whether the chain has a head row in this database (it had one, or has one now). Unless
+    ``check`` is False, first refuse a chain that holds less than was seen of it
+    (``gateway/audit/start_check.py``): ``engine`` then reads the whole log."""
     # Workers opening a new log together would race CREATE TABLE and the loser would stop
     # its gateway: take the database's write lock first (BEGIN IMMEDIATE on SQLite through
     # the writer option, a transaction-scoped advisory lock on PostgreSQL).
@@ -85,6 +90,8 @@ async def prepare_tables(engine: AsyncEngine, chain: str, *, head: bool = True) 
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DDL_LOCK})
             await conn.run_sync(audit_metadata.create_all)
             await conn.run_sync(_check_columns)
+    if check:
+        await refuse_quiet_restart(engine, chain, engine.url.render_as_string(False))
     h = audit_chains.c
     async with engine.begin() as conn:
         found = (await conn.execute(select(h.seq).where(h.chain == chain))).first()
@@ -123,14 +130,16 @@ async def writer_database(url: str, chain: str, *, file_per_writer: bool = True)
     plain = open_audit_engine(url, chain_files=False)
     try:
         # The main file always exists with its tables: readers open it and attach the rest.
-        if await prepare_tables(plain, chain, head=False):
+        in_main = await prepare_tables(plain, chain, head=False, check=False)
+        await _refuse_quiet_restart(url, chain)
+        if in_main:
             return url
         if not own.exists() and not (file_per_writer and len(chain_files(main)) < MAX_FILES):
             if file_per_writer:
                 logger.warning(
                     "%d audit chain files exist; %s begins in the main file", MAX_FILES, chain
                 )
-            await prepare_tables(plain, chain)
+            await prepare_tables(plain, chain, check=False)
             return url
     finally:
         await plain.dispose()
@@ -138,7 +147,17 @@ async def writer_database(url: str, chain: str, *, file_per_writer: bool = True)
     target = make_url(url).set(database=str(own)).render_as_string(hide_password=False)
     engine = open_audit_engine(target, chain_files=False)
     try:
-        await prepare_tables(engine, chain)
+        await prepare_tables(engine, chain, check=False)
     finally:
         await engine.dispose()
     return target
+
+
+async def _refuse_quiet_restart(url: str, chain: str) -> None:
+    # Before the chain's file or head row is made: what the other files and the witness
+    # say of it is read across the whole log (the main file and every chain file).
+    reader = open_audit_engine(url)
+    try:
+        await refuse_quiet_restart(reader, chain, url)
+    finally:
+        await reader.dispose()

@@ -1,0 +1,246 @@
+"""A writer's check at start: a chain that already existed is never begun again.
+
+A chain's records can be taken away whole: its SQLite file deleted, replaced by an empty one
+or by a copy cut short, or (on PostgreSQL) its rows deleted and its head row wound back. A
+writer that then began the chain again at record 1 would hide the cut behind fresh records
+until someone ran ``liandong audit verify``. So before a writer appends, it asks what
+outside its chain says the chain held, and refuses to start when its chain holds less:
+
+- the newest witness record of it by another chain in the same log (``audit.witness``,
+  ``gateway/audit/witness.py``): its record ``seq`` must exist with the hash witnessed;
+- the newest signed tree head of it at the configured witness (a folder or an HTTP
+  witness, ``gateway/audit/witnesses.py``), if its signature holds under the trusted keys:
+  the chain must have at least the head's size;
+- its own head row, which must match its last record.
+
+It costs a few indexed reads, never a walk of the log: the witness record is found by the
+time index, newest first, and is normally near the end (a chain's writer was witnessed until
+it stopped). Only a chain no other chain ever named (a new chain id) reads every witness
+record once, at its first start. A witness that cannot be reached is logged and passed
+over: the court is not stopped by the witness being down, and ``audit verify`` still checks
+every head the witness keeps.
+
+The refusal (``AuditChainContradicted``) names the chain and the evidence and says how to
+go on: restore the chain's records, or give the writer a new chain id to begin a new chain
+beside the evidence of the old one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Text, select, type_coerce
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.audit.head_keys import trusted_keys
+from gateway.audit.signed_head import HeadFormatError, SignedTreeHead
+from gateway.audit.tables import audit_chains, audit_records
+from gateway.audit.witness import WITNESS_OPERATION
+from gateway.audit.witnesses import WitnessUnavailable, open_witness
+from gateway.errors import AuditChainContradicted
+from gateway.settings_sections import TreeHeadSettings
+
+__all__ = ["Evidence", "HeadSource", "expect_heads", "refuse_quiet_restart"]
+
+logger = logging.getLogger("liandong.audit")
+
+
+@dataclass(frozen=True, slots=True)
+class HeadSource:
+    """Where a chain's signed heads are kept and which keys may sign them."""
+
+    witness: str  # a folder or an http(s):// URL
+    key_file: Path | None
+    trusted_dir: Path | None
+    timeout_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Something outside a chain that says it held at least ``seq`` records."""
+
+    seq: int
+    said: str  # who says so, for the refusal
+    digest: str | None = None  # the hash of record ``seq``, where the evidence names it
+
+
+# By (audit database URL, chain): the writer opens with a URL only, its settings are read
+# where the chain is named (``gateway.audit.chain_id.writer_chain``).
+_SOURCES: dict[tuple[str, str], HeadSource] = {}
+
+
+def _key(url: str, chain: str) -> tuple[str, str]:
+    return make_url(url).render_as_string(hide_password=False), chain
+
+
+def expect_heads(url: str, chain: str, heads: TreeHeadSettings) -> None:
+    """Have the writer of ``chain`` in the log at ``url`` consult the witness ``heads``
+    names when it starts (nothing when signed heads are off)."""
+    if not heads.enabled or not heads.witness:
+        _SOURCES.pop(_key(url, chain), None)
+        return
+    _SOURCES[_key(url, chain)] = HeadSource(
+        heads.witness, heads.key_file, heads.trusted_keys_dir, heads.timeout_s
+    )
+
+
+async def refuse_quiet_restart(engine: AsyncEngine, chain: str, url: str) -> None:
+    """Raise ``AuditChainContradicted`` when ``chain`` in the log ``engine`` reads (every
+    chain of it) holds less than a witness record or a signed head says it held, or its head
+    row does not match its last record. ``url`` is the log's, as the settings give it."""
+    state = await _own_state(engine, chain)
+    claim = await newest_claim(engine, chain)
+    source = _SOURCES.get(_key(url, chain))
+    signed = None if source is None else await newest_signed_head(source, chain)
+    for evidence in (claim, signed):
+        if evidence is not None:
+            await _compare(engine, chain, state, evidence)
+    if state is not None:
+        _check_head_row(chain, *state)
+
+
+# (head row seq, head row hash, last record's seq or None, its hash)
+_State = tuple[int, str, int | None, str | None]
+
+
+async def _own_state(engine: AsyncEngine, chain: str) -> _State | None:
+    h, r = audit_chains.c, audit_records.c
+    # One statement, so one snapshot: a writer committing meanwhile moves both together.
+    last = select(r.seq, r.hash).where(r.chain == chain).order_by(r.seq.desc()).limit(1)
+    query = select(
+        h.seq,
+        h.hash,
+        last.with_only_columns(r.seq).scalar_subquery(),
+        last.with_only_columns(r.hash).scalar_subquery(),
+    ).where(h.chain == chain)
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None:
+        return None  # records without a head row are prepare_tables' to refuse
+    seq, digest, last_seq, last_hash = row
+    return int(seq), str(digest), None if last_seq is None else int(last_seq), last_hash
+
+
+async def newest_claim(engine: AsyncEngine, chain: str) -> Evidence | None:
+    """The newest witness record by another chain that names ``chain``, if any."""
+    r = audit_records.c
+    # Witness details are canonical JSON: {"witness":{"<chain>":[seq,"hash"],...}}.
+    named = type_coerce(r.detail, Text).contains(f'"{chain}":[', autoescape=True)
+    query = (
+        select(r.chain, r.seq, r.detail)
+        .where(r.operation == WITNESS_OPERATION, r.chain != chain, named)
+        .order_by(r.time.desc())
+        .limit(1)
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    head = _claim_in(row.detail, chain)
+    if head is None:
+        return None
+    seq, digest = head
+    return Evidence(seq, f"chain {row.chain} record {row.seq} witnessed its record {seq}", digest)
+
+
+def _claim_in(detail: Any, chain: str) -> tuple[int, str] | None:
+    found = detail.get("witness") if isinstance(detail, dict) else None
+    head = found.get(chain) if isinstance(found, dict) else None
+    if isinstance(head, list) and len(head) == 2:
+        seq, digest = head
+        if isinstance(seq, int) and isinstance(digest, str):
+            return seq, digest
+    return None
+
+
+async def newest_signed_head(source: HeadSource, chain: str) -> Evidence | None:
+    """The newest head of ``chain`` at ``source`` whose signature holds, if any."""
+    witness = open_witness(source.witness, timeout_s=source.timeout_s)
+    try:
+        heads = await witness.newest()
+    except (WitnessUnavailable, HeadFormatError, OSError) as err:
+        logger.warning(
+            "audit chain %s: the witness %s could not be read at start (%s)",
+            chain,
+            source.witness,
+            err,
+        )
+        return None
+    finally:
+        await witness.aclose()
+    head = next((h for h in heads if h.chain == chain), None)
+    if head is None:
+        return None
+    keys = await asyncio.to_thread(trusted_keys, source.key_file, source.trusted_dir)
+    wrong = head.check(keys)
+    if wrong is not None:
+        # Anyone who can write to a folder can leave a file there: not evidence, but a
+        # matter for `audit verify`, which reports it.
+        logger.warning(
+            "audit chain %s: the newest head at %s is not evidence: %s",
+            chain,
+            source.witness,
+            wrong,
+        )
+        return None
+    return Evidence(head.size, _signed_by(head, source.witness))
+
+
+def _signed_by(head: SignedTreeHead, where: str) -> str:
+    when = head.time.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"the witness {where} holds its head of {head.size} records signed {when}"
+
+
+async def _compare(
+    engine: AsyncEngine, chain: str, state: _State | None, evidence: Evidence
+) -> None:
+    if state is None:
+        _refuse(chain, evidence, "this log has no head row of it (its file or rows are gone)")
+    assert state is not None
+    head_seq = state[0]
+    if head_seq < evidence.seq:
+        _refuse(chain, evidence, f"the chain here ends at record {head_seq}")
+    if evidence.digest is None:
+        return
+    r = audit_records.c
+    async with engine.connect() as conn:
+        found = (
+            await conn.execute(select(r.hash).where(r.chain == chain, r.seq == evidence.seq))
+        ).scalar()
+    if found != evidence.digest:
+        _refuse(chain, evidence, f"its record {evidence.seq} here is another one")
+
+
+def _check_head_row(
+    chain: str, seq: int, digest: str, last: int | None, last_hash: str | None
+) -> None:
+    # A head row wound back (or left behind a cut) would make the next record collide with
+    # one already there, or leave a gap: the chain was changed under its writer.
+    if last is None and seq == 0:
+        return
+    if last != seq or last_hash != digest:
+        ends = "no record" if last is None else f"record {last}"
+        raise AuditChainContradicted(
+            f"the audit chain {chain} does not match its head row (the head row says record "
+            f"{seq}, the records end at {ends}): the chain was changed outside its writer. "
+            f"{_HOW}"
+        )
+
+
+_HOW = (
+    "The writer will not begin the chain again: run `liandong audit verify` to see what is "
+    "missing; to carry on this chain, restore its records (its file in audit.chains/, or its "
+    "rows) from a backup; to begin a new chain beside the evidence of this one, give this "
+    "writer a new chain id (`[audit] chain_id`, or remove `audit-chain-id` from the data dir)."
+)
+
+
+def _refuse(chain: str, evidence: Evidence, what: str) -> None:
+    raise AuditChainContradicted(
+        f"the audit chain {chain} existed before: {evidence.said}, but {what}. {_HOW}"
+    )
