@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -20,12 +22,21 @@ from gateway.audit import start_check
 from gateway.audit.chain_files import chain_file, sqlite_path
 from gateway.audit.chain_id import writer_chain
 from gateway.audit.store import SqlAuditLog
+from gateway.settings import Settings
 from gateway.web.worker_processes import STARTUP_FAILURE
 from mocks.records import CaseRecord
 from mocks.runner import AGENCIES
 from tests.audit_entries import make_entry
-from tests.harness import START_ATTEMPTS, GatewayProcess, Stack, open_stack
+from tests.harness import JUDGE, START_ATTEMPTS, GatewayProcess, Stack, open_stack
+from tests.integration.assistance_requests import (
+    APPROVE,
+    FAST_WORKER,
+    NO_OTHER_PROPERTY,
+    OTHER_JUDGE,
+    REQUEST,
+)
 
+LR_CONTROLS = "POST /lr/controls"
 LOOKUP = "query($c: String!) { case(number: $c) { number } }"
 
 
@@ -52,33 +63,41 @@ async def _exit_status(child: GatewayProcess) -> int:
     raise AssertionError(f"the gateway neither served nor exited: {await child.output()}")
 
 
+async def _witness_by_another_chain(url: str) -> None:
+    other = await SqlAuditLog.open(
+        url, b"k" * 32, chain="other-0", witness_interval_s=0, file_per_writer=True
+    )
+    try:
+        await other.append(make_entry(1))  # witnesses every chain that has records
+    finally:
+        await other.aclose()
+
+
+def _remove_chain_file(settings: Settings) -> tuple[str, Path]:
+    """Remove the gateway's chain file (with its WAL); its chain and the file's path."""
+    chain = writer_chain(settings)
+    main = sqlite_path(settings.audit.database_url)
+    assert main is not None
+    own = chain_file(main, chain)
+    for path in [p for p in own.parent.iterdir() if p.name.startswith(own.name)]:
+        path.unlink()
+    return chain, own
+
+
 @pytest.mark.parametrize("evidence", ["signed head", "witness record"])
 async def test_serve_refuses_a_chain_whose_file_was_removed(
     tmp_path: Path, cases: list[CaseRecord], evidence: str
 ) -> None:
-    heads = {"heads": {"enabled": evidence == "signed head"}}
-    async with open_stack(tmp_path, cases, process=True, **heads) as stack:
+    heads = {"enabled": evidence == "signed head"}
+    async with open_stack(tmp_path, cases, process=True, heads=heads) as stack:
         child = stack.process
         assert child is not None
         status, body = await stack.post(LOOKUP, {"c": cases[0].number})
         assert status == 200 and body["data"]["case"], body
-        settings = child.settings
-        chain = writer_chain(settings)
-        url = settings.audit.database_url
         if evidence == "witness record":
-            other = await SqlAuditLog.open(
-                url, b"k" * 32, chain="other-0", witness_interval_s=0, file_per_writer=True
-            )
-            try:
-                await other.append(make_entry(1))  # witnesses the gateway's chain
-            finally:
-                await other.aclose()
-        await child.stop()
-        main = sqlite_path(url)
-        assert main is not None
-        own = chain_file(main, chain)
-        for path in [p for p in own.parent.iterdir() if p.name.startswith(own.name)]:
-            path.unlink()
+            await _witness_by_another_chain(child.settings.audit.database_url)
+        await child.stop()  # with heads on, it signs a last head of its chain
+        chain, own = _remove_chain_file(child.settings)
         asked = await _total_requests(stack)
         code = await _exit_status(child)
         output = await child.output()
@@ -88,3 +107,56 @@ async def test_serve_refuses_a_chain_whose_file_was_removed(
         assert said in output and "new chain id" in output, output
         assert not own.exists()  # nothing begun in its place
         assert await _total_requests(stack) == asked
+
+
+async def _gql(stack: Stack, token: str, query: str, variables: dict[str, Any]) -> Any:
+    status, body = await stack.post(query, variables, token=token)
+    assert status == 200 and "errors" not in body, body
+    return body["data"]
+
+
+async def _lr_stats(stack: Stack) -> dict[str, Any]:
+    return await stack.stats("land_registry")
+
+
+async def test_a_refused_start_does_not_send_the_order_its_chain_recorded(
+    tmp_path: Path, cases: list[CaseRecord]
+) -> None:
+    # A seizure order the land registry holds when the gateway dies: a gateway that started
+    # would send it again; one that refuses to start sends nothing.
+    async with open_stack(
+        tmp_path,
+        cases,
+        process=True,
+        heads={"enabled": False},
+        assistance={**FAST_WORKER, "lease_s": 1.0},
+        agencies={name: {"max_retries": 0} for name in AGENCIES},
+    ) as stack:
+        child = stack.process
+        assert child is not None
+        number, debtor = cases[0].number, cases[0].debtor_ids[0]
+        cert = next(p.certificate_no for p in stack.world.properties_of(debtor) if not p.seizures)
+        order = {
+            "caseNumber": number,
+            "debtorId": debtor,
+            "action": "SEIZE_REAL_ESTATE",
+            "target": cert,
+            "documentNumber": "DOC-START-CHECK-1",
+            "overrideReason": NO_OTHER_PROPERTY,
+        }
+        asker = stack.token(officer=OTHER_JUDGE, roles=["judge"])
+        made = await _gql(stack, asker, REQUEST, {"input": order})
+        rid = made["requestAssistance"]["request"]["id"]
+        await stack.set_faults("land_registry", {"hang": True})
+        await _gql(stack, stack.token(officer=JUDGE, roles=["judge"]), APPROVE, {"id": rid})
+        await stack.wait_for(functools.partial(_lr_stats, stack), lambda s: s["in_flight"] == 1)
+        await _witness_by_another_chain(child.settings.audit.database_url)
+        await child.kill()
+        await stack.clear_faults()
+        await stack.wait_for(functools.partial(_lr_stats, stack), lambda s: s["in_flight"] == 0)
+        chain, _ = _remove_chain_file(child.settings)
+        sent = (await _lr_stats(stack))["requests"][LR_CONTROLS]
+        code = await _exit_status(child)
+        output = await child.output()
+        assert code == STARTUP_FAILURE and f"the audit chain {chain} existed" in output, output
+        assert (await _lr_stats(stack))["requests"][LR_CONTROLS] == sent == 1
