@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +161,38 @@ async def test_a_refused_start_does_not_send_the_order_its_chain_recorded(
         output = await child.output()
         assert code == STARTUP_FAILURE and f"the audit chain {chain} existed" in output, output
         assert (await _lr_stats(stack))["requests"][LR_CONTROLS] == sent == 1
+
+
+async def test_workers_stop_when_one_worker_s_chain_was_removed(
+    tmp_path: Path, cases: list[CaseRecord]
+) -> None:
+    async with open_stack(tmp_path, cases, process=True, workers=2) as stack:
+        child = stack.process
+        assert child is not None
+        for _ in range(4):
+            status, _ = await stack.post(LOOKUP, {"c": cases[0].number})
+            assert status == 200
+        await child.stop()  # each worker signs a last head of its chain, if it grew
+        settings = child.settings
+        main = sqlite_path(settings.audit.database_url)
+        assert main is not None
+        base = writer_chain(settings).rsplit("-", 1)[0]
+        gone = [p for p in chain_file(main, base).parent.iterdir() if p.name.startswith(base)]
+        assert gone
+        for path in gone:
+            path.unlink()
+        # The worker whose chain never had a record may serve until the supervisor stops
+        # it (its own records are written); the other must not start at all.
+        proc = await child.spawn()
+        code = await stack.wait_for(_returncode(proc), lambda found: found is not None)
+        output = await child.output()
+    # The supervisor stops the other worker too and exits with a failure.
+    assert code == 1, output
+    assert f"the audit chain {base}-" in output and "failed to start; stopping" in output, output
+
+
+def _returncode(proc: asyncio.subprocess.Process) -> Callable[[], Awaitable[int | None]]:
+    async def read() -> int | None:
+        return proc.returncode
+
+    return read
