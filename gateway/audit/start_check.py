@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Text, select, type_coerce
+from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -129,8 +129,10 @@ async def _own_state(engine: AsyncEngine, chain: str) -> _State | None:
 async def newest_claim(engine: AsyncEngine, chain: str) -> Evidence | None:
     """The newest witness record by another chain that names ``chain``, if any."""
     r = audit_records.c
-    # Witness details are canonical JSON: {"witness":{"<chain>":[seq,"hash"],...}}.
-    named = type_coerce(r.detail, Text).contains(f'"{chain}":[', autoescape=True)
+    # Witness details are canonical JSON: {"witness":{"<chain>":[seq,"hash"],...}}. An exact
+    # substring, not LIKE: SQLite's LIKE ignores case, and "_" in a chain name is a wildcard.
+    find = func.instr if engine.dialect.name == "sqlite" else func.strpos
+    named = find(type_coerce(r.detail, Text), f'"{chain}":[') > 0
     query = (
         select(r.chain, r.seq, r.detail)
         .where(r.operation == WITNESS_OPERATION, r.chain != chain, named)

@@ -8,11 +8,15 @@ what it held; the writer then refuses to open, naming the chain and the evidence
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from gateway.audit import start_check
@@ -20,6 +24,7 @@ from gateway.audit.chain_files import chain_file, database_of
 from gateway.audit.chain_source import SqlChainSource
 from gateway.audit.head_keys import load_or_create_key
 from gateway.audit.head_publisher import HeadPublisher
+from gateway.audit.start_check import newest_claim
 from gateway.audit.store import SqlAuditLog, open_audit_engine
 from gateway.audit.tables import audit_chains, audit_index, audit_records
 from gateway.audit.witnesses import DirectoryWitness
@@ -229,3 +234,45 @@ async def test_a_head_row_wound_back_behind_its_records_is_refused(tmp_path: Pat
         db.execute("UPDATE audit_chains SET seq = 1, hash = ?", (digest,))
     with pytest.raises(AuditChainContradicted, match="the head row says record 1, the records"):
         await _open(url, "a-0")
+
+
+_NAMES = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,6}", fullmatch=True)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(names=st.lists(_NAMES, min_size=2, max_size=2, unique=True))
+@example(names=["ab0", "a_0"])  # "_" would be LIKE's wildcard
+@example(names=["a-0", "A-0"])  # SQLite's LIKE ignores case
+def test_a_witness_claim_counts_for_its_own_chain_only(tmp_path: Path, names: list[str]) -> None:
+    witnessed, other = names
+    folder = tmp_path / f"example-{next(_EXAMPLES)}"
+    folder.mkdir()
+    asyncio.run(_claims_of(_url(folder), witnessed, other))
+
+
+_EXAMPLES = itertools.count()
+
+
+async def _claims_of(url: str, witnessed: str, other: str) -> None:
+    await _write(url, other, 1)
+    by = await _open(url, "witness-by")
+    try:
+        await by.append(make_entry(1))  # its record 2 names `other` at record 1
+        # Record 2 of `witnessed` names the others; it ends at record 3.
+        await _write(url, witnessed, 2)
+        await by.append(make_entry(2))  # its record 4 names `witnessed` only
+    finally:
+        await by.aclose()
+    engine = open_audit_engine(url)
+    try:
+        found = await newest_claim(engine, witnessed), await newest_claim(engine, other)
+    finally:
+        await engine.dispose()
+    assert [(e.seq, e.said) for e in found if e is not None] == [
+        (3, "chain witness-by record 4 witnessed its record 3"),
+        (1, f"chain {witnessed} record 2 witnessed its record 1"),
+    ]
+    await _write(url, other, 1)  # and each opens again over its own records
+    await _write(url, witnessed, 1)
