@@ -31,7 +31,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.engine import make_url
@@ -203,7 +203,6 @@ async def _compare(
 ) -> None:
     if state is None:
         _refuse(chain, evidence, "this log has no head row of it (its file or rows are gone)")
-    assert state is not None
     head_seq = state[0]
     if head_seq < evidence.seq:
         _refuse(chain, evidence, f"the chain here ends at record {head_seq}")
@@ -242,7 +241,7 @@ _HOW = (
 )
 
 
-def _refuse(chain: str, evidence: Evidence, what: str) -> None:
+def _refuse(chain: str, evidence: Evidence, what: str) -> NoReturn:
     raise AuditChainContradicted(
         f"the audit chain {chain} existed before: {evidence.said}, but {what}. {_HOW}"
     )

@@ -225,6 +225,25 @@ async def test_a_chain_cut_in_its_database_is_refused(database_url: str, how: st
     await _write(database_url, "b-0", 1)  # the others are not held up
 
 
+async def test_a_lone_chain_s_rows_deleted_under_a_signed_head_are_refused(
+    database_url: str, tmp_path: Path
+) -> None:
+    start_check.expect_heads(database_url, "a-0", _heads(tmp_path))
+    await _write(database_url, "a-0", 3)
+    await _publish_head(tmp_path, database_url, "a-0")
+    r, i, h = audit_records.c, audit_index.c, audit_chains.c
+    engine = open_audit_engine(database_of(database_url, "a-0"), chain_files=False)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(delete(audit_records).where(r.chain == "a-0"))
+            await conn.execute(delete(audit_index).where(i.chain == "a-0"))
+            await conn.execute(delete(audit_chains).where(h.chain == "a-0"))
+    finally:
+        await engine.dispose()
+    with pytest.raises(AuditChainContradicted, match="holds its head of 3 records signed"):
+        await _open(database_url, "a-0")
+
+
 async def test_a_head_row_wound_back_behind_its_records_is_refused(tmp_path: Path) -> None:
     # No witness and no signed head: the chain's own records contradict its head row.
     url, main = _url(tmp_path), tmp_path / "audit.db"
