@@ -22,14 +22,15 @@ from sqlalchemy import delete, select, update
 from gateway.audit import start_check
 from gateway.audit.chain_files import chain_file, database_of
 from gateway.audit.chain_source import SqlChainSource
-from gateway.audit.head_keys import load_or_create_key
+from gateway.audit.head_keys import load_or_create_key, public_key_file
 from gateway.audit.head_publisher import HeadPublisher
 from gateway.audit.start_check import newest_claim
 from gateway.audit.store import SqlAuditLog, open_audit_engine
 from gateway.audit.tables import audit_chains, audit_index, audit_records
-from gateway.audit.witnesses import DirectoryWitness
+from gateway.audit.witnesses import DirectoryWitness, HttpWitness, Witness
 from gateway.errors import AuditChainContradicted
 from gateway.settings_sections import TreeHeadSettings
+from mocks.witness import create_app, start_witness
 from tests.audit_entries import make_entry
 
 KEY = b"k" * 32
@@ -139,12 +140,14 @@ def _heads(tmp_path: Path) -> TreeHeadSettings:
     )
 
 
-async def _publish_head(tmp_path: Path, url: str, chain: str) -> None:
+async def _publish_head(
+    tmp_path: Path, url: str, chain: str, witness: Witness | None = None
+) -> None:
     engine = open_audit_engine(url)
     publisher = HeadPublisher(
         SqlChainSource(engine, chain),
         load_or_create_key(tmp_path / "tree-head-key"),
-        DirectoryWitness(tmp_path / "tree-heads"),
+        witness or DirectoryWitness(tmp_path / "tree-heads"),
         tmp_path / "tree-heads-outbox",
         every_records=1,
         on_close=engine.dispose,
@@ -177,6 +180,33 @@ async def test_a_lone_chain_with_a_signed_head_at_the_witness_is_refused(
     assert "holds its head of 3 records signed" in said, said
     ends = "no head row of it" if how == "removed" else "the chain here ends at record 1"
     assert ends in said, said
+
+
+async def test_a_head_at_an_http_witness_is_evidence_and_a_witness_down_is_passed_over(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url, main = _url(tmp_path), tmp_path / "audit.db"
+    load_or_create_key(tmp_path / "tree-head-key")  # the witness is told the key up front
+    pem = public_key_file(tmp_path / "tree-head-key").read_bytes()
+    witness = await start_witness(create_app([pem]))
+    try:
+        heads = _heads(tmp_path).model_copy(update={"witness": witness.url})
+        start_check.expect_heads(url, "a-0", heads)
+        await _write(url, "a-0", 3)
+        await _publish_head(tmp_path, url, "a-0", HttpWitness(witness.url))
+        for path in _chain_files(main, "a-0"):
+            path.unlink()
+        with pytest.raises(AuditChainContradicted) as refused:
+            await _open(url, "a-0")
+        assert f"the witness {witness.url} holds its head of 3 records" in str(refused.value)
+    finally:
+        await witness.aclose()
+    # The witness down: the court is not stopped by it; the gap stays for `audit verify`.
+    await _write(url, "a-0", 1)
+    said = [
+        r.getMessage() for r in caplog.records if "could not be read at start" in r.getMessage()
+    ]
+    assert len(said) == 1, said
 
 
 async def test_a_head_signed_by_an_untrusted_key_is_not_evidence(tmp_path: Path) -> None:
