@@ -30,10 +30,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy import Text, func, select, true, type_coerce
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -111,13 +112,15 @@ _State = tuple[int, str, int | None, str | None]
 async def _own_state(engine: AsyncEngine, chain: str) -> _State | None:
     h, r = audit_chains.c, audit_records.c
     # One statement, so one snapshot: a writer committing meanwhile moves both together.
+    # (A join, not scalar subqueries: SQLite merges the chain files' ordered index reads
+    # for a joined subquery, 0.2 ms, but sorts every record of the chain for a scalar one.)
     last = select(r.seq, r.hash).where(r.chain == chain).order_by(r.seq.desc()).limit(1)
-    query = select(
-        h.seq,
-        h.hash,
-        last.with_only_columns(r.seq).scalar_subquery(),
-        last.with_only_columns(r.hash).scalar_subquery(),
-    ).where(h.chain == chain)
+    tail = last.subquery()
+    query = (
+        select(h.seq, h.hash, tail.c.seq, tail.c.hash)
+        .select_from(audit_chains.outerjoin(tail, true()))
+        .where(h.chain == chain)
+    )
     async with engine.connect() as conn:
         row = (await conn.execute(query)).first()
     if row is None:
@@ -126,28 +129,62 @@ async def _own_state(engine: AsyncEngine, chain: str) -> _State | None:
     return int(seq), str(digest), None if last_seq is None else int(last_seq), last_hash
 
 
+_RECENT = 10_000  # records at the end of each other chain looked at first
+_SKEW = timedelta(minutes=5)  # how far instances' clocks may disagree
+
+
 async def newest_claim(engine: AsyncEngine, chain: str) -> Evidence | None:
-    """The newest witness record by another chain that names ``chain``, if any."""
-    r = audit_records.c
+    """The furthest the other chains' witness records of ``chain`` reached, if any."""
+    h, r = audit_chains.c, audit_records.c
     # Witness details are canonical JSON: {"witness":{"<chain>":[seq,"hash"],...}}. An exact
     # substring, not LIKE: SQLite's LIKE ignores case, and "_" in a chain name is a wildcard.
     find = func.instr if engine.dialect.name == "sqlite" else func.strpos
-    named = find(type_coerce(r.detail, Text), f'"{chain}":[') > 0
-    query = (
-        select(r.chain, r.seq, r.detail)
-        .where(r.operation == WITNESS_OPERATION, r.chain != chain, named)
-        .order_by(r.time.desc())
-        .limit(1)
-    )
+    needle = f'"{chain}":['
+    claims = (r.operation == WITNESS_OPERATION) & (find(type_coerce(r.detail, Text), needle) > 0)
+    found: list[Any] = []  # rows: chain, seq, time, detail
     async with engine.connect() as conn:
-        row = (await conn.execute(query)).first()
-    if row is None:
-        return None
-    head = _claim_in(row.detail, chain)
-    if head is None:
-        return None
-    seq, digest = head
-    return Evidence(seq, f"chain {row.chain} record {row.seq} witnessed its record {seq}", digest)
+        others = (await conn.execute(select(h.chain, h.seq).where(h.chain != chain))).all()
+        for other, size in others:
+            # First each other chain's last records, backwards along its primary key: a
+            # chain witnessed until its writer stopped is named there (~1 ms).
+            recent = (
+                select(r.chain, r.seq, r.time, r.detail)
+                .where(r.chain == other, r.seq > int(size) - _RECENT, claims)
+                .order_by(r.seq.desc())
+                .limit(1)
+            )
+            found.extend((await conn.execute(recent)).all())
+        if len(found) < len(others):
+            # The rest in one pass, each chain's newest claim: over everything (a new chain
+            # id, or an idle writer's empty chain), else only what is newer than the
+            # furthest claim found (a claim reaching further was made after it, clocks
+            # allowing). Grouped, not sorted: SQLite then scans (~0.3 µs a record) rather
+            # than walking the time index a row at a time.
+            rest = select(r.chain, func.max(r.seq)).where(
+                r.chain != chain, r.chain.not_in([f.chain for f in found]), claims
+            )
+            best = max(found, key=lambda f: _reach(f.detail, chain), default=None)
+            if best is not None:
+                rest = rest.where(r.time >= best.time - _SKEW)
+            for other, seq in (await conn.execute(rest.group_by(r.chain))).all():
+                at = select(r.chain, r.seq, r.time, r.detail).where(r.chain == other, r.seq == seq)
+                found.extend((await conn.execute(at)).all())
+    return _furthest(found, chain)
+
+
+def _reach(detail: Any, chain: str) -> int:
+    head = _claim_in(detail, chain)
+    return -1 if head is None else head[0]
+
+
+def _furthest(rows: list[Any], chain: str) -> Evidence | None:
+    best: Evidence | None = None
+    for row in rows:
+        head = _claim_in(row.detail, chain)
+        if head is not None and (best is None or head[0] > best.seq):
+            said = f"chain {row.chain} record {row.seq} witnessed its record {head[0]}"
+            best = Evidence(head[0], said, head[1])
+    return best
 
 
 def _claim_in(detail: Any, chain: str) -> tuple[int, str] | None:
