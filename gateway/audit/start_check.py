@@ -13,12 +13,15 @@ outside its chain says the chain held, and refuses to start when its chain holds
   the chain must have at least the head's size;
 - its own head row, which must match its last record.
 
-It costs a few indexed reads, never a walk of the log: the witness record is found by the
-time index, newest first, and is normally near the end (a chain's writer was witnessed until
-it stopped). Only a chain no other chain ever named (a new chain id) reads every witness
-record once, at its first start. A witness that cannot be reached is logged and passed
-over: the court is not stopped by the witness being down, and ``audit verify`` still checks
-every head the witness keeps.
+It costs a few indexed reads, never a walk of the log: each other chain's newest witness
+record of it is looked for among that chain's last records, backwards along its primary
+key, where a chain whose writer merely stopped is named. Only a chain no other chain named
+lately (a new chain id, an idle writer's empty chain, a chain gone long ago) costs one
+grouped pass over the witness claims. Measured on SQLite, 300,000 records in two chain
+files, load average ~4 on two shared cores: 4–18 ms for a chain that was witnessed, 69–77 ms
+for a new chain id. A witness that cannot be reached is logged and passed over: the court
+is not stopped by the witness being down, and ``audit verify`` still checks every head the
+witness keeps.
 
 The refusal (``AuditChainContradicted``) names the chain and the evidence and says how to
 go on: restore the chain's records, or give the writer a new chain id to begin a new chain
