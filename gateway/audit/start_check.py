@@ -49,7 +49,14 @@ from gateway.audit.witnesses import WitnessUnavailable, open_witness
 from gateway.errors import AuditChainContradicted
 from gateway.settings_sections import TreeHeadSettings
 
-__all__ = ["Evidence", "HeadSource", "expect_heads", "refuse_quiet_restart"]
+__all__ = [
+    "Evidence",
+    "HeadSource",
+    "expect_heads",
+    "newest_claim",
+    "newest_signed_head",
+    "refuse_quiet_restart",
+]
 
 logger = logging.getLogger("liandong.audit")
 
