@@ -242,6 +242,13 @@ def test_selections_depending_on_variables_are_not_shared() -> None:
                 "__typename",
                 "alias: count",
                 "alias: name",
+                "colours",
+                "tupled",
+                "flags",
+                "grid { label size }",
+                "mixed { __typename label }",
+                "strict { label }",
+                "things { label ... on Bag { colour } }",
             ]
         ),
         min_size=1,
@@ -252,6 +259,7 @@ def test_selections_depending_on_variables_are_not_shared() -> None:
 def test_any_selection_same_answer(fields: list[str], n: int) -> None:
     query = "{ items(n: " + str(n) + ") { " + " ".join(fields) + " } }"
     assert _run(FAST, query, {}) == _run(PLAIN, query, {})
+    assert _run(LEAN, query, {}) == _run(PLAIN, query, {})
 
 
 def test_objects_of_plain_scalars_take_no_call_per_field(monkeypatch: pytest.MonkeyPatch) -> None:
