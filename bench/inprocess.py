@@ -9,7 +9,9 @@ as an ASGI server would (no sockets, no load generator), and prints CPU time per
 
 This is the figure the "What the gateway does for speed" table in ``bench/README.md`` is
 made of. On a shared machine run the two sides of a comparison one after the other, a few
-times each (``git worktree`` for the old side, with ``PYTHONPATH`` pointing at it).
+times each (``git worktree`` for the old side, with ``PYTHONPATH`` pointing at it). Start
+each side from its own tree's directory: ``python -m`` puts the current directory first on
+``sys.path``, ahead of ``PYTHONPATH``, so run from the new tree both sides are the new code.
 
 ``--split`` first runs the look-ups one at a time and reports how much of each request's
 CPU is spent inside strawberry's ``Schema.execute`` and how much around it.

@@ -102,8 +102,10 @@ def selection_of(info: Info[Any, Any]) -> frozenset[str]:
         return known[1]
     selected = info.selected_fields
     names = frozenset(selected_names(selected[0].selections)) if selected else frozenset()
+    # The field's own arguments (``ids: $ids``) choose the debtors, not the selection: only
+    # what is under it can make the names differ from one request to the next.
     if any(n.startswith(_KIND_PREFIX) for n in names) and _variables_in(
-        [node, *raw.fragments.values()]
+        [node.selection_set, *raw.fragments.values()]
     ):
         return names  # kinds from variables: another request may send other kinds
     if len(_memo) >= _MEMO_MAX:
@@ -126,7 +128,8 @@ def _variables_in(nodes: Iterable[Any]) -> bool:
     directive): then the selection cannot be worked out once per document."""
     visitor = _Variables()
     for node in nodes:
-        visit(node, visitor)
+        if node is not None:
+            visit(node, visitor)
     return visitor.found
 
 

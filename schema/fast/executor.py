@@ -40,6 +40,7 @@ from graphql.language import DirectiveNode, Node, Visitor
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.fast.completion import leaf_shortcut
 from schema.fast.field_plans import FieldStep, execute_steps, plan_steps
 from schema.fast.lean_resolvers import strawberry_field
 
@@ -48,11 +49,12 @@ __all__ = ["FastExecutionContext"]
 _MAX_SHARED = 4096  # collected selections kept; a handful per distinct operation
 _TYPENAME = "__typename"
 
-# A plain scalar field: its attribute reader, its scalar or enum type, whether non-null.
-_Leaf = tuple[Callable[[Any], Any], Any, bool]
+# A plain scalar field: its attribute reader, its scalar or enum type, whether non-null,
+# and the type's ``leaf_shortcut`` (the class it answers as is, an enum's names).
+_Leaf = tuple[Callable[[Any], Any], Any, bool, type | None, dict[Any, str] | None]
 # How one field of an all-scalar selection is answered: response name, the attribute
-# reader (None for ``__typename``), the scalar or enum type, and whether it is non-null.
-_Step = tuple[str, Any, Any, bool]
+# reader (None for ``__typename``), then the rest of its ``_Leaf``.
+_Step = tuple[str, Any, Any, bool, type | None, dict[Any, str] | None]
 
 
 class _HasDirective(Visitor):
@@ -181,12 +183,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             results: dict[str, Any] = {}
             is_awaitable = self.is_awaitable
             try:
-                for name, read, leaf_type, non_null in planned[1]:
+                for name, read, leaf_type, non_null, cls, names in planned[1]:
                     if read is None:
                         results[name] = parent_type.name
                         continue
                     value = read(source_value)
-                    if value is None:
+                    if value.__class__ is cls:
+                        results[name] = value if names is None else names[value]
+                    elif value is None:
                         if non_null:
                             break
                         results[name] = None
@@ -218,9 +222,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field_def = parent_type.fields.get(node.name.value)
             leaf = _leaf(field_def) if field_def is not None and not node.arguments else None
             if leaf is not None:
-                read, leaf_type, non_null = leaf
+                read, leaf_type, non_null, cls, names = leaf
                 try:
                     value = read(source)
+                    if value.__class__ is cls:
+                        return value if names is None else names[value]
                     if value is not None and not self.is_awaitable(value):
                         return self.complete_leaf_value(leaf_type, value)
                     if value is None and not non_null:
@@ -243,7 +249,8 @@ def _leaf(field_def: GraphQLField) -> _Leaf | None:
     # strawberry marks the resolvers of fields that only read an attribute ``_is_default``.
     plain = getattr(field_def.resolve, "_is_default", False) and not field_def.args
     if plain and isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-        found = (_reader(field_def), inner, isinstance(field_type, GraphQLNonNull))
+        non_null = isinstance(field_type, GraphQLNonNull)
+        found = (_reader(field_def), inner, non_null, *leaf_shortcut(inner))
     FastExecutionContext._leaves[id(field_def)] = (field_def, found)
     return found
 
@@ -275,7 +282,7 @@ def _plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Step]
     for name, field_details_list in grouped_field_set.items():
         node = field_details_list[0].node
         if node.name.value == _TYPENAME:
-            steps.append((name, None, None, True))
+            steps.append((name, None, None, True, None, None))
             continue
         field_def = parent_type.fields.get(node.name.value)
         leaf = _leaf(field_def) if field_def is not None and not node.arguments else None

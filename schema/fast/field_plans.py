@@ -26,6 +26,7 @@ from graphql.language import FieldNode, Visitor, visit
 from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 
+from schema.fast.completion import Completer, completer
 from schema.fast.lean_resolvers import ArgsResolver, lean_with_args
 
 if TYPE_CHECKING:
@@ -44,13 +45,14 @@ class FieldStep:
     details: list[FieldDetails]
     nodes: list[FieldNode]
     field_def: GraphQLField | None  # None: ``__typename``
-    leaf: Any  # (reader, scalar type, non-null) for a plain scalar field, else None
+    leaf: Any  # (reader, scalar type, non-null, shortcut...) for a plain scalar, else None
     resolve: Callable[..., Any] | None
     has_args: bool
     constant: bool  # the arguments, if any, hold no variable
     args: dict[str, Any] | None = None  # coerced once, when constant
     lean: ArgsResolver | None = None  # the resolver, called with converted arguments
     converted: dict[str, Any] | None = None  # converted once, when constant and plain
+    complete: Completer | None = None  # the completion of the field's type (not __typename)
 
 
 class _Variables(Visitor):
@@ -91,6 +93,7 @@ def plan_steps(
         )
         if has_args and step.constant:
             step.lean = lean_with_args(field_def)
+        step.complete = completer(field_def.type)
         steps.append(step)
     return steps
 
@@ -143,12 +146,14 @@ def execute_step(
     assert field_def is not None
     return_type = field_def.type
     details = step.details
+    complete = step.complete
+    assert complete is not None
     info = executor.build_resolve_info(field_def, step.nodes, parent_type, path)
     try:
         result = _call(step, executor, source, info)
         if executor.is_awaitable(result):
             return executor.complete_awaitable_value(return_type, details, info, path, result, None)
-        completed = executor.complete_value(return_type, details, info, path, result, None)
+        completed = complete(executor, details, info, path, result)
         if executor.is_awaitable(completed):
             return _await_completed(executor, completed, step, path)
     except Exception as raw_error:  # graphql-core locates and reports it
@@ -189,9 +194,12 @@ def execute_steps(
                 continue
             leaf = step.leaf
             if leaf is not None:
-                read, leaf_type, non_null = leaf
+                read, leaf_type, non_null, cls, names = leaf
                 try:
                     value = read(source)
+                    if value.__class__ is cls:
+                        results[name] = value if names is None else names[value]
+                        continue
                     if value is not None and not is_awaitable(value):
                         results[name] = complete_leaf(leaf_type, value)
                         continue

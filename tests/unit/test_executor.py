@@ -94,6 +94,26 @@ class Leafy:
         return [Box(label="q", size=0), later(1), later(2)]  # type: ignore[list-item]
 
     @strawberry.field
+    def colours(self) -> list[Colour]:
+        # A member, and a plain value the enum knows (strawberry's fallback answers it).
+        return [Colour.BLUE, "red"] if self.count % 2 else [Colour.RED]  # type: ignore[list-item]
+
+    @strawberry.field
+    def tupled(self) -> list[str] | None:
+        # An iterable that is not a list, and a bare string: graphql-core's own errors.
+        return ("a", "b") if self.count % 2 else "ab"  # type: ignore[return-value]
+
+    @strawberry.field
+    def grid(self) -> list[list[Box | None]]:
+        # Lists of lists, with a failed item and a non-null label left null deep inside.
+        bad = Box(label=None, size=self.count)  # type: ignore[arg-type]
+        return [[Box(label="g", size=self.count), None], [ValueError("cell"), bad]]  # type: ignore[list-item]
+
+    @strawberry.field
+    def flags(self) -> list[bool | None]:
+        return [True, 1, None]  # type: ignore[list-item]
+
+    @strawberry.field
     async def late(self) -> str | None:
         await asyncio.sleep(0)
         raise ValueError("late")
@@ -148,6 +168,8 @@ QUERIES = [
     "{ items(n: 2) { hidden } }",
     "{ items(n: 3) { count mixed { label size } } }",
     "{ items(n: 3) { count strict { label } } }",
+    "{ items(n: 3) { colours tupled flags grid { label size } } }",
+    "{ items(n: 2) { grid { __typename } things { label } colours } }",
 ]
 
 
@@ -220,6 +242,13 @@ def test_selections_depending_on_variables_are_not_shared() -> None:
                 "__typename",
                 "alias: count",
                 "alias: name",
+                "colours",
+                "tupled",
+                "flags",
+                "grid { label size }",
+                "mixed { __typename label }",
+                "strict { label }",
+                "things { label ... on Bag { colour } }",
             ]
         ),
         min_size=1,
@@ -230,6 +259,7 @@ def test_selections_depending_on_variables_are_not_shared() -> None:
 def test_any_selection_same_answer(fields: list[str], n: int) -> None:
     query = "{ items(n: " + str(n) + ") { " + " ".join(fields) + " } }"
     assert _run(FAST, query, {}) == _run(PLAIN, query, {})
+    assert _run(LEAN, query, {}) == _run(PLAIN, query, {})
 
 
 def test_objects_of_plain_scalars_take_no_call_per_field(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -251,6 +281,31 @@ def test_objects_of_plain_scalars_take_no_call_per_field(monkeypatch: pytest.Mon
     # Item 1's broken is null: that field alone goes down graphql-core's path, to its error.
     assert _run(FAST, broken, {}) == _run(PLAIN, broken, {})
     assert calls.count("Leafy") == 1
+
+
+def test_planned_lists_and_leaves_are_completed_without_graphql_cores_dispatch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    complete_value = FastExecutionContext.complete_value
+
+    def counted(self: FastExecutionContext, return_type: Any, *args: Any) -> Any:
+        calls.append(str(return_type))
+        return complete_value(self, return_type, *args)
+
+    monkeypatch.setattr(FastExecutionContext, "complete_value", counted)
+    query = "{ items(n: 3) { colours mixed { label size } } }"
+    for _ in range(2):
+        calls.clear()
+        assert _run(LEAN, query, {}) == _run(PLAIN, query, {})
+    # The root field's list and its three items (the root is not planned), then only what
+    # graphql-core must decide: the missing and the failed item of each ``mixed`` and the
+    # plain "red" among item 1's ``colours``. Lists, boxes and enum members take no call.
+    assert calls.count("[Leafy!]!") == calls.count("[Leafy!]") == 1
+    assert calls.count("Leafy!") == calls.count("Leafy") == 3
+    assert calls.count("Box") == 6
+    assert calls.count("Colour!") == calls.count("Colour") == 1
+    assert len(calls) == 16
 
 
 async def test_an_operation_leaves_no_reference_cycles() -> None:

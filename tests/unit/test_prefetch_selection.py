@@ -1,12 +1,15 @@
-"""The look-ahead reads a paged ``restrictions`` like a whole one, and no other argument."""
+"""The look-ahead reads a paged ``restrictions`` like a whole one, and no other argument;
+its reading of a selection is remembered unless a variable under it could change it."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+from graphql import FieldNode, FragmentDefinitionNode, OperationDefinitionNode, parse
 from strawberry.types.nodes import SelectedField
 
-from resolvers.prefetch import selected_names
+from resolvers.prefetch import selected_names, selection_of
 
 
 def field(name: str, **arguments: Any) -> SelectedField:
@@ -18,3 +21,48 @@ def test_a_page_of_restrictions_is_loaded_ahead_like_all_of_them() -> None:
     assert selected_names([field("restrictions", first=5, after="x")]) == {"restrictions"}
     # An argument that may narrow what is loaded still leaves the field to its resolver.
     assert selected_names([field("restrictions", first=5, other=1)]) == set()
+
+
+class _Info:
+    """What ``selection_of`` reads of strawberry's ``Info``; counts selection rebuilds."""
+
+    def __init__(self, document: str) -> None:
+        parsed = parse(document)
+        operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
+        fragments = {
+            d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        root = operation.selection_set.selections[0]
+        assert isinstance(root, FieldNode)
+        self._raw_info = SimpleNamespace(field_nodes=[root], fragments=fragments)
+        self.builds = 0
+        self.kinds: Any = ["VEHICLE"]
+
+    @property
+    def selected_fields(self) -> list[SelectedField]:
+        self.builds += 1
+        assets = field("assets", kinds=self.kinds)
+        return [SelectedField("debtors", {}, {}, [assets])]
+
+
+def test_the_root_fields_own_variables_do_not_stop_the_selection_being_remembered() -> None:
+    info = _Info(
+        "query($ids: [ID!]!, $c: String!) "
+        "{ debtors(ids: $ids, caseNumber: $c) { assets(kinds: [VEHICLE]) { id } } }"
+    )
+    first = selection_of(info)  # type: ignore[arg-type]
+    again = selection_of(info)  # type: ignore[arg-type]
+    assert first == again == {"assets:VEHICLE"}
+    assert info.builds == 1
+
+
+def test_kinds_from_a_variable_are_worked_out_on_every_request() -> None:
+    info = _Info(
+        "query($ids: [ID!]!, $k: [AssetKind!]) "
+        '{ debtors(ids: $ids, caseNumber: "x") { ...F } } '
+        "fragment F on Debtor { assets(kinds: $k) { id } }"
+    )
+    assert selection_of(info) == {"assets:VEHICLE"}  # type: ignore[arg-type]
+    info.kinds = ["EQUITY"]
+    assert selection_of(info) == {"assets:EQUITY"}  # type: ignore[arg-type]
+    assert info.builds == 2
