@@ -89,13 +89,20 @@ class Lab:
 
     @contextlib.asynccontextmanager
     async def gateway(
-        self, name: str, config: GatewayConfig, cases: Iterable[CaseIn], *, workers: int = 2
+        self,
+        name: str,
+        config: GatewayConfig,
+        cases: Iterable[CaseIn],
+        *,
+        workers: int = 2,
+        repo: Path = REPO,
     ) -> AsyncIterator[Proc]:
-        """A gateway over ``config`` with ``cases`` in its store; stopped on exit."""
+        """A gateway over ``config`` with ``cases`` in its store, its code from ``repo``;
+        stopped on exit."""
         path = config.write(self.root / f"{name}.toml")
         await seed_cases(config.database_url, cases)
         await prepare_audit_log(path)
-        proc = await start_gateway(name, path, workers=workers)
+        proc = await start_gateway(name, path, workers=workers, repo=repo)
         self.procs.append(proc)
         try:
             yield proc

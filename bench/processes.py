@@ -47,10 +47,11 @@ def free_port() -> int:
         return port
 
 
-def bench_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child: ours without ``LIANDONG_*`` (the config file decides)."""
+def bench_env(extra: Mapping[str, str] | None = None, *, repo: Path = REPO) -> dict[str, str]:
+    """The environment for a child: ours without ``LIANDONG_*`` (the config file decides),
+    importing from ``repo`` (another checkout for the A side of an A/B) first."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("LIANDONG_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
     return env
@@ -140,11 +141,13 @@ class Proc:
                 await self.process.wait()
 
 
-async def spawn(name: str, argv: Sequence[str], env: Mapping[str, str]) -> Proc:
+async def spawn(
+    name: str, argv: Sequence[str], env: Mapping[str, str], *, cwd: Path = REPO
+) -> Proc:
     """Start ``argv`` in its own process group, its output kept (the tail) for errors."""
     process = await asyncio.create_subprocess_exec(
         *argv,
-        cwd=REPO,
+        cwd=cwd,
         env=dict(env),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
@@ -189,12 +192,13 @@ async def start_mocks(
     return proc, urls
 
 
-async def start_gateway(name: str, config: Path, *, workers: int) -> Proc:
-    """``liandong serve`` with ``config`` on a free port, once it answers ``/readyz``."""
+async def start_gateway(name: str, config: Path, *, workers: int, repo: Path = REPO) -> Proc:
+    """``liandong serve`` with ``config`` on a free port, once it answers ``/readyz``; its
+    code from ``repo`` (this checkout unless told)."""
     port = free_port()
     argv = [sys.executable, "-m", "gateway.cli.main", "serve", "--config", str(config)]
     argv += ["--workers", str(workers), "--host", HOST, "--port", str(port)]
-    proc = await spawn(name, argv, bench_env())
+    proc = await spawn(name, argv, bench_env(repo=repo), cwd=repo)
     proc.url = f"http://{HOST}:{port}"
     await _ready(proc, workers)
     return proc
