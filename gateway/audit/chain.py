@@ -140,6 +140,7 @@ _UNSET = dict.fromkeys(OPTIONAL)
 _KEYS = {name: b'"%s":' % name.encode() for name in _FIELDS}  # each key as its JSON prefix
 # Fields whose values are JSON structures: a writer stores each as its canonical JSON text.
 JSON_FIELDS = ("agencies", "cases", "debtor_keys", "debtors", "detail", "roles", "variables")
+_JSON = frozenset(JSON_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,19 +200,29 @@ class Unsealed:
         """
         if shared.keys() | own.keys() != _FIELDS or not shared.keys() <= known.keys():
             return cls.of({**shared, **own}, known)  # let ``of`` name what is wrong
+        # Two encodings of the body's halves, as ``of`` makes them, with the shared fields
+        # spliced in as they were encoded (``orjson.Fragment``) rather than joined by hand.
         sort = orjson.OPT_SORT_KEYS
-        pieces = dict(known)
-        for name, value in own.items():
-            if value is None and name in OPTIONAL:
-                pieces.pop(name, None)
-            elif isinstance(value, datetime):
-                pieces[name] = b'"%s"' % _timestamp(value).encode()
-            else:
-                pieces[name] = orjson.dumps(value, option=sort)
-        head = b",".join([_KEYS[n] + pieces[n] for n in _BEFORE_SEQ if n in pieces])
-        tail = b",".join([_KEYS[n] + pieces[n] for n in _AFTER_SEQ if n in pieces])
-        encoded = {name: pieces[name] for name in JSON_FIELDS}
-        return cls({**shared, **own}, encoded, b"{" + head + b',"seq":', b"," + tail + b"}")
+        halves: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+        encoded: dict[str, bytes] = {}
+        for name in shared:
+            piece = known[name]
+            if name in _JSON:
+                encoded[name] = piece
+            halves[name > "seq"][name] = orjson.Fragment(piece)
+        for name, given in own.items():
+            value: Any = given
+            if name in _JSON:
+                piece = encoded[name] = orjson.dumps(given, option=sort)
+                value = orjson.Fragment(piece)
+            elif given is None and name in OPTIONAL:
+                continue
+            elif isinstance(given, datetime):
+                value = _timestamp(given)
+            halves[name > "seq"][name] = value
+        head = orjson.dumps(halves[0], option=sort)
+        tail = orjson.dumps(halves[1], option=sort)
+        return cls({**shared, **own}, encoded, head[:-1] + b',"seq":', b"," + tail[1:])
 
     def digest(self, seq: int, prev_hash: str) -> str:
         """The chain hash of this record at ``seq`` after a record hashed ``prev_hash``."""
