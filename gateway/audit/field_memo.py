@@ -34,8 +34,11 @@ __all__ = ["MAX_VARIABLES_BYTES", "MEMOISED", "FieldMemo", "MemoKey"]
 MAX_VARIABLES_BYTES = 2048  # a look-up's variables are ~100 bytes; big lists rarely repeat
 
 # The stored fields a memo entry holds: those of ``SHARED`` but the agency calls, whose
-# timings differ from request to request.
+# timings differ from request to request, and the officer's, which are in the key.
 MEMOISED = (
+    "principal",
+    "court",
+    "roles",
     "case_number",
     "cases",
     "operation",

@@ -139,7 +139,7 @@ def _remembered(entry: AuditEntry, key: bytes) -> Unsealed:
     if prepared is None:
         stored = _prepare(entry, key)
         return Unsealed.of(stored, FIELD_MEMO.keep(memo_key, stored).encoded)
-    own = _own(entry, None)
+    own = _per_request(entry, None)
     own["agencies"] = _agencies(entry)
     return Unsealed.joined(prepared.fields, prepared.encoded, own)
 
@@ -181,12 +181,18 @@ def _principal_text(subject: str) -> str:
 
 def _own(entry: AuditEntry, detail: Any) -> dict[str, Any]:
     # The fields every record has of its own: who, when, the outcome, the detail.
+    own = _per_request(entry, detail)
+    own["principal"] = _principal_text(entry.principal)
+    own["court"] = _clip(entry.court, 200)
+    own["roles"] = tuple(sorted(entry.roles))
+    return own
+
+
+def _per_request(entry: AuditEntry, detail: Any) -> dict[str, Any]:
+    # ``_own`` but who asked (the field memo holds that: the officer is in its key).
     return {
         "time": entry.time.astimezone(UTC),
         "request_id": _clip(entry.request_id, 128),
-        "principal": _principal_text(entry.principal),
-        "court": _clip(entry.court, 200),
-        "roles": tuple(sorted(entry.roles)),
         "outcome": entry.outcome,
         "code": None if entry.code is None else _clip(entry.code, 64),
         "http_status": entry.http_status,
