@@ -200,16 +200,30 @@ class Unsealed:
         """
         if shared.keys() | own.keys() != _FIELDS or not shared.keys() <= known.keys():
             return cls.of({**shared, **own}, known)  # let ``of`` name what is wrong
+        before = {n: orjson.Fragment(known[n]) for n in shared if n < "seq"}
+        after = {n: orjson.Fragment(known[n]) for n in shared if n > "seq"}
+        return cls.spliced(shared, known, (before, after), own)
+
+    @classmethod
+    def spliced(
+        cls,
+        shared: Mapping[str, Any],
+        known: Mapping[str, bytes],
+        halves: tuple[Mapping[str, Any], Mapping[str, Any]],
+        own: Mapping[str, Any],
+    ) -> Unsealed:
+        """``joined(shared, known, own)``, given also ``known`` as ``orjson.Fragment``s by the
+        half of the body each falls in (``halves``: before ``seq``, after it).
+
+        Raises as ``of`` does.
+        """
+        if shared.keys() | own.keys() != _FIELDS or not shared.keys() <= known.keys():
+            return cls.of({**shared, **own}, known)  # let ``of`` name what is wrong
         # Two encodings of the body's halves, as ``of`` makes them, with the shared fields
-        # spliced in as they were encoded (``orjson.Fragment``) rather than joined by hand.
+        # spliced in as they were encoded rather than joined by hand.
         sort = orjson.OPT_SORT_KEYS
-        halves: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
-        encoded: dict[str, bytes] = {}
-        for name in shared:
-            piece = known[name]
-            if name in _JSON:
-                encoded[name] = piece
-            halves[name > "seq"][name] = orjson.Fragment(piece)
+        parts = (dict(halves[0]), dict(halves[1]))
+        encoded = {name: known[name] for name in JSON_FIELDS if name in shared}
         for name, given in own.items():
             value: Any = given
             if name in _JSON:
@@ -219,9 +233,9 @@ class Unsealed:
                 continue
             elif isinstance(given, datetime):
                 value = _timestamp(given)
-            halves[name > "seq"][name] = value
-        head = orjson.dumps(halves[0], option=sort)
-        tail = orjson.dumps(halves[1], option=sort)
+            parts[name > "seq"][name] = value
+        head = orjson.dumps(parts[0], option=sort)
+        tail = orjson.dumps(parts[1], option=sort)
         return cls({**shared, **own}, encoded, head[:-1] + b',"seq":', b"," + tail[1:])
 
     def digest(self, seq: int, prev_hash: str) -> str:

@@ -140,11 +140,7 @@ class FieldMemo:
 
     def keep(self, key: MemoKey, stored: Mapping[str, Any]) -> Prepared:
         """Remember the memoised fields of ``stored`` (a whole record's fields) under ``key``."""
-        fields = {name: stored[name] for name in MEMOISED}
-        encoded = {
-            name: orjson.dumps(value, option=orjson.OPT_SORT_KEYS) for name, value in fields.items()
-        }
-        prepared = Prepared(fields, encoded)
+        prepared = Prepared.of({name: stored[name] for name in MEMOISED})
         entries = self._entries
         if len(entries) >= self.limit:
             del entries[next(iter(entries))]  # the oldest: dicts keep insertion order

@@ -127,7 +127,7 @@ def unsealed(entry: AuditEntry, key: bytes) -> Unsealed:
     if prepared is None:
         stored = _prepare(entry, key)
         return Unsealed.of(stored, shared.keep(key, stored).encoded)
-    return Unsealed.joined(prepared.fields, prepared.encoded, _own(entry, None))
+    return prepared.unsealed(_own(entry, None))
 
 
 def _remembered(entry: AuditEntry, key: bytes) -> Unsealed:
@@ -141,7 +141,7 @@ def _remembered(entry: AuditEntry, key: bytes) -> Unsealed:
         return Unsealed.of(stored, FIELD_MEMO.keep(memo_key, stored).encoded)
     own = _per_request(entry, None)
     own["agencies"] = _agencies(entry)
-    return Unsealed.joined(prepared.fields, prepared.encoded, own)
+    return prepared.unsealed(own)
 
 
 def _agencies(entry: AuditEntry) -> tuple[dict[str, Any], ...]:
