@@ -85,7 +85,7 @@ def record_us(made: list[AuditEntry]) -> float:
 class _Timed:
     """A sqlite3 connection whose ``execute`` is timed per statement kind."""
 
-    def __init__(self, db: sqlite3.Connection, spent: collections.Counter[str]) -> None:
+    def __init__(self, db: sqlite3.Connection, spent: collections.defaultdict[str, float]) -> None:
         self._db = db
         self._spent = spent
 
@@ -102,7 +102,7 @@ class _Timed:
 
 async def statements_us(made: list[AuditEntry], batch: int) -> dict[str, float]:
     """CPU per record of each statement the SQLite writer runs, µs, ``batch`` a commit."""
-    spent: collections.Counter[str] = collections.Counter()
+    spent: collections.defaultdict[str, float] = collections.defaultdict(float)
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite+aiosqlite:///{Path(directory) / 'audit.db'}"
         log = await SqlAuditLog.open(url, KEY, chain="bench-0")
