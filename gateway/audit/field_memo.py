@@ -16,6 +16,8 @@ strings, finite floats, integers, booleans, null) of at most ``MAX_VARIABLES_BYT
 JSON then tells them apart exactly (``1``, ``1.0`` and ``true`` encode differently). Anything
 else, or a kept answer's entry (``shared``), or an ``_entities`` request's references, is
 prepared as before. The memo holds at most ``limit`` entries; past that the oldest go first.
+Its keys hold the ids and variables as asked, in this process's memory only, as the fact
+cache and the request itself already do; nothing of them is written or logged.
 """
 
 from __future__ import annotations
