@@ -11,11 +11,14 @@ anew gives; and since the officer and the case are in the key, no two officers a
 cases ever share one. The record's own fields (who, when, the request ids, the outcome, the
 detail, the agency calls and their timings) are made for every record.
 
-Variables are remembered only when they are plain JSON (dicts with string keys, lists,
-strings, finite floats, integers, booleans, null) of at most ``MAX_VARIABLES_BYTES``: their
-JSON then tells them apart exactly (``1``, ``1.0`` and ``true`` encode differently). Anything
+Variables are remembered only when they are a few strings by name (the items are the key),
+or plain JSON (dicts with string keys, lists, strings, finite floats, integers, booleans,
+null) of at most ``MAX_VARIABLES_BYTES``: their JSON then tells them apart exactly (``1``,
+``1.0`` and ``true`` encode differently). Anything
 else, or a kept answer's entry (``shared``), or an ``_entities`` request's references, is
-prepared as before. The memo holds at most ``limit`` entries; past that the oldest go first.
+prepared as before. Fields are kept the second time their key is met (a look-up asked once
+costs the key and a note); the memo holds at most ``limit`` entries and ``limit`` notes,
+past that the oldest go first.
 Its keys hold the ids and variables as asked, in this process's memory only, as the fact
 cache and the request itself already do; nothing of them is written or logged.
 """
@@ -51,6 +54,13 @@ MEMOISED = (
 )
 
 MemoKey = tuple[Any, ...]
+_UNSEEN = object()
+
+
+def _bounded_put(entries: dict[MemoKey, Any], key: MemoKey, value: Any, limit: int) -> None:
+    if len(entries) >= limit:
+        del entries[next(iter(entries))]  # the oldest: dicts keep insertion order
+    entries[key] = value
 
 
 def _plain(value: Any, depth: int = 0) -> bool:
@@ -74,6 +84,17 @@ def _strings(values: Any) -> bool:
     return type(values) is tuple and all(type(v) is str for v in values)
 
 
+def _variables_key(variables: Any) -> Any:
+    # A look-up's variables are a few strings by name: those items are the key as they are
+    # (equal strings are prepared alike, whatever they hold). Anything else: its exact JSON.
+    if type(variables) is dict and len(variables) <= 8:
+        items = tuple(variables.items())
+        if all(type(k) is str and type(v) is str for k, v in items):
+            size = sum(len(k) + len(v) for k, v in items)
+            return items if size <= MAX_VARIABLES_BYTES // 4 else None
+    return _variables_text(variables)
+
+
 def _variables_text(variables: Any) -> bytes | None:
     if not _plain(variables):
         return None
@@ -87,11 +108,12 @@ def _variables_text(variables: Any) -> bytes | None:
 class FieldMemo:
     """Bounded memo of prepared fields (``MEMOISED``) by everything they are made from."""
 
-    __slots__ = ("_entries", "hits", "limit", "misses")
+    __slots__ = ("_entries", "_seen", "hits", "limit", "misses")
 
     def __init__(self, limit: int = 4096) -> None:
         self.limit = limit
         self._entries: dict[MemoKey, Prepared] = {}
+        self._seen: dict[MemoKey, None] = {}  # keys met once: kept on the second time
         self.hits = 0
         self.misses = 0
 
@@ -115,7 +137,7 @@ class FieldMemo:
             and _strings(entry.debtors)
         ):
             return None  # a subclass could print or compare otherwise than its value
-        variables = _variables_text(entry.variables)
+        variables = _variables_key(entry.variables)
         if variables is None:
             return None
         return (
@@ -140,17 +162,21 @@ class FieldMemo:
             self.hits += 1
         return found
 
-    def keep(self, key: MemoKey, stored: Mapping[str, Any]) -> Prepared:
-        """Remember the memoised fields of ``stored`` (a whole record's fields) under ``key``."""
-        prepared = Prepared.of({name: stored[name] for name in MEMOISED})
-        entries = self._entries
-        if len(entries) >= self.limit:
-            del entries[next(iter(entries))]  # the oldest: dicts keep insertion order
-        entries[key] = prepared
-        return prepared
+    def keep(self, key: MemoKey, stored: Mapping[str, Any], encoded: Mapping[str, bytes]) -> None:
+        """Note that a record with ``stored`` fields (``encoded``: the canonical JSON of some
+        of them, as ``Unsealed.encoded``) was made under ``key``; on the second time, keep its
+        memoised fields. Look-ups asked once (most, in a court's day) cost a note, not the
+        encoding of fields nobody will ask for again."""
+        seen = self._seen
+        if seen.pop(key, _UNSEEN) is _UNSEEN:
+            _bounded_put(seen, key, None, self.limit)
+            return
+        prepared = Prepared.of({name: stored[name] for name in MEMOISED}, encoded)
+        _bounded_put(self._entries, key, prepared, self.limit)
 
     def clear(self) -> None:
         """Forget everything and zero the counts (a changed audit key needs nothing of this:
         it is in the key)."""
         self._entries.clear()
+        self._seen.clear()
         self.hits = self.misses = 0

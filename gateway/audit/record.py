@@ -138,7 +138,9 @@ def _remembered(entry: AuditEntry, key: bytes) -> Unsealed:
     prepared = FIELD_MEMO.get(memo_key)
     if prepared is None:
         stored = _prepare(entry, key)
-        return Unsealed.of(stored, FIELD_MEMO.keep(memo_key, stored).encoded)
+        record = Unsealed.of(stored)
+        FIELD_MEMO.keep(memo_key, stored, record.encoded)
+        return record
     own = _per_request(entry, None)
     own["agencies"] = _agencies(entry)
     return prepared.unsealed(own)

@@ -49,10 +49,13 @@ class Prepared:
     halves: tuple[Mapping[str, orjson.Fragment], Mapping[str, orjson.Fragment]]
 
     @classmethod
-    def of(cls, fields: Mapping[str, Any]) -> Prepared:
-        """``fields`` with their canonical JSON (sorted keys, compact)."""
+    def of(cls, fields: Mapping[str, Any], known: Mapping[str, bytes] | None = None) -> Prepared:
+        """``fields`` with their canonical JSON (sorted keys, compact); ``known`` may give
+        that of some of them, made already."""
+        known = known or {}
         encoded = {
-            name: orjson.dumps(value, option=orjson.OPT_SORT_KEYS) for name, value in fields.items()
+            name: known.get(name) or orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+            for name, value in fields.items()
         }
         before = {n: orjson.Fragment(b) for n, b in encoded.items() if n < "seq"}
         after = {n: orjson.Fragment(b) for n, b in encoded.items() if n > "seq"}
