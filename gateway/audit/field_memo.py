@@ -17,8 +17,8 @@ null) of at most ``MAX_VARIABLES_BYTES``: their JSON then tells them apart exact
 ``1.0`` and ``true`` encode differently). Anything
 else, or a kept answer's entry (``shared``), or an ``_entities`` request's references, is
 prepared as before. Fields are kept the second time their key is met (a look-up asked once
-costs the key and a note); the memo holds at most ``limit`` entries and ``limit`` notes,
-past that the oldest go first.
+costs the key and a note); the memo holds at most ``limit`` entries, past that the oldest
+go first, and at most ``limit`` notes, past that all are forgotten.
 Its keys hold the ids and variables as asked, in this process's memory only, as the fact
 cache and the request itself already do; nothing of them is written or logged.
 """
@@ -169,7 +169,11 @@ class FieldMemo:
         encoding of fields nobody will ask for again."""
         seen = self._seen
         if seen.pop(key, _UNSEEN) is _UNSEEN:
-            _bounded_put(seen, key, None, self.limit)
+            if len(seen) >= self.limit:
+                # Forgotten all at once: cheaper than one at a time from the front, where a
+                # dict keeps the holes of what was taken out until it is rebuilt.
+                seen.clear()
+            seen[key] = None
             return
         prepared = Prepared.of({name: stored[name] for name in MEMOISED}, encoded)
         _bounded_put(self._entries, key, prepared, self.limit)
