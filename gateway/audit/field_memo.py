@@ -81,7 +81,11 @@ def _plain(value: Any, depth: int = 0) -> bool:
 
 
 def _strings(values: Any) -> bool:
-    return type(values) is tuple and all(type(v) is str for v in values)
+    # A tuple of exact strings (the types counted in C, not by a generator).
+    return type(values) is tuple and (not values or set(map(type, values)) == _STR)
+
+
+_STR = {str}
 
 
 def _variables_key(variables: Any) -> Any:
@@ -127,14 +131,16 @@ class FieldMemo:
         """What ``entry``'s memoised fields are made from, or None if it may not use the memo."""
         if entry.shared is not None or entry.references:
             return None
-        texts = (entry.principal, entry.court, entry.operation)
-        optional = (entry.case_number, entry.document_hash)
-        if not (
-            all(type(t) is str for t in texts)
-            and all(t is None or type(t) is str for t in optional)
-            and _strings(entry.roles)
-            and _strings(entry.cases)
-            and _strings(entry.debtors)
+        case, document = entry.case_number, entry.document_hash
+        if (
+            type(entry.principal) is not str
+            or type(entry.court) is not str
+            or type(entry.operation) is not str
+            or (case is not None and type(case) is not str)
+            or (document is not None and type(document) is not str)
+            or not _strings(entry.roles)
+            or not _strings(entry.cases)
+            or not _strings(entry.debtors)
         ):
             return None  # a subclass could print or compare otherwise than its value
         variables = _variables_key(entry.variables)

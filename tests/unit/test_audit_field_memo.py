@@ -248,3 +248,26 @@ def test_the_memo_keeps_at_most_its_limit(monkeypatch: pytest.MonkeyPatch) -> No
     assert small.get(small.key(entries[0], KEY) or ()) is None
     assert small.get(small.key(entries[-1], KEY) or ()) is not None
     assert "officer" not in repr(small) and "1101" not in repr(small)
+
+
+class Named(str):
+    """A string subclass: it could compare or print otherwise than its value."""
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"principal": Named("officer-1")},
+        {"case_number": Named(CASES[0])},
+        {"debtors": [IDS[0]]},
+        {"debtors": (Named(IDS[0]),)},
+        {"roles": ("officer", Named("judge"))},
+    ],
+    ids=["principal", "case", "debtor-list", "debtor", "role"],
+)
+def test_entries_of_other_types_than_plain_strings_are_not_memoised(odd: dict[str, Any]) -> None:
+    entry = _entry(**odd)
+    assert FIELD_MEMO.key(entry, KEY) is None
+    for _ in range(2):
+        _same(unsealed(entry, KEY), _fresh(entry))
+    assert len(FIELD_MEMO) == 0
