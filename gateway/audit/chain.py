@@ -140,6 +140,7 @@ _UNSET = dict.fromkeys(OPTIONAL)
 _KEYS = {name: b'"%s":' % name.encode() for name in _FIELDS}  # each key as its JSON prefix
 # Fields whose values are JSON structures: a writer stores each as its canonical JSON text.
 JSON_FIELDS = ("agencies", "cases", "debtor_keys", "debtors", "detail", "roles", "variables")
+_JSON = frozenset(JSON_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,19 +200,43 @@ class Unsealed:
         """
         if shared.keys() | own.keys() != _FIELDS or not shared.keys() <= known.keys():
             return cls.of({**shared, **own}, known)  # let ``of`` name what is wrong
+        before = {n: orjson.Fragment(known[n]) for n in shared if n < "seq"}
+        after = {n: orjson.Fragment(known[n]) for n in shared if n > "seq"}
+        return cls.spliced(shared, known, (before, after), own)
+
+    @classmethod
+    def spliced(
+        cls,
+        shared: Mapping[str, Any],
+        known: Mapping[str, bytes],
+        halves: tuple[Mapping[str, Any], Mapping[str, Any]],
+        own: Mapping[str, Any],
+    ) -> Unsealed:
+        """``joined(shared, known, own)``, given also ``known`` as ``orjson.Fragment``s by the
+        half of the body each falls in (``halves``: before ``seq``, after it).
+
+        Raises as ``of`` does.
+        """
+        if shared.keys() | own.keys() != _FIELDS or not shared.keys() <= known.keys():
+            return cls.of({**shared, **own}, known)  # let ``of`` name what is wrong
+        # Two encodings of the body's halves, as ``of`` makes them, with the shared fields
+        # spliced in as they were encoded rather than joined by hand.
         sort = orjson.OPT_SORT_KEYS
-        pieces = dict(known)
-        for name, value in own.items():
-            if value is None and name in OPTIONAL:
-                pieces.pop(name, None)
-            elif isinstance(value, datetime):
-                pieces[name] = b'"%s"' % _timestamp(value).encode()
-            else:
-                pieces[name] = orjson.dumps(value, option=sort)
-        head = b",".join([_KEYS[n] + pieces[n] for n in _BEFORE_SEQ if n in pieces])
-        tail = b",".join([_KEYS[n] + pieces[n] for n in _AFTER_SEQ if n in pieces])
-        encoded = {name: pieces[name] for name in JSON_FIELDS}
-        return cls({**shared, **own}, encoded, b"{" + head + b',"seq":', b"," + tail + b"}")
+        parts = (dict(halves[0]), dict(halves[1]))
+        encoded = {name: known[name] for name in JSON_FIELDS if name in shared}
+        for name, given in own.items():
+            value: Any = given
+            if name in _JSON:
+                piece = encoded[name] = orjson.dumps(given, option=sort)
+                value = orjson.Fragment(piece)
+            elif given is None and name in OPTIONAL:
+                continue
+            elif isinstance(given, datetime):
+                value = _timestamp(given)
+            parts[name > "seq"][name] = value
+        head = orjson.dumps(parts[0], option=sort)
+        tail = orjson.dumps(parts[1], option=sort)
+        return cls({**shared, **own}, encoded, head[:-1] + b',"seq":', b"," + tail[1:])
 
     def digest(self, seq: int, prev_hash: str) -> str:
         """The chain hash of this record at ``seq`` after a record hashed ``prev_hash``."""

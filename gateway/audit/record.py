@@ -26,10 +26,11 @@ import orjson
 
 from gateway.audit.chain import Unsealed
 from gateway.audit.entities import entities_detail, normalised_debtor
+from gateway.audit.field_memo import FieldMemo
 from gateway.audit.log import AuditEntry
 from gateway.masking import escaped, mask_id, mask_text, mask_value
 
-__all__ = ["MAX_JSON_BYTES", "debtor_key", "jsonable", "prepare", "unsealed"]
+__all__ = ["FIELD_MEMO", "MAX_JSON_BYTES", "debtor_key", "jsonable", "prepare", "unsealed"]
 
 MAX_JSON_BYTES = 32_768  # per JSON field; a 500-id variable list is about 10 KB
 _INT64 = 2**63
@@ -56,6 +57,11 @@ def _keyed(key: bytes) -> hmac.HMAC:
     # A copy of a keyed HMAC, fed a few bytes, never lets go of the interpreter lock;
     # ``hmac.digest`` does, and on a busy worker getting it back cost ~20 µs a record.
     return hmac.new(key, digestmod=hashlib.sha256)
+
+
+# An ordinary request's cases, operation, variables and debtors, prepared once per look-up
+# asked again by the same officer (gateway/audit/field_memo.py).
+FIELD_MEMO = FieldMemo()
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -113,13 +119,45 @@ def unsealed(entry: AuditEntry, key: bytes) -> Unsealed:
     """``entry``'s stored fields, encoded: ``Unsealed.of(prepare(entry, key))``, reusing the
     encoding of the fields an entry's ``shared`` part has prepared before."""
     shared = entry.shared
-    if shared is None or entry.references:
+    if shared is None:
+        return _remembered(entry, key)
+    if entry.references:
         return Unsealed.of(_prepare(entry, key))
     prepared = shared.get(key)
     if prepared is None:
         stored = _prepare(entry, key)
         return Unsealed.of(stored, shared.keep(key, stored).encoded)
-    return Unsealed.joined(prepared.fields, prepared.encoded, _own(entry, None))
+    return prepared.unsealed(_own(entry, None))
+
+
+def _remembered(entry: AuditEntry, key: bytes) -> Unsealed:
+    # ``unsealed`` of an entry without ``shared``: the memo's fields, and its own.
+    memo_key = FIELD_MEMO.key(entry, key)
+    if memo_key is None:
+        return Unsealed.of(_prepare(entry, key))
+    prepared = FIELD_MEMO.get(memo_key)
+    if prepared is None:
+        stored = _prepare(entry, key)
+        record = Unsealed.of(stored)
+        FIELD_MEMO.keep(memo_key, stored, record.encoded)
+        return record
+    own = _per_request(entry, None)
+    own["agencies"] = _agencies(entry)
+    return prepared.unsealed(own)
+
+
+def _agencies(entry: AuditEntry) -> tuple[dict[str, Any], ...]:
+    return tuple(
+        {
+            "agency": call.agency,
+            "facet": call.facet,
+            "keys": call.keys,
+            "errors": call.errors,
+            "ms": round(call.ms, 3),
+            "status": call.status,
+        }
+        for call in entry.agencies
+    )
 
 
 def _detail(detail: dict[str, Any]) -> Any:
@@ -145,12 +183,18 @@ def _principal_text(subject: str) -> str:
 
 def _own(entry: AuditEntry, detail: Any) -> dict[str, Any]:
     # The fields every record has of its own: who, when, the outcome, the detail.
+    own = _per_request(entry, detail)
+    own["principal"] = _principal_text(entry.principal)
+    own["court"] = _clip(entry.court, 200)
+    own["roles"] = tuple(sorted(entry.roles))
+    return own
+
+
+def _per_request(entry: AuditEntry, detail: Any) -> dict[str, Any]:
+    # ``_own`` but who asked (the field memo holds that: the officer is in its key).
     return {
         "time": entry.time.astimezone(UTC),
         "request_id": _clip(entry.request_id, 128),
-        "principal": _principal_text(entry.principal),
-        "court": _clip(entry.court, 200),
-        "roles": tuple(sorted(entry.roles)),
         "outcome": entry.outcome,
         "code": None if entry.code is None else _clip(entry.code, 64),
         "http_status": entry.http_status,
@@ -179,17 +223,7 @@ def _prepare(entry: AuditEntry, key: bytes) -> dict[str, Any]:
         ]
         detail = {**detail, "entities": mask_value(entities_detail(clipped, cases, debtors))}
     fields = [_debtor_fields(key, d) for d in debtors]
-    agencies = tuple(
-        {
-            "agency": call.agency,
-            "facet": call.facet,
-            "keys": call.keys,
-            "errors": call.errors,
-            "ms": round(call.ms, 3),
-            "status": call.status,
-        }
-        for call in entry.agencies
-    )
+    agencies = _agencies(entry)
     return {
         **_own(entry, detail),
         "case_number": cases[0] if cases else None,

@@ -19,6 +19,8 @@ from typing import Any
 
 import orjson
 
+from gateway.audit.chain import Unsealed
+
 __all__ = ["SHARED", "Prepared", "SharedFields"]
 
 # The stored fields an entry's shared part determines (see ``gateway.audit.record.prepare``).
@@ -38,10 +40,30 @@ SHARED = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """The shared stored fields and each one's canonical JSON (as ``Unsealed`` encodes it)."""
+    """The shared stored fields and each one's canonical JSON (as ``Unsealed`` encodes it),
+    also as ``orjson.Fragment``s by the half of the record's body they fall in (before
+    ``seq``, after it), for ``Unsealed.spliced``."""
 
     fields: Mapping[str, Any]
     encoded: Mapping[str, bytes]
+    halves: tuple[Mapping[str, orjson.Fragment], Mapping[str, orjson.Fragment]]
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any], known: Mapping[str, bytes] | None = None) -> Prepared:
+        """``fields`` with their canonical JSON (sorted keys, compact); ``known`` may give
+        that of some of them, made already."""
+        known = known or {}
+        encoded = {
+            name: known.get(name) or orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+            for name, value in fields.items()
+        }
+        before = {n: orjson.Fragment(b) for n, b in encoded.items() if n < "seq"}
+        after = {n: orjson.Fragment(b) for n, b in encoded.items() if n > "seq"}
+        return cls(fields, encoded, (before, after))
+
+    def unsealed(self, own: Mapping[str, Any]) -> Unsealed:
+        """The record of these fields and ``own`` (all the others)."""
+        return Unsealed.spliced(self.fields, self.encoded, self.halves, own)
 
 
 class SharedFields:
@@ -61,10 +83,6 @@ class SharedFields:
 
     def keep(self, key: bytes, stored: Mapping[str, Any]) -> Prepared:
         """Remember the shared fields of ``stored`` (a whole record's fields) under ``key``."""
-        fields = {name: stored[name] for name in SHARED}
-        encoded = {
-            name: orjson.dumps(value, option=orjson.OPT_SORT_KEYS) for name, value in fields.items()
-        }
-        prepared = Prepared(fields, encoded)
+        prepared = Prepared.of({name: stored[name] for name in SHARED})
         self._by_key[key] = prepared
         return prepared

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import operator
 import sqlite3
 import sys
 import threading
@@ -194,6 +195,16 @@ class SqliteWriter:
                 how = convert or _as_is
             self._columns.append((name, how))
         self._slots = tuple(self._record.names.index(n) for n in _SEALED)
+        # ``_encode``'s plan: one row as a dict (the sealed columns blank until the lock),
+        # the JSON columns as their text, the few converted columns, picked in order at once.
+        self._blank_row = dict.fromkeys(_SEALED)
+        self._json_columns = tuple(n for n, how in self._columns if how is _JSON)
+        self._converted = tuple(
+            (n, how)
+            for n, how in self._columns
+            if how is not _BLANK and how is not _JSON and how is not _as_is
+        )
+        self._pick = operator.itemgetter(*self._record.names)
 
     # -- on the commit thread -------------------------------------------------------------
 
@@ -265,11 +276,12 @@ class SqliteWriter:
 
     def _encode(self, unsealed: Unsealed) -> _Row:
         fields, encoded = unsealed.fields, unsealed.encoded
-        values = [
-            None if how is _BLANK else encoded[name].decode() if how is _JSON else how(fields[name])
-            for name, how in self._columns
-        ]
-        return unsealed, values, index_keys(fields["cases"], fields["debtor_keys"])
+        row = {**self._blank_row, **fields}
+        for name in self._json_columns:
+            row[name] = encoded[name].decode()
+        for name, convert in self._converted:
+            row[name] = convert(row[name])
+        return unsealed, list(self._pick(row)), index_keys(fields["cases"], fields["debtor_keys"])
 
     def _begin(self, db: sqlite3.Connection, rows: list[_Row], done: Done, deadline: float) -> None:
         loop = asyncio.get_running_loop()

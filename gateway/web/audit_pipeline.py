@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
-import random
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +55,7 @@ from gateway.web.media_types import (
     to_media,
 )
 from gateway.web.ratelimit import retry_after_header
+from gateway.web.request_ids import request_id_of
 from gateway.web.services import Services
 from resolvers.context import OperationFacts, RequestContext
 
@@ -80,8 +78,6 @@ PRINCIPAL_KEY = "principal"
 CONTEXT_KEY = "context"
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
-_ids = random.Random()  # request ids must be unique, not secret
-os.register_at_fork(after_in_child=_ids.seed)  # a forked worker must not repeat its parent
 
 # Codes that mean "not served, on purpose"; agency codes mean "served, partly".
 REFUSAL_CODES = frozenset(
@@ -110,18 +106,6 @@ def client_request_id_of(headers: Mapping[str, str]) -> str | None:
     """The client's ``X-Request-Id`` if it is a sane token (up to 128 safe characters)."""
     given = headers.get("x-request-id")
     return given if given is not None and _REQUEST_ID.fullmatch(given) else None
-
-
-def request_id_of(_headers: Mapping[str, str] | None = None) -> str:
-    """A fresh request id, made by the server.
-
-    Never the client's ``X-Request-Id``: two requests could share one, and a record could be
-    made to look like another's. The client's id is kept beside it (``client_request_id_of``).
-    """
-    # Unique, not secret: drawn from the process's seeded generator rather than
-    # ``os.urandom``, whose system call lets go of the interpreter lock (~20 µs to get it
-    # back on a busy worker). Workers are separate processes, each seeded on its own.
-    return uuid.UUID(int=_ids.getrandbits(128), version=4).hex
 
 
 _SENT_CHARS = 2048  # of a refused request, kept in its record: enough to see what it was
