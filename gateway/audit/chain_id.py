@@ -20,7 +20,6 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from gateway.audit.start_check import expect_heads
 from gateway.settings import Settings, SettingsError
 
 __all__ = ["CHAIN_NAME", "writer_chain"]
@@ -57,11 +56,6 @@ def _read(path: Path) -> str:
 
 
 def writer_chain(settings: Settings) -> str:
-    """This writer's chain name (may create ``data_dir/audit-chain-id``; blocking I/O).
-
-    Also tells the writer's start check which witness keeps the chain's signed heads: the
-    writer opens with the log's URL alone (``gateway/audit/start_check.py``)."""
+    """This writer's chain name (may create ``data_dir/audit-chain-id``; blocking I/O)."""
     base = settings.audit.chain_id or _instance_id(settings.data_dir)
-    chain = f"{base}-{settings.audit.writer_index}"
-    expect_heads(settings.audit.database_url, chain, settings.heads)
-    return chain
+    return f"{base}-{settings.audit.writer_index}"

@@ -21,7 +21,7 @@ from gateway.audit.chain_files import (
     keep_attached,
     sqlite_path,
 )
-from gateway.audit.start_check import refuse_quiet_restart
+from gateway.audit.start_check import HeadSource, refuse_quiet_restart
 from gateway.audit.tables import DEBTOR, audit_chains, audit_index, audit_metadata, audit_records
 from gateway.audit.writer import WRITER_OPTION, listen_sqlite
 from gateway.errors import AuditUnavailable
@@ -74,12 +74,18 @@ def _check_columns(conn: Connection) -> None:
 
 
 async def prepare_tables(
-    engine: AsyncEngine, chain: str, *, head: bool = True, check: bool = True
+    engine: AsyncEngine,
+    chain: str,
+    *,
+    head: bool = True,
+    check: bool = True,
+    heads: HeadSource | None = None,
 ) -> bool:
     """Create missing tables; unless ``head`` is False, also ``chain``'s head row. Return
     whether the chain has a head row in this database (it had one, or has one now). Unless
-    ``check`` is False, first refuse a chain that holds less than was seen of it
-    (``gateway/audit/start_check.py``): ``engine`` then reads the whole log."""
+    ``check`` is False, first refuse a chain that holds less than was seen of it, by the
+    other chains or the witness at ``heads`` (``gateway/audit/start_check.py``): ``engine``
+    then reads the whole log."""
     # Workers opening a new log together would race CREATE TABLE and the loser would stop
     # its gateway: take the database's write lock first (BEGIN IMMEDIATE on SQLite through
     # the writer option, a transaction-scoped advisory lock on PostgreSQL).
@@ -91,7 +97,7 @@ async def prepare_tables(
             await conn.run_sync(audit_metadata.create_all)
             await conn.run_sync(_check_columns)
     if check:
-        await refuse_quiet_restart(engine, chain, engine.url.render_as_string(False))
+        await refuse_quiet_restart(engine, chain, heads)
     h = audit_chains.c
     async with engine.begin() as conn:
         found = (await conn.execute(select(h.seq).where(h.chain == chain))).first()
@@ -119,7 +125,9 @@ async def prepare_tables(
     return True
 
 
-async def writer_database(url: str, chain: str, *, file_per_writer: bool = True) -> str:
+async def writer_database(
+    url: str, chain: str, *, file_per_writer: bool = True, heads: HeadSource | None = None
+) -> str:
     """Where ``chain`` is written on SQLite; returns the URL. A chain stays where it is: in
     the main file (a log from before chain files, or kept with ``file_per_writer`` off) or
     in its own file. A new chain gets its own file, made now, with ``file_per_writer`` and
@@ -131,7 +139,7 @@ async def writer_database(url: str, chain: str, *, file_per_writer: bool = True)
     try:
         # The main file always exists with its tables: readers open it and attach the rest.
         in_main = await prepare_tables(plain, chain, head=False, check=False)
-        await _refuse_quiet_restart(url, chain)
+        await _refuse_quiet_restart(url, chain, heads)
         if in_main:
             return url
         if not own.exists() and not (file_per_writer and len(chain_files(main)) < MAX_FILES):
@@ -153,11 +161,11 @@ async def writer_database(url: str, chain: str, *, file_per_writer: bool = True)
     return target
 
 
-async def _refuse_quiet_restart(url: str, chain: str) -> None:
+async def _refuse_quiet_restart(url: str, chain: str, heads: HeadSource | None) -> None:
     # Before the chain's file or head row is made: what the other files and the witness
     # say of it is read across the whole log (the main file and every chain file).
     reader = open_audit_engine(url)
     try:
-        await refuse_quiet_restart(reader, chain, url)
+        await refuse_quiet_restart(reader, chain, heads)
     finally:
         await reader.dispose()

@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy import Text, func, select, true, type_coerce
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.head_keys import trusted_keys
@@ -52,7 +51,7 @@ from gateway.settings_sections import TreeHeadSettings
 __all__ = [
     "Evidence",
     "HeadSource",
-    "expect_heads",
+    "head_source",
     "newest_claim",
     "newest_signed_head",
     "refuse_quiet_restart",
@@ -80,33 +79,21 @@ class Evidence:
     digest: str | None = None  # the hash of record ``seq``, where the evidence names it
 
 
-# By (audit database URL, chain): the writer opens with a URL only, its settings are read
-# where the chain is named (``gateway.audit.chain_id.writer_chain``).
-_SOURCES: dict[tuple[str, str], HeadSource] = {}
-
-
-def _key(url: str, chain: str) -> tuple[str, str]:
-    return make_url(url).render_as_string(hide_password=False), chain
-
-
-def expect_heads(url: str, chain: str, heads: TreeHeadSettings) -> None:
-    """Have the writer of ``chain`` in the log at ``url`` consult the witness ``heads``
-    names when it starts (nothing when signed heads are off)."""
+def head_source(heads: TreeHeadSettings) -> HeadSource | None:
+    """Where a starting writer finds its chain's signed heads (None when heads are off)."""
     if not heads.enabled or not heads.witness:
-        _SOURCES.pop(_key(url, chain), None)
-        return
-    _SOURCES[_key(url, chain)] = HeadSource(
-        heads.witness, heads.key_file, heads.trusted_keys_dir, heads.timeout_s
-    )
+        return None
+    return HeadSource(heads.witness, heads.key_file, heads.trusted_keys_dir, heads.timeout_s)
 
 
-async def refuse_quiet_restart(engine: AsyncEngine, chain: str, url: str) -> None:
+async def refuse_quiet_restart(
+    engine: AsyncEngine, chain: str, source: HeadSource | None = None
+) -> None:
     """Raise ``AuditChainContradicted`` when ``chain`` in the log ``engine`` reads (every
-    chain of it) holds less than a witness record or a signed head says it held, or its head
-    row does not match its last record. ``url`` is the log's, as the settings give it."""
+    chain of it) holds less than a witness record or a signed head at ``source`` says it
+    held, or its head row does not match its last record."""
     state = await _own_state(engine, chain)
     claim = await newest_claim(engine, chain)
-    source = _SOURCES.get(_key(url, chain))
     signed = None if source is None else await newest_signed_head(source, chain)
     for evidence in (claim, signed):
         if evidence is not None:

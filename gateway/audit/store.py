@@ -32,6 +32,7 @@ from gateway.audit.log import AuditEntry, AuditLog
 from gateway.audit.opening import open_audit_engine, prepare_tables, writer_database
 from gateway.audit.record import prepare, unsealed
 from gateway.audit.sqlite_writer import SqliteWriter
+from gateway.audit.start_check import HeadSource, head_source
 from gateway.audit.witness import WitnessState
 from gateway.audit.writer import AsyncWriter, BatchWriter
 from gateway.errors import AuditUnavailable
@@ -106,19 +107,23 @@ class SqlAuditLog:
         witness_interval_s: float = 0.25,
         file_per_writer: bool = False,
         commit_on_loop: bool = True,
+        heads: HeadSource | None = None,
     ) -> SqlAuditLog:
         """Connect, create missing tables and ``chain``'s head row, open the writer. On
         SQLite with ``file_per_writer``, the chain goes in a file of its own (see
-        ``gateway/audit/chain_files.py``)."""
+        ``gateway/audit/chain_files.py``). A chain that holds less than the other chains or
+        the signed heads at ``heads`` say it held is refused (``AuditChainContradicted``)."""
         if not CHAIN_NAME.fullmatch(chain):
             raise ValueError(f"not an audit chain name: {chain!r}")
         engine = open_audit_engine(url)
         witness = WitnessState(chain, witness_interval_s)
         try:
             if sqlite_path(url) is not None:
-                target = await writer_database(url, chain, file_per_writer=file_per_writer)
+                target = await writer_database(
+                    url, chain, file_per_writer=file_per_writer, heads=heads
+                )
             else:
-                await prepare_tables(engine, chain)
+                await prepare_tables(engine, chain, heads=heads)
                 target = url
             writer = writer_for(engine, target, chain, witness, commit_on_loop=commit_on_loop)
             await writer.open()
@@ -301,6 +306,7 @@ async def open_audit_log(settings: Settings) -> AuditLog:
         witness_interval_s=settings.audit.witness_interval_s,
         file_per_writer=settings.audit.file_per_writer,
         commit_on_loop=settings.audit.commit_on_loop,
+        heads=head_source(settings.heads),
     )
 
 

@@ -36,10 +36,14 @@ from tests.audit_entries import make_entry
 KEY = b"k" * 32
 
 
+# The signed heads each chain's writer consults, as `open_audit_log` passes them from the
+# settings: set by a test before it opens the chain.
+_HEADS: dict[str, TreeHeadSettings] = {}
+
+
 @pytest.fixture(autouse=True)
-def _no_heads_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Which witness a chain's writer consults is kept per process: start each test clean.
-    monkeypatch.setattr(start_check, "_SOURCES", {})
+def _no_heads_configured() -> None:
+    _HEADS.clear()
 
 
 def _url(tmp_path: Path) -> str:
@@ -47,7 +51,15 @@ def _url(tmp_path: Path) -> str:
 
 
 async def _open(url: str, chain: str) -> SqlAuditLog:
-    return await SqlAuditLog.open(url, KEY, chain=chain, witness_interval_s=0, file_per_writer=True)
+    heads = _HEADS.get(chain)
+    return await SqlAuditLog.open(
+        url,
+        KEY,
+        chain=chain,
+        witness_interval_s=0,
+        file_per_writer=True,
+        heads=None if heads is None else start_check.head_source(heads),
+    )
 
 
 async def _write(url: str, chain: str, count: int) -> None:
@@ -125,7 +137,7 @@ async def test_a_new_chain_id_and_the_untouched_chains_open_beside_the_evidence(
 
 async def test_a_fresh_log_with_a_witness_configured_opens(tmp_path: Path) -> None:
     url = _url(tmp_path)
-    start_check.expect_heads(url, "a-0", _heads(tmp_path))
+    _HEADS["a-0"] = _heads(tmp_path)
     await _write(url, "a-0", 2)
     await _write(url, "a-0", 1)  # and again, over its own records
     with sqlite3.connect(chain_file(tmp_path / "audit.db", "a-0")) as db:
@@ -165,7 +177,7 @@ async def test_a_lone_chain_with_a_signed_head_at_the_witness_is_refused(
 ) -> None:
     # No other chain ever saw it: the head the witness keeps is what knows it.
     url, main = _url(tmp_path), tmp_path / "audit.db"
-    start_check.expect_heads(url, "a-0", _heads(tmp_path))
+    _HEADS["a-0"] = _heads(tmp_path)
     await _write(url, "a-0", 3)
     await _publish_head(tmp_path, url, "a-0")
     if how == "removed":
@@ -191,7 +203,7 @@ async def test_a_head_at_an_http_witness_is_evidence_and_a_witness_down_is_passe
     witness = await start_witness(create_app([pem]))
     try:
         heads = _heads(tmp_path).model_copy(update={"witness": witness.url})
-        start_check.expect_heads(url, "a-0", heads)
+        _HEADS["a-0"] = heads
         await _write(url, "a-0", 3)
         await _publish_head(tmp_path, url, "a-0", HttpWitness(witness.url))
         for path in _chain_files(main, "a-0"):
@@ -220,7 +232,7 @@ async def test_a_head_signed_by_an_untrusted_key_is_not_evidence(tmp_path: Path)
     other = tmp_path / "other" / "tree-head-key"
     load_or_create_key(other)
     heads = heads.model_copy(update={"key_file": other})
-    start_check.expect_heads(url, "a-0", heads)
+    _HEADS["a-0"] = heads
     await _write(url, "a-0", 1)
 
 
@@ -258,7 +270,7 @@ async def test_a_chain_cut_in_its_database_is_refused(database_url: str, how: st
 async def test_a_lone_chain_s_rows_deleted_under_a_signed_head_are_refused(
     database_url: str, tmp_path: Path
 ) -> None:
-    start_check.expect_heads(database_url, "a-0", _heads(tmp_path))
+    _HEADS["a-0"] = _heads(tmp_path)
     await _write(database_url, "a-0", 3)
     await _publish_head(tmp_path, database_url, "a-0")
     r, i, h = audit_records.c, audit_index.c, audit_chains.c

@@ -19,7 +19,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.audit import start_check
 from gateway.audit.chain_files import chain_file, sqlite_path
 from gateway.audit.chain_id import writer_chain
 from gateway.audit.store import SqlAuditLog
@@ -39,11 +38,6 @@ from tests.integration.assistance_requests import (
 
 LR_CONTROLS = "POST /lr/controls"
 LOOKUP = "query($c: String!) { case(number: $c) { number } }"
-
-
-@pytest.fixture(autouse=True)
-def _no_heads_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(start_check, "_SOURCES", {})
 
 
 async def _total_requests(stack: Stack) -> int:
