@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 
 from gateway.audit.log import AuditEntry
-from gateway.audit.shared_fields import Prepared
+from gateway.audit.shared_fields import SHARED, Prepared
 
 __all__ = ["MAX_VARIABLES_BYTES", "MEMOISED", "FieldMemo", "MemoKey"]
 
@@ -40,18 +40,7 @@ MAX_VARIABLES_BYTES = 2048  # a look-up's variables are ~100 bytes; big lists ra
 
 # The stored fields a memo entry holds: those of ``SHARED`` but the agency calls, whose
 # timings differ from request to request, and the officer's, which are in the key.
-MEMOISED = (
-    "principal",
-    "court",
-    "roles",
-    "case_number",
-    "cases",
-    "operation",
-    "document_hash",
-    "variables",
-    "debtors",
-    "debtor_keys",
-)
+MEMOISED = frozenset({"principal", "court", "roles"} | (SHARED - {"agencies"}))
 
 MemoKey = tuple[Any, ...]
 _UNSEEN = object()
