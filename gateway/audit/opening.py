@@ -21,7 +21,6 @@ from gateway.audit.chain_files import (
     keep_attached,
     sqlite_path,
 )
-from gateway.audit.chain_pages import create_chain_file
 from gateway.audit.start_check import HeadSource, refuse_quiet_restart
 from gateway.audit.tables import DEBTOR, audit_chains, audit_index, audit_metadata, audit_records
 from gateway.audit.writer import WRITER_OPTION, listen_sqlite
@@ -153,7 +152,6 @@ async def writer_database(
     finally:
         await plain.dispose()
     await asyncio.to_thread(own.parent.mkdir, exist_ok=True)
-    await asyncio.to_thread(create_chain_file, own)
     target = make_url(url).set(database=str(own)).render_as_string(hide_password=False)
     engine = open_audit_engine(target, chain_files=False)
     try:
