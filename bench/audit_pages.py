@@ -27,14 +27,15 @@ from gateway.audit.chain_files import chain_file
 from gateway.audit.log import AuditEntry
 from gateway.audit.store import SqlAuditLog
 
-__all__ = ["main", "pages_a_commit"]
+__all__ = ["main", "make_file", "pages_a_commit", "wal_frames"]
 
 _WAL_HEADER = 32  # bytes before the first frame
 _FRAME_HEADER = 24  # bytes before each frame's page
 _CHAIN = "bench-0"
 
 
-def _make_file(path: Path, page_size: int) -> None:
+def make_file(path: Path, page_size: int) -> None:
+    """Make the empty SQLite file ``path`` with ``page_size``, in WAL mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, isolation_level=None)
     try:
@@ -44,7 +45,7 @@ def _make_file(path: Path, page_size: int) -> None:
         db.close()
 
 
-def _frames(wal: Path, owner: dict[int, str]) -> tuple[collections.Counter[str], int]:
+def wal_frames(wal: Path, owner: dict[int, str]) -> tuple[collections.Counter[str], int]:
     """The WAL's frames by the table their page belongs to, and the WAL's bytes."""
     data = wal.read_bytes()
     (page_size,) = struct.unpack(">I", data[8:12])
@@ -61,7 +62,7 @@ async def pages_a_commit(made: list[AuditEntry], page_size: int, batch: int) -> 
     with tempfile.TemporaryDirectory() as directory:
         main = Path(directory) / "audit.db"
         path = chain_file(main, _CHAIN)
-        await asyncio.to_thread(_make_file, path, page_size)
+        await asyncio.to_thread(make_file, path, page_size)
         log = await SqlAuditLog.open(
             f"sqlite+aiosqlite:///{main}", KEY, chain=_CHAIN, file_per_writer=True
         )
@@ -80,7 +81,7 @@ async def pages_a_commit(made: list[AuditEntry], page_size: int, batch: int) -> 
                 commits += 1
             cpu = time.thread_time() - cpu
             owner = {int(p): str(n) for n, p in db.execute("SELECT name, pageno FROM dbstat")}
-            frames, wal_bytes = await asyncio.to_thread(_frames, Path(f"{path}-wal"), owner)
+            frames, wal_bytes = await asyncio.to_thread(wal_frames, Path(f"{path}-wal"), owner)
             commit_us = (writer.sync_seconds - before) / len(timed) * 1e6
         finally:
             await log.aclose()
