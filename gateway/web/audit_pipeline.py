@@ -282,15 +282,21 @@ class AuditPipeline:
 
     async def record(self, ex: Exchange, response: Response) -> Response:
         """Append ``ex``'s record; ``response`` once it is durable, else a 503."""
+        refused = await self.record_status(ex, response.status_code)
+        return response if refused is None else refused
+
+    async def record_status(self, ex: Exchange, status: int) -> Response | None:
+        """Append the record of ``ex`` ending in ``status``: ``None`` once it is durable,
+        else the 503 to send instead (the record needs the status only, not a response)."""
         try:
-            await self.services.audit.append(build_entry(ex, response.status_code))
+            await self.services.audit.append(build_entry(ex, status))
         except AuditUnavailable as err:
             return _json(503, _body(err, ex.media), media=ex.media)
         except Exception:
             logger.exception("audit append failed for request %s", ex.request_id)
             down = AuditUnavailable("the audit log cannot be written")
             return _json(503, _body(down, ex.media), media=ex.media)
-        return response
+        return None
 
 
 def _agency_calls(

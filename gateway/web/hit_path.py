@@ -216,18 +216,25 @@ class HitPath:
         method = scope["method"]
         # No span on this path (``serve``), so the request's headers are never read for one.
         with services.telemetry.request(ex.request_id, method, "/graphql", _NO_HEADERS) as span:
-            kept = Response(answer.body, media_type=JSON)
-            response: Response = to_media(kept, ex.media, False)
-            if pipeline.enabled:
-                response = await pipeline.record(ex, response)  # durable before it is sent
+            # A plain JSON hit sends the kept bytes as they are (``response`` stays None):
+            # no starlette ``Response`` is built for it, only for another media type or a 503.
+            response: Response | None = None
+            if ex.media != JSON:
+                response = to_media(Response(answer.body, media_type=JSON), ex.media, False)
+            if pipeline.enabled:  # durable before it is sent
+                status = 200 if response is None else response.status_code
+                refused = await pipeline.record_status(ex, status)
+                if refused is not None:
+                    response = refused
+            status = 200 if response is None else response.status_code
             ops = [answer.operation_facts()]
             services.request_metrics.observe_graphql(time.perf_counter() - ex.started, None, ops)
-            services.telemetry.end_request(span, response.status_code, None, ops)
+            services.telemetry.end_request(span, status, None, ops)
         metrics = services.request_metrics
-        metrics.count_http(metrics.route("/graphql"), method, response.status_code)
-        if response is kept:
-            # The kept bytes as they are: one start message with the headers already as
-            # bytes (what starlette's ``Response`` would send, in its order), one body.
+        metrics.count_http(metrics.route("/graphql"), method, status)
+        if response is None:
+            # One start message with the headers already as bytes (what starlette's
+            # ``Response`` would send, in its order), one body.
             start = {
                 "type": "http.response.start",
                 "status": 200,

@@ -18,6 +18,7 @@ import orjson
 import pytest
 
 from gateway.cli.demo import seed_cases
+from gateway.errors import AuditUnavailable
 from gateway.store.cases import Store
 from gateway.web.hit_path import HitPath
 from mocks.records import CaseRecord
@@ -266,3 +267,30 @@ async def test_the_party_check_is_redone_only_when_a_case_changes(
     assert _code(*(await _post(fast, body, token))[:2]) == (200, "FORBIDDEN")
     assert (await cache_figures(fast))["hits"] == 3
     assert len(await _served_records(fast, case.number)) == 3
+
+
+async def test_a_hit_whose_record_fails_is_a_503_not_the_answer(
+    stacks: tuple[Stack, Stack], cases: list[CaseRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The plain JSON hit sends the kept bytes without building a response; when its record
+    # cannot be written after the health check passed, the 503 must go out instead.
+    fast, _ = stacks
+    body, token = _body(cases[0]), fast.token()
+    assert (await _post(fast, body, token))[0] == 200
+    path = _hit_path(fast)
+    view = path.view()
+    assert view is not None
+    audit = view.services.audit
+    tried: list[object] = []
+
+    async def failing(entry: object) -> int:
+        tried.append(entry)
+        raise AuditUnavailable("the audit log cannot be written")
+
+    monkeypatch.setattr(audit, "append", failing)
+    status, sent, headers = await _post(fast, body, token)
+    assert _code(status, sent) == (503, "AUDIT_UNAVAILABLE")
+    assert b'"cached"' not in sent
+    assert headers["Content-Type"].startswith("application/json")
+    assert len(headers["X-Request-Id"]) == 32
+    assert path.served == 1 and len(tried) == 1
