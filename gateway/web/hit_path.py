@@ -20,14 +20,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Protocol
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from connectors.tracing import REQUEST_ID
 from gateway.auth import Principal, bearer_token
 from gateway.errors import LimitExceeded
 from gateway.response_cache.answers import Answer
@@ -58,7 +58,6 @@ class GatewayGraphQL(Protocol):
     def wants_ide(self, scope: Scope) -> bool: ...
 
 
-_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 _JSON_BYTES = JSON.encode()
 
 _WANTED = frozenset(
@@ -214,8 +213,11 @@ class HitPath:
         state[REQUEST_ID_KEY] = ex.request_id
         state[PRINCIPAL_KEY] = principal
         method = scope["method"]
-        # No span on this path (``serve``), so the request's headers are never read for one.
-        with services.telemetry.request(ex.request_id, method, "/graphql", _NO_HEADERS) as span:
+        # No tracer can be on here (``serve`` passes the request on when one is), so there
+        # is no span to open or end: only the request id for the log lines while it is
+        # recorded, set as ``Telemetry.request`` sets it, without its context manager.
+        id_token = REQUEST_ID.set(ex.request_id)
+        try:
             # A plain JSON hit sends the kept bytes as they are (``response`` stays None):
             # no starlette ``Response`` is built for it, only for another media type or a 503.
             response: Response | None = None
@@ -229,7 +231,8 @@ class HitPath:
             status = 200 if response is None else response.status_code
             ops = [answer.operation_facts()]
             services.request_metrics.observe_graphql(time.perf_counter() - ex.started, None, ops)
-            services.telemetry.end_request(span, status, None, ops)
+        finally:
+            REQUEST_ID.reset(id_token)
         metrics = services.request_metrics
         metrics.count_http(metrics.route("/graphql"), method, status)
         if response is None:
