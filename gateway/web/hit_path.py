@@ -229,12 +229,15 @@ class HitPath:
                 if refused is not None:
                     response = refused
             status = 200 if response is None else response.status_code
-            ops = [answer.operation_facts()]
-            services.request_metrics.observe_graphql(time.perf_counter() - ex.started, None, ops)
+            metrics = services.request_metrics
+            seconds = time.perf_counter() - ex.started
+            if status == 200:
+                metrics.count_hit(method, seconds, answer.operation)
+            else:
+                metrics.observe_graphql(seconds, None, [answer.operation_facts()])
+                metrics.count_http(metrics.route("/graphql"), method, status)
         finally:
             REQUEST_ID.reset(id_token)
-        metrics = services.request_metrics
-        metrics.count_http(metrics.route("/graphql"), method, status)
         if response is None:
             # One start message with the headers already as bytes (what starlette's
             # ``Response`` would send, in its order), one body.

@@ -295,3 +295,47 @@ async def test_a_hit_whose_record_fails_is_a_503_not_the_answer(
     assert headers["Content-Type"].startswith("application/json")
     assert len(headers["X-Request-Id"]) == 32
     assert path.served == 1 and tried == [headers["X-Request-Id"]]
+
+
+async def _request_counts(gw: Stack) -> dict[str, float]:
+    # The HTTP and GraphQL-duration counts as scraped (durations themselves differ by run).
+    async with gw.session.get(gw.base_url + "/metrics") as resp:
+        assert resp.status == 200
+        text = await resp.text()
+    wanted = ("liandong_http_requests_total{", "liandong_graphql_operation_duration_seconds_count{")
+    return {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(wanted) and 'route="/metrics"' not in line
+    }
+
+
+async def test_metrics_count_hits_at_the_door_as_the_normal_path_does(
+    stacks: tuple[Stack, Stack], cases: list[CaseRecord]
+) -> None:
+    # Hits at the door are tallied without prometheus-client's locks and added when
+    # scraped: the same requests must show the same counts as on the normal path.
+    seen = []
+    for gw in stacks:
+        body, token = _body(cases[0]), gw.token()
+        for _ in range(5):
+            assert (await _post(gw, body, token))[0] == 200
+        query = urlencode(
+            {
+                "query": PROFILE,
+                "variables": orjson.dumps(
+                    {"id": cases[0].debtor_ids[0], "caseNumber": cases[0].number}
+                ).decode(),
+            }
+        )
+        for _ in range(2):
+            async with gw.session.get(
+                f"{gw.url}?{query}", headers={"Authorization": f"Bearer {token}"}
+            ) as resp:
+                assert resp.status == 200
+        seen.append(await _request_counts(gw))
+    fast, slow = seen
+    assert _hit_path(stacks[0]).served == 5  # four POST hits; the GET has a key of its own
+    assert fast == slow
+    assert fast['liandong_http_requests_total{method="POST",route="/graphql",status="200"}'] == 5
+    assert fast['liandong_http_requests_total{method="GET",route="/graphql",status="200"}'] == 2
