@@ -80,11 +80,9 @@ class RequestMetrics:
         ``observe_graphql`` would count for it, tallied in ``hits``."""
         route = self.route("/graphql")
         method = method if method in _METHODS else "OTHER"
-        if (route, method, 200) not in self._http_children:  # a sample to add to
-            self._http_children[(route, method, 200)] = self.http.labels(route, method, "200")
+        self._http_child(route, method, 200)  # made now: the tally adds to its samples
         name = self._operation(operation)
-        if name not in self._duration_children:
-            self._duration_children[name] = self.duration.labels(name)
+        self._duration_child(name)
         self.hits.add((route, method, "200"), name, seconds)
 
     def route(self, path: str) -> str:
@@ -94,11 +92,20 @@ class RequestMetrics:
     def count_http(self, route: str, method: str, status: int) -> None:
         """One HTTP answer."""
         method = method if method in _METHODS else "OTHER"
+        self._http_child(route, method, status).inc()
+
+    def _http_child(self, route: str, method: str, status: int) -> Any:
         child = self._http_children.get((route, method, status))
         if child is None:
             child = self.http.labels(route, method, str(status))
             self._http_children[(route, method, status)] = child
-        child.inc()
+        return child
+
+    def _duration_child(self, name: str) -> Any:
+        child = self._duration_children.get(name)
+        if child is None:
+            child = self._duration_children[name] = self.duration.labels(name)
+        return child
 
     def observe_graphql(
         self, seconds: float, refusal: str | None, operations: Sequence[Any]
@@ -111,10 +118,7 @@ class RequestMetrics:
         # No operation at all: refused (or failed) before it was parsed.
         names = [self._operation(op.name) for op in operations] or ["unknown"]
         for name in names:
-            child = self._duration_children.get(name)
-            if child is None:
-                child = self._duration_children[name] = self.duration.labels(name)
-            child.observe(seconds)
+            self._duration_child(name).observe(seconds)
         for op in operations:
             for error in op.errors:
                 self._count_error(str(error.get("code", "INTERNAL")))
