@@ -195,7 +195,9 @@ def _claim_in(detail: Any, chain: str) -> tuple[int, str] | None:
 
 
 async def newest_signed_head(source: HeadSource, chain: str) -> Evidence | None:
-    """The newest head of ``chain`` at ``source`` whose signature holds, if any."""
+    """The newest head of ``chain`` at ``source``, if there is one and its signature holds
+    (an older head is not looked for: a forged newest head leaves only the witness records
+    as evidence at start, and ``audit verify`` reports it)."""
     witness = open_witness(source.witness, timeout_s=source.timeout_s)
     try:
         heads = await witness.newest()
