@@ -148,3 +148,12 @@ def test_a_repeated_get_parameter_is_read_as_the_view_reads_it() -> None:
     twice = b"query=%7B+b+%7D&query=%7B+a+%7D"
     assert _key("GET", twice) == _key("POST", b'{"query": "{ a }"}')
     assert _key("GET", twice) != _key("POST", b'{"query": "{ b }"}')
+
+
+def test_a_long_query_string_is_read_the_same_as_a_short_one() -> None:
+    # Short query strings' readings are remembered; longer ones are read each time.
+    long_value = "执" * 3000
+    variables = json.dumps({"id": long_value})
+    assert len(_get(variables)) > 8192
+    assert _key("GET", _get(variables)) == _key("POST", _post(variables)) is not None
+    assert _key("GET", _get(variables)) == _key("GET", _get(variables))
