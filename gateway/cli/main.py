@@ -30,9 +30,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway.cli.serve_refusal import SERVE_APP
     from gateway.log_setup import configure_logging
     from gateway.web.server import bind
-    from gateway.web.worker_processes import APP, can_share_port, serve_workers
+    from gateway.web.worker_processes import can_share_port, serve_workers
 
     settings = settings_from_args(args)  # fail here, naming the key, rather than in every worker
     configure_logging(settings.log)  # this process's (the workers' supervisor's) own lines
@@ -49,6 +50,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             host,
             port,
             args.workers,
+            app=SERVE_APP,
             announce=lambda url: _say_listening(settings, url, args.workers),
         )
     if args.workers == 1:
@@ -57,7 +59,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         sock = bind(host, port)
         bound_host, bound_port = sock.getsockname()[:2]
         _say_listening(settings, f"http://{bound_host}:{bound_port}", 1)
-        config = uvicorn.Config(APP, factory=True, log_level="warning", access_log=False)
+        config = uvicorn.Config(SERVE_APP, factory=True, log_level="warning", access_log=False)
         # Ctrl-C is how a person stops it: as uvicorn.run does, no traceback for it.
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run(sockets=[sock])
@@ -66,7 +68,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     sock.close()
     _say_listening(settings, f"http://{host}:{port}", args.workers)
     uvicorn.run(
-        APP,
+        SERVE_APP,
         factory=True,
         host=host,
         port=port,

@@ -1,11 +1,13 @@
 """The response cache at the door of ``/graphql``: after authentication, before execution.
 
-A request is keyed by its method, its exact bytes (a POST's JSON body, a GET's query string)
-and its scope: the court, roles and scopes of the token, which decide what may be seen and
-unmasked. A kept answer is served only once the case check has been run again for this
-principal, on the cases the answer was asked through (assigned, or a judge of the court) and
-the debtors that were parties to them then and must still be; if it fails, the request is
-built as if nothing were kept, and refused and recorded as usual. Officers of one court with
+A request is keyed by what it asks (its document, operation name, variables and extensions,
+as parsed from a POST's JSON body or a GET's query string: ``request_key.py``) and its
+scope: the court, roles and scopes of the token, which decide what may be seen and
+unmasked. A GET and a POST that ask the same thing share their answer. A kept answer is
+served only once the case check has been run again for this principal, on the cases the
+answer was asked through (assigned, or a judge of the court) and the debtors that were
+parties to them then and must still be; if it fails, the request is built as if nothing
+were kept, and refused and recorded as usual. Officers of one court with
 the same roles share answers only after each passes that check.
 
 A built answer is kept only if it is one query of a kept kind (``documents.py``), ended with
@@ -17,8 +19,6 @@ earliest expiry of the facts in it (each fact's ``fetchedAt`` plus its facet's T
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -32,27 +32,13 @@ from gateway.auth import Principal
 from gateway.response_cache.answers import Answer, AnswerCache, FactUse
 from gateway.response_cache.documents import cacheable_document, mark_cached
 from gateway.response_cache.record import agency_records, document_hash
+from gateway.response_cache.request_key import request_key
 from gateway.store.case_rows import CaseRow
 from gateway.store.cases import Store
 from resolvers.access import principal_may_see_case
 from resolvers.context import RequestContext
 
-__all__ = ["ResponseGate", "request_key"]
-
-
-def request_key(method: str, raw: bytes, principal: Principal) -> bytes:
-    """The key of a GET's query string or a JSON POST's body ``raw``, asked by ``principal``."""
-    digest = hashlib.blake2b(digest_size=32)
-    digest.update(_prefix(method, principal.court, principal.roles, principal.scopes))
-    digest.update(raw)
-    return digest.digest()
-
-
-@functools.lru_cache(maxsize=1024)
-def _prefix(method: str, court: str, roles: frozenset[str], scopes: frozenset[str]) -> bytes:
-    # The same few scopes ask over and over: joined once, not on every hit.
-    scope = "\x1f".join((court, ",".join(sorted(roles)), ",".join(sorted(scopes))))
-    return method.encode() + b"\x00" + scope.encode() + b"\x00"
+__all__ = ["ResponseGate"]
 
 
 class ResponseGate:

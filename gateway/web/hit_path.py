@@ -31,7 +31,7 @@ from connectors.tracing import REQUEST_ID
 from gateway.auth import Principal, bearer_token
 from gateway.errors import LimitExceeded
 from gateway.response_cache.answers import Answer
-from gateway.response_cache.gate import request_key
+from gateway.response_cache.request_key import request_key
 from gateway.web.audit_pipeline import (
     PRINCIPAL_KEY,
     REQUEST_ID_KEY,
@@ -153,7 +153,8 @@ class HitPath:
             return None
         if view.audited.enabled and not services.audit.healthy:
             return None
-        answer = gate.answers.get(request_key(method, raw, principal))
+        key = request_key(method, raw, principal)
+        answer = None if key is None else gate.answers.get(key)
         if answer is None or not await gate.allows(answer, principal):
             return None
         if await services.ratelimiter.acquire(principal.subject) > 0:

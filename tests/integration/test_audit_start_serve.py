@@ -4,7 +4,8 @@ The gateway runs as a real process over SQLite; it answers a look-up (its chain 
 records), stops, and its chain's file is removed. What knows the chain is either the
 signed head the gateway published at shutdown (the default folder witness), or, with
 signed heads off, another chain's witness record. Started again, it names the chain and the
-evidence and exits with uvicorn's start-up failure status; no agency is asked anything.
+evidence in one line on standard error, with no traceback, and exits with uvicorn's
+start-up failure status (the ``--workers`` supervisor: 1); no agency is asked anything.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable
+import os
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +47,52 @@ async def _total_requests(stack: Stack) -> int:
     return sum([await stack.mock_requests(agency) for agency in AGENCIES])
 
 
-async def _exit_status(child: GatewayProcess) -> int:
-    """Start ``child`` again and wait, bounded by polls, for it to exit; fail if it serves."""
-    proc = await child.spawn()
-    async with aiohttp.ClientSession() as session:
-        for _ in range(START_ATTEMPTS):
-            if proc.returncode is not None:
-                return proc.returncode
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(child.url + "/readyz") as resp:
-                    raise AssertionError(f"the gateway answered ({resp.status})")
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"the gateway neither served nor exited: {await child.output()}")
+@dataclass(frozen=True)
+class _Refused:
+    status: int
+    stdout: str
+    stderr: str
+
+    def refusal_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if "refusing to start" in line]
+
+
+async def _refused_start(child: GatewayProcess, out: Path, workers: int | None = None) -> _Refused:
+    """Run ``liandong serve`` over ``child``'s config, its standard error kept apart, until it
+    exits (bounded by polls); fail if it serves (with ``workers``, one whose own chain is
+    intact may serve until the supervisor stops it)."""
+    args = ["serve", "--config", str(child.config), "--host", "127.0.0.1"]
+    args += ["--port", str(child.port)]
+    if workers is not None:
+        args += ["--workers", str(workers)]
+    stdout, stderr = out / "serve.out", out / "serve.err"
+    with stdout.open("wb") as o, stderr.open("wb") as e:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "gateway.cli.main", *args),
+            stdout=o,
+            stderr=e,
+            cwd=child.config.parent,
+            env={k: v for k, v in os.environ.items() if not k.startswith("LIANDONG_")},
+        )
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(START_ATTEMPTS):
+                if proc.returncode is not None:
+                    break
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(child.url + "/readyz") as resp:
+                        if resp.status == 200 and workers is None:
+                            raise AssertionError("the gateway served")
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the gateway neither served nor exited")
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    read = functools.partial(Path.read_text, errors="replace")
+    return _Refused(proc.returncode, read(stdout), read(stderr))
 
 
 async def _witness_by_another_chain(url: str) -> None:
@@ -94,12 +131,17 @@ async def test_serve_refuses_a_chain_whose_file_was_removed(
         await child.stop()  # with heads on, it signs a last head of its chain
         chain, own = _remove_chain_file(child.settings)
         asked = await _total_requests(stack)
-        code = await _exit_status(child)
-        output = await child.output()
-        assert code == STARTUP_FAILURE, output
-        assert f"the audit chain {chain} existed before" in output, output
+        refused = await _refused_start(child, tmp_path)
+        assert refused.status == STARTUP_FAILURE, refused
+        # One line: the code, the chain and its evidence, what to do; no traceback.
+        [line] = refused.refusal_lines()
+        assert line.startswith("liandong: refusing to start: AUDIT_CHAIN_CONTRADICTED: ")
+        assert f"the audit chain {chain} existed before" in line, line
         said = "the witness" if evidence == "signed head" else "chain other-0 record"
-        assert said in output and "new chain id" in output, output
+        assert said in line and "new chain id" in line and "audit verify" in line, line
+        assert "Traceback" not in refused.stderr and "File " not in refused.stderr, refused
+        assert refused.stderr.strip() == line, refused  # and nothing else is said there
+        assert "refusing" not in refused.stdout
         assert not own.exists()  # nothing begun in its place
         assert await _total_requests(stack) == asked
 
@@ -151,9 +193,10 @@ async def test_a_refused_start_does_not_send_the_order_its_chain_recorded(
         await stack.wait_for(functools.partial(_lr_stats, stack), lambda s: s["in_flight"] == 0)
         chain, _ = _remove_chain_file(child.settings)
         sent = (await _lr_stats(stack))["requests"][LR_CONTROLS]
-        code = await _exit_status(child)
-        output = await child.output()
-        assert code == STARTUP_FAILURE and f"the audit chain {chain} existed" in output, output
+        refused = await _refused_start(child, tmp_path)
+        assert refused.status == STARTUP_FAILURE, refused
+        [line] = refused.refusal_lines()
+        assert f"the audit chain {chain} existed" in line and "Traceback" not in refused.stderr
         assert (await _lr_stats(stack))["requests"][LR_CONTROLS] == sent == 1
 
 
@@ -177,16 +220,11 @@ async def test_workers_stop_when_one_worker_s_chain_was_removed(
             path.unlink()
         # The worker whose chain never had a record may serve until the supervisor stops
         # it (its own records are written); the other must not start at all.
-        proc = await child.spawn()
-        code = await stack.wait_for(_returncode(proc), lambda found: found is not None)
-        output = await child.output()
+        refused = await _refused_start(child, tmp_path, workers=2)
     # The supervisor stops the other worker too and exits with a failure.
-    assert code == 1, output
-    assert f"the audit chain {base}-" in output and "failed to start; stopping" in output, output
-
-
-def _returncode(proc: asyncio.subprocess.Process) -> Callable[[], Awaitable[int | None]]:
-    async def read() -> int | None:
-        return proc.returncode
-
-    return read
+    assert refused.status == 1, refused
+    [line] = refused.refusal_lines()
+    assert line.startswith("liandong: refusing to start: AUDIT_CHAIN_CONTRADICTED: the audit")
+    assert f"the audit chain {base}-" in line, refused
+    assert "failed to start; stopping" in refused.stderr, refused
+    assert "Traceback" not in refused.stderr, refused

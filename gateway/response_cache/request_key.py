@@ -1,0 +1,118 @@
+"""The response cache's key of a request: what it asks and in which scope, not how it was sent.
+
+A GET and a JSON POST that carry the same document, operation name, variables and
+extensions, asked in the same scope, have one key. Both are read as the GraphQL view reads
+them: a POST's body with orjson (``gateway/web/request_input.py``), a GET's query string
+with starlette's ``QueryParams`` (the last of a repeated name) and its ``variables`` and
+``extensions`` with orjson again. The four parameters are then written once more in one
+canonical form (object keys sorted, no whitespace), so key order and spacing do not split
+the cache, while any difference in a value does (``1`` and ``1.0`` included).
+
+Equal keys mean equal parsed parameters, which is all that the view executes; the method
+itself is left out, because a kept answer is always of a query, which a GET may ask too.
+A request whose parameters do not parse cleanly, or are of the wrong type, gets no key: it
+goes the normal way, which refuses it, or builds it without keeping the answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any
+
+import orjson
+from starlette.datastructures import QueryParams
+
+from gateway.auth import Principal
+
+__all__ = ["canonical_params", "request_key"]
+
+
+def request_key(method: str, raw: bytes, principal: Principal) -> bytes | None:
+    """The key of a GET's query string or a JSON POST's body ``raw``, asked by ``principal``;
+    ``None`` if the request is not one the cache can ever answer."""
+    params = canonical_params(method, raw)
+    if params is None:
+        return None
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(_prefix(principal.court, principal.roles, principal.scopes))
+    digest.update(params)
+    return digest.digest()
+
+
+def canonical_params(method: str, raw: bytes) -> bytes | None:
+    """The request's query, operation name, variables and extensions in one canonical form."""
+    if method == "POST":
+        return _canonical(_from_body(raw))
+    if method == "GET":
+        # Unquoting a query string costs ~15 times reading a JSON body of the same size
+        # (~30 us for a full profile), and clients send the same few over and over.
+        if len(raw) <= _REMEMBERED_GET:
+            return _remembered_get(raw)
+        return _canonical(_from_query_string(raw))
+    return None
+
+
+_REMEMBERED_GET = 8192  # bytes of a query string whose reading is remembered (512 of them)
+
+
+@functools.lru_cache(maxsize=512)
+def _remembered_get(raw: bytes) -> bytes | None:
+    return _canonical(_from_query_string(raw))
+
+
+def _canonical(found: list[Any] | None) -> bytes | None:
+    if found is None:
+        return None
+    try:
+        return orjson.dumps(found, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _prefix(court: str, roles: frozenset[str], scopes: frozenset[str]) -> bytes:
+    # The same few scopes ask over and over: joined once, not on every hit.
+    scope = "\x1f".join((court, ",".join(sorted(roles)), ",".join(sorted(scopes))))
+    return scope.encode() + b"\x00"
+
+
+def _loads(data: str | bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # Lone surrogates, NaN, a byte-order mark: the view refuses these or reads them
+        # another way (``decode_json``); either way there is nothing kept to serve.
+        return None
+
+
+def _from_body(raw: bytes) -> list[Any] | None:
+    body = _loads(raw)
+    if not isinstance(body, dict):
+        return None  # not JSON, a batch, or a bare value: never kept
+    return _checked(
+        body.get("query"), body.get("operationName"), body.get("variables"), body.get("extensions")
+    )
+
+
+def _from_query_string(raw: bytes) -> list[Any] | None:
+    # Exactly what strawberry's ``parse_query_params`` sees through starlette's request.
+    params = dict(QueryParams(raw))
+    parsed: dict[str, Any] = {}
+    for name in ("variables", "extensions"):
+        text = params.get(name)
+        # Present but empty is passed on as "" by the view, and refused there.
+        parsed[name] = _loads(text) if text else text
+        if text and parsed[name] is None:
+            return None
+    return _checked(
+        params.get("query"), params.get("operationName"), parsed["variables"], parsed["extensions"]
+    )
+
+
+def _checked(query: Any, name: Any, variables: Any, extensions: Any) -> list[Any] | None:
+    if not isinstance(query, str) or not isinstance(name, str | None):
+        return None
+    if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):
+        return None
+    return [query, name, variables, extensions]
