@@ -82,6 +82,22 @@ async def wait_ready(port: int, proc: asyncio.subprocess.Process, workers: int =
     raise AssertionError("the gateway's workers never became ready")
 
 
+async def wait_every_worker_serving(port: int, proc: asyncio.subprocess.Process) -> None:
+    """Until each worker has answered: ``/readyz`` may be any one of them (a worker that
+    has not finished starting has not yet opened its audit chain)."""
+    for _ in range(100):  # bounded by attempts
+        workers = workers_of(proc.pid)
+        session, statuses = await hold_connections(port, 16)
+        try:
+            counts = established_by_pid(port, workers)
+        finally:
+            await session.close()
+        if statuses == [200] * 16 and all(counts[w] > 0 for w in workers):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("a worker never answered")
+
+
 async def hold_connections(port: int, count: int) -> tuple[aiohttp.ClientSession, list[int]]:
     """``count`` keep-alive connections opened together, each having made one request."""
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=count))
@@ -124,6 +140,7 @@ async def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
     tmp_path: Path, world: World
 ) -> None:
     async with serving(tmp_path, world) as (proc, port):
+        await wait_every_worker_serving(port, proc)  # both chains exist before one is cut
         first = workers_of(proc.pid)
         os.kill(first[0], signal.SIGKILL)
         for _ in range(300):
@@ -133,6 +150,7 @@ async def test_a_killed_worker_is_replaced_and_sigterm_stops_all(
             await asyncio.sleep(0.1)
         assert first[1] in now and first[0] not in now and len(now) == 2
         await wait_ready(port, proc)
+        await wait_every_worker_serving(port, proc)
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 60) == 0
         assert all(_gone(pid) for pid in now)  # the workers went with it
