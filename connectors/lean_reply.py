@@ -65,6 +65,7 @@ class ReplyReader:
         "_body",
         "_decoder",
         "_head_bytes",
+        "_header_bytes",
         "_limit",
         "_parser",
         "_raw_headers",
@@ -86,6 +87,7 @@ class ReplyReader:
         self._body: list[bytes] = []
         self._size = 0
         self._head_bytes = 0
+        self._header_bytes = 0
         self._decoder: _Decoder | None = None
         self._until_close = False
         self.head_only = head_only  # a reply to HEAD: its Content-Length announces no body
@@ -138,6 +140,10 @@ class ReplyReader:
             raise _NextMessage
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # Counted here too: a whole oversized head can come in one read.
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > MAX_HEADER_BYTES:
+            raise self._bad(f"header section over {MAX_HEADER_BYTES} bytes")
         # Replacement, not surrogate escapes: a header value must stay encodable.
         self._raw_headers.append(
             (name.decode("latin-1"), value.decode("utf-8", "replace").strip(" \t"))
