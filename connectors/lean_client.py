@@ -32,6 +32,8 @@ class LeanClient:
         """The agency's pool, made on first use (so that a bad URL fails a call, not start-up)."""
         pool = self.pools.get(agency)
         if pool is None or pool.base_url != base_url:
+            if pool is not None:  # the agency moved: its old connections go nowhere now
+                pool.close()
             try:
                 pool = LeanPool(agency, base_url, limit=self._limit)
             except ValueError as exc:
