@@ -23,6 +23,7 @@ __all__ = ["ACCEPT_ENCODING", "MAX_HEADER_BYTES", "ReplyReader"]
 ACCEPT_ENCODING = "gzip, deflate"
 # The whole status line and header section, at most (aiohttp allows 8190 bytes a line).
 MAX_HEADER_BYTES = 64 * 1024
+_NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())  # read-only, shared
 
 
 class _NextMessage(Exception):
@@ -95,7 +96,7 @@ class ReplyReader:
         self.done = False
         self.status = 0
         self.keep_alive = False
-        self.headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+        self.headers: CIMultiDictProxy[str] = _NO_HEADERS
 
     def feed(self, data: bytes) -> None:
         """Parse the next bytes; raise ``AgencyBadResponse`` on a malformed or capped reply."""
