@@ -1,4 +1,5 @@
-"""The shared HTTP client: one aiohttp session, one ``AgencyHttp`` per agency.
+"""The shared HTTP client: one ``AgencyHttp`` per agency, over the lean transport
+(``connectors.lean_client``) or one aiohttp session, as the ``agency_http_client`` setting says.
 
 Every agency call goes through ``AgencyHttp.request``, which is where an agency's failures
 are contained:
@@ -12,7 +13,8 @@ are contained:
 - **retries** (``connectors.retry``): reads, and writes carrying an idempotency key only,
   with jittered exponential back-off or the agency's ``Retry-After``;
 - **size cap**: a body over ``max_body_bytes`` (after decompression) is refused;
-- **one translation** of aiohttp's exceptions into our ``AgencyError`` tree; an agency that
+- **one translation** of aiohttp's exceptions (the lean transport raises ours itself) into
+  our ``AgencyError`` tree; an agency that
   reports its failures inside an HTTP 200 (an envelope's error code) names them with
   ``failure_in``, and they are retried and counted by the breaker as a 5xx would be;
 - **service figures** (``connectors.service_stats``) per attempt actually sent.
@@ -26,14 +28,16 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
 from connectors import deadline
-from connectors.breaker import BreakerSettings, CircuitBreaker, CircuitState
+from connectors.breaker import CircuitBreaker, CircuitState
+from connectors.http_settings import HttpSettings
+from connectors.lean_client import LeanClient
 from connectors.parsing import retry_after
-from connectors.retry import IDEMPOTENCY_HEADER, RETRY_STATUSES, RetryPolicy, is_retryable_call
+from connectors.retry import IDEMPOTENCY_HEADER, RETRY_STATUSES, is_retryable_call
 from connectors.service_stats import AgencyHealth, AgencyStats
 from connectors.tracing import note_attempt
 from gateway.errors import (
@@ -45,40 +49,17 @@ from gateway.errors import (
     CircuitOpen,
 )
 
-__all__ = ["AgencyHttp", "AgencyStats", "FailureIn", "HttpClient", "HttpReply", "HttpSettings"]
+__all__ = [
+    "AgencyClient",
+    "AgencyHttp",
+    "AgencyStats",
+    "FailureIn",
+    "HttpClient",
+    "HttpReply",
+    "HttpSettings",
+]
 
 log = logging.getLogger("liandong.agency")
-
-
-@dataclass(frozen=True, slots=True)
-class HttpSettings:
-    """Transport and resilience settings for one agency."""
-
-    base_url: str
-    connect_timeout: float = 2.0
-    read_timeout: float = 5.0
-    total_timeout: float = 8.0
-    max_concurrency: int = 8
-    max_body_bytes: int = 8 * 1024 * 1024
-    max_retries: int = 2
-    backoff_base_s: float = 0.1
-    backoff_max_s: float = 2.0
-    retry_after_max_s: float = 10.0
-    breaker_threshold: int = 5
-    breaker_cooldown_s: float = 30.0
-
-    def retry_policy(self) -> RetryPolicy:
-        """The retry part of these settings."""
-        return RetryPolicy(
-            max_retries=self.max_retries,
-            backoff_base_s=self.backoff_base_s,
-            backoff_max_s=self.backoff_max_s,
-            retry_after_max_s=self.retry_after_max_s,
-        )
-
-    def breaker_settings(self) -> BreakerSettings:
-        """The circuit-breaker part of these settings."""
-        return BreakerSettings(threshold=self.breaker_threshold, cooldown_s=self.breaker_cooldown_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +90,7 @@ class _Call:
     headers: Mapping[str, str]
     params: Mapping[str, str]
     failure_in: FailureIn | None = None
+    resend: bool = False  # the call may go twice (the retry policy would send it again)
 
 
 class _NotSent(AgencyTimeout):
@@ -175,7 +157,7 @@ class AgencyHttp:
         retryable = is_retryable_call(
             method, sent_headers, read=read, idempotency_key=idempotency_key
         )
-        call = _Call(method, path, body, sent_headers, dict(params or {}), failure_in)
+        call = _Call(method, path, body, sent_headers, dict(params or {}), failure_in, retryable)
         last: HttpReply | AgencyError | None = None
         retry = 0
         while True:
@@ -281,18 +263,35 @@ class AgencyHttp:
             self.breaker.success()
         return reply
 
-    def _timeout(self) -> aiohttp.ClientTimeout:
+    def _total_timeout(self) -> float:
         total = self.settings.total_timeout
         left = deadline.remaining()
         if left is not None:
             total = max(0.001, min(total, left))
-        return aiohttp.ClientTimeout(
-            total=total,
-            sock_connect=self.settings.connect_timeout,
-            sock_read=self.settings.read_timeout,
-        )
+        return total
 
     async def _send(self, call: _Call) -> HttpReply:
+        lean = self._client.lean
+        if lean is None:
+            return await self._send_aiohttp(call)
+        settings = self.settings
+        status, headers, body = await lean.send(
+            self.agency,
+            settings.base_url,
+            call.method,
+            call.path,
+            params=call.params,
+            headers=call.headers,
+            body=call.body,
+            total_s=self._total_timeout(),
+            connect_s=settings.connect_timeout,
+            read_s=settings.read_timeout,
+            max_body=settings.max_body_bytes,
+            resend=call.resend,
+        )
+        return HttpReply(status, headers, body)
+
+    async def _send_aiohttp(self, call: _Call) -> HttpReply:
         session = self._client.session()
         limit = self.settings.max_body_bytes
         try:
@@ -302,7 +301,11 @@ class AgencyHttp:
                 data=call.body,
                 headers=dict(call.headers),
                 params=dict(call.params),
-                timeout=self._timeout(),
+                timeout=aiohttp.ClientTimeout(
+                    total=self._total_timeout(),
+                    sock_connect=self.settings.connect_timeout,
+                    sock_read=self.settings.read_timeout,
+                ),
                 allow_redirects=False,
             ) as resp:
                 if resp.content_length is not None and resp.content_length > limit:
@@ -329,12 +332,20 @@ class AgencyHttp:
             ) from exc
 
 
-class HttpClient:
-    """Owns the one ``aiohttp.ClientSession`` the whole process shares."""
+AgencyClient = Literal["lean", "aiohttp"]
 
-    def __init__(self, *, limit: int = 256) -> None:
+
+class HttpClient:
+    """Owns what the whole process shares for agency calls: the lean transport's pools
+    (``client="lean"``, the default) or one ``aiohttp.ClientSession``.
+
+    ``limit`` caps connections per agency on the lean transport, in all on aiohttp.
+    """
+
+    def __init__(self, *, limit: int = 256, client: AgencyClient = "lean") -> None:
         self._session: aiohttp.ClientSession | None = None
         self._limit = limit
+        self.lean = LeanClient(limit=limit) if client == "lean" else None
         self.agencies: dict[str, AgencyHttp] = {}
 
     def session(self) -> aiohttp.ClientSession:
@@ -355,6 +366,8 @@ class HttpClient:
         return http
 
     async def aclose(self) -> None:
+        if self.lean is not None:
+            self.lean.close()
         if self._session is not None:
             await self._session.close()
             self._session = None

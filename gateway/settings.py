@@ -200,6 +200,9 @@ class Settings(BaseSettings):
     # so that a gateway no router fronts exposes neither (see schema/federation.py).
     federation: bool = False
     execution_shortcuts: bool = True  # off: plain strawberry execution (schema/__init__.py)
+    # The client agency calls go through: "lean" (connectors/lean_transport.py: keep-alive
+    # HTTP/1.1 parsed by httptools, a fraction of aiohttp's CPU a call) or "aiohttp".
+    agency_http_client: Literal["lean", "aiohttp"] = "lean"
     auth: AuthSettings = Field(default_factory=AuthSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     response_cache: ResponseCacheSettings = Field(default_factory=ResponseCacheSettings)

@@ -68,7 +68,7 @@ class Services:
         cls, settings: Settings, *, store: Store | None = None, clock: Clock | None = None
     ) -> Services:
         """Open the store and build every enabled connector; unknown connectors fail here."""
-        http = HttpClient()
+        http = HttpClient(client=settings.agency_http_client)
         connectors: dict[str, Connector] = {}
         for name, agency in settings.agencies.items():
             if not agency.enabled:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from connectors.http import HttpClient, HttpSettings
+from connectors.http import AgencyClient, HttpClient, HttpSettings
 
 
 @pytest.fixture
@@ -37,11 +37,12 @@ async def agency() -> AsyncIterator[tuple[str, list[str | None]]]:
         await runner.cleanup()
 
 
+@pytest.mark.parametrize("kind", ["lean", "aiohttp"])
 async def test_a_cookie_an_agency_sets_is_never_sent_back(
-    agency: tuple[str, list[str | None]],
+    agency: tuple[str, list[str | None]], kind: AgencyClient
 ) -> None:
     base_url, seen = agency
-    async with HttpClient() as client:
+    async with HttpClient(client=kind) as client:
         http = client.for_agency("public_security", HttpSettings(base_url=base_url))
         for _ in range(3):
             reply = await http.request("GET", "/persons")

@@ -28,9 +28,10 @@ async def server() -> AsyncIterator[AgencyServer]:
         await running.aclose()
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[HttpClient]:
-    async with HttpClient() as running:
+@pytest.fixture(params=["lean", "aiohttp"])
+async def client(request: pytest.FixtureRequest) -> AsyncIterator[HttpClient]:
+    # Every claim below holds for both agency clients, whichever one the setting picks.
+    async with HttpClient(client=request.param) as running:
         yield running
 
 
