@@ -37,7 +37,7 @@ from connectors.breaker import CircuitBreaker, CircuitState
 from connectors.http_settings import HttpSettings
 from connectors.lean_client import LeanClient
 from connectors.parsing import retry_after
-from connectors.retry import IDEMPOTENCY_HEADER, RETRY_STATUSES, is_retryable_call
+from connectors.retry import IDEMPOTENCY_HEADER, READ_METHODS, RETRY_STATUSES, is_retryable_call
 from connectors.service_stats import AgencyHealth, AgencyStats
 from connectors.tracing import note_attempt
 from gateway.errors import (
@@ -90,7 +90,7 @@ class _Call:
     headers: Mapping[str, str]
     params: Mapping[str, str]
     failure_in: FailureIn | None = None
-    resend: bool = False  # the call may go twice (the retry policy would send it again)
+    resend: bool = False  # a read: the transport may send it again on a fresh connection
 
 
 class _NotSent(AgencyTimeout):
@@ -157,7 +157,12 @@ class AgencyHttp:
         retryable = is_retryable_call(
             method, sent_headers, read=read, idempotency_key=idempotency_key
         )
-        call = _Call(method, path, body, sent_headers, dict(params or {}), failure_in, retryable)
+        # The transport may send a call once more on a fresh connection when a kept-alive one
+        # proves closed: only a read. A write, even one with a key, goes as often as the
+        # retry policy below says and no more: an agency that took the order and lost its
+        # answer must see the tries the policy counts (connectors/lean_transport.py).
+        is_read = method.upper() in READ_METHODS if read is None else read
+        call = _Call(method, path, body, sent_headers, dict(params or {}), failure_in, is_read)
         last: HttpReply | AgencyError | None = None
         retry = 0
         while True:

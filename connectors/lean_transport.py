@@ -6,9 +6,9 @@ of the exchange itself on them. This transport does only what ``AgencyHttp`` nee
 - one ``LeanPool`` per agency: at most ``limit`` connections, idle ones reused last-in
   first-out, one the agency closed (or left idle too long) dropped before use;
 - a call is written once. When a reused connection turns out to be closed before any byte
-  of the reply came back, a call that may be repeated (``resend``) goes once more on a fresh
-  connection; any other call fails with ``AgencyUnavailable`` and the retry policy above
-  decides;
+  of the reply came back, a read (``resend``) goes once more on a fresh connection; any
+  other call, a keyed write included, fails with ``AgencyUnavailable`` and the retry
+  policy above decides (it counts the tries an agency that lost its answer has seen);
 - timeouts: connect, read (the longest silence while a reply is awaited) and total (the end
   of the call as a loop time), all raising ``AgencyTimeout``;
 - a call cancelled, failed or answered with ``Connection: close`` closes its connection

@@ -126,6 +126,19 @@ async def test_a_write_on_a_stale_connection_is_not_sent_again(
     assert server.connections == 1 and pool(client).idle == 0
 
 
+async def test_a_keyed_write_on_a_stale_connection_goes_only_as_the_retry_policy_says(
+    server: RawAgency, client: HttpClient
+) -> None:
+    # An agency that took an order and lost its answer looks like a stale connection: a key
+    # makes the write retryable, but the tries are the policy's to count, not the pool's.
+    server.answer = hang_up_on_the_second_call
+    http = agency(client, server, max_retries=0)
+    await http.request("POST", "/a", body=b"1")
+    with pytest.raises(AgencyUnavailable, match="closed before a reply"):
+        await http.request("POST", "/b", body=b"2", idempotency_key="order-7")
+    assert [r.body for r in server.requests] == [b"1", b"2"]
+
+
 async def test_a_chunked_body_is_read_whole(server: RawAgency, client: HttpClient) -> None:
     parts = [b"x" * 70_000, b"", b"y" * 3, b"z" * 9000]
 
