@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from aiodataloader import DataLoader
-
 from connectors.base import Connector
 from connectors.domain import Facet, Fetched
 from connectors.tracing import agency_span
 from gateway.errors import AgencyBadResponse, AgencyError
 from resolvers.cache import CacheKey, FactCache
 from resolvers.cache_redis import TieredFactCache
+from resolvers.dispatch import OneTaskLoader
 
 if TYPE_CHECKING:
     from gateway.store.cases import Store
@@ -51,7 +50,7 @@ class AgencyCall:
     stale: int = 0  # failed keys answered from the stale cache instead
 
 
-class FactLoader(DataLoader[str, "Outcome"]):
+class FactLoader(OneTaskLoader[str, "Outcome"]):
     """Loads one facet from one connector, through the cache."""
 
     def __init__(
@@ -188,7 +187,7 @@ class FactLoader(DataLoader[str, "Outcome"]):
             )
 
 
-class StoreLoader(DataLoader[str, Sequence[Any]]):
+class StoreLoader(OneTaskLoader[str, Sequence[Any]]):
     """Batches look-ups in our own store by debtor id: one query per request level."""
 
     def __init__(

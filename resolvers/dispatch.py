@@ -1,0 +1,79 @@
+"""A DataLoader base that dispatches each batch with one task, at aiodataloader's loop turns.
+
+aiodataloader schedules a batch with two tasks: ``load`` does ``call_soon(ensure_future,
+dispatch())``, that task's first step takes the queue and ``ensure_future``s
+``dispatch_queue_batch``, whose first step calls ``batch_load_fn``. A task costs several
+microseconds (creation, scheduling, its steps, the context copy), and a cold look-up made
+seven or eight of these go-betweens. Here the two hops are plain ``call_soon`` callbacks
+and only the batch itself is a task:
+
+    load (turn N) -> _hop (N+1) -> _take (N+2: the queue is taken) -> batch (N+3: it starts)
+
+the same turns as aiodataloader's (``call_soon`` -> the dispatch task's first step -> the
+batch task's first step), so a batch holds the same keys and an agency gets the same number
+of requests. Each callback runs in a copy of the context of the first ``load`` of the batch,
+as aiodataloader's tasks do (deadlines and trace ids travel in context variables).
+
+aiodataloader stays the base class: ``load``, its future memo, ``prime``, ``clear`` and
+``load_many`` are unchanged, and the batch runs aiodataloader's own ``dispatch_queue_batch``,
+so failures settle as they always did (a failing batch clears its keys and fails every
+future, an ``Exception`` value fails its key only, a wrong number of values is a
+``TypeError``). Only the scheduling between ``load`` and the batch is ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader, Loader, dispatch_queue_batch, get_chunks
+
+__all__ = ["OneTaskLoader"]
+
+KeyT = TypeVar("KeyT")
+ReturnT = TypeVar("ReturnT")
+
+
+class OneTaskLoader(DataLoader[KeyT, ReturnT]):
+    """aiodataloader's ``DataLoader``, dispatching each batch with one task (see above)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # The loop keeps only weak references to tasks; a batch waiting on a socket must
+        # not be collected, so its task is held here until it ends.
+        self._running: set[asyncio.Task[None]] = set()
+
+    def do_resolve_reject(self, key: KeyT, future: asyncio.Future[ReturnT]) -> None:
+        self._queue.append(Loader(key=key, future=future))
+        if len(self._queue) == 1:
+            if self.batch:
+                self.loop.call_soon(_hop, self)
+            else:
+                _take(self)  # as aiodataloader: a queue of one is dispatched at once
+
+
+def _hop(loader: OneTaskLoader[Any, Any]) -> None:
+    # Stands for aiodataloader's ``ensure_future(dispatch())``: one turn later, the queue.
+    loader.loop.call_soon(_take, loader)
+
+
+def _take(loader: OneTaskLoader[Any, Any]) -> None:
+    """Take the queue (in ``max_batch_size`` chunks, as ``dispatch_queue``): a task each."""
+    queue = loader._queue
+    loader._queue = []
+    size = loader.max_batch_size
+    chunks = get_chunks(queue, size) if size and size < len(queue) else (queue,)
+    for chunk in chunks:
+        task = loader.loop.create_task(_run(loader, chunk))
+        if not task.done():  # an eager task factory may have run it to its end already
+            loader._running.add(task)
+
+
+async def _run(loader: OneTaskLoader[Any, Any], queue: list[Loader]) -> None:
+    try:
+        await dispatch_queue_batch(loader, queue)
+    finally:
+        # Dropped from inside rather than by a done callback (one more loop turn per batch).
+        task = asyncio.current_task()
+        if task is not None:
+            loader._running.discard(task)
