@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Coroutine, Generator
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from aiodataloader import dispatch_queue_batch
 import resolvers.dispatch
 from mocks.records import CaseRecord
 from tests.harness import PROFILE, PROFILE_VARIABLES, StackFactory
+from tests.task_counting import counting_tasks
 
 AIODATALOADER_TASKS = ("enqueue_post_future_job.<locals>.dispatch", "dispatch_queue_batch")
 
@@ -34,16 +34,8 @@ async def test_a_cold_look_up_makes_one_task_per_loader_batch(
     monkeypatch.setattr(resolvers.dispatch, "dispatch_queue_batch", counted)
     tasks: Counter[str] = Counter()
 
-    def counting(
-        loop: asyncio.AbstractEventLoop,
-        coro: Generator[Any, None, Any] | Coroutine[Any, Any, Any],
-        **options: Any,
-    ) -> asyncio.Future[Any]:
-        tasks[getattr(coro, "__qualname__", "?")] += 1
-        return asyncio.Task(coro, loop=loop, **options)
-
     loop = asyncio.get_running_loop()
-    loop.set_task_factory(counting)
+    loop.set_task_factory(counting_tasks(tasks))
     try:
         data = await gw.graphql(PROFILE, PROFILE_VARIABLES)
     finally:

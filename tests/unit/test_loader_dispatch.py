@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from resolvers.dispatch import OneTaskLoader
+from tests.task_counting import counting_tasks
 
 BAD_KEY = -1  # its value is an Exception: that key fails alone
 BOOM_KEY = 13  # a batch holding it raises: every key of the batch fails, and is forgotten
@@ -79,15 +80,7 @@ async def _drive(
 ) -> tuple[list[Batch], list[tuple[str, str]], list[Batch], list[tuple[str, str]]]:
     loop = asyncio.get_running_loop()
 
-    def counting(
-        loop: asyncio.AbstractEventLoop,
-        coro: Generator[Any, None, Any] | Coroutine[Any, Any, Any],
-        **options: Any,  # uvloop passes the context
-    ) -> asyncio.Future[Any]:
-        tasks[getattr(coro, "__qualname__", "?")] += 1
-        return asyncio.Task(coro, loop=loop, **options)
-
-    loop.set_task_factory(counting)
+    loop.set_task_factory(counting_tasks(tasks))
     turns = Turns()
     plain_log: list[Batch] = []
     ours_log: list[Batch] = []
