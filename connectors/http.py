@@ -37,7 +37,12 @@ from connectors.breaker import CircuitBreaker, CircuitState
 from connectors.http_settings import HttpSettings
 from connectors.lean_client import LeanClient
 from connectors.parsing import retry_after
-from connectors.retry import IDEMPOTENCY_HEADER, READ_METHODS, RETRY_STATUSES, is_retryable_call
+from connectors.retry import (
+    IDEMPOTENCY_HEADER,
+    RETRY_STATUSES,
+    is_read_call,
+    is_retryable_call,
+)
 from connectors.service_stats import AgencyHealth, AgencyStats
 from connectors.tracing import note_attempt
 from gateway.errors import (
@@ -161,8 +166,8 @@ class AgencyHttp:
         # proves closed: only a read. A write, even one with a key, goes as often as the
         # retry policy below says and no more: an agency that took the order and lost its
         # answer must see the tries the policy counts (connectors/lean_transport.py).
-        is_read = method.upper() in READ_METHODS if read is None else read
-        call = _Call(method, path, body, sent_headers, dict(params or {}), failure_in, is_read)
+        resend = is_read_call(method, read)
+        call = _Call(method, path, body, sent_headers, dict(params or {}), failure_in, resend)
         last: HttpReply | AgencyError | None = None
         retry = 0
         while True:

@@ -23,6 +23,7 @@ __all__ = [
     "READ_METHODS",
     "RETRY_STATUSES",
     "RetryPolicy",
+    "is_read_call",
     "is_retryable_call",
 ]
 
@@ -71,16 +72,20 @@ class RetryPolicy:
         return delay
 
 
+def is_read_call(method: str, read: bool | None) -> bool:
+    """Whether a call only reads: ``read`` if given (a batch query is a ``POST`` but a
+    read), else what the method implies."""
+    return method.upper() in READ_METHODS if read is None else read
+
+
 def is_retryable_call(
     method: str, headers: Mapping[str, str], *, read: bool | None, idempotency_key: str | None
 ) -> bool:
     """Whether a call may be sent more than once.
 
-    ``read`` overrides what the method implies (a batch query is a ``POST`` but a read);
-    a write is retryable only with an idempotency key (given, or already in ``headers``).
+    A read always; a write only with an idempotency key (given, or already in ``headers``).
     """
-    is_read = method.upper() in READ_METHODS if read is None else read
-    if is_read:
+    if is_read_call(method, read):
         return True
     if idempotency_key:
         return True
