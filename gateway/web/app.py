@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-import gc
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -40,6 +39,7 @@ from gateway.web.audit_pipeline import (
     AuditPipeline,
     request_id_of,
 )
+from gateway.web.collector import settle_collector
 from gateway.web.console_route import console_routes_for
 from gateway.web.health import health_routes
 from gateway.web.hit_path import HitPath
@@ -266,7 +266,8 @@ def create_app(
     start-up exists, it is moved out of the garbage collector's sight. Measured on warm
     look-ups, full collections walked the schema, the modules and the world of start-up
     objects every few hundred requests, ~200 ms each: most of the p99 latency and ~20% of
-    the CPU. Objects made later are collected as before.
+    the CPU. Objects made later are collected as before, under roomier thresholds
+    (``gateway/web/collector.py``).
     """
     holder: dict[str, Any] = {}
     token = settings.metrics.token
@@ -285,8 +286,7 @@ def create_app(
             listener = await MetricsListener(metrics, settings.metrics.listen).start()
             app.state.metrics_url = listener.url
         if freeze_gc:
-            gc.collect()
-            gc.freeze()
+            settle_collector()
         try:
             yield
         finally:
