@@ -72,7 +72,8 @@ class CivilAffairsConnector:
             (key,) = ids
             # Keys are plain ids (fetch_batched checks), quoted anyway: this is a URL path.
             reply = await self._http.request("GET", f"/ca/v2/marriage/{quote(key, safe='')}")
-            code = json_error_code(reply)
+            # A 2xx body is read once, below; only an error's body is read for its code.
+            code = None if 200 <= reply.status < 300 else json_error_code(reply)
             # Only the agency's own "not_found" means no record: a bare 404 from a proxy or a
             # wrong base URL must not read as "never married" for every debtor.
             if reply.status == 404 and code == "not_found":

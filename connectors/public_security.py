@@ -132,9 +132,10 @@ class PublicSecurityConnector(PublicSecurityControl):
 
         async def chunk(ids: tuple[str, ...]) -> Mapping[str, Result]:
             reply = await self._post(path, orjson.dumps({"ids": list(ids)}))
-            error = error_for_status(reply, AGENCY, json_error_code(reply))
-            if error is not None:
-                raise error
+            if not 200 <= reply.status < 300:  # a 2xx body is read once, below
+                error = error_for_status(reply, AGENCY, json_error_code(reply))
+                if error is not None:
+                    raise error
             return parse_results(json_body(reply, AGENCY), id_field, parse)
 
         return await fetch_batched(AGENCY, keys, self.facets[facet].max_batch, chunk)

@@ -24,6 +24,7 @@ future, an ``Exception`` value fails its key only, a wrong number of values is a
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader, Loader, dispatch_queue_batch, get_chunks
@@ -37,11 +38,31 @@ ReturnT = TypeVar("ReturnT")
 class OneTaskLoader(DataLoader[KeyT, ReturnT]):
     """aiodataloader's ``DataLoader``, dispatching each batch with one task (see above)."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # aiodataloader checks this on every instance; a class's method is checked once.
+        fn = cls.__dict__.get("batch_load_fn")
+        if fn is not None and not inspect.iscoroutinefunction(fn):
+            raise TypeError(f"{cls.__name__}.batch_load_fn must be a coroutine function")
+
     def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+        if options or getattr(type(self), "batch_load_fn", None) is None:
+            super().__init__(**options)
+        else:
+            # aiodataloader's ``__init__`` without options, less what it redoes per
+            # instance: the coroutine check (see ``__init_subclass__``) and a new identity
+            # lambda for the cache key. A request makes a loader per agency and facet.
+            self.loop = asyncio.get_event_loop()
+            self._cache = {}
+            self._queue = []
         # The loop keeps only weak references to tasks; a batch waiting on a socket must
         # not be collected, so its task is held here until it ends.
         self._running: set[asyncio.Task[None]] = set()
+
+    @staticmethod
+    def get_cache_key(key: Any) -> Any:
+        """The key itself, as aiodataloader's default (one function, not one per loader)."""
+        return key
 
     def do_resolve_reject(self, key: KeyT, future: asyncio.Future[ReturnT]) -> None:
         self._queue.append(Loader(key=key, future=future))
@@ -64,16 +85,20 @@ def _take(loader: OneTaskLoader[Any, Any]) -> None:
     size = loader.max_batch_size
     chunks = get_chunks(queue, size) if size and size < len(queue) else (queue,)
     for chunk in chunks:
-        task = loader.loop.create_task(_run(loader, chunk))
+        # The task is told its own handle (``asyncio.current_task`` is Python code in 3.11).
+        own: list[asyncio.Task[None]] = []
+        task = loader.loop.create_task(_run(loader, chunk, own))
         if not task.done():  # an eager task factory may have run it to its end already
+            own.append(task)
             loader._running.add(task)
 
 
-async def _run(loader: OneTaskLoader[Any, Any], queue: list[Loader]) -> None:
+async def _run(
+    loader: OneTaskLoader[Any, Any], queue: list[Loader], own: list[asyncio.Task[None]]
+) -> None:
     try:
         await dispatch_queue_batch(loader, queue)
     finally:
         # Dropped from inside rather than by a done callback (one more loop turn per batch).
-        task = asyncio.current_task()
-        if task is not None:
-            loader._running.discard(task)
+        if own:
+            loader._running.discard(own[0])

@@ -50,10 +50,16 @@ def decode_json(data: str | bytes) -> Any:
         # orjson refuses lone surrogates (and nesting past 1024); the standard library
         # decodes them, so that the refusal can name the variable.
         value = _stdlib_loads(data)
+        plain = False
+    else:
+        # What orjson took holds no lone surrogate, and JSON nests no deeper than it has
+        # brackets (those inside strings only count too many): then there is nothing to walk.
+        opened = data.count(b"[") + data.count(b"{") if isinstance(data, bytes) else None
+        plain = opened is not None and opened <= MAX_DEPTH
     if not isinstance(value, dict | list):
         # A request (or its variables or extensions) is a JSON object; a list is a batch.
         raise BadRequest("a GraphQL request is a JSON object", reason="not_an_object")
-    problem = first_problem(value)
+    problem = None if plain else first_problem(value)
     if problem is not None and problem[0] == "too_deep":
         raise BadRequest(
             f"the request's JSON is nested deeper than {MAX_DEPTH} levels",
@@ -94,11 +100,12 @@ def first_problem(value: Any, max_depth: int = MAX_DEPTH) -> tuple[str, tuple[An
         if len(path) > max_depth:
             return "too_deep", path
         if isinstance(item, str):
-            if _SURROGATE.search(item) is not None:
+            # An ASCII string (known in O(1)) holds no surrogate: most of a query's text.
+            if not item.isascii() and _SURROGATE.search(item) is not None:
                 return "invalid_unicode", path
         elif isinstance(item, dict):
             for key, sub in item.items():
-                if _SURROGATE.search(key) is not None:
+                if not key.isascii() and _SURROGATE.search(key) is not None:
                     return "invalid_unicode", (*path, key)
                 stack.append((sub, (*path, key)))
         elif isinstance(item, list):
