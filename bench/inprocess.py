@@ -183,6 +183,7 @@ async def measure(
     batch: bool = False,
     profile: str | None = None,
     response_cache: bool = False,
+    latency_ms: int = 0,
 ) -> dict[str, Any]:
     """Warm the app, then CPU per request over ``requests`` look-ups at 32 concurrent."""
     async with await Lab.open() as lab:
@@ -214,6 +215,9 @@ async def measure(
             answer = await call(app, bodies[0], token)
             if b'"errors"' in answer[-1].get("body", b""):
                 raise RuntimeError(f"the profile has errors: {answer[-1]['body'][:300]!r}")
+            if latency_ms:
+                await lab.set_faults(urls, {"latency_ms": latency_ms})
+                result["latency_ms"] = latency_ms
             if split:
                 result |= await _split(app, bodies, token, min(requests, 4000))
 
@@ -249,6 +253,9 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="cold look-ups, the peer's query")
     parser.add_argument("--batch", action="store_true", help="50 debtors a request")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the measured run")
+    parser.add_argument(
+        "--latency-ms", type=int, default=0, help="every mock holds each answer this long"
+    )
     args = parser.parse_args()
     result = uvloop.run(
         measure(
@@ -259,6 +266,7 @@ def main() -> None:
             cold=args.cold,
             batch=args.batch,
             profile=args.profile,
+            latency_ms=args.latency_ms,
         )
     )
     print(" ".join(f"{k}={v}" for k, v in result.items()))

@@ -44,6 +44,7 @@ from connectors.retry import (
     is_retryable_call,
 )
 from connectors.service_stats import AgencyHealth, AgencyStats
+from connectors.slots import take_free
 from connectors.tracing import note_attempt
 from gateway.errors import (
     AgencyBadResponse,
@@ -225,10 +226,9 @@ class AgencyHttp:
     async def _take_slot(self, budget: float | None) -> None:
         """The bulkhead: one of ``max_concurrency`` slots, waited for within the deadline."""
         slots = self._slots
-        if not slots.locked():
+        if take_free(slots):
             # A free slot is taken without suspending: no timeout to arm (entering
             # ``asyncio.timeout`` schedules and cancels a timer handle every call).
-            await slots.acquire()
             return
         try:
             async with asyncio.timeout(budget):

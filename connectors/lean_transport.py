@@ -28,6 +28,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from connectors.lean_reply import ReplyReader
+from connectors.slots import take_free
 from gateway.errors import AgencyBadResponse, AgencyTimeout, AgencyUnavailable
 
 __all__ = ["IDLE_TIMEOUT_S", "LeanPool", "LeanReply"]
@@ -203,14 +204,12 @@ class LeanPool:
         call may go once more when a reused connection proves stale.
         """
         slots = self._slots
-        if slots.locked():
+        if not take_free(slots):
             try:
                 async with asyncio.timeout_at(end):
                     await slots.acquire()
             except TimeoutError:
                 raise AgencyTimeout(self.agency, "no free connection before the timeout") from None
-        else:
-            await slots.acquire()
         try:
             conn = self._take_idle()
             reused = conn is not None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from connectors.base import Connector
 from connectors.domain import Facet, Fetched
-from connectors.tracing import agency_span
+from connectors.tracing import TRACER, agency_span
 from gateway.errors import AgencyBadResponse, AgencyError
 from resolvers.cache import CacheKey, FactCache
 from resolvers.cache_redis import TieredFactCache
@@ -96,6 +96,9 @@ class FactLoader(OneTaskLoader[str, "Outcome"]):
                 self.prime(key, outcome)
 
     async def batch_load_fn(self, keys: list[str]) -> list[Outcome]:
+        if TRACER.get() is None:
+            # No tracing: no span to open, and no context manager to enter for it.
+            return (await self._batch(keys))[0]
         with agency_span(self.connector.agency, self.facet.value, len(keys)) as span:
             out, sent = await self._batch(keys)
             if span is not None:
@@ -133,10 +136,12 @@ class FactLoader(OneTaskLoader[str, "Outcome"]):
                 values = [bad] * len(misses)
             errors = 0
             stale = 0
-            failed: Counter[tuple[str, str]] = Counter()
+            failed: Counter[tuple[str, str]] | None = None  # made only when one fails
             for i, value in zip(misses, values, strict=True):
                 if isinstance(value, AgencyError):
                     errors += 1
+                    if failed is None:
+                        failed = Counter()
                     failed[(value.code, value.message)] += 1
                     fallback = self.facts.get_stale((agency, self.facet, keys[i]))
                     if fallback is not None:
@@ -156,7 +161,8 @@ class FactLoader(OneTaskLoader[str, "Outcome"]):
                     stale=stale,
                 )
             )
-            self._log_failures(failed, stale)
+            if failed is not None:
+                self._log_failures(failed, stale)
             if shared is not None:
                 fresh = [(i, f) for i in misses if isinstance(f := out[i], Fetched) and not f.stale]
                 await shared.share([((agency, self.facet, keys[i]), f) for i, f in fresh])
