@@ -104,3 +104,17 @@ async def test_limits_and_codes_are_the_same_without_the_shortcuts(
     data, errors = plain
     assert (data is not None) == (not errors)
     assert all(ext and "code" in ext for _, ext in errors)
+
+
+def test_a_copied_executor_builds_its_own_resolve_info_tail() -> None:
+    # graphql-core copies an executor for each subscription event, with that event as its
+    # root value: the copy must not reuse the info fields read for its original.
+    from copy import copy
+
+    from schema.fast.executor import FastExecutionContext
+
+    original = object.__new__(FastExecutionContext)
+    vars(original).update(root_value="first", _info_tail=("first",))
+    made = copy(original)
+    assert made is not original and made.root_value == "first"
+    assert made._info_tail is None and original._info_tail == ("first",)
