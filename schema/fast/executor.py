@@ -43,6 +43,7 @@ from strawberry.schema.schema import (
     _OperationContextAwareGraphQLResolveInfo,
 )
 
+from schema.fast.awaitable import is_awaitable
 from schema.fast.completion import leaf_shortcut
 from schema.fast.field_plans import FieldStep, execute_steps, plan_steps
 from schema.fast.lean_resolvers import strawberry_field
@@ -91,6 +92,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._info_tail: tuple[Any, ...] | None = None
         super().__init__(*args, **kwargs)
+        self.is_awaitable = is_awaitable
         # A resolver middleware (a strawberry extension with ``resolve``) must see every field.
         self._plain_resolvers = not getattr(self.middleware_manager, "_middleware_resolvers", None)
         self._static_operation = _static(self.operation)

@@ -35,6 +35,17 @@ if TYPE_CHECKING:
 __all__ = ["FieldStep", "execute_step", "execute_steps", "plan_steps"]
 
 _TYPENAME = "__typename"
+_new_tuple = tuple.__new__
+
+
+def _path(prev: Path | None, key: str, typename: str) -> Path:
+    # ``Path(prev, key, typename)`` without the named tuple's ``__new__`` (a Python frame):
+    # one per field of every object answered.
+    path: Path = _new_tuple(Path, (prev, key, typename))
+    return path
+
+
+assert Path._fields == ("prev", "key", "typename")
 
 
 @dataclass(slots=True)
@@ -209,11 +220,11 @@ def execute_steps(
                 except Exception:  # noqa: S110 - read again below, where errors are reported
                     pass
                 result = executor.execute_field(
-                    parent_type, source, step.details, Path(path, name, parent_type.name), None
+                    parent_type, source, step.details, _path(path, name, parent_type.name), None
                 )
             else:
                 result = execute_step(
-                    executor, step, parent_type, source, Path(path, name, parent_type.name)
+                    executor, step, parent_type, source, _path(path, name, parent_type.name)
                 )
             results[name] = result
             if is_awaitable(result):
