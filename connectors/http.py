@@ -212,7 +212,8 @@ class AgencyHttp:
             self.stats.short_circuited += 1
             raise
         try:
-            await self._take_slot(budget)
+            if not take_free(self._slots):  # else a slot was free, taken without a coroutine
+                await self._take_slot(budget)
             try:
                 return await self._counted(call, retry > 0)
             finally:
@@ -224,12 +225,12 @@ class AgencyHttp:
                 self.breaker.release()
 
     async def _take_slot(self, budget: float | None) -> None:
-        """The bulkhead: one of ``max_concurrency`` slots, waited for within the deadline."""
+        """The bulkhead: one of ``max_concurrency`` slots, waited for within the deadline.
+
+        Only called when none was free at once (``_attempt`` takes a free one itself: no
+        timeout to arm, as entering ``asyncio.timeout`` schedules and cancels a timer).
+        """
         slots = self._slots
-        if take_free(slots):
-            # A free slot is taken without suspending: no timeout to arm (entering
-            # ``asyncio.timeout`` schedules and cancels a timer handle every call).
-            return
         try:
             async with asyncio.timeout(budget):
                 await slots.acquire()

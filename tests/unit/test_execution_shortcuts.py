@@ -118,3 +118,21 @@ def test_a_copied_executor_builds_its_own_resolve_info_tail() -> None:
     made = copy(original)
     assert made is not original and made.root_value == "first"
     assert made._info_tail is None and original._info_tail == ("first",)
+
+
+def test_a_datetime_is_serialised_once_per_object_and_never_for_an_equal_one() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from schema import build_schema
+    from schema.fast.executor import FastExecutionContext
+
+    scalar = build_schema()._schema.type_map["DateTime"]
+    ctx = object.__new__(FastExecutionContext)
+    vars(ctx).update(_leaf_memo=None)
+    utc = datetime(2026, 12, 6, 6, 0, tzinfo=UTC)
+    beijing = utc.astimezone(timezone(timedelta(hours=8)))
+    assert utc == beijing  # equal instants that serialise differently
+    assert ctx.complete_leaf_value(scalar, utc) == "2026-12-06T06:00:00+00:00"
+    assert ctx.complete_leaf_value(scalar, beijing) == "2026-12-06T14:00:00+08:00"
+    assert ctx.complete_leaf_value(scalar, utc) == "2026-12-06T06:00:00+00:00"
+    assert ctx._leaf_memo is not None and len(ctx._leaf_memo) == 2
