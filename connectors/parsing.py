@@ -109,7 +109,8 @@ class Record:
 
     def __init__(self, agency: str, data: object, path: str, *, xml: bool = False) -> None:
         """``xml``: the values are XML text, so integers arrive as digit strings."""
-        if not isinstance(data, Mapping):
+        # ``dict`` first: the ABC check alone costs more than the rest of a small record.
+        if data.__class__ is not dict and not isinstance(data, Mapping):
             raise bad_field(agency, path, "is not an object")
         self.agency = agency
         self.path = path

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from typing import Any, TypeAlias, TypeVar
+from types import GeneratorType
+from typing import Any, TypeAlias, TypeGuard, TypeVar, cast
 
 from graphql import GraphQLError
 
@@ -38,16 +39,31 @@ R = TypeVar("R")
 MaybeAwaitable: TypeAlias = T | Awaitable[T]
 
 
+def _is_awaitable(value: object) -> TypeGuard[Awaitable[Any]]:
+    # ``inspect.isawaitable`` remembered per class: its last test is an ABC ``isinstance``,
+    # slow for the facts at hand. A generator's answer is its own (its code's flags).
+    cls = type(value)
+    known = _AWAITABLE.get(cls)
+    if known is None:
+        known = inspect.isawaitable(value)
+        if cls is not GeneratorType and len(_AWAITABLE) < 1024:
+            _AWAITABLE[cls] = known
+    return known
+
+
+_AWAITABLE: dict[type, bool] = {}
+
+
 def then(value: MaybeAwaitable[T], fn: Callable[[T], R]) -> MaybeAwaitable[R]:
     """``fn(value)``, now if ``value`` is at hand, else once it has been awaited."""
-    if inspect.isawaitable(value):
+    if _is_awaitable(value):
         pending = value
 
         async def later() -> R:
             return fn(await pending)
 
         return later()
-    return fn(value)
+    return fn(cast(T, value))  # not awaitable: the ``T`` itself
 
 
 async def load_one(ctx: RequestContext, facet: Facet, key: str) -> Fetched | None:
