@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader, Loader, dispatch_queue_batch, get_chunks
@@ -64,6 +65,25 @@ class OneTaskLoader(DataLoader[KeyT, ReturnT]):
         """The key itself, as aiodataloader's default (one function, not one per loader)."""
         return key
 
+    def load_ahead(self, keys: Iterable[KeyT]) -> None:
+        """Start the batch of ``keys`` now, not at the DataLoader's third loop turn.
+
+        Each key not yet asked gets its future in the loader's memo at once, so a later
+        ``load`` of it waits for this batch instead of sending another; the batch runs as
+        any other (``dispatch_queue_batch``: the same failures, the same settling). For a
+        look-up whose fields are known before they are resolved: on a busy loop each of the
+        three turns is a wait behind every other request's work.
+        """
+        queue: list[Loader] = []
+        memo = self._cache
+        for key in dict.fromkeys(keys):
+            if key not in memo:
+                future: asyncio.Future[ReturnT] = self.loop.create_future()
+                memo[key] = future
+                queue.append(Loader(key=key, future=future))
+        if queue:
+            _start(self, queue, ahead=True)
+
     def do_resolve_reject(self, key: KeyT, future: asyncio.Future[ReturnT]) -> None:
         self._queue.append(Loader(key=key, future=future))
         if len(self._queue) == 1:
@@ -82,22 +102,36 @@ def _take(loader: OneTaskLoader[Any, Any]) -> None:
     """Take the queue (in ``max_batch_size`` chunks, as ``dispatch_queue``): a task each."""
     queue = loader._queue
     loader._queue = []
+    _start(loader, queue, ahead=False)
+
+
+def _start(loader: OneTaskLoader[Any, Any], queue: list[Loader], *, ahead: bool) -> None:
     size = loader.max_batch_size
     chunks = get_chunks(queue, size) if size and size < len(queue) else (queue,)
     for chunk in chunks:
         # The task is told its own handle (``asyncio.current_task`` is Python code in 3.11).
         own: list[asyncio.Task[None]] = []
-        task = loader.loop.create_task(_run(loader, chunk, own))
+        task = loader.loop.create_task(_run(loader, chunk, own, ahead))
         if not task.done():  # an eager task factory may have run it to its end already
             own.append(task)
             loader._running.add(task)
 
 
 async def _run(
-    loader: OneTaskLoader[Any, Any], queue: list[Loader], own: list[asyncio.Task[None]]
+    loader: OneTaskLoader[Any, Any],
+    queue: list[Loader],
+    own: list[asyncio.Task[None]],
+    ahead: bool,
 ) -> None:
     try:
         await dispatch_queue_batch(loader, queue)
+        if ahead:
+            # A key loaded ahead that no field came to ask (its parent failed first) must not
+            # be reported at collection as a future whose exception nobody retrieved; those
+            # who await it still get the exception.
+            for entry in queue:
+                if entry.future.done() and not entry.future.cancelled():
+                    entry.future.exception()
     finally:
         # Dropped from inside rather than by a done callback (one more loop turn per batch).
         if own:

@@ -22,7 +22,7 @@ it cost, and prime it with the failures: ``FactLoader.fetch_ahead``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from graphql import Visitor, visit
@@ -32,8 +32,15 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from connectors.domain import AssetKind, DebtorKind, Facet
 from resolvers.context import RequestContext
 from resolvers.facts import agencies_for
+from resolvers.loaders import FactLoader
 
-__all__ = ["FIRST_HOP", "prefetch_debtors", "selected_names", "selection_of"]
+__all__ = [
+    "FIRST_HOP",
+    "prefetch_debtors",
+    "selected_names",
+    "selection_of",
+    "start_first_hop",
+]
 
 _MEMO_MAX = 1024
 # Selected names per field node of a cached document; each value keeps its node alive, so
@@ -133,12 +140,11 @@ def _variables_in(nodes: Iterable[Any]) -> bool:
     return visitor.found
 
 
-async def prefetch_debtors(
+def _first_hop(
     ctx: RequestContext, debtors: Sequence[tuple[str, DebtorKind]], fields: Collection[str]
-) -> None:
-    """Load what ``fields`` of ``debtors`` need from every agency at once; wait for it."""
+) -> Iterator[tuple[FactLoader, list[str]]]:
+    """Each agency loader the first hop of ``fields`` needs, with the keys not at hand."""
     loaders = ctx.loaders
-    pending: list[Awaitable[Any]] = []
     for field, (facet, kind) in FIRST_HOP.items():
         if field not in fields:
             continue
@@ -146,15 +152,37 @@ async def prefetch_debtors(
         for agency in loaders.providers(facet):
             missing = [key for key in keys if loaders.peek(agency, facet, key) is None]
             if missing:
-                pending.append(loaders.fact(agency, facet).fetch_ahead(missing))
+                yield loaders.fact(agency, facet), missing
     kinds = {_KINDS[n.removeprefix(_KIND_PREFIX)] for n in fields if n.startswith(_KIND_PREFIX)}
     if kinds and "assets" not in fields:
         keys = [key for key, _ in debtors]
         for agency in agencies_for(ctx, Facet.ASSETS, kinds):
             missing = [key for key in keys if loaders.peek(agency, Facet.ASSETS, key) is None]
             if missing:
-                pending.append(loaders.fact(agency, Facet.ASSETS).fetch_ahead(missing))
+                yield loaders.fact(agency, Facet.ASSETS), missing
+
+
+async def prefetch_debtors(
+    ctx: RequestContext, debtors: Sequence[tuple[str, DebtorKind]], fields: Collection[str]
+) -> None:
+    """Load what ``fields`` of ``debtors`` need from every agency at once; wait for it."""
+    pending: list[Awaitable[Any]] = [
+        loader.fetch_ahead(missing) for loader, missing in _first_hop(ctx, debtors, fields)
+    ]
     if "restrictions" in fields and debtors:
-        pending.append(loaders.restrictions.load_many([key for key, _ in debtors]))
+        pending.append(ctx.loaders.restrictions.load_many([key for key, _ in debtors]))
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def start_first_hop(
+    ctx: RequestContext, debtors: Sequence[tuple[str, DebtorKind]], fields: Collection[str]
+) -> None:
+    """Start the agency batches ``fields`` of ``debtors`` need, without waiting for them.
+
+    For one debtor: each batch leaves now rather than at its DataLoader's third loop turn,
+    and each field still waits only for its own agency (a slow agency holds up its fields,
+    not the others' nor the second hop). Facts at hand start nothing.
+    """
+    for loader, missing in _first_hop(ctx, debtors, fields):
+        loader.load_ahead(missing)

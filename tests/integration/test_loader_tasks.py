@@ -15,6 +15,7 @@ from aiodataloader import dispatch_queue_batch
 
 import resolvers.dispatch
 from mocks.records import CaseRecord
+from resolvers.loaders import FactLoader
 from tests.harness import PROFILE, PROFILE_VARIABLES, StackFactory
 from tests.task_counting import counting_tasks
 
@@ -32,6 +33,14 @@ async def test_a_cold_look_up_makes_one_task_per_loader_batch(
         await dispatch_queue_batch(loader, queue)
 
     monkeypatch.setattr(resolvers.dispatch, "dispatch_queue_batch", counted)
+    agency_batches: list[int] = []
+    batch_load_fn = FactLoader.batch_load_fn
+
+    async def sent(loader: FactLoader, keys: list[str]) -> Any:
+        agency_batches.append(len(keys))
+        return await batch_load_fn(loader, keys)
+
+    monkeypatch.setattr(FactLoader, "batch_load_fn", sent)
     tasks: Counter[str] = Counter()
 
     loop = asyncio.get_running_loop()
@@ -42,7 +51,9 @@ async def test_a_cold_look_up_makes_one_task_per_loader_batch(
         loop.set_task_factory(None)
     assert data["debtor"]["identity"]
     # The cold profile: eight batches of agencies' facts and one of the store's restrictions,
-    # each a task of its own (aiodataloader made 18 tasks for them).
+    # each a task of its own (aiodataloader made 18 tasks for them). The first hop's seven
+    # are started ahead (``load_ahead``), the spouse's identity when the marriage is in.
+    assert len(agency_batches) == 8
     assert sorted(name for name, _ in batches) == ["FactLoader"] * 8 + ["StoreLoader"]
     assert tasks["_run"] == len(batches) == 9
     assert sum(tasks[name] for name in AIODATALOADER_TASKS) == 0
