@@ -74,6 +74,8 @@ class OneTaskLoader(DataLoader[KeyT, ReturnT]):
         look-up whose fields are known before they are resolved: on a busy loop each of the
         three turns is a wait behind every other request's work.
         """
+        if not self.cache:
+            return  # without the memo a later ``load`` could not find the batch: it asks anew
         queue: list[Loader] = []
         memo = self._cache
         for key in dict.fromkeys(keys):
