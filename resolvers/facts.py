@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from types import GeneratorType
-from typing import Any, TypeAlias, TypeGuard, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 from graphql import GraphQLError
 
 from connectors.domain import AssetKind, Facet, Fetched
 from gateway.errors import AgencyError
+from resolvers.awaitables import remembered_per_class
 from resolvers.context import RequestContext
 
 __all__ = [
@@ -39,19 +39,7 @@ R = TypeVar("R")
 MaybeAwaitable: TypeAlias = T | Awaitable[T]
 
 
-def _is_awaitable(value: object) -> TypeGuard[Awaitable[Any]]:
-    # ``inspect.isawaitable`` remembered per class: its last test is an ABC ``isinstance``,
-    # slow for the facts at hand. A generator's answer is its own (its code's flags).
-    cls = type(value)
-    known = _AWAITABLE.get(cls)
-    if known is None:
-        known = inspect.isawaitable(value)
-        if cls is not GeneratorType and len(_AWAITABLE) < 1024:
-            _AWAITABLE[cls] = known
-    return known
-
-
-_AWAITABLE: dict[type, bool] = {}
+_is_awaitable = remembered_per_class(inspect.isawaitable)
 
 
 def then(value: MaybeAwaitable[T], fn: Callable[[T], R]) -> MaybeAwaitable[R]:
