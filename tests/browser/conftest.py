@@ -46,7 +46,10 @@ async def browser() -> AsyncIterator[Browser]:
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
             ],
         )
-        context = await launched.new_context(viewport={"width": 1366, "height": 768})
+        # The machine's zone must not decide a test: pages run on UTC, as a server room would.
+        context = await launched.new_context(
+            viewport={"width": 1366, "height": 768}, timezone_id="UTC"
+        )
         seen = Browser(context)
 
         async def only_loopback(route: Route) -> None:

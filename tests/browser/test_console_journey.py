@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
+from gateway.clock import court_date
 from mocks.records import CaseRecord
 from tests.browser.conftest import Browser
 from tests.browser.console_stack import ConsoleStack, console_stack
@@ -73,8 +74,8 @@ async def test_officer_judge_outage_and_auditor_in_one_journey(
     # 3. A seizure: the legal term is checked while typing; then it is filed.
     await page.get_by_label("标的物").select_option(free[0].certificate_no)
     await page.get_by_label("文号").fill(DOCUMENT)
-    # From tomorrow (the gateway's today is UTC's): a run across midnight stays in the future.
-    since = datetime.now(UTC).date() + timedelta(days=1)
+    # From the court's tomorrow: a run across the court's midnight stays in the future.
+    since = court_date(datetime.now(UTC)) + timedelta(days=1)
     await page.get_by_label("起始日期").fill(since.isoformat())
     await page.get_by_label("截止日期").fill(_years_after(since, 4).isoformat())
     await expect(page.locator("#c-term")).to_contain_text("最长 3 年")

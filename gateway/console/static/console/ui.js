@@ -78,10 +78,22 @@ export function status(value) {
   return h("span", { class: `status-${value}`, "data-status": value }, STATUS[value] || value);
 }
 
+// A court's calendar runs on China Standard Time, whatever zone the browser is set to: from
+// 16:00 to 24:00 UTC the court is already on the next day, and the gateway refuses a control
+// that starts on the day before its own.
+export const COURT_ZONE = "Asia/Shanghai";
+
+// The court's calendar date at `now`, as YYYY-MM-DD (en-CA formats dates that way).
+export function courtToday(now = new Date()) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: COURT_ZONE }).format(now);
+}
+
 export function time(value) {
   if (!value) return "—";
   const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? value : d.toLocaleString("zh-CN", { hour12: false });
+  return Number.isNaN(d.getTime())
+    ? value
+    : d.toLocaleString("zh-CN", { hour12: false, timeZone: COURT_ZONE });
 }
 
 export function money(value) {

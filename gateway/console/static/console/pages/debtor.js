@@ -6,6 +6,7 @@ import {
   AGENCY,
   RESTRICTION,
   caseHref,
+  courtToday,
   errorList,
   h,
   link,
@@ -128,7 +129,7 @@ function assetTable(title, assets, columns, id) {
 }
 
 function controlForm(debtor, assets, reload) {
-  const today = new Date().toISOString().slice(0, 10);
+  const today = courtToday();
   const action = h(
     "select",
     { id: "c-action", name: "action" },
