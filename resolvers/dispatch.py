@@ -65,26 +65,31 @@ class OneTaskLoader(DataLoader[KeyT, ReturnT]):
         """The key itself, as aiodataloader's default (one function, not one per loader)."""
         return key
 
-    def load_ahead(self, keys: Iterable[KeyT]) -> None:
+    def load_ahead(self, keys: Iterable[KeyT]) -> list[asyncio.Future[ReturnT]]:
         """Start the batch of ``keys`` now, not at the DataLoader's third loop turn.
 
         Each key not yet asked gets its future in the loader's memo at once, so a later
         ``load`` of it waits for this batch instead of sending another; the batch runs as
         any other (``dispatch_queue_batch``: the same failures, the same settling). For a
         look-up whose fields are known before they are resolved: on a busy loop each of the
-        three turns is a wait behind every other request's work.
+        three turns is a wait behind every other request's work. Returns each key's future
+        (one already asked: the one in the memo) for a caller that waits for them all.
         """
         if not self.cache:
-            return  # without the memo a later ``load`` could not find the batch: it asks anew
+            return []  # without the memo a later ``load`` could not find the batch
         queue: list[Loader] = []
+        futures: list[asyncio.Future[ReturnT]] = []
         memo = self._cache
         for key in dict.fromkeys(keys):
-            if key not in memo:
-                future: asyncio.Future[ReturnT] = self.loop.create_future()
+            future = memo.get(key)
+            if future is None:
+                future = self.loop.create_future()
                 memo[key] = future
                 queue.append(Loader(key=key, future=future))
+            futures.append(future)
         if queue:
             _start(self, queue, ahead=True)
+        return futures
 
     def do_resolve_reject(self, key: KeyT, future: asyncio.Future[ReturnT]) -> None:
         self._queue.append(Loader(key=key, future=future))

@@ -1,4 +1,9 @@
-"""Look-ahead for a list of debtors: ask every agency the selection needs, then walk it.
+"""Look-ahead: ask every agency the selection needs, wait, then let the executor walk it.
+
+One debtor (``prefetch_one``): its first hop's batches leave at once, the spouse's as soon
+as civil affairs has answered, and the fields complete from facts at hand.
+
+A list of debtors (``prefetch_debtors``), below.
 
 Walking ``debtors(ids:)`` for 500 debtors with nothing cached made one awaitable per field
 per debtor (thousands of tasks), and only once the executor had started all of them did the
@@ -22,6 +27,7 @@ it cost, and prime it with the failures: ``FactLoader.fetch_ahead``).
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Collection, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -29,7 +35,7 @@ from graphql import Visitor, visit
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-from connectors.domain import AssetKind, DebtorKind, Facet
+from connectors.domain import AssetKind, DebtorKind, Facet, Fetched
 from resolvers.context import RequestContext
 from resolvers.facts import agencies_for
 from resolvers.loaders import FactLoader
@@ -37,15 +43,18 @@ from resolvers.loaders import FactLoader
 __all__ = [
     "FIRST_HOP",
     "prefetch_debtors",
+    "prefetch_one",
     "selected_names",
     "selection_of",
-    "start_first_hop",
+    "selections_of",
 ]
 
 _MEMO_MAX = 1024
 # Selected names per field node of a cached document; each value keeps its node alive, so
 # its id cannot be reused while the entry exists.
-_memo: dict[int, tuple[Any, frozenset[str]]] = {}
+_memo: dict[int, tuple[Any, tuple[frozenset[str], frozenset[str]]]] = {}
+# Where the second hop's debtor sits under a debtor.
+SPOUSE_PATH = ("marriage", "spouse")
 
 # Debtor field -> the facet it loads and the kind of debtor it applies to (None: both).
 FIRST_HOP: dict[str, tuple[Facet, DebtorKind | None]] = {
@@ -102,6 +111,12 @@ def selected_names(selections: Iterable[Any]) -> set[str]:
 def selection_of(info: Info[Any, Any]) -> frozenset[str]:
     """``selected_names`` of the field being resolved, worked out once per document node
     (strawberry's ``selected_fields`` rebuilds the selection on every call)."""
+    return selections_of(info)[0]
+
+
+def selections_of(info: Info[Any, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """``selection_of``, and the names selected under ``marriage { spouse { … } }`` (the
+    second hop), worked out together once per document node."""
     raw = info._raw_info  # the graphql-core info strawberry wraps
     node = raw.field_nodes[0]
     known = _memo.get(id(node))
@@ -109,16 +124,47 @@ def selection_of(info: Info[Any, Any]) -> frozenset[str]:
         return known[1]
     selected = info.selected_fields
     names = frozenset(selected_names(selected[0].selections)) if selected else frozenset()
+    spouse = (
+        frozenset(selected_names(_under(selected[0].selections, SPOUSE_PATH)))
+        if selected and "marriage" in names
+        else frozenset()
+    )
+    both = (names, spouse)
     # The field's own arguments (``ids: $ids``) choose the debtors, not the selection: only
     # what is under it can make the names differ from one request to the next.
-    if any(n.startswith(_KIND_PREFIX) for n in names) and _variables_in(
+    if any(n.startswith(_KIND_PREFIX) for n in names | spouse) and _variables_in(
         [node.selection_set, *raw.fragments.values()]
     ):
-        return names  # kinds from variables: another request may send other kinds
+        return both  # kinds from variables: another request may send other kinds
     if len(_memo) >= _MEMO_MAX:
         _memo.clear()
-    _memo[id(node)] = (node, names)
-    return names
+    _memo[id(node)] = (node, both)
+    return both
+
+
+def _fields(selections: Iterable[Any]) -> Iterator[SelectedField]:
+    """The fields selected at this level, through fragments, without those a directive may
+    drop or whose arguments may choose something else."""
+    for selection in selections:
+        if selection.directives:
+            continue
+        if isinstance(selection, SelectedField):
+            yield selection
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            yield from _fields(selection.selections)
+
+
+def _under(selections: Iterable[Any], path: Sequence[str]) -> list[Any]:
+    """The selections under each plain (argument-free) field at ``path``, merged."""
+    level = list(selections)
+    for name in path:
+        level = [
+            child
+            for field in _fields(level)
+            if field.name == name and not field.arguments
+            for child in field.selections
+        ]
+    return level
 
 
 class _Variables(Visitor):
@@ -175,14 +221,66 @@ async def prefetch_debtors(
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-def start_first_hop(
-    ctx: RequestContext, debtors: Sequence[tuple[str, DebtorKind]], fields: Collection[str]
+async def prefetch_one(
+    ctx: RequestContext,
+    debtor: tuple[str, DebtorKind],
+    fields: Collection[str],
+    spouse_fields: Collection[str],
 ) -> None:
-    """Start the agency batches ``fields`` of ``debtors`` need, without waiting for them.
+    """Load what ``fields`` of one debtor need, and the spouse's ``spouse_fields`` as soon as
+    the marriage is known; wait for all of it, so that the executor completes the debtor from
+    facts at hand instead of suspending once per field.
 
-    For one debtor: each batch leaves now rather than at its DataLoader's third loop turn,
-    and each field still waits only for its own agency (a slow agency holds up its fields,
-    not the others' nor the second hop). Facts at hand start nothing.
+    Each hop waits only for what it needs: the spouse's batches leave when civil affairs
+    answers, whatever the other agencies are doing, so a slow agency holds up its own facts
+    and nothing else (each batch has its own deadline; the answer could not leave before the
+    slowest anyway). Failures are not handled here: a failed key is not at hand, and its
+    field's ``load`` finds the same failed future in the DataLoader's memo. Facts at hand
+    start nothing and wait for nothing.
     """
-    for loader, missing in _first_hop(ctx, debtors, fields):
-        loader.load_ahead(missing)
+    pending: list[Awaitable[Any]] = [
+        future
+        for loader, missing in _first_hop(ctx, [debtor], fields)
+        for future in loader.load_ahead(missing)
+    ]
+    key, kind = debtor
+    if spouse_fields and "marriage" in fields and kind is DebtorKind.PERSON:
+        marriage = ctx.loaders.first_now(Facet.MARRIAGE, key)
+        if inspect.isawaitable(marriage):
+            pending.append(_spouse_hop(ctx, marriage, spouse_fields))
+        else:
+            _start_spouse(ctx, marriage, spouse_fields, pending)
+    if not pending:
+        return  # all at hand (warm): the court's own rows load with their field, no wait here
+    if "restrictions" in fields and ctx.loaders.restrictions.peek(key) is None:
+        pending.append(ctx.loaders.restrictions.load(key))
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _start_spouse(
+    ctx: RequestContext,
+    marriage: Fetched | None,
+    fields: Collection[str],
+    pending: list[Awaitable[Any]],
+) -> None:
+    spouse = getattr(marriage.value, "spouse_id", None) if marriage is not None else None
+    if not spouse:
+        return
+    # On the record before any agency is asked about the spouse: the spouse's own fields
+    # would add it too, but only if the marriage field completes.
+    ctx.debtors_touched.add(spouse)
+    for loader, missing in _first_hop(ctx, [(spouse, DebtorKind.PERSON)], fields):
+        pending.extend(loader.load_ahead(missing))
+
+
+async def _spouse_hop(
+    ctx: RequestContext, marriage: Awaitable[Fetched | None], fields: Collection[str]
+) -> None:
+    try:
+        fact = await marriage
+    except Exception:  # the marriage field reports it; there is no spouse to ask about
+        return
+    pending: list[Awaitable[Any]] = []
+    _start_spouse(ctx, fact, fields, pending)
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)

@@ -13,7 +13,7 @@ from resolvers.access import authorized_case, authorized_debtors
 from resolvers.context import RequestContext
 from resolvers.debtor_items import debtor_items
 from resolvers.entities import debtor_ids_of
-from resolvers.prefetch import prefetch_debtors, selection_of, start_first_hop
+from resolvers.prefetch import prefetch_debtors, prefetch_one, selection_of, selections_of
 from schema.case import Case
 from schema.debtor import Debtor
 
@@ -60,11 +60,10 @@ class LookupQuery:
         (given,) = debtor_ids_of(ctx, [str(id)], case_number, "id")
         parsed = validation.debtor_id(given, "id")
         case, _ = await authorized_debtors(ctx, [parsed], case_number, field="id")
-        # The first hop's agency batches leave now, not three loop turns after each field
-        # asks (each turn a wait behind every other request's work on a busy loop); nothing
-        # waits for them here, so a slow agency holds up only its own fields. Not the whole
-        # look-ahead: for one debtor, waiting for it cost warm look-ups more than it saved.
-        start_first_hop(ctx, [parsed], selection_of(info))
+        # Every agency batch the selection needs leaves now (the spouse's as soon as the
+        # marriage is known), and the fields then complete from facts at hand rather than
+        # suspending one by one. Each hop waits only for its own agencies: see prefetch_one.
+        await prefetch_one(ctx, parsed, *selections_of(info))
         return Debtor(key=parsed[0], kind=parsed[1], case_number=case.number)
 
     @strawberry.field(

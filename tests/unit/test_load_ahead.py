@@ -45,3 +45,14 @@ async def test_without_the_memo_nothing_is_started_ahead() -> None:
     loader.load_ahead(["a"])
     assert await loader.load("a") == "A"
     assert loader.batches == [["a"]]
+
+
+async def test_it_returns_each_keys_future_once_even_if_already_asked() -> None:
+    loader = Counting()
+    asked = loader.load("a")
+    futures = loader.load_ahead(["a", "b", "b"])
+    assert futures == [loader._cache["a"], loader._cache["b"]]
+    assert await asyncio.gather(*futures) == ["A", "B"]
+    assert await asked == "A"
+    assert sorted(map(sorted, loader.batches)) == [["a"], ["b"]]
+    assert Counting(cache=False).load_ahead(["a"]) == []

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from graphql import FieldNode, FragmentDefinitionNode, OperationDefinitionNode, parse
-from strawberry.types.nodes import SelectedField
+from strawberry.types.nodes import SelectedField, convert_selections
 
-from resolvers.prefetch import selected_names, selection_of
+from resolvers.prefetch import selected_names, selection_of, selections_of
 
 
 def field(name: str, **arguments: Any) -> SelectedField:
@@ -66,3 +66,41 @@ def test_kinds_from_a_variable_are_worked_out_on_every_request() -> None:
     info.kinds = ["EQUITY"]
     assert selection_of(info) == {"assets:EQUITY"}  # type: ignore[arg-type]
     assert info.builds == 2
+
+
+class _Document:
+    """``selections_of``'s view of a document: strawberry's selection of its root field."""
+
+    def __init__(self, document: str) -> None:
+        parsed = parse(document)
+        operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
+        fragments = {
+            d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        root = operation.selection_set.selections[0]
+        assert isinstance(root, FieldNode)
+        raw = SimpleNamespace(
+            field_nodes=[root], fragments=fragments, variable_values={}, schema=None
+        )
+        self._raw_info = raw
+        self.selected_fields = convert_selections(raw, [root])  # type: ignore[arg-type]
+
+
+def test_the_spouses_fields_are_read_through_fragments() -> None:
+    info = _Document(
+        '{ debtor(id: "x", caseNumber: "c") { identity { name } marriage { status ...M } } }'
+        " fragment M on Marriage { spouse { maskedId ... on Debtor { identity { name } } } }"
+    )
+    names, spouse = selections_of(info)  # type: ignore[arg-type]
+    assert names == {"identity", "marriage"}
+    assert spouse == {"maskedId", "identity"}
+
+
+def test_no_spouse_is_looked_ahead_under_a_directive_or_without_marriage() -> None:
+    skipped = _Document(
+        'query($s: Boolean!) { debtor(id: "x", caseNumber: "c") '
+        "{ marriage { spouse @include(if: $s) { identity { name } } } } }"
+    )
+    assert selections_of(skipped) == ({"marriage"}, frozenset())  # type: ignore[arg-type]
+    none = _Document('{ debtor(id: "x", caseNumber: "c") { identity { name } } }')
+    assert selections_of(none) == ({"identity"}, frozenset())  # type: ignore[arg-type]
