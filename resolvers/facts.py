@@ -108,16 +108,26 @@ def load_all_now(
 ) -> MaybeAwaitable[list[Fetched]]:
     """``load_all``, without waiting when every agency's fact is at hand.
 
-    Otherwise every agency is asked at once (the loads are made before returning), and
-    ``path``, which is only for error reports, is called.
+    Otherwise every agency whose fact is not at hand is asked at once (the loads are made
+    before returning), and ``path``, which is only for error reports, is called. The facts
+    at hand are not asked again: after a look-ahead in which one agency failed, the others'
+    facts are in this request, though not in the DataLoaders' memos nor (cache off) in the
+    cache, and asking again would send requests the look-ahead had already answered.
     """
     ctx.debtors_touched.add(key)
     agencies = agencies_for(ctx, facet, kinds)
     facts: list[Fetched] = []
-    for name in agencies:
+    for i, name in enumerate(agencies):
         fact = ctx.loaders.peek(name, facet, key)
         if fact is None:
-            pending = [ctx.loaders.fact(n, facet).load(key) for n in agencies]
+            loaders = ctx.loaders
+            rest: list[Fetched | Awaitable[Any]] = [
+                f
+                if (f := loaders.peek(n, facet, key)) is not None
+                else loaders.fact(n, facet).load(key)
+                for n in agencies[i + 1 :]
+            ]
+            pending = [*facts, loaders.fact(name, facet).load(key), *rest]
             return _gathered(ctx, pending, path(), never_raise)
         facts.append(fact)
     return facts
@@ -125,11 +135,14 @@ def load_all_now(
 
 async def _gathered(
     ctx: RequestContext,
-    pending: Sequence[Awaitable[Any]],
+    pending: Sequence[Fetched | Awaitable[Any]],
     path: Sequence[str | int],
     never_raise: bool,
 ) -> list[Fetched]:
-    outcomes: list[Any] = await asyncio.gather(*pending, return_exceptions=True)
+    # Facts at hand keep their place among the agencies' answers.
+    waits = [p for p in pending if not isinstance(p, Fetched)]
+    answers = iter(await asyncio.gather(*waits, return_exceptions=True))
+    outcomes: list[Any] = [p if isinstance(p, Fetched) else next(answers) for p in pending]
     facts: list[Fetched] = []
     failures: list[AgencyError] = []
     for outcome in outcomes:

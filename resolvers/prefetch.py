@@ -209,16 +209,57 @@ def _first_hop(
 
 
 async def prefetch_debtors(
-    ctx: RequestContext, debtors: Sequence[tuple[str, DebtorKind]], fields: Collection[str]
+    ctx: RequestContext,
+    debtors: Sequence[tuple[str, DebtorKind]],
+    fields: Collection[str],
+    spouse_fields: Collection[str] = frozenset(),
 ) -> None:
-    """Load what ``fields`` of ``debtors`` need from every agency at once; wait for it."""
-    pending: list[Awaitable[Any]] = [
-        loader.fetch_ahead(missing) for loader, missing in _first_hop(ctx, debtors, fields)
-    ]
+    """Load what ``fields`` of ``debtors`` need from every agency at once, and what the
+    spouses' ``spouse_fields`` need once their marriages are in; wait for it all."""
+    pending: list[Awaitable[Any]] = []
+    for loader, missing in _first_hop(ctx, debtors, fields):
+        fetch = loader.fetch_ahead(missing)
+        if spouse_fields and loader.facet is Facet.MARRIAGE:
+            fetch = _spouses_after(ctx, fetch, debtors, fields, spouse_fields)
+        pending.append(fetch)
     if "restrictions" in fields and debtors:
         pending.append(ctx.loaders.restrictions.load_many([key for key, _ in debtors]))
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _spouses_after(
+    ctx: RequestContext,
+    marriages: Awaitable[None],
+    debtors: Sequence[tuple[str, DebtorKind]],
+    fields: Collection[str],
+    spouse_fields: Collection[str],
+) -> None:
+    """The spouses' batches, as soon as civil affairs has answered for the list: not behind
+    the other agencies of the first hop (a slow one would leave them no time)."""
+    await marriages
+    listed = {key for key, _ in debtors}
+    agency = ctx.loaders.providers(Facet.MARRIAGE)[0]
+    spouses: dict[str, None] = {}
+    for key, kind in debtors:
+        if kind is DebtorKind.PERSON:
+            fact = ctx.loaders.peek(agency, Facet.MARRIAGE, key)
+            spouse = getattr(fact.value, "spouse_id", None) if fact is not None else None
+            if spouse:
+                spouses[spouse] = None
+    if not spouses:
+        return
+    # On the record before any agency is asked about them (see ``_start_spouse``).
+    ctx.debtors_touched.update(spouses)
+    # A spouse who is in the list too has the first hop's facts on the way already.
+    others = [(s, DebtorKind.PERSON) for s in spouses if s not in listed]
+    inside = [(s, DebtorKind.PERSON) for s in spouses if s in listed]
+    more = [name for name in spouse_fields if name not in fields]
+    hops = [*_first_hop(ctx, others, spouse_fields), *_first_hop(ctx, inside, more)]
+    if hops:
+        await asyncio.gather(
+            *(loader.fetch_ahead(missing) for loader, missing in hops), return_exceptions=True
+        )
 
 
 async def prefetch_one(

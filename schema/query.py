@@ -13,7 +13,7 @@ from resolvers.access import authorized_case, authorized_debtors
 from resolvers.context import RequestContext
 from resolvers.debtor_items import debtor_items
 from resolvers.entities import debtor_ids_of
-from resolvers.prefetch import prefetch_debtors, prefetch_one, selection_of, selections_of
+from resolvers.prefetch import prefetch_debtors, prefetch_one, selections_of
 from schema.case import Case
 from schema.debtor import Debtor
 
@@ -102,7 +102,7 @@ class LookupQuery:
         case = await authorized_case(ctx, case_number)
         items = debtor_items(ctx, case, [str(i) for i in ids])
         wanted = list(dict.fromkeys(i for i in items if isinstance(i, tuple)))
-        await prefetch_debtors(ctx, wanted, selection_of(info))
+        await prefetch_debtors(ctx, wanted, *selections_of(info))
         # graphql-core reports an exception in a list as that item's error, at its index.
         return [
             i
