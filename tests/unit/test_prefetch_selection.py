@@ -23,18 +23,23 @@ def test_a_page_of_restrictions_is_loaded_ahead_like_all_of_them() -> None:
     assert selected_names([field("restrictions", first=5, other=1)]) == set()
 
 
+def _raw_info(document: str) -> SimpleNamespace:
+    """What the look-ahead reads of graphql-core's info: the root field node, the fragments."""
+    parsed = parse(document)
+    operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
+    fragments = {
+        d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    root = operation.selection_set.selections[0]
+    assert isinstance(root, FieldNode)
+    return SimpleNamespace(field_nodes=[root], fragments=fragments, variable_values={}, schema=None)
+
+
 class _Info:
     """What ``selection_of`` reads of strawberry's ``Info``; counts selection rebuilds."""
 
     def __init__(self, document: str) -> None:
-        parsed = parse(document)
-        operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
-        fragments = {
-            d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        root = operation.selection_set.selections[0]
-        assert isinstance(root, FieldNode)
-        self._raw_info = SimpleNamespace(field_nodes=[root], fragments=fragments)
+        self._raw_info = _raw_info(document)
         self.builds = 0
         self.kinds: Any = ["VEHICLE"]
 
@@ -72,18 +77,8 @@ class _Document:
     """``selections_of``'s view of a document: strawberry's selection of its root field."""
 
     def __init__(self, document: str) -> None:
-        parsed = parse(document)
-        operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
-        fragments = {
-            d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        root = operation.selection_set.selections[0]
-        assert isinstance(root, FieldNode)
-        raw = SimpleNamespace(
-            field_nodes=[root], fragments=fragments, variable_values={}, schema=None
-        )
-        self._raw_info = raw
-        self.selected_fields = convert_selections(raw, [root])  # type: ignore[arg-type]
+        raw = self._raw_info = _raw_info(document)
+        self.selected_fields = convert_selections(raw, raw.field_nodes)  # type: ignore[arg-type]
 
 
 def test_the_spouses_fields_are_read_through_fragments() -> None:
