@@ -30,6 +30,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway.cli.announcing_server import AnnouncingServer
     from gateway.cli.serve_refusal import SERVE_APP
     from gateway.log_setup import configure_logging
     from gateway.web.server import bind
@@ -58,11 +59,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         # address printed is the one really listening (port 0 picks a free one).
         sock = bind(host, port)
         bound_host, bound_port = sock.getsockname()[:2]
-        _say_listening(settings, f"http://{bound_host}:{bound_port}", 1)
+        url = f"http://{bound_host}:{bound_port}"
         config = uvicorn.Config(SERVE_APP, factory=True, log_level="warning", access_log=False)
+        # Said once the app has started: a refused start never says it is serving.
+        server = AnnouncingServer(config, lambda: _say_listening(settings, url, 1))
         # Ctrl-C is how a person stops it: as uvicorn.run does, no traceback for it.
         with contextlib.suppress(KeyboardInterrupt):
-            uvicorn.Server(config).run(sockets=[sock])
+            server.run(sockets=[sock])
         return 0
     sock = bind(host, port)  # only to fail in one line if taken; uvicorn binds it again
     sock.close()

@@ -126,6 +126,7 @@ async def test_serve_refuses_a_chain_whose_file_was_removed(
         assert child is not None
         status, body = await stack.post(LOOKUP, {"c": cases[0].number})
         assert status == 200 and body["data"]["case"], body
+        assert f"the API on {child.url}/graphql" in await child.output()  # said once serving
         if evidence == "witness record":
             await _witness_by_another_chain(child.settings.audit.database_url)
         await child.stop()  # with heads on, it signs a last head of its chain
@@ -142,6 +143,7 @@ async def test_serve_refuses_a_chain_whose_file_was_removed(
         assert "Traceback" not in refused.stderr and "File " not in refused.stderr, refused
         assert refused.stderr.strip() == line, refused  # and nothing else is said there
         assert "refusing" not in refused.stdout
+        assert "serving" not in refused.stdout, refused  # said only once it has started
         assert not own.exists()  # nothing begun in its place
         assert await _total_requests(stack) == asked
 
