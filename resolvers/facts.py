@@ -116,21 +116,15 @@ def load_all_now(
     """
     ctx.debtors_touched.add(key)
     agencies = agencies_for(ctx, facet, kinds)
-    facts: list[Fetched] = []
-    for i, name in enumerate(agencies):
-        fact = ctx.loaders.peek(name, facet, key)
-        if fact is None:
-            loaders = ctx.loaders
-            rest: list[Fetched | Awaitable[Any]] = [
-                f
-                if (f := loaders.peek(n, facet, key)) is not None
-                else loaders.fact(n, facet).load(key)
-                for n in agencies[i + 1 :]
-            ]
-            pending = [*facts, loaders.fact(name, facet).load(key), *rest]
-            return _gathered(ctx, pending, path(), never_raise)
-        facts.append(fact)
-    return facts
+    loaders = ctx.loaders
+    at_hand = [loaders.peek(name, facet, key) for name in agencies]
+    if None not in at_hand:
+        return cast(list[Fetched], at_hand)
+    pending = [
+        fact if fact is not None else loaders.fact(name, facet).load(key)
+        for name, fact in zip(agencies, at_hand, strict=True)
+    ]
+    return _gathered(ctx, pending, path(), never_raise)
 
 
 async def _gathered(

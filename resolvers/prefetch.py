@@ -45,7 +45,6 @@ __all__ = [
     "prefetch_debtors",
     "prefetch_one",
     "selected_names",
-    "selection_of",
     "selections_of",
 ]
 
@@ -108,15 +107,10 @@ def selected_names(selections: Iterable[Any]) -> set[str]:
     return names
 
 
-def selection_of(info: Info[Any, Any]) -> frozenset[str]:
-    """``selected_names`` of the field being resolved, worked out once per document node
-    (strawberry's ``selected_fields`` rebuilds the selection on every call)."""
-    return selections_of(info)[0]
-
-
 def selections_of(info: Info[Any, Any]) -> tuple[frozenset[str], frozenset[str]]:
-    """``selection_of``, and the names selected under ``marriage { spouse { … } }`` (the
-    second hop), worked out together once per document node."""
+    """``selected_names`` of the field being resolved, and those under ``marriage { spouse
+    { … } }`` (the second hop), worked out once per document node (strawberry's
+    ``selected_fields`` rebuilds the selection on every call)."""
     raw = info._raw_info  # the graphql-core info strawberry wraps
     node = raw.field_nodes[0]
     known = _memo.get(id(node))
@@ -243,8 +237,7 @@ async def _spouses_after(
     spouses: dict[str, None] = {}
     for key, kind in debtors:
         if kind is DebtorKind.PERSON:
-            fact = ctx.loaders.peek(agency, Facet.MARRIAGE, key)
-            spouse = getattr(fact.value, "spouse_id", None) if fact is not None else None
+            spouse = _spouse_of(ctx.loaders.peek(agency, Facet.MARRIAGE, key))
             if spouse:
                 spouses[spouse] = None
     if not spouses:
@@ -298,13 +291,18 @@ async def prefetch_one(
     await asyncio.gather(*pending, return_exceptions=True)
 
 
+def _spouse_of(marriage: Fetched | None) -> str | None:
+    """The spouse's id in a marriage fact, if it names one."""
+    return getattr(marriage.value, "spouse_id", None) if marriage is not None else None
+
+
 def _start_spouse(
     ctx: RequestContext,
     marriage: Fetched | None,
     fields: Collection[str],
     pending: list[Awaitable[Any]],
 ) -> None:
-    spouse = getattr(marriage.value, "spouse_id", None) if marriage is not None else None
+    spouse = _spouse_of(marriage)
     if not spouse:
         return
     # On the record before any agency is asked about the spouse: the spouse's own fields
