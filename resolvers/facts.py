@@ -92,9 +92,8 @@ async def load_all(
     ``never_raise`` is for fields that hold facts of our own besides the agencies' (a court's
     restrictions): there a total agency failure is reported beside the data, not as null.
     """
-    ctx.debtors_touched.add(key)
-    pending = [ctx.loaders.fact(name, facet).load(key) for name in agencies_for(ctx, facet, kinds)]
-    return await _gathered(ctx, pending, path, never_raise)
+    found = load_all_now(ctx, facet, key, lambda: path, kinds, never_raise=never_raise)
+    return found if isinstance(found, list) else await found
 
 
 def load_all_now(
