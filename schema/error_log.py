@@ -20,6 +20,7 @@ from gateway.errors import LiandongError
 from gateway.masking import mask_text
 from schema.error_codes import variable_error
 from schema.fast.extension_runner import LeanRunnerSchema
+from schema.subscriptions_apart import SubscriptionsApart
 
 __all__ = ["LoggedFederationSchema", "LoggedSchema", "log_errors"]
 
@@ -47,8 +48,9 @@ def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext |
             )
 
 
-class LoggedSchema(LeanRunnerSchema, strawberry.Schema):
-    """``strawberry.Schema`` with our error logging (and the lean extension runner)."""
+class LoggedSchema(SubscriptionsApart, LeanRunnerSchema, strawberry.Schema):
+    """``strawberry.Schema`` with our error logging (and the lean extension runner);
+    ``execute`` runs no subscription (``schema/subscriptions_apart.py``)."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -56,7 +58,7 @@ class LoggedSchema(LeanRunnerSchema, strawberry.Schema):
         log_errors(errors, execution_context)
 
 
-class LoggedFederationSchema(LeanRunnerSchema, FederationSchema):
+class LoggedFederationSchema(SubscriptionsApart, LeanRunnerSchema, FederationSchema):
     """The federation schema with our error logging (and the lean extension runner)."""
 
     def process_errors(

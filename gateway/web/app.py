@@ -7,7 +7,7 @@ import contextvars
 import dataclasses
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
@@ -45,6 +45,7 @@ from gateway.web.health import health_routes
 from gateway.web.hit_path import HitPath
 from gateway.web.metrics import MetricsEndpoint
 from gateway.web.metrics_listener import MetricsListener
+from gateway.web.plain_post import GraphQLRequest, PlainPost
 from gateway.web.request_input import check_params, decode_json
 from gateway.web.request_metrics import HttpMetricsMiddleware, RequestMetrics
 from gateway.web.screen_route import ScreenEndpoint
@@ -67,6 +68,15 @@ ANONYMOUS = Principal(
 
 def error_body(err: LiandongError) -> dict[str, Any]:
     return {"data": None, "errors": [{"message": err.message, "extensions": err.extensions}]}
+
+
+class _PostAdapter:
+    """What ``execute_single`` reads of a request adapter: its method."""
+
+    method = "POST"
+
+
+_POST_ADAPTER = cast(AsyncHTTPRequestAdapter, _PostAdapter())
 
 
 class GatewayGraphQL(GraphQL[RequestContext, None]):
@@ -144,6 +154,30 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             _TEXT_FRAMES.set(True)  # this connection's tasks inherit it; HTTP never sees it
         await super().__call__(scope, receive, send)
 
+    def streams(self, accept: str) -> bool:
+        """Whether ``Accept`` asks for a streamed answer (multipart, server-sent events)."""
+        return self._get_stream_transport_from_headers({"accept": accept}) is not None
+
+    async def execute_post(
+        self, request: GraphQLRequest, context: RequestContext
+    ) -> ExecutionResult:
+        """Run one POSTed request as the view runs it (``execute_single``: the same operation
+        types allowed, the same 400s for an operation that cannot be picked or run)."""
+        return await self.execute_single(
+            request=cast(Request, None),  # read by neither strawberry nor our hooks here
+            request_adapter=_POST_ADAPTER,
+            sub_response=cast(Response, None),
+            context=context,
+            root_value=None,
+            request_data=GraphQLRequestData(
+                query=request.query,
+                variables=request.variables,
+                operation_name=request.operation_name,
+                extensions=request.extensions,
+                protocol="http",
+            ),
+        )
+
     def wants_ide(self, scope: Scope) -> bool:
         """Whether this request asks for the GraphiQL page rather than an answer."""
         # A browser opening /graphql, a GraphiQL link with ?q= or a reload after an edit
@@ -169,10 +203,18 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         # principal with no roles, which no resolver lets through.
         state = request.scope.setdefault("state", {})
         principal: Principal = state.get(PRINCIPAL_KEY, ANONYMOUS)
-        services = self.services
         request_id = state.get(REQUEST_ID_KEY) or request_id_of(request.headers)
+        client = request.client.host if request.client is not None else None
         # Kept in the scope so that the audit pipeline can read what the request touched.
-        state[CONTEXT_KEY] = context = RequestContext(
+        state[CONTEXT_KEY] = context = self.context_for(principal, request_id, client)
+        return context
+
+    def context_for(
+        self, principal: Principal, request_id: str, client: str | None
+    ) -> RequestContext:
+        """A request's context: its principal, id and client address, fresh loaders."""
+        services = self.services
+        context = RequestContext(
             principal=principal,
             request_id=request_id,
             loaders=Loaders(
@@ -192,14 +234,18 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             watch=services.watch,
             handles=services.handles,
         )
-        if request.client is not None:
-            context.extra["client"] = request.client.host
+        if client is not None:
+            context.extra["client"] = client
         return context
 
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        answer = await super().process_result(request, result)
+        return self.answer_of(result)
+
+    def answer_of(self, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """The JSON answer of an execution result, every error with a code and trace id."""
+        answer = process_result(result)
         # Every error has a code, even one raised where no extension could give it one
         # (an exception escaping an extension's hook); its message is masked in production.
         errors: list[dict[str, Any]] = answer.get("errors") or []  # type: ignore[assignment]
@@ -317,20 +363,27 @@ def create_app(
         middleware=[Middleware(HttpMetricsMiddleware, metrics=lambda: _request_metrics(holder))],
     )
     app.hit_path = HitPath(lambda: holder.get("view"))
+    if settings.execution_shortcuts:
+        app.plain_post = PlainPost(lambda: holder.get("view"))
     return app
 
 
 class _Gateway(Starlette):
-    """Starlette, with response-cache hits answered before its middleware and routing."""
+    """Starlette, with response-cache hits and plain JSON POSTs answered before its
+    middleware and routing."""
 
     hit_path: HitPath | None = None
+    plain_post: PlainPost | None = None  # with the execution shortcuts on
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.hit_path is not None:
-            passed_on = await self.hit_path.serve(scope, receive, send)
-            if passed_on is None:
-                return
-            receive = passed_on
+        if scope["type"] == "http":
+            for door in (self.hit_path, self.plain_post):
+                if door is None:
+                    continue
+                passed_on = await door.serve(scope, receive, send)
+                if passed_on is None:
+                    return
+                receive = passed_on
         await super().__call__(scope, receive, send)
 
 

@@ -68,6 +68,7 @@ __all__ = [
     "client_request_id_of",
     "outcome_of",
     "request_id_of",
+    "sent_body",
 ]
 
 logger = logging.getLogger("liandong.audit")
@@ -119,6 +120,11 @@ async def sent_text(request: Request) -> str:
         raw = await request.body()  # read already, and so cached, by the time of a refusal
     except Exception:  # the body itself was the trouble (too large, cut off)
         return ""
+    return sent_body(raw)
+
+
+def sent_body(raw: bytes) -> str:
+    """A refused request's body as its record keeps it: escaped and bounded."""
     return escaped(raw[: _SENT_CHARS * 4].decode("utf-8", "backslashreplace")[:_SENT_CHARS])
 
 
@@ -241,17 +247,9 @@ class AuditPipeline:
             ex.detail["sent"] = await sent_text(request)
             return self._refuse(ex, err, 400)
         except HTTPException as exc:
-            ex.refusal = "NOT_FOUND" if exc.status_code == 404 else "BAD_REQUEST"
-            ex.detail["sent"] = await sent_text(request)
-            extensions = {"code": ex.refusal, "traceId": trace_id()}
-            errors = [{"message": exc.reason, "extensions": extensions}]
-            return _json(exc.status_code, error_body(ex.media, errors), media=ex.media)
+            return self.http_refusal(ex, exc, await sent_text(request))
         except Exception:
-            logger.exception("request %s failed outside GraphQL execution", ex.request_id)
-            ex.refusal = "INTERNAL"
-            extensions = {"code": ex.refusal, "traceId": trace_id()}
-            errors = [{"message": "Internal error.", "extensions": extensions}]
-            return _json(500, error_body(ex.media, errors), media=ex.media)
+            return self.failure(ex)
         finally:
             ex.context = state.get(CONTEXT_KEY)
         if isinstance(response, StreamingResponse):
@@ -262,6 +260,24 @@ class AuditPipeline:
         ops = ex.context.operations if ex.context is not None else []
         failed = len(ops) == 1 and is_request_error(ops[0].has_data, ops[0].errors)
         return to_media(response, ex.media, failed)
+
+    @staticmethod
+    def http_refusal(ex: Exchange, exc: HTTPException, sent: str) -> Response:
+        """The answer to a request the GraphQL view refused (``sent``: what it sent)."""
+        ex.refusal = "NOT_FOUND" if exc.status_code == 404 else "BAD_REQUEST"
+        ex.detail["sent"] = sent
+        extensions = {"code": ex.refusal, "traceId": trace_id()}
+        errors = [{"message": exc.reason, "extensions": extensions}]
+        return _json(exc.status_code, error_body(ex.media, errors), media=ex.media)
+
+    @staticmethod
+    def failure(ex: Exchange) -> Response:
+        """The answer to a request that failed outside GraphQL execution (logged here)."""
+        logger.exception("request %s failed outside GraphQL execution", ex.request_id)
+        ex.refusal = "INTERNAL"
+        extensions = {"code": ex.refusal, "traceId": trace_id()}
+        errors = [{"message": "Internal error.", "extensions": extensions}]
+        return _json(500, error_body(ex.media, errors), media=ex.media)
 
     async def _answer(self, request: Request, ex: Exchange, state: dict[str, Any]) -> Response:
         # The response cache (gateway/response_cache/): after authentication and the limits.

@@ -19,69 +19,29 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Protocol
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from connectors.tracing import REQUEST_ID
-from gateway.auth import Principal, bearer_token
-from gateway.errors import LimitExceeded
+from gateway.auth import Principal
 from gateway.response_cache.answers import Answer
 from gateway.response_cache.request_key import request_key
-from gateway.web.audit_pipeline import (
-    PRINCIPAL_KEY,
-    REQUEST_ID_KEY,
-    AuditPipeline,
-    Exchange,
-    client_request_id_of,
-    request_id_of,
+from gateway.web.door import (
+    GatewayGraphQL,
+    exchange_at_door,
+    headers_of,
+    principal_of,
+    read_body,
+    replay,
+    send_json,
 )
-from gateway.web.body_limit import BodyCount, declared_over
-from gateway.web.media_types import JSON, negotiate, to_media
-from gateway.web.services import Services
+from gateway.web.media_types import JSON, to_media
 
 __all__ = ["HitPath"]
 
 logger = logging.getLogger("liandong.responses")
-
-
-class GatewayGraphQL(Protocol):
-    """What the fast path needs of the GraphQL view (``gateway/web/app.py``)."""
-
-    services: Services
-    audited: AuditPipeline
-
-    def wants_ide(self, scope: Scope) -> bool: ...
-
-
-_JSON_BYTES = JSON.encode()
-
-_WANTED = frozenset(
-    {b"authorization", b"content-type", b"content-length", b"accept", b"x-request-id"}
-)
-
-
-def _headers(scope: Scope) -> dict[bytes, str]:
-    # The first of each, as starlette's ``Headers.get`` has it.
-    found: dict[bytes, str] = {}
-    for name, value in scope["headers"]:
-        if name in _WANTED and name not in found:
-            found[name] = value.decode("latin-1")
-    return found
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """``receive`` that first hands back what was already read."""
-    pending = deque(messages)
-
-    async def again() -> Message:
-        return pending.popleft() if pending else await receive()
-
-    return again
 
 
 class HitPath:
@@ -117,7 +77,7 @@ class HitPath:
             hit = None
         if hit is None:
             self.passed += 1
-            return _replay(read, receive) if read else receive
+            return replay(read, receive) if read else receive
         # From here on the request is this path's to answer: a failure while recording is
         # a 503 (``record``), and one while sending is the server's, never a second answer.
         self.served += 1
@@ -130,7 +90,7 @@ class HitPath:
         """The request's headers, principal and kept answer if it is a plain hit."""
         services = view.services
         gate = services.responses
-        headers = _headers(scope)
+        headers = headers_of(scope)
         method = scope["method"]
         if gate is None:
             return None
@@ -141,14 +101,11 @@ class HitPath:
         elif not headers.get(b"content-type", "").startswith("application/json"):
             return None
         else:
-            limit = view.audited.max_body_bytes
-            if declared_over(headers.get(b"content-length"), limit):
-                return None  # refused (413) by the normal path, before it reads anything
-            body = await self._body(receive, read, limit)
+            body = await read_body(headers, receive, read, view.audited.max_body_bytes)
             if body is None:
                 return None
             raw = body
-        principal = await self._principal(view, headers.get(b"authorization"))
+        principal = await principal_of(services, headers.get(b"authorization"))
         if principal is None:
             return None
         if view.audited.enabled and not services.audit.healthy:
@@ -163,30 +120,6 @@ class HitPath:
         return headers, principal, answer
 
     @staticmethod
-    async def _body(receive: Receive, read: list[Message], limit: int) -> bytes | None:
-        count = BodyCount(limit)
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            read.append(message)
-            if message["type"] != "http.request":
-                return None  # the client went away: the normal path hears it too
-            try:
-                count.add(message)
-            except LimitExceeded:
-                return None  # refused (413) by the normal path, which reads it again
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                return b"".join(chunks)
-
-    @staticmethod
-    async def _principal(view: GatewayGraphQL, header: str | None) -> Principal | None:
-        try:
-            return await view.services.verifier.averify(bearer_token(header))
-        except Exception:  # Unauthenticated and all: refused, and recorded, by the normal path
-            return None
-
-    @staticmethod
     async def _answer(
         view: GatewayGraphQL,
         asgi: tuple[Scope, Receive, Send],
@@ -197,22 +130,8 @@ class HitPath:
         scope, receive, send = asgi
         services = view.services
         pipeline = view.audited
-        client = scope.get("client")
-        ex = Exchange(
-            request_id=request_id_of(),
-            arrived=datetime.now(UTC),
-            started=time.perf_counter(),
-            client=str(client[0]) if client else "",
-            client_request_id=client_request_id_of(
-                {"x-request-id": headers[b"x-request-id"]} if b"x-request-id" in headers else {}
-            ),
-            media=negotiate(headers.get(b"accept")),
-            principal=principal,
-            answer=answer,
-        )
-        state = scope.setdefault("state", {})
-        state[REQUEST_ID_KEY] = ex.request_id
-        state[PRINCIPAL_KEY] = principal
+        ex = exchange_at_door(scope, headers, principal)
+        ex.answer = answer
         method = scope["method"]
         # No tracer can be on here (``serve`` passes the request on when one is), so there
         # is no span to open or end: only the request id for the log lines while it is
@@ -240,19 +159,7 @@ class HitPath:
         finally:
             REQUEST_ID.reset(id_token)
         if response is None:
-            # One start message with the headers already as bytes (what starlette's
-            # ``Response`` would send, in its order), one body.
-            start = {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-length", b"%d" % len(answer.body)),
-                    (b"content-type", _JSON_BYTES),
-                    (b"x-request-id", ex.request_id.encode()),
-                ],
-            }
-            await send(start)
-            await send({"type": "http.response.body", "body": answer.body})
+            await send_json(send, answer.body, ex.request_id)
             return
         response.headers["X-Request-Id"] = ex.request_id
         await response(scope, receive, send)

@@ -32,6 +32,8 @@ async def test_the_setting_from_the_environment_reaches_the_schema(
     FastExecutionContext._plans.clear()
     async with open_stack(tmp_path, cases, mocks=mocks, settings=settings) as gw:
         status, body = await gw.post(PROFILE, PROFILE_VARIABLES)
+        door = gw.app.plain_post  # plain JSON POSTs at the door: one of the shortcuts
+        assert (door is not None and door.served == 1) is shortcuts
     assert status == 200 and "errors" not in body, body.get("errors")
     assert body["data"]["debtor"]["identity"]["provenance"]["agency"] == "PUBLIC_SECURITY"
     assert len(ValidatedByText._results) == (1 if shortcuts else 0)
