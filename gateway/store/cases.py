@@ -238,7 +238,7 @@ class Store:
                 missing.append(number)
             elif known is not None:
                 found.update(dict.fromkeys(givens, known))
-        for chunk in _chunks(missing):
+        for chunk in _chunks(missing) if missing else ():  # a hit's cases are all known
             loaded_by_number = {r.number: r for r in case_rows(*await reader.cases(chunk))}
             for number in chunk:
                 read = loaded_by_number.get(number)
