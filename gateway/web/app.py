@@ -217,13 +217,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         context = RequestContext(
             principal=principal,
             request_id=request_id,
-            loaders=Loaders(
-                connectors=services.connectors,
-                cache=services.cache,
-                store=services.store,
-                request_id=request_id,
-                providers_memo=self._providers,
-            ),
+            loaders=self._loaders(request_id),
             http=services.http,
             store=services.store,
             unmask=principal.can_unmask(),
@@ -259,6 +253,16 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                     error["message"] = "Internal error."
         return answer
 
+    def _loaders(self, request_id: str) -> Loaders:
+        services = self.services
+        return Loaders(
+            connectors=services.connectors,
+            cache=services.cache,
+            store=services.store,
+            request_id=request_id,
+            providers_memo=self._providers,
+        )
+
     def operation_context(self, connection: RequestContext) -> RequestContext:
         """A websocket operation's own context: the connection's principal, a new request
         id, fresh loaders and nothing gathered yet."""
@@ -266,13 +270,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         return dataclasses.replace(
             connection,
             request_id=request_id,
-            loaders=Loaders(
-                connectors=self.services.connectors,
-                cache=self.services.cache,
-                store=self.services.store,
-                request_id=request_id,
-                providers_memo=self._providers,
-            ),
+            loaders=self._loaders(request_id),
             cases={},
             debtors_touched=set(),
             partial_errors=[],
