@@ -19,6 +19,7 @@ earliest expiry of the facts in it (each fact's ``fetchedAt`` plus its facet's T
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -76,20 +77,22 @@ class ResponseGate:
         principal: Principal,
         run: Callable[[Request], Awaitable[Response]],
         context: Callable[[], RequestContext | None],
-    ) -> tuple[Response, Answer | None]:
-        """The kept answer if there is one for this principal, else ``run``'s (kept if it
-        may be); ``context`` gives the request's context once ``run`` has made it."""
+    ) -> tuple[Response, Answer | None, Callable[[], bool] | None]:
+        """The kept answer if there is one for this principal, else ``run``'s, with what
+        keeps it (if it may be kept) to call once its record is durable; ``context`` gives
+        the request's context once ``run`` has made it."""
         key = await self.key_of(request, principal)
         if key is None:
-            return await run(request), None
+            return await run(request), None, None
         answer = await self.serve(key, principal)
         if answer is not None:
-            return Response(answer.body, media_type="application/json"), answer
+            return Response(answer.body, media_type="application/json"), answer, None
         generation = self.answers.generation
         response = await run(request)
-        if response.status_code == 200 and not isinstance(response, StreamingResponse):
-            self.keep(key, generation, context(), bytes(response.body))
-        return response, None
+        if response.status_code != 200 or isinstance(response, StreamingResponse):
+            return response, None, None
+        keep = functools.partial(self.keep, key, generation, context(), bytes(response.body))
+        return response, None, keep
 
     async def serve(self, key: bytes, principal: Principal) -> Answer | None:
         """The kept answer for ``key`` if this principal passes its case check now."""

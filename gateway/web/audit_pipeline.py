@@ -168,6 +168,9 @@ class Exchange:
     detail: dict[str, Any] = field(default_factory=dict)
     context: RequestContext | None = None
     answer: Answer | None = None  # served from the response cache
+    # Keeps the answer built in the response cache: called only once the record is durable,
+    # so that an answer whose build is not on the record is never served again.
+    keep: Callable[[], bool] | None = None
 
 
 class AuditPipeline:
@@ -196,7 +199,12 @@ class AuditPipeline:
         with telemetry.request(ex.request_id, request.method, "/graphql", request.headers) as span:
             response = await self._respond(request, ex, state)
             if self.enabled:
+                built = response
                 response = await self.record(ex, response)
+                if response is not built:
+                    ex.keep = None  # the record failed: its answer is not kept
+            if ex.keep is not None:
+                ex.keep()
             response.headers["X-Request-Id"] = ex.request_id
             ops = ex.context.operations if ex.context is not None else []
             ops = [ex.answer.operation_facts()] if ex.answer is not None else ops
@@ -285,7 +293,7 @@ class AuditPipeline:
         if gate is None or ex.principal is None:
             return await self.run(request)
         context = functools.partial(state.get, CONTEXT_KEY)
-        response, ex.answer = await gate.respond(request, ex.principal, self.run, context)
+        response, ex.answer, ex.keep = await gate.respond(request, ex.principal, self.run, context)
         return response
 
     async def _limit(self, ex: Exchange, key: str) -> Response | None:

@@ -18,6 +18,7 @@ this path's: answered and recorded here whatever happens, as the pipeline would.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -190,6 +191,9 @@ class PlainPost:
                     refused = await pipeline.record_status(ex, status)
                     if refused is not None:
                         response, status = refused, refused.status_code
+                        ex.keep = None  # the record failed: its answer is not kept
+                if ex.keep is not None:
+                    ex.keep()
                 ops = ex.context.operations if ex.context is not None else []
                 metrics.observe_graphql(time.perf_counter() - ex.started, ex.refusal, ops)
                 if response is None:
@@ -229,7 +233,7 @@ class PlainPost:
         finally:
             ex.context = context
         if gate is not None and taken.key is not None:
-            gate.keep(taken.key, generation, context, body)
+            ex.keep = functools.partial(gate.keep, taken.key, generation, context, body)
         return body, None
 
 

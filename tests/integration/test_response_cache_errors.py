@@ -144,3 +144,33 @@ def _shape(body: Mapping[str, Any]) -> tuple[Any, ...]:
         body.get("data", "absent"),
         [(sorted(e), sorted(e["extensions"]), e["extensions"]["code"]) for e in errors],
     )
+
+
+@pytest.mark.parametrize("door", [True, False], ids=["at the door", "normal path"])
+async def test_an_answer_whose_record_failed_is_not_kept(
+    make_stack: StackFactory,
+    mocks: RunningMocks,
+    cases: list[CaseRecord],
+    monkeypatch: pytest.MonkeyPatch,
+    door: bool,
+) -> None:
+    # Built while the log still counted as healthy, its record then failing: the 503 goes
+    # out, and the answer, whose build is not on the record, must not be served later.
+    gw = await make_stack(cases, mocks=mocks)
+    if not door:
+        gw.app.plain_post = None
+    view = _hit_path(gw).view()
+    assert view is not None and view.services.responses is not None
+    answers = view.services.responses.answers
+    body = _body(cases[0], 0)
+    with monkeypatch.context() as patch:
+        patch.setattr(view.services.audit, "append", _failing(AuditUnavailable("down")))
+        status, _, sent = await _answer(gw, body, None)
+    assert status == 503 and sent["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+    assert answers.stored == 0
+    status, _, sent = await _answer(gw, body, None)
+    assert status == 200 and "errors" not in sent
+    assert answers.hits == 0 and answers.stored == 1  # built again (from the fact cache)
+    status, _, sent = await _answer(gw, body, None)
+    assert status == 200 and answers.hits == 1  # kept once its record was written
+    assert _hit_path(gw).served == 1
