@@ -29,7 +29,7 @@ from connectors.deadline import deadline_after
 from connectors.domain import Facet
 from gateway.auth import Principal, bearer_token
 from gateway.console.page import graphiql_html, graphiql_routes
-from gateway.errors import BadRequest, LiandongError, Unauthenticated
+from gateway.errors import BadRequest, Unauthenticated
 from gateway.settings import Settings
 from gateway.telemetry import trace_id
 from gateway.web.audit_pipeline import (
@@ -45,7 +45,7 @@ from gateway.web.health import health_routes
 from gateway.web.hit_path import HitPath
 from gateway.web.metrics import MetricsEndpoint
 from gateway.web.metrics_listener import MetricsListener
-from gateway.web.plain_post import GraphQLRequest, PlainPost
+from gateway.web.plain_post import POST_ADAPTER, GraphQLRequest, PlainPost
 from gateway.web.request_input import check_params, decode_json
 from gateway.web.request_metrics import HttpMetricsMiddleware, RequestMetrics
 from gateway.web.screen_route import ScreenEndpoint
@@ -64,19 +64,6 @@ _TEXT_FRAMES: contextvars.ContextVar[bool] = contextvars.ContextVar(
 ANONYMOUS = Principal(
     subject="", officer_id="", court="", roles=frozenset(), scopes=frozenset(), name="anonymous"
 )
-
-
-def error_body(err: LiandongError) -> dict[str, Any]:
-    return {"data": None, "errors": [{"message": err.message, "extensions": err.extensions}]}
-
-
-class _PostAdapter:
-    """What ``execute_single`` reads of a request adapter: its method."""
-
-    method = "POST"
-
-
-_POST_ADAPTER = cast(AsyncHTTPRequestAdapter, _PostAdapter())
 
 
 class GatewayGraphQL(GraphQL[RequestContext, None]):
@@ -165,7 +152,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         types allowed, the same 400s for an operation that cannot be picked or run)."""
         return await self.execute_single(
             request=cast(Request, None),  # read by neither strawberry nor our hooks here
-            request_adapter=_POST_ADAPTER,
+            request_adapter=POST_ADAPTER,
             sub_response=cast(Response, None),
             context=context,
             root_value=None,

@@ -23,9 +23,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.http import GraphQLHTTPResponse
@@ -50,7 +50,7 @@ from gateway.web.media_types import JSON, negotiate
 from gateway.web.request_input import check_params, decode_json
 from resolvers.context import RequestContext
 
-__all__ = ["GraphQLRequest", "PlainPost"]
+__all__ = ["POST_ADAPTER", "GraphQLRequest", "PlainPost"]
 
 logger = logging.getLogger("liandong.audit")
 
@@ -81,6 +81,15 @@ class GatewayView(GatewayGraphQL, Protocol):
     def answer_of(self, result: ExecutionResult) -> GraphQLHTTPResponse: ...
 
     def encode_json(self, data: object) -> bytes | str: ...
+
+
+class _PostAdapter:
+    """What the view's ``execute_single`` reads of a request adapter: its method."""
+
+    method = "POST"
+
+
+POST_ADAPTER = cast(AsyncHTTPRequestAdapter, _PostAdapter())
 
 
 @dataclass(frozen=True, slots=True)
