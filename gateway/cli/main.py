@@ -30,9 +30,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gateway.cli.announcing_server import AnnouncingServer
     from gateway.cli.serve_refusal import SERVE_APP
     from gateway.log_setup import configure_logging
+    from gateway.web.announcing_server import AnnouncingServer
     from gateway.web.server import bind
     from gateway.web.worker_processes import can_share_port, serve_workers
 

@@ -5,7 +5,8 @@ records), stops, and its chain's file is removed. What knows the chain is either
 signed head the gateway published at shutdown (the default folder witness), or, with
 signed heads off, another chain's witness record. Started again, it names the chain and the
 evidence in one line on standard error, with no traceback, and exits with uvicorn's
-start-up failure status (the ``--workers`` supervisor: 1); no agency is asked anything.
+start-up failure status (the ``--workers`` supervisor: 1); no agency is asked anything,
+and neither says it is serving.
 """
 
 from __future__ import annotations
@@ -211,6 +212,13 @@ async def test_workers_stop_when_one_worker_s_chain_was_removed(
         for _ in range(4):
             status, _ = await stack.post(LOOKUP, {"c": cases[0].number})
             assert status == 200
+        # Said by the supervisor once both workers have started (bounded by polls).
+        said = f"the API on {child.url}/graphql (dev profile, 2 workers)"
+        for _ in range(100):
+            if said in await child.output():
+                break
+            await asyncio.sleep(0.05)
+        assert said in await child.output()
         await child.stop()  # each worker signs a last head of its chain, if it grew
         settings = child.settings
         main = sqlite_path(settings.audit.database_url)
@@ -230,3 +238,5 @@ async def test_workers_stop_when_one_worker_s_chain_was_removed(
     assert f"the audit chain {base}-" in line, refused
     assert "failed to start; stopping" in refused.stderr, refused
     assert "Traceback" not in refused.stderr, refused
+    # One worker started, the other refused: the supervisor never said it was serving.
+    assert "serving" not in refused.stdout, refused

@@ -2,8 +2,10 @@
 
 ``liandong serve`` used to print its "serving" line before uvicorn ran the app's start-up,
 so a gateway that refused to start (``AUDIT_CHAIN_CONTRADICTED``) had first said it was
-serving. Here the line is printed after the lifespan's start-up has succeeded and the
-socket is being served; a refused start exits before it.
+serving. Here ``announce`` runs after the lifespan's start-up has succeeded and the socket
+is being served; a refused start exits before it. One worker prints the line itself; each
+of ``--workers N`` tells its supervisor, which prints it once all N have started
+(``gateway/web/worker_processes.py``).
 """
 
 from __future__ import annotations
