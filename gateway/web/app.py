@@ -114,14 +114,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         data = await super().parse_http_body(request)
         for item in data if isinstance(data, list) else [data]:
-            check_params(
-                {
-                    "query": item.query,
-                    "operationName": item.operation_name,
-                    "variables": item.variables,
-                    "extensions": item.extensions,
-                }
-            )
+            check_params(item.query, item.operation_name, item.variables, item.extensions)
         return data
 
     def encode_json(self, data: object) -> bytes | str:

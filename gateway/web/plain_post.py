@@ -184,7 +184,6 @@ class PlainPost:
         scope, receive, send = asgi
         services = view.services
         pipeline = view.audited
-        client = scope.get("client")
         ex = exchange_at_door(scope, taken.headers, taken.principal)  # JSON: ``_plain_accept``
         metrics = services.request_metrics
         status = 500  # as the app's metrics count one that raised before answering
@@ -194,7 +193,7 @@ class PlainPost:
         try:
             # Every agency call this request makes inherits the deadline, as on the normal path.
             with deadline_after(services.settings.limits.deadline_s):
-                body, response = await self._run(view, ex, taken, client)
+                body, response = await self._run(view, ex, taken)
                 status = 200 if response is None else response.status_code
                 if pipeline.enabled:  # durable before it is sent
                     refused = await pipeline.record_status(ex, status)
@@ -215,12 +214,7 @@ class PlainPost:
             metrics.count_http(metrics.route("/graphql"), "POST", status)
 
     @staticmethod
-    async def _run(
-        view: GatewayView,
-        ex: Exchange,
-        taken: _Taken,
-        client: tuple[str, int] | None,
-    ) -> tuple[bytes, Response | None]:
+    async def _run(view: GatewayView, ex: Exchange, taken: _Taken) -> tuple[bytes, Response | None]:
         """The answer's bytes, or the response that replaces them (a refusal, a failure)."""
         gate = view.services.responses
         generation = 0
@@ -229,9 +223,7 @@ class PlainPost:
             generation = gate.answers.generation
         context: RequestContext | None = None
         try:
-            context = view.context_for(
-                taken.principal, ex.request_id, client[0] if client else None
-            )
+            context = view.context_for(taken.principal, ex.request_id, ex.client or None)
             result = await view.execute_post(taken.request, context)
             encoded = view.encode_json(view.answer_of(result))
             body = encoded if isinstance(encoded, bytes) else encoded.encode()
@@ -255,22 +247,14 @@ def _parse(body: bytes) -> GraphQLRequest | None:
         return None
     if not isinstance(data, dict):
         return None
-    params = {
-        "query": data.get("query"),
-        "operationName": data.get("operationName"),
-        "variables": data.get("variables"),
-        "extensions": data.get("extensions"),
-    }
+    query, name = data.get("query"), data.get("operationName")
+    variables, extensions = data.get("variables"), data.get("extensions")
     try:
-        check_params(params)
+        check_params(query, name, variables, extensions)
     except (BadRequest, InvalidInput):
         return None
-    query = params["query"]
     if not isinstance(query, str) or not query:
         return None
     return GraphQLRequest(
-        query=query,
-        variables=params["variables"],
-        operation_name=params["operationName"],
-        extensions=params["extensions"],
+        query=query, variables=variables, operation_name=name, extensions=extensions
     )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -121,13 +120,19 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def check_params(params: Mapping[str, Any]) -> None:
-    """Raise unless ``params`` (query, operationName, variables, extensions) can be acted on.
+def check_params(query: Any, operation_name: Any, variables: Any, extensions: Any) -> None:
+    """Raise unless a request's four parameters, as sent, can be acted on.
 
     A parameter of the wrong type is ``BAD_REQUEST`` with ``reason: wrong_type``; a lone
     surrogate is ``INVALID_INPUT`` naming the variable, or ``BAD_REQUEST`` naming the
     parameter.
     """
+    params = {
+        "query": query,
+        "operationName": operation_name,
+        "variables": variables,
+        "extensions": extensions,
+    }
     for name, types in _TYPES.items():
         value = params.get(name)
         if value is not None and not isinstance(value, types):
