@@ -23,10 +23,11 @@ demo: $(STAMP)
 # Twice: the second run turns the execution shortcuts off (strawberry's and graphql-core's
 # own paths), so a shortcut that changes an answer fails here, and sends agency calls
 # through aiohttp rather than the lean transport, so that both stay covered.
+# The slowest tests of each pass are listed at its end: the suite has a time budget.
 test: $(STAMP) servers
-	$(BIN)/python -m pytest -q -m "not load"
+	$(BIN)/python -m pytest -q -m "not load" --durations=15
 	LIANDONG_EXECUTION_SHORTCUTS=false LIANDONG_AGENCY_HTTP_CLIENT=aiohttp \
-		$(BIN)/python -m pytest -q -m "not load"
+		$(BIN)/python -m pytest -q -m "not load" --durations=15
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .
