@@ -23,11 +23,13 @@ demo: $(STAMP)
 # Twice: the second run turns the execution shortcuts off (strawberry's and graphql-core's
 # own paths), so a shortcut that changes an answer fails here, and sends agency calls
 # through aiohttp rather than the lean transport, so that both stay covered.
-# The slowest tests of each pass are listed at its end: the suite has a time budget.
+# Each pass runs on two processes (pytest-xdist), a module's tests on one of them so that its
+# servers start once; each process starts its own PostgreSQL and Redis. The slowest tests of
+# each pass are listed at its end: the suite has a time budget.
+PYTEST_RUN = $(BIN)/python -m pytest -q -m "not load" -n 2 --dist loadscope --durations=15
 test: $(STAMP) servers
-	$(BIN)/python -m pytest -q -m "not load" --durations=15
-	LIANDONG_EXECUTION_SHORTCUTS=false LIANDONG_AGENCY_HTTP_CLIENT=aiohttp \
-		$(BIN)/python -m pytest -q -m "not load" --durations=15
+	$(PYTEST_RUN)
+	LIANDONG_EXECUTION_SHORTCUTS=false LIANDONG_AGENCY_HTTP_CLIENT=aiohttp $(PYTEST_RUN)
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .

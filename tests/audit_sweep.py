@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
@@ -123,6 +124,31 @@ def audit_sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
     if SWEEP.offending:
         shown = "\n".join(SWEEP.offending[:_SHOWN])
         pytest.fail(f"{SWEEP.report()}:\n{shown}", pytrace=False)
+
+
+_WORKER_OUTPUT = "liandong_audit_sweep"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under pytest-xdist each worker sweeps what its own tests wrote (and fails its own last
+    # test for it); what it read goes to the controller, whose summary adds them up.
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output[_WORKER_OUTPUT] = {
+            "logs": SWEEP.logs,
+            "records": SWEEP.records,
+            "offending": list(SWEEP.offending),
+        }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist's hook on the controller, as each worker ends: its sweep's counts."""
+    swept = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
+    if swept:
+        SWEEP.logs += int(swept["logs"])
+        SWEEP.records += int(swept["records"])
+        SWEEP.offending += [str(o) for o in swept["offending"]]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
